@@ -1,0 +1,35 @@
+"""Class lists of the micro-gesture datasets, declared once.
+
+Everything else (``num_classes`` in configs, metric names, submission files)
+derives from these tuples.
+"""
+
+# iMiGUE / MiGA: 31 micro-gestures + 1 non-MG class, in label-index order.
+IMIGUE_CLASSES = (
+    'turtle neck', 'deep breath', 'touch hat', 'touch face', 'touch forehead',
+    'cover face', 'rub eyes', 'touch other face part', 'touch ears',
+    'bite nails', 'touch chin', 'touch neck', 'play hair', 'adjust tie',
+    'touch chest', 'scratch back', 'fold arm', 'tidy sleeve', 'put arm back',
+    'move torso', 'sit straight', 'scratch arm', 'rub hand', 'cross finger',
+    'minaret hand', 'play things', 'withdraw arms', 'head up', 'bite lip',
+    'arm akimbo', 'shake shoulder', 'illustrative')
+
+# Raw MiGA label 99 is the non-MG class; the others are 1-based.
+MIGA_NON_MG_RAW_LABEL = 99
+
+
+def miga_label_to_index(raw: int) -> int:
+    """Map a raw MiGA label-table class to the 0-based iMiGUE index."""
+    index = len(IMIGUE_CLASSES) - 1 if raw == MIGA_NON_MG_RAW_LABEL else raw - 1
+    if not 0 <= index < len(IMIGUE_CLASSES):
+        raise ValueError(f'raw MiGA label {raw} is out of range '
+                         f'(expected 1-{len(IMIGUE_CLASSES) - 1} or '
+                         f'{MIGA_NON_MG_RAW_LABEL})')
+    return index
+
+
+def index_to_miga_label(index: int) -> int:
+    """Inverse of :func:`miga_label_to_index` (used when writing toy data)."""
+    if not 0 <= index < len(IMIGUE_CLASSES):
+        raise ValueError(f'class index {index} is out of range')
+    return MIGA_NON_MG_RAW_LABEL if index == len(IMIGUE_CLASSES) - 1 else index + 1
