@@ -1,0 +1,55 @@
+"""Skeleton dataset for micro-gesture annotation pickles."""
+from typing import Callable, List, Optional, Sequence, Union
+
+from mmaction.datasets import PoseDataset
+from mmaction.registry import DATASETS
+
+from .classes import IMIGUE_CLASSES
+
+
+@DATASETS.register_module()
+class MGPoseDataset(PoseDataset):
+    """MMAction2 ``PoseDataset`` that gives every sample a stable id.
+
+    The id (``sample_id``, the clip name stored as ``frame_dir``) travels to
+    the model outputs through :class:`PackMGInputs`, so score pickles and
+    fusion join samples by id rather than by list position. Labels are
+    range-checked against ``classes`` when the annotation file is loaded;
+    ``-1`` marks a hidden label (the challenge test split).
+
+    Args:
+        ann_file (str): Annotation pickle in MMAction2's pose format.
+        pipeline (list): Processing pipeline.
+        split (str, optional): Split name in ``ann_file['split']``.
+        classes (Sequence[str]): Class names; defaults to iMiGUE's 32.
+        **kwargs: Passed to :class:`mmaction.datasets.PoseDataset`.
+    """
+
+    def __init__(self,
+                 ann_file: str,
+                 pipeline: List[Union[dict, Callable]],
+                 split: Optional[str] = None,
+                 classes: Sequence[str] = IMIGUE_CLASSES,
+                 **kwargs) -> None:
+        metainfo = dict(classes=tuple(classes))
+        metainfo.update(kwargs.pop('metainfo', None) or {})
+        super().__init__(
+            ann_file, pipeline, split=split, metainfo=metainfo, **kwargs)
+
+    def load_data_list(self) -> List[dict]:
+        data_list = super().load_data_list()
+        num_classes = len(self.metainfo['classes'])
+        seen = set()
+        for info in data_list:
+            sample_id = str(info['frame_dir'])
+            if sample_id in seen:
+                raise ValueError(f'{self.ann_file}: sample id {sample_id!r} '
+                                 'appears twice in split '
+                                 f'{self.split!r}')
+            seen.add(sample_id)
+            label = int(info.get('label', -1))
+            if not -1 <= label < num_classes:
+                raise ValueError(f'{self.ann_file}: sample {sample_id!r} has '
+                                 f'label {label}, outside [0, {num_classes})')
+            info['sample_id'] = sample_id
+        return data_list

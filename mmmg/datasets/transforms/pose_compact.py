@@ -1,0 +1,78 @@
+"""A numpy-2-safe replacement for MMAction2 1.1.0's ``PoseCompact``."""
+from typing import Dict
+
+import numpy as np
+from mmaction.datasets.transforms import PoseCompact
+from mmaction.registry import TRANSFORMS
+
+
+def _combine_quadruple(outer, inner):
+    """Compose two (x, y, w, h) crops given in relative coordinates."""
+    return (outer[0] + inner[0] * outer[2], outer[1] + inner[1] * outer[3],
+            inner[2] * outer[2], inner[3] * outer[3])
+
+
+@TRANSFORMS.register_module()
+class MGPoseCompact(PoseCompact):
+    """Crop the frame to the padded tight box around all keypoints.
+
+    Same behaviour and arguments as MMAction2's ``PoseCompact`` (which uses
+    ``np.Inf``, removed in numpy 2); a coordinate of exactly 0 marks a missed
+    point, as in OpenPose output, and is left untouched.
+
+    Required Keys:
+        - keypoint
+        - img_shape
+
+    Modified Keys:
+        - img_shape
+        - keypoint
+
+    Added Keys:
+        - crop_quadruple
+
+    Args:
+        padding (float): Relative padding of the tight box. Defaults to 0.25.
+        threshold (int): Skip the crop when the tight box is narrower or
+            shorter than this many pixels. Defaults to 10.
+        hw_ratio (float | tuple[float] | None): Required height/width ratio
+            (range) of the padded box. Defaults to None.
+        allow_imgpad (bool): Whether the box may extend beyond the image to
+            meet ``hw_ratio``. Defaults to True.
+    """
+
+    def transform(self, results: Dict) -> Dict:
+        h, w = results['img_shape']
+        kp = results['keypoint']
+        kp[np.isnan(kp)] = 0.
+        kp_x, kp_y = kp[..., 0], kp[..., 1]
+        valid_x, valid_y = kp_x != 0, kp_y != 0
+        if not valid_x.any() or not valid_y.any():
+            return results
+        min_x, max_x = kp_x[valid_x].min(), kp_x[valid_x].max()
+        min_y, max_y = kp_y[valid_y].min(), kp_y[valid_y].max()
+        if max_x - min_x < self.threshold or max_y - min_y < self.threshold:
+            return results
+
+        center_x, center_y = (max_x + min_x) / 2, (max_y + min_y) / 2
+        half_w = (max_x - min_x) / 2 * (1 + self.padding)
+        half_h = (max_y - min_y) / 2 * (1 + self.padding)
+        if self.hw_ratio is not None:
+            half_h = max(self.hw_ratio[0] * half_w, half_h)
+            half_w = max(1 / self.hw_ratio[1] * half_h, half_w)
+        min_x, max_x = center_x - half_w, center_x + half_w
+        min_y, max_y = center_y - half_h, center_y + half_h
+        if self.allow_imgpad:
+            min_x, min_y, max_x, max_y = (int(min_x), int(min_y), int(max_x),
+                                          int(max_y))
+        else:
+            min_x, min_y = int(max(0, min_x)), int(max(0, min_y))
+            max_x, max_y = int(min(w, max_x)), int(min(h, max_y))
+
+        kp_x[valid_x] -= min_x
+        kp_y[valid_y] -= min_y
+        results['img_shape'] = (max_y - min_y, max_x - min_x)
+        results['crop_quadruple'] = _combine_quadruple(
+            results.get('crop_quadruple', (0., 0., 1., 1.)),
+            (min_x / w, min_y / h, (max_x - min_x) / w, (max_y - min_y) / h))
+        return results

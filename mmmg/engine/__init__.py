@@ -1,0 +1,3 @@
+from .runner import MGRunner, checkpoint_safe_globals, init_cpu_dist
+
+__all__ = ['MGRunner', 'checkpoint_safe_globals', 'init_cpu_dist']

@@ -1,0 +1,3 @@
+from .score_dump import DumpMGScores
+
+__all__ = ['DumpMGScores']

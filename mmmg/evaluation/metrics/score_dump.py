@@ -1,0 +1,110 @@
+"""Metric that writes the mmmg score pickle of a test run."""
+from typing import Any, Optional, Sequence
+
+import numpy as np
+from mmengine.evaluator import BaseMetric
+from mmengine.logging import MMLogger
+
+from mmaction.registry import METRICS
+
+from ..score_file import build_score_file, label_vector, save_scores
+
+
+def _to_numpy(value: Any) -> np.ndarray:
+    return value.detach().cpu().numpy() if hasattr(value, 'detach') else \
+        np.asarray(value)
+
+
+def sample_streams(data_sample: dict, single_stream: str) -> dict:
+    """Per-stream scores of one model output, in either MMAction2 convention.
+
+    1.1.0 stores ``pred_scores`` as ``{'item': tensor}`` (or one key per
+    stream for RGBPoseConv3D); 1.2.0 stores ``pred_score`` as a tensor or a
+    dict of streams. The anonymous stream is named ``single_stream``.
+    """
+    pred = data_sample.get('pred_scores', data_sample.get('pred_score'))
+    if pred is None:
+        raise KeyError('model output has neither pred_scores nor pred_score')
+    if not isinstance(pred, dict):
+        return {single_stream: _to_numpy(pred)}
+    if set(pred) == {'item'}:
+        return {single_stream: _to_numpy(pred['item'])}
+    return {name: _to_numpy(score) for name, score in pred.items()}
+
+
+def sample_label(data_sample: dict) -> Optional[int]:
+    gt = data_sample.get('gt_labels', data_sample.get('gt_label'))
+    if gt is None:
+        return None
+    if isinstance(gt, dict):
+        gt = gt['item']
+    gt = _to_numpy(gt).reshape(-1)
+    return int(gt[0]) if gt.size == 1 and gt[0] >= 0 else None
+
+
+@METRICS.register_module()
+class DumpMGScores(BaseMetric):
+    """Save per-sample class probabilities as an mmmg score pickle.
+
+    Every record carries the sample id (``sample_id`` in the metainfo, see
+    ``PackMGInputs``), the label when known and the clip-averaged
+    probabilities of each stream. Under distributed testing the collected
+    results hold each sample once; the file is written by rank 0 only.
+
+    Args:
+        out_file (str): Output ``.pkl`` path.
+        stream (str): Name of the stream of single-stream models.
+        meta (dict, optional): Provenance stored in the file.
+    """
+    default_prefix = 'dump'
+
+    def __init__(self,
+                 out_file: str,
+                 stream: str = 'score',
+                 meta: Optional[dict] = None,
+                 collect_device: str = 'cpu',
+                 prefix: Optional[str] = None) -> None:
+        super().__init__(collect_device=collect_device, prefix=prefix)
+        if not out_file.endswith(('.pkl', '.pickle')):
+            raise ValueError(f'score file must end in .pkl, got {out_file!r}')
+        self.out_file = out_file
+        self.stream = stream
+        self.meta = meta
+
+    def process(self, data_batch: Any, data_samples: Sequence[dict]) -> None:
+        for sample in data_samples:
+            if 'sample_id' not in sample:
+                raise KeyError(
+                    'model output has no sample_id: use MGPoseDataset (or '
+                    'another mmmg dataset) and PackMGInputs in the test '
+                    'pipeline')
+            streams = sample_streams(sample, self.stream)
+            for name, prob in streams.items():
+                if prob.min() < -1e-6 or abs(prob.sum() - 1) > 1e-3:
+                    raise ValueError(
+                        f'sample {sample["sample_id"]!r} stream {name!r}: '
+                        'scores are not probabilities; set the head\'s '
+                        "average_clips='prob'")
+            self.results.append(
+                dict(id=sample['sample_id'], label=sample_label(sample),
+                     scores=streams))
+
+    def compute_metrics(self, results: list) -> dict:
+        classes = (self.dataset_meta or {}).get('classes')
+        score_file = build_score_file(
+            results, classes=classes, meta=self.meta, source=self.out_file)
+        save_scores(self.out_file, score_file)
+        MMLogger.get_current_instance().info(
+            f'{len(results)} sample scores ({", ".join(score_file["streams"])})'
+            f' written to {self.out_file}')
+        labels = label_vector(score_file)
+        known = labels >= 0
+        if not known.any():
+            return {}
+        metrics = {}
+        for stream in score_file['streams']:
+            pred = np.stack([s['scores'][stream]
+                             for s in score_file['samples']]).argmax(1)
+            metrics[f'{stream}_top1'] = float(
+                (pred[known] == labels[known]).mean())
+        return metrics

@@ -1,0 +1,139 @@
+"""The mmmg score pickle: one format for test dumps, fusion and pseudo-labels.
+
+A score file is a pickled dict::
+
+    {
+        'format': 'mmmg.scores',
+        'version': 1,
+        'num_classes': C,
+        'classes': [C names] or None,
+        'streams': ['joint'],              # or ['rgb', 'pose'] for RGBPose
+        'meta': {...},                     # config, checkpoint, ...
+        'samples': [                       # sorted by id, each id once
+            {'id': '0187_3',               # clip name (stable sample id)
+             'label': 10,                  # ground truth, None if unknown
+             'scores': {'joint': float32[C]}},  # probabilities, clip-averaged
+            ...
+        ],
+    }
+
+Files are written atomically (temp file + rename).
+"""
+import os
+import os.path as osp
+import pickle
+import tempfile
+from typing import Dict, List, Optional, Sequence
+
+import numpy as np
+
+SCORE_FORMAT = 'mmmg.scores'
+SCORE_VERSION = 1
+
+
+class ScoreFileError(ValueError):
+    """A score file or record set that breaks the format."""
+
+
+def build_score_file(records: Sequence[dict],
+                     classes: Optional[Sequence[str]] = None,
+                     meta: Optional[dict] = None,
+                     source: str = '<records>') -> dict:
+    """Validate records and assemble a score file dict.
+
+    Args:
+        records: Dicts with ``id``, ``label`` and ``scores`` (stream name to
+            a 1-D array of class probabilities).
+        classes: Class names, if known.
+        meta: Free-form provenance.
+        source: Name used in error messages (usually a file path).
+    """
+    if not records:
+        raise ScoreFileError(f'{source}: no samples')
+    streams = sorted(records[0]['scores'])
+    num_classes = None
+    by_id: Dict[str, dict] = {}
+    for rec in records:
+        sid = str(rec['id'])
+        if sid in by_id:
+            raise ScoreFileError(f'{source}: duplicate sample id {sid!r}')
+        if sorted(rec['scores']) != streams:
+            raise ScoreFileError(
+                f'{source}: sample {sid!r} has streams '
+                f'{sorted(rec["scores"])}, expected {streams}')
+        scores = {}
+        for name, value in rec['scores'].items():
+            value = np.asarray(value, dtype=np.float32).reshape(-1)
+            if num_classes is None:
+                num_classes = value.size
+            if value.size != num_classes:
+                raise ScoreFileError(
+                    f'{source}: sample {sid!r} stream {name!r} has '
+                    f'{value.size} classes, expected {num_classes}')
+            if not np.isfinite(value).all():
+                raise ScoreFileError(f'{source}: sample {sid!r} stream '
+                                     f'{name!r} has NaN or infinite scores')
+            scores[name] = value
+        label = rec.get('label')
+        label = None if label is None or int(label) < 0 else int(label)
+        if label is not None and label >= num_classes:
+            raise ScoreFileError(f'{source}: sample {sid!r} has label '
+                                 f'{label} but only {num_classes} classes')
+        by_id[sid] = dict(id=sid, label=label, scores=scores)
+    if classes is not None and len(classes) != num_classes:
+        raise ScoreFileError(f'{source}: {len(classes)} class names for '
+                             f'{num_classes} classes')
+    return dict(
+        format=SCORE_FORMAT,
+        version=SCORE_VERSION,
+        num_classes=num_classes,
+        classes=list(classes) if classes is not None else None,
+        streams=streams,
+        meta=dict(meta or {}),
+        samples=[by_id[k] for k in sorted(by_id, key=_natural_key)])
+
+
+def _natural_key(sample_id: str) -> List:
+    """Sort '0054_2' before '0054_10' (video ascending, clip numeric)."""
+    parts = sample_id.replace('-', '_').split('_')
+    return [(0, int(p), '') if p.isdigit() else (1, 0, p) for p in parts]
+
+
+def save_scores(path: str, score_file: dict) -> None:
+    """Write a score file atomically."""
+    out_dir = osp.dirname(osp.abspath(path))
+    os.makedirs(out_dir, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=out_dir, suffix='.tmp')
+    try:
+        with os.fdopen(fd, 'wb') as f:
+            pickle.dump(score_file, f, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp, path)
+    except BaseException:
+        if osp.exists(tmp):
+            os.remove(tmp)
+        raise
+
+
+def load_scores(path: str) -> dict:
+    """Load and validate an mmmg score file."""
+    with open(path, 'rb') as f:
+        data = pickle.load(f)
+    if not isinstance(data, dict) or data.get('format') != SCORE_FORMAT:
+        raise ScoreFileError(f'{path}: not an mmmg score file '
+                             f'(no "format": "mmmg.scores" key)')
+    if data.get('version') != SCORE_VERSION:
+        raise ScoreFileError(f'{path}: unsupported version '
+                             f'{data.get("version")!r}')
+    return build_score_file(data['samples'], data.get('classes'),
+                            data.get('meta'), source=path)
+
+
+def score_matrix(score_file: dict, stream: str) -> np.ndarray:
+    """``[N, C]`` scores of one stream in sample order."""
+    return np.stack([s['scores'][stream] for s in score_file['samples']])
+
+
+def label_vector(score_file: dict) -> np.ndarray:
+    """``[N]`` labels in sample order, -1 where unknown."""
+    return np.array([-1 if s['label'] is None else s['label']
+                     for s in score_file['samples']], dtype=np.int64)

@@ -1,0 +1,39 @@
+import os.path as osp
+
+from setuptools import find_packages, setup
+
+
+def read_requirements(path='requirements.txt'):
+    here = osp.dirname(osp.abspath(__file__))
+    with open(osp.join(here, path)) as f:
+        return [line.split('#')[0].strip() for line in f
+                if line.split('#')[0].strip()]
+
+
+def read_version():
+    scope = {}
+    with open(osp.join(osp.dirname(osp.abspath(__file__)), 'mmmg',
+                       'version.py')) as f:
+        exec(f.read(), scope)
+    return scope['__version__']
+
+
+setup(
+    name='mmmg',
+    version=read_version(),
+    description='Micro-gesture recognition on MMAction2: iMiGUE/MiGA, SMG, '
+    'MA-52 datasets, skeleton and video streams, ensembles',
+    long_description=open('README.md').read(),
+    long_description_content_type='text/markdown',
+    packages=find_packages(include=['mmmg', 'mmmg.*']),
+    python_requires='>=3.9',
+    install_requires=read_requirements(),
+    extras_require={
+        'tests': ['pytest>=7'],
+        # MMPose-based pose extraction needs compiled mmcv (>= 2.1), which
+        # MMAction2 1.1.0 refuses: install this extra in its own environment.
+        'mmpose': ['mmpose>=1.3.2', 'mmdet>=3.3.0'],
+    },
+    license='Apache-2.0',
+    zip_safe=False,
+)
