@@ -23,7 +23,8 @@ setup(
     version=read_version(),
     description='Micro-gesture recognition on MMAction2: iMiGUE/MiGA, SMG, '
     'MA-52 datasets, skeleton and video streams, ensembles',
-    long_description=open('README.md').read(),
+    long_description=open(osp.join(osp.dirname(osp.abspath(__file__)),
+                               'README.md')).read(),
     long_description_content_type='text/markdown',
     packages=find_packages(include=['mmmg', 'mmmg.*']),
     python_requires='>=3.9',

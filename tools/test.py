@@ -11,7 +11,7 @@ clip-averaged class probabilities per stream); see README "Score pickles".
 import argparse
 import os.path as osp
 
-from mmengine.registry import RUNNERS
+from mmaction.registry import RUNNERS
 
 import mmmg  # noqa: F401
 from mmmg.utils import add_common_args, load_config

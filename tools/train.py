@@ -8,7 +8,7 @@ Examples:
 """
 import argparse
 
-from mmengine.registry import RUNNERS
+from mmaction.registry import RUNNERS
 
 import mmmg  # noqa: F401  (registers MGRunner and the mmmg modules)
 from mmmg.utils import add_common_args, enable_amp, load_config

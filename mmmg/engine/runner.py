@@ -12,8 +12,8 @@ targets, and both are fixed here by subclassing, never by patching:
   default DDP wrapper passes ``device_ids``; on a machine without GPUs the
   process group is set up on gloo instead and DDP wraps the CPU module.
 """
-import contextlib
 import os
+import pickle
 import subprocess
 
 import numpy as np
@@ -36,13 +36,29 @@ def _numpy_checkpoint_types() -> list:
     return types
 
 
+def _history_buffer_getattr(obj, name):
+    """Stand-in for ``getattr`` while unpickling.
+
+    A ``HistoryBuffer`` pickles its statistics methods as
+    ``getattr(HistoryBuffer, 'mean')``; allowing the real ``getattr`` would
+    let a checkpoint reach any attribute, so only those lookups pass.
+    """
+    public_method = (not name.startswith('_')
+                     and callable(vars(HistoryBuffer).get(name)))
+    if obj is HistoryBuffer and public_method:
+        return getattr(obj, name)
+    raise pickle.UnpicklingError(
+        f'checkpoint asks for getattr({obj!r}, {name!r}), which mmmg does '
+        'not allow while loading')
+
+
 def checkpoint_safe_globals():
     """Context manager allow-listing the objects mmengine saves in a
     checkpoint, for ``torch.load(weights_only=True)``."""
-    if not hasattr(torch.serialization, 'safe_globals'):  # torch < 2.4
-        return contextlib.nullcontext()
-    return torch.serialization.safe_globals([HistoryBuffer] +
-                                            _numpy_checkpoint_types())
+    return torch.serialization.safe_globals(
+        [HistoryBuffer, (_history_buffer_getattr, 'builtins.getattr'),
+         (_history_buffer_getattr, '__builtin__.getattr')] +
+        _numpy_checkpoint_types())
 
 
 def init_cpu_dist(launcher: str, backend: str = 'gloo') -> None:

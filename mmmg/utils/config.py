@@ -1,10 +1,45 @@
 """Command-line helpers shared by tools/train.py and tools/test.py."""
 import argparse
+import contextlib
 import os
 import os.path as osp
 
 import torch
 from mmengine.config import Config, DictAction
+
+
+@contextlib.contextmanager
+def _tolerant_metafile_lookup():
+    """Let ``mmaction::`` bases resolve despite a malformed metafile.
+
+    mmengine 0.10.7 indexes every metafile of a package before it falls back
+    to ``.mim/configs/<path>`` for base configs, and crashes with
+    AttributeError on MMAction2 1.1.0's BSN entry, whose ``Config`` is a list.
+    While a config is read, that crash is turned into the ValueError that
+    triggers mmengine's own fallback; nothing stays changed afterwards.
+    """
+    import mmengine.config.utils as cfg_utils
+    lookup = cfg_utils._get_cfg_metainfo
+
+    def tolerant(package_path, cfg_path):
+        try:
+            return lookup(package_path, cfg_path)
+        except AttributeError as e:
+            raise ValueError(f'malformed metafile in {package_path}') from e
+
+    cfg_utils._get_cfg_metainfo = tolerant
+    try:
+        yield
+    finally:
+        cfg_utils._get_cfg_metainfo = lookup
+
+
+def read_config(path: str) -> Config:
+    """``Config.fromfile`` that also works for ``mmaction::`` bases."""
+    if not osp.isfile(path):
+        raise FileNotFoundError(f'config file {path!r} not found')
+    with _tolerant_metafile_lookup():
+        return Config.fromfile(path)
 
 
 def add_common_args(parser: argparse.ArgumentParser) -> None:
@@ -28,7 +63,7 @@ def load_config(args: argparse.Namespace) -> Config:
         raise SystemExit(f'error: config file {args.config!r} not found')
     if 'LOCAL_RANK' not in os.environ:
         os.environ['LOCAL_RANK'] = str(args.local_rank)
-    cfg = Config.fromfile(args.config)
+    cfg = read_config(args.config)
     if args.cfg_options:
         cfg.merge_from_dict(args.cfg_options)
     cfg.launcher = args.launcher
