@@ -144,6 +144,7 @@ def _openpose137() -> KeypointLayout:
     edges += [(face + u, face + v) for u, v in FACE70_EDGES]
     # Links that tie face and hands to the body, so sub-layouts stay connected.
     edges += [(b['nose'], face + 27), (b['nose'], face + 51),
+              (b['right_ear'], face + 2), (b['left_ear'], face + 14),
               (face + 19, face + 27), (face + 24, face + 27),
               (face + 2, face + 4), (face + 4, face + 8), (face + 8, face + 12),
               (face + 12, face + 14), (face + 48, face + 51),
