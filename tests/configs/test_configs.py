@@ -38,3 +38,17 @@ def test_config(path):
             if t['type'] == 'Flip' and 'left_kp' in t:
                 pairs = list(zip(t['left_kp'], t['right_kp']))
                 assert pairs == layout.flip_pairs, path
+
+
+@pytest.mark.parametrize('path', CONFIGS,
+                         ids=[osp.basename(p) for p in CONFIGS])
+def test_heatmap_channels_match_backbone(path):
+    cfg = read_config(path)
+    for pipeline in _pipelines(cfg):
+        for t in pipeline:
+            if t['type'] != 'GeneratePoseHeatmaps':
+                continue
+            layout = get_layout(t['layout'])
+            channels = (layout.num_keypoints * t.get('with_kp', True) +
+                        len(layout.edges) * t.get('with_limb', False))
+            assert cfg.model.backbone.in_channels == channels, path
