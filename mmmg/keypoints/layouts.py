@@ -192,20 +192,24 @@ def get_layout(name: str) -> KeypointLayout:
     return LAYOUTS[name]
 
 
-def convert_keypoints(keypoint: np.ndarray, source: str,
-                      target: str) -> np.ndarray:
-    """Select ``target`` points from an array whose axis -2 (keypoints for
-    ``[..., V, C]``) is in ``source`` layout; works on scores ``[..., V]``
-    too when ``keypoint.shape[-1] == V``."""
+def convert_keypoints(array: np.ndarray, source: str, target: str,
+                      axis: int = -2) -> np.ndarray:
+    """Select the ``target`` points from an array in ``source`` layout.
+
+    Args:
+        array: Keypoints (``[..., V, C]``, the default ``axis=-2``) or
+            scores (``[..., V]``, pass ``axis=-1``).
+        source: Layout name of ``array``.
+        target: Layout name to convert to.
+        axis: The keypoint axis.
+    """
     key = (source, target)
     if key not in SUBSET_INDICES:
         raise KeyError(f'no conversion from {source!r} to {target!r}; known: '
                        f'{sorted(SUBSET_INDICES)}')
-    idx = np.asarray(SUBSET_INDICES[key])
     n_src = get_layout(source).num_keypoints
-    if keypoint.ndim >= 2 and keypoint.shape[-2] == n_src:
-        return keypoint[..., idx, :]
-    if keypoint.shape[-1] == n_src:
-        return keypoint[..., idx]
-    raise ValueError(f'array of shape {keypoint.shape} has no axis of '
-                     f'{n_src} {source} keypoints')
+    if array.shape[axis] != n_src:
+        raise ValueError(f'array of shape {array.shape} has '
+                         f'{array.shape[axis]} points on axis {axis}, '
+                         f'expected {n_src} ({source})')
+    return np.take(array, SUBSET_INDICES[key], axis=axis)

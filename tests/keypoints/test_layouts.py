@@ -48,7 +48,11 @@ def test_convert_keypoints():
     assert out.shape == (1, 1, 36, 2)
     np.testing.assert_array_equal(out[0, 0, :, 0],
                                   np.array(MG36_FROM_OPENPOSE137) * 2)
-    score = np.arange(137, dtype=np.float32)[None]
-    assert convert_keypoints(score, 'openpose137', 'mg36').shape == (1, 36)
+    # T == V must not confuse the axes.
+    score = np.ones((1, 137, 137), dtype=np.float32)
+    assert convert_keypoints(score, 'openpose137', 'mg36',
+                             axis=-1).shape == (1, 137, 36)
+    with pytest.raises(ValueError, match='expected 137'):
+        convert_keypoints(kp[..., :10, :], 'openpose137', 'mg36')
     with pytest.raises(KeyError, match='no conversion'):
         convert_keypoints(kp, 'mg36', 'openpose137')
