@@ -2,16 +2,17 @@
 import subprocess
 import sys
 
-from mmaction.registry import DATASETS, METRICS, RUNNERS, TRANSFORMS
+from mmaction.registry import DATASETS, METRICS, MODELS, RUNNERS, TRANSFORMS
 
 
 def test_registration():
     import mmmg  # noqa: F401
     assert RUNNERS.get('MGRunner') is not None
     assert DATASETS.get('MGPoseDataset') is not None
-    for name in ('MGPoseCompact', 'PackMGInputs'):
+    for name in ('MGPoseCompact', 'PackMGInputs', 'GeneratePoseHeatmaps'):
         assert TRANSFORMS.get(name) is not None, name
     assert METRICS.get('DumpMGScores') is not None
+    assert MODELS.get('HeatmapDataPreprocessor') is not None
 
 
 def test_import_has_no_side_effects(tmp_path):

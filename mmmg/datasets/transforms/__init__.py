@@ -1,4 +1,5 @@
 from .formatting import PackMGInputs
+from .heatmaps import GeneratePoseHeatmaps
 from .pose_compact import MGPoseCompact
 
-__all__ = ['MGPoseCompact', 'PackMGInputs']
+__all__ = ['GeneratePoseHeatmaps', 'MGPoseCompact', 'PackMGInputs']

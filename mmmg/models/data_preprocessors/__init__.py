@@ -1,0 +1,3 @@
+from .heatmap_preprocessor import HeatmapDataPreprocessor
+
+__all__ = ['HeatmapDataPreprocessor']

@@ -1,0 +1,246 @@
+"""GeneratePoseHeatmaps: GeneratePoseTarget's maps, vectorised."""
+import math
+
+import numpy as np
+import pytest
+from mmaction.datasets.transforms import FormatShape, GeneratePoseTarget
+from mmaction.registry import TRANSFORMS
+
+from mmmg.datasets.transforms import GeneratePoseHeatmaps
+from mmmg.keypoints import get_layout
+
+MG36 = get_layout('mg36')
+# Equal up to float32 rounding (the contract with the stock maps is 1e-2).
+ATOL = 1e-5
+
+
+def random_pose(seed, num_person=3, num_frame=6, img_shape=(40, 56),
+                num_kp=MG36.num_keypoints):
+    """Keypoints spread over and around the frame, with scores at, below
+    and above ``eps``, and some limbs shorter than one pixel."""
+    rng = np.random.default_rng(seed)
+    h, w = img_shape
+    shape = (num_person, num_frame, num_kp)
+    kp = np.stack([rng.uniform(-4, w + 4, shape),
+                   rng.uniform(-4, h + 4, shape)], -1).astype(np.float32)
+    # Just outside the left/top border, where int() truncation matters.
+    kp[:, :, :3] = rng.uniform(-3, 0, (num_person, num_frame, 3, 2))
+    kp[:, :, 3:5] = rng.uniform(-100, -20, (num_person, num_frame, 2, 2))
+    kp[:, :, 6] = kp[:, :, 5] + rng.uniform(-.6, .6, kp[:, :, 5].shape)
+    score = rng.uniform(0, 1, shape).astype(np.float32)
+    score[rng.random(shape) < .15] = 0
+    score[rng.random(shape) < .05] = 5e-5
+    return dict(keypoint=kp, keypoint_score=score, img_shape=img_shape)
+
+
+def limb_pairs(layout):
+    """Left/right limb lists of ``layout`` for the stock transform."""
+    flip = layout.flip_index
+    index = {frozenset(e): i for i, e in enumerate(layout.edges)}
+    left, right = [], []
+    for i, (a, b) in enumerate(layout.edges):
+        j = index[frozenset((flip[a], flip[b]))]
+        if i < j:
+            left.append(i)
+            right.append(j)
+    return left, right
+
+
+def kp_pairs(layout):
+    left, right = zip(*layout.flip_pairs)
+    return list(left), list(right)
+
+
+def run(transform, results):
+    return transform({k: v.copy() if isinstance(v, np.ndarray) else v
+                      for k, v in results.items()})['imgs']
+
+
+@pytest.mark.parametrize('seed', range(4))
+@pytest.mark.parametrize('use_score', [True, False])
+def test_joints_match_stock(seed, use_score):
+    results = random_pose(seed)
+    stock = run(GeneratePoseTarget(sigma=0.6, use_score=use_score), results)
+    ours = run(GeneratePoseHeatmaps(sigma=0.6, use_score=use_score), results)
+    assert ours.dtype == np.float32 and ours.shape == stock.shape
+    np.testing.assert_allclose(ours, stock, rtol=0, atol=ATOL)
+
+
+@pytest.mark.parametrize('seed', range(4))
+@pytest.mark.parametrize('sigma', [0.6, 1.3])
+def test_limbs_match_stock(seed, sigma):
+    results = random_pose(seed, img_shape=(56, 48))
+    stock = run(
+        GeneratePoseTarget(
+            sigma=sigma, with_kp=False, with_limb=True,
+            skeletons=MG36.edges), results)
+    ours = run(
+        GeneratePoseHeatmaps(
+            sigma=sigma, with_kp=False, with_limb=True, layout='mg36'),
+        results)
+    assert ours.shape == stock.shape
+    assert stock.max() > 0.5
+    np.testing.assert_allclose(ours, stock, rtol=0, atol=ATOL)
+
+
+@pytest.mark.parametrize('with_limb', [False, True])
+def test_flip_doubling_matches_stock(with_limb):
+    results = random_pose(7, num_frame=4)
+    left_kp, right_kp = kp_pairs(MG36)
+    left_limb, right_limb = limb_pairs(MG36)
+    stock = run(
+        GeneratePoseTarget(
+            with_kp=not with_limb, with_limb=with_limb,
+            skeletons=MG36.edges, double=True, left_kp=left_kp,
+            right_kp=right_kp, left_limb=left_limb, right_limb=right_limb),
+        results)
+    by_layout = GeneratePoseHeatmaps(
+        with_kp=not with_limb, with_limb=with_limb, layout='mg36',
+        double=True)
+    # Limb pairs derived from explicit keypoint pairs, as from the layout.
+    by_lists = GeneratePoseHeatmaps(
+        with_kp=not with_limb, with_limb=with_limb, skeletons=MG36.edges,
+        double=True, left_kp=left_kp, right_kp=right_kp)
+    assert stock.shape[0] == 2 * 4
+    for transform in (by_layout, by_lists):
+        np.testing.assert_allclose(
+            run(transform, results), stock, rtol=0, atol=ATOL)
+
+
+@pytest.mark.parametrize('double', [False, True])
+def test_joints_and_limbs_get_separate_channels(double):
+    results = random_pose(3)
+    num_kp = MG36.num_keypoints
+    both = run(
+        GeneratePoseHeatmaps(
+            with_kp=True, with_limb=True, layout='mg36', double=double),
+        results)
+    joints = run(GeneratePoseHeatmaps(layout='mg36', double=double), results)
+    limbs = run(
+        GeneratePoseHeatmaps(
+            with_kp=False, with_limb=True, layout='mg36', double=double),
+        results)
+    assert both.shape[1] == num_kp + len(MG36.edges)
+    np.testing.assert_array_equal(both[:, :num_kp], joints)
+    np.testing.assert_array_equal(both[:, num_kp:], limbs)
+
+
+def reference_maps(kp, score, img_shape, sigma, skeletons, eps=1e-4):
+    """GeneratePoseTarget's formula, pixel by pixel."""
+    h, w = img_shape
+    num_person, num_frame, num_kp = score.shape
+    maps = np.zeros((num_frame, num_kp + len(skeletons), h, w))
+
+    def cut(lo, hi, size):
+        return max(int(lo - 3 * sigma), 0), min(int(hi + 3 * sigma), size - 1)
+
+    def gauss(d2):
+        return math.exp(-d2 / (2 * sigma**2))
+
+    for m in range(num_person):
+        for t in range(num_frame):
+            prims = []
+            for v in range(num_kp):
+                prims.append((v, kp[m, t, v], kp[m, t, v], score[m, t, v]))
+            for i, (a, b) in enumerate(skeletons):
+                pa, pb = kp[m, t, a], kp[m, t, b]
+                value = min(score[m, t, a], score[m, t, b])
+                if value >= eps and ((pa - pb)**2).sum() < 1:
+                    pb, value = pa, score[m, t, a]
+                prims.append((num_kp + i, pa, pb, value))
+            for c, pa, pb, value in prims:
+                if value < eps:
+                    continue
+                x0, x1 = cut(min(pa[0], pb[0]), max(pa[0], pb[0]), w)
+                y0, y1 = cut(min(pa[1], pb[1]), max(pa[1], pb[1]), h)
+                seg = pb - pa
+                len2 = float(seg @ seg)
+                for y in range(y0, y1 + 1):
+                    for x in range(x0, x1 + 1):
+                        p = np.array([x, y], dtype=np.float64) - pa
+                        u = 0. if len2 == 0 else min(max(p @ seg / len2, 0),
+                                                     1)
+                        d = p - u * seg
+                        maps[t, c, y, x] = max(maps[t, c, y, x],
+                                               value * gauss(d @ d))
+    return maps
+
+
+def test_matches_pixel_loop_reference():
+    h, w = 9, 11
+    skeletons = ((0, 1), (1, 2), (2, 3), (0, 3))
+    rng = np.random.default_rng(5)
+    kp = np.stack([rng.uniform(-3, w + 2, (2, 3, 4)),
+                   rng.uniform(-3, h + 2, (2, 3, 4))], -1).astype(np.float32)
+    kp[0, 0, 1] = kp[0, 0, 0] + .5          # a limb shorter than a pixel
+    kp[1, 1, 2] = (-2.5, 4.2)               # touches column 0 only via int()
+    score = rng.uniform(.2, 1, (2, 3, 4)).astype(np.float32)
+    score[1, 2, 3] = 0
+    results = dict(keypoint=kp, keypoint_score=score, img_shape=(h, w))
+    ours = run(
+        GeneratePoseHeatmaps(
+            sigma=0.8, with_kp=True, with_limb=True, skeletons=skeletons),
+        results)
+    expect = reference_maps(kp.astype(np.float64), score, (h, w), 0.8,
+                            skeletons)
+    np.testing.assert_allclose(ours, expect, rtol=0, atol=ATOL)
+
+
+def test_scaling_and_missing_scores_match_stock():
+    results = random_pose(11, img_shape=(112, 96))
+    del results['keypoint_score']
+    stock = run(GeneratePoseTarget(scaling=0.5), results)
+    ours = run(GeneratePoseHeatmaps(scaling=0.5), results)
+    assert ours.shape[-2:] == (56, 48)
+    np.testing.assert_allclose(ours, stock, rtol=0, atol=ATOL)
+
+
+def test_non_finite_points_are_skipped():
+    results = random_pose(2)
+    kp, score = results['keypoint'], results['keypoint_score']
+    kp[0, 1, 4], kp[1, 2, 7, 0], kp[2, 0, 24, 1] = np.nan, np.inf, -np.inf
+    bad = ~np.isfinite(kp).all(-1)
+    clean = dict(
+        results,
+        keypoint=np.where(bad[..., None], 0, kp),
+        keypoint_score=np.where(bad, 0, score))
+    transform = GeneratePoseHeatmaps(with_limb=True, layout='mg36')
+    ours = run(transform, results)
+    assert np.isfinite(ours).all()
+    np.testing.assert_array_equal(ours, run(transform, clean))
+
+
+def test_keys_and_format_shape():
+    results = random_pose(0, num_person=1, num_frame=8)
+    results.update(num_clips=2, clip_len=4)
+    out = GeneratePoseHeatmaps(layout='mg36', double=True)(dict(results))
+    out = FormatShape('NCTHW_Heatmap')(out)
+    assert out['imgs'].shape == (4, MG36.num_keypoints, 4, 40, 56)
+    # Beside RGB frames the maps go to heatmap_imgs, as in the stock one.
+    out = GeneratePoseHeatmaps()(dict(results, imgs=[]))
+    assert out['imgs'] == [] and out['heatmap_imgs'].ndim == 4
+
+
+def test_build_from_registry_and_repr():
+    transform = TRANSFORMS.build(
+        dict(type='GeneratePoseHeatmaps', with_limb=True, layout='mg36'))
+    assert isinstance(transform, GeneratePoseHeatmaps)
+    assert 'layout=mg36' in repr(transform)
+
+
+def test_bad_arguments():
+    with pytest.raises(AssertionError):
+        GeneratePoseHeatmaps(with_kp=False)
+    with pytest.raises(ValueError, match='not both'):
+        GeneratePoseHeatmaps(layout='mg36', skeletons=((0, 1), ))
+    with pytest.raises(ValueError, match='with_limb'):
+        GeneratePoseHeatmaps(with_limb=True)
+    with pytest.raises(ValueError, match='double'):
+        GeneratePoseHeatmaps(double=True)
+    with pytest.raises(ValueError, match='same length'):
+        GeneratePoseHeatmaps(double=True, left_kp=(1, 2), right_kp=(3, ))
+    # (0, 1) mirrors to (0, 2), which is not a limb.
+    with pytest.raises(ValueError, match='mirror'):
+        GeneratePoseHeatmaps(
+            with_limb=True, skeletons=((0, 1), ), double=True, left_kp=(1, ),
+            right_kp=(2, ))
