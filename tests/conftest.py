@@ -83,7 +83,10 @@ def tiny_cfg_options(ann_file, work_dir=None, epochs=2):
 
 def run_tool(args, cwd=None, timeout=600, env=None):
     """Run a repository tool in a fresh interpreter; fail with its output."""
-    full_env = dict(os.environ, PYTHONUNBUFFERED='1', OMP_NUM_THREADS='1')
+    # Shell tools call `python`: make it this interpreter.
+    path = osp.dirname(sys.executable) + os.pathsep + os.environ['PATH']
+    full_env = dict(os.environ, PATH=path, PYTHONUNBUFFERED='1',
+                    OMP_NUM_THREADS='1')
     full_env.update(env or {})
     cmd = args if args[0] == 'bash' else [sys.executable] + args
     proc = subprocess.run(cmd, cwd=cwd or REPO, env=full_env,

@@ -13,6 +13,7 @@ CONFIG=configs/skeleton/posec3d/posec3d_slowonly_mg36_joint_toy.py
 
 bash "$ROOT/tools/setup_env.sh"
 cd "$ROOT"
+export PATH="$VENV/bin:$PATH"
 PY="$VENV/bin/python"
 start=$(date +%s)
 step() { echo; echo "== [$(( $(date +%s) - start )) s] $*"; }

@@ -6,4 +6,5 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 VENV=${MMMG_VENV:-$ROOT/.venv}
 bash "$ROOT/tools/setup_env.sh"
 cd "$ROOT"
+export PATH="$VENV/bin:$PATH"
 exec "$VENV/bin/python" -m pytest tests "$@"
