@@ -28,9 +28,10 @@ Outputs, each written atomically (temporary file + rename):
            frame_dir=clip_id, label=int, total_frames=T,
            img_shape=(H, W), original_shape=(H, W),
            keypoint=float32[1, T, V, 2], keypoint_score=float32[1, T, V],
-           video=vid, start=start, end=end)]}
+           video=vid, video_path=relpath or None, start=start, end=end)]}
 
-  The clip is skeleton rows ``start..end``; ``label`` is ``-1`` for hidden
+  The clip is skeleton rows ``start..end`` (and frames ``start..end`` of
+  the long video at ``video_path``, relative to the video root); ``label`` is ``-1`` for hidden
   test labels. ``(H, W)`` is read from the mp4 header, or a default when the
   video is missing.
 - ``rgb_{train,val,test}.txt``: one clip a line::
@@ -61,7 +62,7 @@ import re
 import warnings
 import zipfile
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from contextlib import closing, contextmanager
+from contextlib import closing
 from dataclasses import dataclass, field
 from typing import Dict, Iterator, List, Optional, Sequence, Tuple
 from xml.etree import ElementTree
@@ -75,6 +76,7 @@ from tqdm import tqdm
 
 from mmmg.datasets.classes import miga_label_to_index
 from mmmg.keypoints.layouts import convert_keypoints, get_layout
+from mmmg.utils.io import atomic_open
 
 SPLITS = ('train', 'val', 'test')
 OPENPOSE_POINTS = 137
@@ -550,19 +552,6 @@ def probe_video(path: str, vid: str) -> Tuple[int, int, int]:
     return height, width, frames
 
 
-@contextmanager
-def atomic_open(path: str, mode: str = 'wb'):
-    """Open ``path`` for writing; it appears only once fully written."""
-    tmp = f'{path}.tmp{os.getpid()}'
-    try:
-        with open(tmp, mode) as f:
-            yield f
-        os.replace(tmp, path)
-    finally:
-        if osp.exists(tmp):
-            os.remove(tmp)
-
-
 def load_openpose_skeleton(path: str,
                            vid: str,
                            cache_dir: Optional[str] = None
@@ -675,6 +664,7 @@ def convert_video(files: VideoFiles, options: ConvertOptions) -> VideoResult:
                 keypoint=np.ascontiguousarray(clip[None, ..., :2]),
                 keypoint_score=np.ascontiguousarray(clip[None, ..., 2]),
                 video=vid,
+                video_path=files.video_rel,
                 start=start,
                 end=end))
         if files.video_rel is not None:

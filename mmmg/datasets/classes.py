@@ -33,3 +33,14 @@ def index_to_miga_label(index: int) -> int:
     if not 0 <= index < len(IMIGUE_CLASSES):
         raise ValueError(f'class index {index} is out of range')
     return MIGA_NON_MG_RAW_LABEL if index == len(IMIGUE_CLASSES) - 1 else index + 1
+
+
+# MA-52 (Micro-Action-52): 52 action-level classes grouped into 7 body-level
+# classes by contiguous, inclusive action-label ranges; the number of action
+# classes follows from the last range. The seed papers list no class names,
+# so both lists are index placeholders (``action_00``, ``body_0``).
+MA52_BODY_RANGES = ((0, 4), (5, 10), (11, 23), (24, 31), (32, 37), (38, 47),
+                    (48, 51))
+MA52_ACTION_CLASSES = tuple(
+    f'action_{i:02d}' for i in range(MA52_BODY_RANGES[-1][1] + 1))
+MA52_BODY_CLASSES = tuple(f'body_{i}' for i in range(len(MA52_BODY_RANGES)))

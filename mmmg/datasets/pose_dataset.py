@@ -1,4 +1,5 @@
 """Skeleton dataset for micro-gesture annotation pickles."""
+import os.path as osp
 from typing import Callable, List, Optional, Sequence, Union
 
 from mmaction.datasets import PoseDataset
@@ -17,6 +18,13 @@ class MGPoseDataset(PoseDataset):
     range-checked against ``classes`` when the annotation file is loaded;
     ``-1`` marks a hidden label (the challenge test split).
 
+    With ``data_prefix=dict(video=ROOT)`` every sample also gets
+    ``filename = ROOT/<video_path>``, the long video its clip was cut from
+    (``video_path`` and ``start`` are written by the iMiGUE converter), for
+    RGB+pose pipelines that decode the segment with
+    :class:`MMDecodeSegment`. Unlike stock ``PoseDataset``, ``frame_dir``
+    stays the clip id.
+
     Args:
         ann_file (str): Annotation pickle in MMAction2's pose format.
         pipeline (list): Processing pipeline.
@@ -31,10 +39,13 @@ class MGPoseDataset(PoseDataset):
                  split: Optional[str] = None,
                  classes: Sequence[str] = IMIGUE_CLASSES,
                  **kwargs) -> None:
+        data_prefix = dict(kwargs.pop('data_prefix', None) or {})
+        self.video_root = data_prefix.pop('video', None)
         metainfo = dict(classes=tuple(classes))
         metainfo.update(kwargs.pop('metainfo', None) or {})
         super().__init__(
-            ann_file, pipeline, split=split, metainfo=metainfo, **kwargs)
+            ann_file, pipeline, split=split, metainfo=metainfo,
+            data_prefix=data_prefix, **kwargs)
 
     def load_data_list(self) -> List[dict]:
         data_list = super().load_data_list()
@@ -52,4 +63,13 @@ class MGPoseDataset(PoseDataset):
                 raise ValueError(f'{self.ann_file}: sample {sample_id!r} has '
                                  f'label {label}, outside [0, {num_classes})')
             info['sample_id'] = sample_id
+            if self.video_root is not None:
+                if not info.get('video_path') or 'start' not in info:
+                    raise ValueError(
+                        f'{self.ann_file}: sample {sample_id!r} has no '
+                        '`video_path`/`start`, so its RGB frames cannot be '
+                        'found; re-run data_prep/imigue_to_mmaction.py with '
+                        'the videos present')
+                info['filename'] = osp.join(self.video_root,
+                                            info['video_path'])
         return data_list

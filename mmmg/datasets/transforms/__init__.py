@@ -1,5 +1,6 @@
 from .formatting import PackMGInputs
 from .heatmaps import GeneratePoseHeatmaps
-from .pose_compact import MGPoseCompact
+from .pose_compact import MGMMCompact, MGPoseCompact
+from .rgbpose_decode import MMDecodeSegment
 
-__all__ = ['GeneratePoseHeatmaps', 'MGPoseCompact', 'PackMGInputs']
+__all__ = ['GeneratePoseHeatmaps', 'MGMMCompact', 'MGPoseCompact', 'MMDecodeSegment', 'PackMGInputs']

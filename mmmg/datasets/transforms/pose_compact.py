@@ -1,8 +1,9 @@
-"""A numpy-2-safe replacement for MMAction2 1.1.0's ``PoseCompact``."""
-from typing import Dict
+"""numpy-2-safe replacements for MMAction2 1.1.0's ``PoseCompact`` and
+``MMCompact``, which use ``np.Inf`` (removed in numpy 2)."""
+from typing import Dict, Tuple
 
 import numpy as np
-from mmaction.datasets.transforms import PoseCompact
+from mmaction.datasets.transforms import MMCompact, PoseCompact
 from mmaction.registry import TRANSFORMS
 
 
@@ -76,3 +77,55 @@ class MGPoseCompact(PoseCompact):
             results.get('crop_quadruple', (0., 0., 1., 1.)),
             (min_x / w, min_y / h, (max_x - min_x) / w, (max_y - min_y) / h))
         return results
+
+
+@TRANSFORMS.register_module()
+class MGMMCompact(MMCompact):
+    """Crop RGB frames and keypoints to the padded box around all keypoints.
+
+    Same behaviour and arguments as MMAction2's ``MMCompact`` (RGB + pose
+    pipelines), whose box search uses ``np.Inf``.
+
+    Required Keys:
+        - imgs
+        - keypoint
+        - img_shape
+
+    Modified Keys:
+        - imgs
+        - keypoint
+        - img_shape
+
+    Args:
+        padding (float): Relative padding of the tight box. Defaults to 0.25.
+        threshold (int): Skip the crop when the tight box is narrower or
+            shorter than this many pixels. Defaults to 10.
+        hw_ratio (float | tuple[float] | None): Required height/width ratio
+            (range) of the padded box. Defaults to 1.
+        allow_imgpad (bool): Whether the box may extend beyond the image to
+            meet ``hw_ratio``; the frames are zero-padded. Defaults to True.
+    """
+
+    def _get_box(self, keypoint: np.ndarray, img_shape: Tuple[int]) -> Tuple:
+        h, w = img_shape
+        kp_x, kp_y = keypoint[..., 0], keypoint[..., 1]
+        kp_x, kp_y = kp_x[kp_x != 0], kp_y[kp_y != 0]
+        if not kp_x.size or not kp_y.size:
+            return 0, 0, w, h
+        min_x, max_x = kp_x.min(), kp_x.max()
+        min_y, max_y = kp_y.min(), kp_y.max()
+        if max_x - min_x < self.threshold or max_y - min_y < self.threshold:
+            return 0, 0, w, h
+
+        center_x, center_y = (max_x + min_x) / 2, (max_y + min_y) / 2
+        half_w = (max_x - min_x) / 2 * (1 + self.padding)
+        half_h = (max_y - min_y) / 2 * (1 + self.padding)
+        if self.hw_ratio is not None:
+            half_h = max(self.hw_ratio[0] * half_w, half_h)
+            half_w = max(1 / self.hw_ratio[1] * half_h, half_w)
+        min_x, max_x = center_x - half_w, center_x + half_w
+        min_y, max_y = center_y - half_h, center_y + half_h
+        if self.allow_imgpad:
+            return int(min_x), int(min_y), int(max_x), int(max_y)
+        return (int(max(0, min_x)), int(max(0, min_y)), int(min(w, max_x)),
+                int(min(h, max_y)))

@@ -1,0 +1,287 @@
+"""Open a long video for decoding one segment of it with the stock pipeline.
+
+iMiGUE clips are ``[start, end]`` frame ranges of long interview videos
+(``rgb_{split}.txt`` of the converter). :class:`DecordInitSegment` opens the
+long video and sets ``total_frames`` and ``start_index`` so that the stock
+samplers (``SampleFrames``, ``UniformSample``, ...), which draw indices in
+``[0, total_frames)`` and add ``start_index``, pick frames of the segment
+only; stock ``DecordDecode`` then decodes them.
+"""
+import io
+import os
+import os.path as osp
+from collections import OrderedDict
+from typing import Dict, Optional, Tuple
+
+import decord
+from mmaction.registry import TRANSFORMS
+from mmcv.transforms import BaseTransform
+from mmengine import fileio
+
+# What decord raises for unreadable data (out-of-range indices included).
+_DECODE_ERRORS = (IndexError, RuntimeError, decord.DECORDError)
+# The iMiGUE converter accepts mp4s that hold up to this many frames fewer
+# than the skeleton rows the segments were checked against (its
+# ``frame_tolerance``), so a segment may end that far past the last frame.
+DEFAULT_END_TOLERANCE = 5
+
+
+class VideoSegmentError(RuntimeError):
+    """A video that cannot be read, or a segment that does not fit it.
+
+    Args:
+        filename (str): The video.
+        sample_id (str, optional): The sample that asked for it.
+        problem (str): What is wrong.
+    """
+
+    def __init__(self, filename: str, sample_id: Optional[str],
+                 problem: str) -> None:
+        # All three in ``args``: the error pickles across worker processes.
+        super().__init__(filename, sample_id, problem)
+        self.filename, self.sample_id, self.problem = (filename, sample_id,
+                                                       problem)
+
+    def __str__(self) -> str:
+        who = '' if self.sample_id is None else f'sample {self.sample_id!r}: '
+        return f'{who}{self.filename}: {self.problem}'
+
+
+def resolve_segment(start: int,
+                    end: int,
+                    num_frames: int,
+                    end_tolerance: int = DEFAULT_END_TOLERANCE
+                    ) -> Tuple[int, int]:
+    """Fit a segment to a video of ``num_frames`` frames.
+
+    Args:
+        start (int): First frame (0-based).
+        end (int): Last frame (inclusive).
+        num_frames (int): Frames in the video.
+        end_tolerance (int): How far ``end`` may lie past the last frame; such
+            an end is clamped to the last frame.
+
+    Returns:
+        tuple[int, int]: ``(start, end)`` with ``end < num_frames``.
+
+    Raises:
+        ValueError: The segment is malformed, starts past the last frame or
+            ends more than ``end_tolerance`` frames past it.
+    """
+    if not 0 <= start <= end:
+        raise ValueError(f'bad segment {start}-{end} (need 0 <= start <= '
+                         'end)')
+    last = num_frames - 1
+    if start > last or end > last + end_tolerance:
+        raise ValueError(
+            f'segment {start}-{end} does not fit the video: it has '
+            f'{num_frames} frames (0-{last}; end tolerance {end_tolerance}); '
+            'a truncated or wrong video?')
+    return start, min(end, last)
+
+
+def open_video_reader(filename: str,
+                      num_threads: int = 1,
+                      backend_args: Optional[dict] = None,
+                      sample_id: Optional[str] = None):
+    """A ``decord.VideoReader`` of ``filename``.
+
+    Local files are opened by path (decord streams them); with
+    ``backend_args`` the whole file is fetched into memory first.
+
+    Raises:
+        VideoSegmentError: The file is missing, unreadable or has no frames.
+    """
+    if backend_args is None and not osp.isfile(filename):
+        raise VideoSegmentError(filename, sample_id, 'no such video file')
+    try:
+        source = filename if backend_args is None else io.BytesIO(
+            fileio.get(filename, backend_args=backend_args))
+        reader = decord.VideoReader(source, num_threads=num_threads)
+    except _DECODE_ERRORS + (OSError, ) as e:
+        raise VideoSegmentError(
+            filename, sample_id,
+            f'cannot open the video (truncated or not a video?): {e}') from e
+    if len(reader) == 0:
+        raise VideoSegmentError(filename, sample_id, 'the video has no frames')
+    return reader
+
+
+class _NamedReader:
+    """A decord reader whose decoding errors name the video and sample.
+
+    Stock ``DecordDecode`` only calls ``get_batch`` (``seek``/``next`` in its
+    efficient mode); a bare decord error would not say which file failed.
+    """
+
+    def __init__(self, reader, filename: str, sample_id: Optional[str]):
+        self._reader, self._filename, self._sample_id = (reader, filename,
+                                                         sample_id)
+
+    def _wrap(self, method, *args):
+        try:
+            return method(*args)
+        except _DECODE_ERRORS as e:
+            raise VideoSegmentError(
+                self._filename, self._sample_id,
+                f'decoding failed (truncated or corrupt video?): {e}') from e
+
+    def get_batch(self, indices):
+        return self._wrap(self._reader.get_batch, indices)
+
+    def seek(self, pos):
+        return self._wrap(self._reader.seek, pos)
+
+    def next(self):
+        return self._wrap(self._reader.next)
+
+    def __getitem__(self, idx):
+        return self._wrap(self._reader.__getitem__, idx)
+
+    def __len__(self) -> int:
+        return len(self._reader)
+
+    def __getattr__(self, name):
+        return getattr(self._reader, name)
+
+
+@TRANSFORMS.register_module()
+class DecordInitSegment(BaseTransform):
+    """Open a (long) video with decord and restrict sampling to a segment.
+
+    Samples with ``start``/``end`` are segments ``[start, end]`` (0-based,
+    inclusive) of a long video: ``total_frames`` becomes the segment length
+    and ``start_index`` its first frame, which the stock samplers add to
+    every index they draw. Samples without them (pre-cut clips) use the
+    whole video from frame 0, as stock ``DecordInit``.
+
+    Readers are cached per worker process (LRU): reopening an hour-long mp4
+    for each of its clips is what this avoids, and local videos are streamed
+    from disk instead of being read into memory as stock ``DecordInit``
+    does. The first time a video is opened, its last frame is decoded once
+    (``check_last_frame``), so a truncated download fails there, naming the
+    file, rather than deep inside decoding; decoding errors of the stock
+    ``DecordDecode`` also name the file and sample.
+
+    Required Keys:
+        - filename
+        - start (optional)
+        - end (optional)
+        - sample_id (optional, for error messages)
+
+    Modified Keys:
+        - end (clamped to the last frame within ``end_tolerance``)
+        - start_index
+
+    Added Keys:
+        - video_reader
+        - total_frames
+        - avg_fps
+
+    Args:
+        num_threads (int): Decoding threads per reader. Defaults to 1.
+        cache_size (int): Open readers kept per process; 0 reopens the video
+            for every sample. Defaults to 4.
+        end_tolerance (int): How many frames a segment may end past the last
+            frame of its video; such an end is clamped. Defaults to
+            ``DEFAULT_END_TOLERANCE`` (5, the converter's frame tolerance).
+        check_last_frame (bool): Decode each video's last frame when it is
+            first opened. Defaults to True.
+        backend_args (dict, optional): mmengine file backend for videos not
+            on a local disk; such a video is read into memory. Defaults to
+            None (local paths).
+    """
+
+    def __init__(self,
+                 num_threads: int = 1,
+                 cache_size: int = 4,
+                 end_tolerance: int = DEFAULT_END_TOLERANCE,
+                 check_last_frame: bool = True,
+                 backend_args: Optional[dict] = None) -> None:
+        if cache_size < 0 or end_tolerance < 0:
+            raise ValueError('cache_size and end_tolerance must be >= 0, got '
+                             f'{cache_size} and {end_tolerance}')
+        self.num_threads = num_threads
+        self.cache_size = cache_size
+        self.end_tolerance = end_tolerance
+        self.check_last_frame = check_last_frame
+        self.backend_args = backend_args
+        self._reset_cache()
+
+    def _reset_cache(self) -> None:
+        # Readers inherited through fork share file offsets with the parent:
+        # each process opens its own (see ``_get_reader``).
+        self._owner_pid = os.getpid()
+        self._readers: 'OrderedDict[str, object]' = OrderedDict()
+        self._checked = set()
+
+    def __getstate__(self) -> dict:
+        state = self.__dict__.copy()
+        for key in ('_readers', '_checked', '_owner_pid'):
+            state.pop(key)
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self._reset_cache()
+
+    def _video_key(self, filename: str):
+        if self.backend_args is None:
+            stat = os.stat(filename)
+            return filename, stat.st_size, stat.st_mtime_ns
+        return filename
+
+    def _get_reader(self, filename: str, sample_id: Optional[str]):
+        if os.getpid() != self._owner_pid:
+            self._reset_cache()
+        reader = self._readers.pop(filename, None)
+        if reader is None:
+            reader = open_video_reader(filename, self.num_threads,
+                                       self.backend_args, sample_id)
+            key = self._video_key(filename)
+            if self.check_last_frame and key not in self._checked:
+                last = len(reader) - 1
+                try:
+                    reader.get_batch([last])
+                except _DECODE_ERRORS as e:
+                    raise VideoSegmentError(
+                        filename, sample_id, f'cannot decode its last frame '
+                        f'{last} (truncated or corrupt video?): {e}') from e
+                self._checked.add(key)
+        if self.cache_size:
+            self._readers[filename] = reader
+            while len(self._readers) > self.cache_size:
+                self._readers.popitem(last=False)
+        return reader
+
+    def transform(self, results: Dict) -> Dict:
+        filename = results['filename']
+        sample_id = results.get('sample_id')
+        reader = self._get_reader(filename, sample_id)
+        num_frames = len(reader)
+        if 'start' in results or 'end' in results:
+            if 'start' not in results or 'end' not in results:
+                raise VideoSegmentError(
+                    filename, sample_id, 'a segment needs both `start` and '
+                    '`end`')
+            try:
+                start, end = resolve_segment(
+                    int(results['start']), int(results['end']), num_frames,
+                    self.end_tolerance)
+            except ValueError as e:
+                raise VideoSegmentError(filename, sample_id, str(e)) from e
+            results['end'] = end
+        else:
+            start, end = 0, num_frames - 1
+        results['video_reader'] = _NamedReader(reader, filename, sample_id)
+        results['total_frames'] = end - start + 1
+        results['start_index'] = start
+        results['avg_fps'] = reader.get_avg_fps()
+        return results
+
+    def __repr__(self) -> str:
+        return (f'{self.__class__.__name__}(num_threads={self.num_threads}, '
+                f'cache_size={self.cache_size}, '
+                f'end_tolerance={self.end_tolerance}, '
+                f'check_last_frame={self.check_last_frame}, '
+                f'backend_args={self.backend_args})')
