@@ -92,3 +92,18 @@ def run_tool(args, cwd=None, timeout=600, env=None):
     proc = subprocess.run(cmd, cwd=cwd or REPO, env=full_env,
                           capture_output=True, text=True, timeout=timeout)
     return proc
+
+
+@pytest.fixture(scope='session')
+def toy_imigue(tmp_path_factory):
+    """The tiny toy MiGA release (3 videos, real mp4s) converted to mg36
+    pose annotations and RGB segment lists."""
+    from mmmg.data_prep.imigue_release import convert_release
+    from mmmg.data_prep.toy_imigue import TOY_PRESETS, make_toy_imigue
+    root = tmp_path_factory.mktemp('toy_imigue')
+    release, annotations = str(root / 'release'), str(root / 'annotations')
+    make_toy_imigue(release, seed=0, **TOY_PRESETS['tiny'])
+    convert_release(release, annotations, layout='mg36', workers=1,
+                    progress=False)
+    return dict(release=release, annotations=annotations,
+                ann_file=osp.join(annotations, 'imigue_mg36.pkl'))

@@ -51,7 +51,10 @@ def test_heatmap_channels_match_backbone(path):
             layout = get_layout(t['layout'])
             channels = (layout.num_keypoints * t.get('with_kp', True) +
                         len(layout.edges) * t.get('with_limb', False))
-            assert cfg.model.backbone.in_channels == channels, path
+            backbone = cfg.model.backbone
+            if backbone.type == 'RGBPoseConv3D':
+                backbone = backbone.pose_pathway
+            assert backbone.in_channels == channels, path
 
 
 RECIPES = [p for p in CONFIGS if osp.basename(p).startswith('posec3d') and

@@ -55,3 +55,28 @@ def test_all_missed_or_tiny_is_a_no_op():
         res = MGPoseCompact()(dict(keypoint=kp.copy(), img_shape=(64, 64)))
         assert res['img_shape'] == (64, 64) and 'crop_quadruple' not in res
         np.testing.assert_array_equal(res['keypoint'], kp)
+
+
+@pytest.mark.parametrize('allow_imgpad', [True, False])
+def test_mm_compact_matches_stock_on_numpy1_names(monkeypatch, allow_imgpad):
+    """MGMMCompact equals MMAction2's MMCompact run with np.Inf restored."""
+    from mmaction.datasets.transforms import MMCompact
+
+    from mmmg.datasets.transforms import MGMMCompact
+    rng = np.random.default_rng(1)
+    kp = rng.uniform(100, 300, (1, 4, 36, 2)).astype(np.float32)
+    kp[0, 1, 7] = 0
+    imgs = list(rng.integers(0, 255, (4, 360, 640, 3), dtype=np.uint8))
+
+    def run(cls):
+        return cls(hw_ratio=1., allow_imgpad=allow_imgpad)(dict(
+            keypoint=kp.copy(), imgs=[i.copy() for i in imgs],
+            img_shape=(360, 640)))
+
+    ours = run(MGMMCompact)
+    monkeypatch.setattr(np, 'Inf', np.inf, raising=False)
+    stock = run(MMCompact)
+    assert ours['img_shape'] == stock['img_shape'] != (360, 640)
+    np.testing.assert_array_equal(ours['keypoint'], stock['keypoint'])
+    np.testing.assert_array_equal(np.stack(ours['imgs']),
+                                  np.stack(stock['imgs']))

@@ -1,0 +1,78 @@
+"""Every toy stream trains with a falling loss and dumps one score per test
+sample through tools/train.py and tools/test.py."""
+import glob
+import json
+import os.path as osp
+import pickle
+
+import numpy as np
+import pytest
+
+from mmmg.evaluation import load_scores
+
+from ..conftest import REPO, run_tool
+
+# config -> (data, streams in the score pickle)
+STREAMS = {
+    'skeleton/posec3d/posec3d_slowonly_mg36_limb_toy.py': ('pose', ['limb']),
+    'multimodal/rgbposec3d/rgbposec3d_mg36_joint_toy.py':
+    ('rgbpose', ['rgb', 'pose']),
+    'multimodal/rgbposec3d/rgbposec3d_mg36_limb_toy.py':
+    ('rgbpose', ['rgb', 'pose']),
+}
+
+
+def _options(data, toy_imigue, tiny_pose_ann, epochs):
+    if data == 'pose':
+        ann, extra = tiny_pose_ann, []
+    else:
+        ann = toy_imigue['ann_file']
+        extra = [f'{loader}.dataset.data_prefix.video={toy_imigue["release"]}'
+                 for loader in ('train_dataloader', 'val_dataloader',
+                                'test_dataloader')]
+    opts = [f'train_cfg.max_epochs={epochs}', 'train_cfg.val_interval=100',
+            'train_dataloader.batch_size=6', 'default_hooks.logger.interval=1',
+            'param_scheduler=[]', 'default_hooks.checkpoint.save_best=None']
+    for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        opts += [f'{loader}.dataset.ann_file={ann}',
+                 f'{loader}.num_workers=0',
+                 f'{loader}.persistent_workers=False']
+    return opts + extra
+
+
+def _losses(work_dir):
+    [scalars] = sorted(glob.glob(osp.join(work_dir, '*', 'vis_data',
+                                          'scalars.json')))[-1:]
+    with open(scalars) as f:
+        return [r['loss'] for r in map(json.loads, f) if 'loss' in r]
+
+
+@pytest.mark.parametrize('config', sorted(STREAMS))
+def test_toy_stream_trains_and_dumps(config, toy_imigue, tiny_pose_ann,
+                                     tmp_path):
+    data, streams = STREAMS[config]
+    path = osp.join(REPO, 'configs', config)
+    work_dir = str(tmp_path)
+    proc = run_tool(['tools/train.py', path, '--work-dir', work_dir,
+                     '--cfg-options'] +
+                    _options(data, toy_imigue, tiny_pose_ann, epochs=6))
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    losses = _losses(work_dir)
+    assert np.mean(losses[-2:]) < np.mean(losses[:2]), losses
+
+    out = str(tmp_path / 'scores.pkl')
+    proc = run_tool(['tools/test.py', path,
+                     osp.join(work_dir, 'epoch_6.pth'), '--work-dir',
+                     work_dir, '--dump', out, '--stream', streams[0],
+                     '--cfg-options'] +
+                    _options(data, toy_imigue, tiny_pose_ann, epochs=6))
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    scores = load_scores(out)
+    ann = toy_imigue['ann_file'] if data != 'pose' else tiny_pose_ann
+    with open(ann, 'rb') as f:
+        test_ids = pickle.load(f)['split']['test']
+    assert sorted(s['id'] for s in scores['samples']) == sorted(test_ids)
+    assert sorted(scores['streams']) == sorted(streams)
+    for s in scores['samples']:
+        for stream in streams:
+            assert abs(s['scores'][stream].sum() - 1) < 1e-4

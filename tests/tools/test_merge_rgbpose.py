@@ -1,0 +1,120 @@
+"""tools/merge_rgbpose_checkpoint.py: RGB-only + pose-only -> RGBPose."""
+import json
+import os.path as osp
+
+import pytest
+import torch
+from mmaction.registry import MODELS
+from mmaction.utils import register_all_modules
+
+import mmmg  # noqa: F401
+from mmmg.utils import read_config
+
+from ..conftest import REPO, TOY_CONFIG, run_tool
+
+RGBPOSE_TOY = osp.join(REPO, 'configs', 'multimodal', 'rgbposec3d',
+                       'rgbposec3d_mg36_joint_toy.py')
+
+
+def _rgb_only(cfg):
+    """The RGB-only SlowOnly recognizer whose backbone matches the RGB
+    pathway of ``cfg`` without lateral connections."""
+    path = cfg.model.backbone.rgb_pathway
+    return dict(
+        type='Recognizer3D',
+        backbone=dict(
+            type='ResNet3dSlowOnly', depth=50, pretrained=None, lateral=False,
+            base_channels=path.base_channels, stage_blocks=path.stage_blocks,
+            conv1_kernel=path.conv1_kernel, inflate=path.inflate,
+            with_pool2=False),
+        cls_head=dict(type='I3DHead', in_channels=cfg.model.cls_head
+                      .in_channels[0], num_classes=32),
+        data_preprocessor=dict(type='ActionDataPreprocessor'))
+
+
+@pytest.fixture(scope='module')
+def sources(tmp_path_factory):
+    register_all_modules()
+    tmp = tmp_path_factory.mktemp('merge')
+    torch.manual_seed(0)
+    target_cfg = read_config(RGBPOSE_TOY)
+    paths = {}
+    for name, model_cfg in (('rgb', _rgb_only(target_cfg)),
+                            ('pose', read_config(TOY_CONFIG).model)):
+        model = MODELS.build(model_cfg)
+        paths[name] = str(tmp / f'{name}.pth')
+        torch.save(dict(state_dict=model.state_dict(), meta={}),
+                   paths[name])
+    paths['out'] = str(tmp / 'init.pth')
+    proc = run_tool(['tools/merge_rgbpose_checkpoint.py', RGBPOSE_TOY,
+                     paths['rgb'], paths['pose'], '--out', paths['out']])
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    paths['stdout'] = proc.stdout
+    return paths
+
+
+def _state(path):
+    return torch.load(path, map_location='cpu', weights_only=True)
+
+
+def test_loads_with_only_reported_keys_missing(sources):
+    with open(osp.splitext(sources['out'])[0] + '.json') as f:
+        report = json.load(f)
+    model = MODELS.build(read_config(RGBPOSE_TOY).model)
+    result = model.load_state_dict(_state(sources['out'])['state_dict'],
+                                   strict=False)
+    assert not result.unexpected_keys
+    # torch does not count a BatchNorm's step counter as missing.
+    assert sorted(result.missing_keys) == sorted(
+        k for k in report['new'] if not k.endswith('num_batches_tracked'))
+    # New keys are the lateral connections only; both heads were copied.
+    assert report['new'] and all('_lateral.' in k for k in report['new'])
+    assert 'cls_head.fc_rgb.weight' in report['copied']
+    assert 'cls_head.fc_pose.weight' in report['copied']
+    assert not report['unused']['rgb'] and not report['unused']['pose']
+    assert f"newly initialised: {len(report['new'])}" in sources['stdout']
+
+
+def test_copied_and_padded_weights(sources):
+    merged = _state(sources['out'])['state_dict']
+    rgb = _state(sources['rgb'])['state_dict']
+    pose = _state(sources['pose'])['state_dict']
+    torch.testing.assert_close(merged['backbone.rgb_path.conv1.conv.weight'],
+                               rgb['backbone.conv1.conv.weight'])
+    torch.testing.assert_close(merged['cls_head.fc_pose.weight'],
+                               pose['cls_head.fc_cls.weight'])
+    padded = merged['backbone.pose_path.layer2.0.conv1.conv.weight']
+    source = pose['backbone.layer2.0.conv1.conv.weight']
+    assert padded.shape[1] > source.shape[1]
+    torch.testing.assert_close(padded[:, :source.shape[1]], source)
+    assert not padded[:, source.shape[1]:].any()
+
+
+def test_head_class_mismatch_is_reported_new(sources, tmp_path):
+    state = _state(sources['rgb'])
+    state['state_dict']['cls_head.fc_cls.weight'] = torch.zeros(52, 512)
+    state['state_dict']['cls_head.fc_cls.bias'] = torch.zeros(52)
+    rgb52 = str(tmp_path / 'rgb52.pth')
+    torch.save(state, rgb52)
+    out = str(tmp_path / 'init.pth')
+    proc = run_tool(['tools/merge_rgbpose_checkpoint.py', RGBPOSE_TOY, rgb52,
+                     sources['pose'], '--out', out])
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    with open(str(tmp_path / 'init.json')) as f:
+        new = json.load(f)['new']
+    assert 'shape (52, 512) in the rgb checkpoint' in new[
+        'cls_head.fc_rgb.weight']
+
+
+def test_bad_inputs(sources, tmp_path):
+    junk = tmp_path / 'junk.pth'
+    torch.save({'a': 1}, str(junk))
+    proc = run_tool(['tools/merge_rgbpose_checkpoint.py', RGBPOSE_TOY,
+                     str(junk), sources['pose'], '--out',
+                     str(tmp_path / 'x.pth')])
+    assert proc.returncode != 0 and 'junk.pth' in proc.stderr
+    proc = run_tool(['tools/merge_rgbpose_checkpoint.py', TOY_CONFIG,
+                     sources['rgb'], sources['pose'], '--out',
+                     str(tmp_path / 'x.pth')])
+    assert proc.returncode != 0 and 'not an RGBPoseConv3D' in proc.stderr
+    assert not osp.exists(tmp_path / 'x.pth')
