@@ -19,25 +19,30 @@ STREAMS = {
     ('rgbpose', ['rgb', 'pose']),
     'multimodal/rgbposec3d/rgbposec3d_mg36_limb_toy.py':
     ('rgbpose', ['rgb', 'pose']),
+    'recognition/swin/swin_tiny_rgb_toy.py': ('video', ['rgb']),
 }
+LOADERS = {'train_dataloader': 'train', 'val_dataloader': 'val',
+           'test_dataloader': 'test'}
 
 
 def _options(data, toy_imigue, tiny_pose_ann, epochs):
-    if data == 'pose':
-        ann, extra = tiny_pose_ann, []
-    else:
-        ann = toy_imigue['ann_file']
-        extra = [f'{loader}.dataset.data_prefix.video={toy_imigue["release"]}'
-                 for loader in ('train_dataloader', 'val_dataloader',
-                                'test_dataloader')]
     opts = [f'train_cfg.max_epochs={epochs}', 'train_cfg.val_interval=100',
             'train_dataloader.batch_size=6', 'default_hooks.logger.interval=1',
             'param_scheduler=[]', 'default_hooks.checkpoint.save_best=None']
-    for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+    for loader, split in LOADERS.items():
+        if data == 'pose':
+            ann = tiny_pose_ann
+        elif data == 'rgbpose':
+            ann = toy_imigue['ann_file']
+        else:
+            ann = osp.join(toy_imigue['annotations'], f'rgb_{split}.txt')
+        if data != 'pose':
+            opts.append(f'{loader}.dataset.data_prefix.video='
+                        f'{toy_imigue["release"]}')
         opts += [f'{loader}.dataset.ann_file={ann}',
                  f'{loader}.num_workers=0',
                  f'{loader}.persistent_workers=False']
-    return opts + extra
+    return opts
 
 
 def _losses(work_dir):
