@@ -19,6 +19,8 @@ STREAMS = {
     ('rgbpose', ['rgb', 'pose']),
     'multimodal/rgbposec3d/rgbposec3d_mg36_limb_toy.py':
     ('rgbpose', ['rgb', 'pose']),
+    'multimodal/rgbposec3d/slowonly_r50_rgb_only_toy.py':
+    ('rgbpose', ['rgb_only']),
     'recognition/swin/swin_tiny_rgb_toy.py': ('video', ['rgb']),
 }
 LOADERS = {'train_dataloader': 'train', 'val_dataloader': 'val',

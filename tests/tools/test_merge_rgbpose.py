@@ -12,24 +12,9 @@ from mmmg.utils import read_config
 
 from ..conftest import REPO, TOY_CONFIG, run_tool
 
-RGBPOSE_TOY = osp.join(REPO, 'configs', 'multimodal', 'rgbposec3d',
-                       'rgbposec3d_mg36_joint_toy.py')
-
-
-def _rgb_only(cfg):
-    """The RGB-only SlowOnly recognizer whose backbone matches the RGB
-    pathway of ``cfg`` without lateral connections."""
-    path = cfg.model.backbone.rgb_pathway
-    return dict(
-        type='Recognizer3D',
-        backbone=dict(
-            type='ResNet3dSlowOnly', depth=50, pretrained=None, lateral=False,
-            base_channels=path.base_channels, stage_blocks=path.stage_blocks,
-            conv1_kernel=path.conv1_kernel, inflate=path.inflate,
-            with_pool2=False),
-        cls_head=dict(type='I3DHead', in_channels=cfg.model.cls_head
-                      .in_channels[0], num_classes=32),
-        data_preprocessor=dict(type='ActionDataPreprocessor'))
+RGBPOSE_DIR = osp.join(REPO, 'configs', 'multimodal', 'rgbposec3d')
+RGBPOSE_TOY = osp.join(RGBPOSE_DIR, 'rgbposec3d_mg36_joint_toy.py')
+RGB_ONLY_TOY = osp.join(RGBPOSE_DIR, 'slowonly_r50_rgb_only_toy.py')
 
 
 @pytest.fixture(scope='module')
@@ -37,10 +22,9 @@ def sources(tmp_path_factory):
     register_all_modules()
     tmp = tmp_path_factory.mktemp('merge')
     torch.manual_seed(0)
-    target_cfg = read_config(RGBPOSE_TOY)
     paths = {}
-    for name, model_cfg in (('rgb', _rgb_only(target_cfg)),
-                            ('pose', read_config(TOY_CONFIG).model)):
+    for name, config in (('rgb', RGB_ONLY_TOY), ('pose', TOY_CONFIG)):
+        model_cfg = read_config(config).model
         model = MODELS.build(model_cfg)
         paths[name] = str(tmp / f'{name}.pth')
         torch.save(dict(state_dict=model.state_dict(), meta={}),

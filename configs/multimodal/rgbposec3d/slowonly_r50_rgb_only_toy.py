@@ -1,0 +1,53 @@
+# Tiny RGB-only SlowOnly on the toy iMiGUE data: the RGB pathway of the toy
+# RGBPoseConv3D trained alone (the merge tool's RGB source in tests).
+_base_ = ['./rgbposec3d_mg36_joint_toy.py']
+
+model = dict(
+    _delete_=True,
+    type='Recognizer3D',
+    backbone=dict(
+        type='ResNet3dSlowOnly',
+        depth=50,
+        pretrained=None,
+        lateral=False,
+        base_channels=16,
+        stage_blocks=(1, 1, 1, 1),
+        conv1_kernel=(1, 7, 7),
+        inflate=(0, 0, 1, 1),
+        with_pool2=False),
+    cls_head=dict(
+        type='I3DHead',
+        in_channels=512,
+        num_classes=_base_.num_classes,
+        dropout_ratio=0.3,
+        average_clips='prob'),
+    data_preprocessor=dict(
+        type='ActionDataPreprocessor',
+        mean=[123.675, 116.28, 103.53],
+        std=[58.395, 57.12, 57.375],
+        format_shape='NCTHW'))
+
+
+def _rgb_only(pipeline):
+    """The RGBPose pipeline without the pose maps and keypoint flipping."""
+    out = []
+    for t in pipeline:
+        t = dict(t)
+        if t['type'] == 'GeneratePoseHeatmaps':
+            continue
+        if t['type'] == 'MMUniformSampleFrames':
+            t['clip_len'] = dict(RGB=t['clip_len']['RGB'])
+        elif t['type'] == 'Flip':
+            t = dict(type='Flip', flip_ratio=t['flip_ratio'])
+        elif t['type'] == 'PackMGInputs':
+            t = dict(type='PackMGInputs')
+        out.append(t)
+    return out
+
+
+train_dataloader = dict(
+    dataset=dict(pipeline=_rgb_only(_base_.train_dataloader.dataset.pipeline)))
+val_dataloader = dict(
+    dataset=dict(pipeline=_rgb_only(_base_.val_dataloader.dataset.pipeline)))
+test_dataloader = dict(
+    dataset=dict(pipeline=_rgb_only(_base_.test_dataloader.dataset.pipeline)))

@@ -1,0 +1,8 @@
+# The tiny Video Swin on the toy iMiGUE optical-flow videos (data_prep/make_flow_videos.py).
+_base_ = ['./swin_tiny_rgb_toy.py']
+
+video_root = 'data/toy_imigue/flow'
+
+train_dataloader = dict(dataset=dict(data_prefix=dict(video=video_root)))
+val_dataloader = dict(dataset=dict(data_prefix=dict(video=video_root)))
+test_dataloader = dict(dataset=dict(data_prefix=dict(video=video_root)))
