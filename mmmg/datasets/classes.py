@@ -44,3 +44,29 @@ MA52_BODY_RANGES = ((0, 4), (5, 10), (11, 23), (24, 31), (32, 37), (38, 47),
 MA52_ACTION_CLASSES = tuple(
     f'action_{i:02d}' for i in range(MA52_BODY_RANGES[-1][1] + 1))
 MA52_BODY_CLASSES = tuple(f'body_{i}' for i in range(len(MA52_BODY_RANGES)))
+
+# SMG: 16 micro-gestures + 1 non-MG class (illustrative gestures), in
+# label-index order; the release's finelabels use 1-based labels 1-17.
+# The SMG paper is not among the seed papers: the names follow the class
+# list published with SMG co-authors' code (github.com/Leedeng/
+# Visual-Text-MG, Sample_data/Clip_label.csv), lower-cased and without its
+# one comma; they are consistent with the class pictures of
+# github.com/mikecheninoulu/SMG (res/smg.png).
+SMG_CLASSES = (
+    'turtling neck and shoulder', 'rubbing eyes and forehead', 'folding arms',
+    'touching or covering suprasternal notch', 'moving legs',
+    'touching or scratching neck', 'folding arms behind body',
+    'rubbing hands and crossing finger', 'arms akimbo', 'crossing legs',
+    'scratching some part of body',
+    'scratching or touching facial parts other than eyes',
+    'playing or adjusting hair', 'holding arms', 'pulling shirt collar',
+    'playing with jewelry and manipulating other objects',
+    'illustrative hand gestures')
+
+
+def smg_label_to_index(raw: int) -> int:
+    """Map a raw SMG finelabels class (1-based) to the 0-based index."""
+    if not 1 <= raw <= len(SMG_CLASSES):
+        raise ValueError(f'raw SMG label {raw} is out of range (expected '
+                         f'1-{len(SMG_CLASSES)})')
+    return raw - 1

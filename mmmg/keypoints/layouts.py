@@ -1,13 +1,22 @@
-"""Keypoint layouts, declared once.
+"""Keypoint layouts and the conversions between them, declared once.
 
 A layout is a list of point names plus edges. Left/right flip pairs are
 derived from the names (``left_*`` <-> ``right_*``; face points through the
 iBUG-68 mirror table), so a layout cannot declare an inconsistent flip.
 Sub-layouts (the 36-point MG layout, ...) are declared as index lists into
 their source layout and inherit names and edges from it.
+
+Conversions go through point names. The OpenPose-137 names are the shared
+vocabulary: a point named ``left_wrist`` is the same body point in every
+layout that has it. What a layout lacks under a shared name, it may derive
+(:data:`POINT_SOURCES`): COCO-WholeBody has no OpenPose ``neck``, so the
+neck is the midpoint of its shoulders. Every conversion table is derived
+from the names and these few declarations (:func:`conversion_table`).
 """
+import functools
+import re
 from dataclasses import dataclass, field
-from typing import Dict, List, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -149,7 +158,11 @@ def _openpose137() -> KeypointLayout:
               (face + 2, face + 4), (face + 4, face + 8), (face + 8, face + 12),
               (face + 12, face + 14), (face + 48, face + 51),
               (face + 51, face + 54), (face + 54, face + 57),
-              (face + 57, face + 48)]
+              (face + 57, face + 48),
+              # Eyes, pupils and inner lips, so the full face is one graph.
+              (face + 39, face + 27), (face + 42, face + 27),
+              (face + 68, face + 39), (face + 69, face + 42),
+              (face + 48, face + 60), (face + 54, face + 64)]
     for hand, wrist in ((lhand, b['left_wrist']), (rhand, b['right_wrist'])):
         edges += [(hand + u, hand + v) for u, v in HAND_EDGES]
         edges += [(wrist, hand)]
@@ -173,16 +186,148 @@ MG22_FROM_OPENPOSE137 = (tuple(range(8)) + tuple(range(15, 19)) +
                          (99, 103, 107, 111, 115, 120, 124, 128, 132, 136))
 MG22 = OPENPOSE137.subset('mg22', MG22_FROM_OPENPOSE137)
 
+
+def _mirrored(pairs: Sequence[Tuple[str, str]]) -> List[Tuple[str, str]]:
+    """``pairs`` plus their mirror images, so only one side is declared."""
+    return list(pairs) + [(_mirror_name(a), _mirror_name(b)) for a, b in pairs]
+
+
+def _named_edges(names: Sequence[str],
+                 pairs: Sequence[Tuple[str, str]]) -> List[Tuple[int, int]]:
+    index = {n: i for i, n in enumerate(names)}
+    return sorted({tuple(sorted((index[a], index[b]))) for a, b in pairs})
+
+
+# COCO-WholeBody (RTMPose / RTMW output order): 17 COCO body points, 6 feet,
+# 68 iBUG face points, left and right hand-21 in the OpenPose hand order.
+COCO17 = ('nose', 'left_eye', 'right_eye', 'left_ear', 'right_ear',
+          'left_shoulder', 'right_shoulder', 'left_elbow', 'right_elbow',
+          'left_wrist', 'right_wrist', 'left_hip', 'right_hip', 'left_knee',
+          'right_knee', 'left_ankle', 'right_ankle')
+COCO_FEET = ('left_big_toe', 'left_small_toe', 'left_heel', 'right_big_toe',
+             'right_small_toe', 'right_heel')
+
+
+def _coco_wholebody133() -> KeypointLayout:
+    names = list(COCO17) + list(COCO_FEET)
+    names += [f'face_{i:02d}' for i in range(68)]
+    names += [f'left_hand_{n}' for n in HAND21]
+    names += [f'right_hand_{n}' for n in HAND21]
+    # The OpenPose limbs whose two ends COCO has ...
+    have = set(names)
+    pairs = [(OPENPOSE137.names[a], OPENPOSE137.names[b])
+             for a, b in OPENPOSE137.edges]
+    pairs = [(a, b) for a, b in pairs if a in have and b in have]
+    # ... plus links that replace the neck and mid-hip hubs COCO lacks.
+    pairs += _mirrored([('left_shoulder', 'right_shoulder'),
+                        ('left_hip', 'right_hip'),
+                        ('left_shoulder', 'left_hip'),
+                        ('left_ear', 'left_shoulder')])
+    return make_layout('coco_wholebody133', names, _named_edges(names, pairs))
+
+
+COCO_WHOLEBODY133 = _coco_wholebody133()
+
+# Kinect v2 joints in the official JointType order (SMG skeletons). Sides
+# are the subject's own, as in OpenPose.
+KINECT_V2_JOINTS = (
+    'SpineBase', 'SpineMid', 'Neck', 'Head', 'ShoulderLeft', 'ElbowLeft',
+    'WristLeft', 'HandLeft', 'ShoulderRight', 'ElbowRight', 'WristRight',
+    'HandRight', 'HipLeft', 'KneeLeft', 'AnkleLeft', 'FootLeft', 'HipRight',
+    'KneeRight', 'AnkleRight', 'FootRight', 'SpineShoulder', 'HandTipLeft',
+    'ThumbLeft', 'HandTipRight', 'ThumbRight')
+
+
+def kinect_point_name(joint: str) -> str:
+    """Layout name of a Kinect JointType: ``HandTipLeft`` -> ``left_hand_tip``.
+    """
+    side = ''
+    for suffix in ('Left', 'Right'):
+        if joint.endswith(suffix):
+            side, joint = f'{suffix.lower()}_', joint[:-len(suffix)]
+    return side + re.sub(r'(?<!^)(?=[A-Z])', '_', joint).lower()
+
+
+def _kinect25() -> KeypointLayout:
+    names = [kinect_point_name(j) for j in KINECT_V2_JOINTS]
+    pairs = [('spine_base', 'spine_mid'), ('spine_mid', 'spine_shoulder'),
+             ('spine_shoulder', 'neck'), ('neck', 'head')]
+    pairs += _mirrored([('spine_shoulder', 'left_shoulder'),
+                        ('left_shoulder', 'left_elbow'),
+                        ('left_elbow', 'left_wrist'),
+                        ('left_wrist', 'left_hand'),
+                        ('left_hand', 'left_hand_tip'),
+                        ('left_wrist', 'left_thumb'),
+                        ('spine_base', 'left_hip'), ('left_hip', 'left_knee'),
+                        ('left_knee', 'left_ankle'),
+                        ('left_ankle', 'left_foot')])
+    return make_layout('kinect25', names, _named_edges(names, pairs))
+
+
+KINECT25 = _kinect25()
+
 LAYOUTS: Dict[str, KeypointLayout] = {
-    layout.name: layout for layout in (OPENPOSE137, MG36, MG22)
+    layout.name: layout
+    for layout in (OPENPOSE137, MG36, MG22, COCO_WHOLEBODY133, KINECT25)
 }
 
-# Index maps from a source layout into a target layout, by (source, target).
-SUBSET_INDICES: Dict[Tuple[str, str], Tuple[int, ...]] = {
-    ('openpose137', 'openpose137'): tuple(range(137)),
-    ('openpose137', 'mg36'): MG36_FROM_OPENPOSE137,
-    ('openpose137', 'mg22'): MG22_FROM_OPENPOSE137,
+# The shared point vocabulary (see the module docstring).
+CANONICAL_NAMES = frozenset(OPENPOSE137.names)
+
+
+def _with_mirrors(sources: Dict[str, Tuple[str, ...]]
+                  ) -> Dict[str, Tuple[str, ...]]:
+    """``sources`` plus the mirror of every entry."""
+    out = dict(sources)
+    for name, points in sources.items():
+        out[_mirror_name(name)] = tuple(_mirror_name(p) for p in points)
+    return out
+
+
+# Canonical points a layout provides under another name or derives from
+# several of its points (mean position, min confidence), by layout. These
+# entries take precedence over a point of the same name: Kinect's ``neck``
+# sits above the shoulder line, OpenPose's neck is Kinect's spine_shoulder.
+# Only one side is declared; the other is mirrored.
+POINT_SOURCES: Dict[str, Dict[str, Tuple[str, ...]]] = {
+    # Midpoints, as OpenPose's COCO-based training data defines them.
+    'coco_wholebody133': _with_mirrors({
+        'neck': ('left_shoulder', 'right_shoulder'),
+        'mid_hip': ('left_hip', 'right_hip'),
+    }),
+    # Kinect tracks no face and only two finger points per hand; the thumb
+    # and hand tip stand in for the thumb and middle fingertips.
+    'kinect25': _with_mirrors({
+        'neck': ('spine_shoulder', ),
+        'mid_hip': ('spine_base', ),
+        'left_hand_wrist': ('left_wrist', ),
+        'left_hand_thumb4': ('left_thumb', ),
+        'left_hand_middle4': ('left_hand_tip', ),
+    }),
 }
+
+MISSING_POLICIES = ('raise', 'zero')
+
+
+class MissingKeypointsError(ValueError):
+    """A conversion whose source layout lacks some of the target's points.
+
+    Args:
+        source (str): Source layout name.
+        target (str): Target layout name.
+        names (Sequence[str]): The target points the source cannot provide.
+    """
+
+    def __init__(self, source: str, target: str,
+                 names: Sequence[str]) -> None:
+        super().__init__(source, target, tuple(names))
+        self.source, self.target, self.names = source, target, tuple(names)
+
+    def __str__(self) -> str:
+        return (f'{self.source} cannot provide {len(self.names)} of the '
+                f'{self.target} points: {", ".join(self.names)}; pass '
+                "missing='zero' to fill them with 0 coordinates and 0 "
+                'confidence')
 
 
 def get_layout(name: str) -> KeypointLayout:
@@ -192,24 +337,168 @@ def get_layout(name: str) -> KeypointLayout:
     return LAYOUTS[name]
 
 
-def convert_keypoints(array: np.ndarray, source: str, target: str,
-                      axis: int = -2) -> np.ndarray:
-    """Select the ``target`` points from an array in ``source`` layout.
+@functools.lru_cache(maxsize=None)
+def conversion_table(source: str,
+                     target: str) -> Tuple[Optional[Tuple[int, ...]], ...]:
+    """How each ``target`` point comes from the ``source`` points.
 
     Args:
-        array: Keypoints (``[..., V, C]``, the default ``axis=-2``) or
-            scores (``[..., V]``, pass ``axis=-1``).
+        source (str): Source layout name.
+        target (str): Target layout name.
+
+    Returns:
+        tuple: Per target point, the source indices whose mean it is (one
+        index for a plain copy), or None where the source lacks the point.
+
+    Raises:
+        KeyError: Unknown layouts, or a target with points outside the
+            shared vocabulary (only ``kinect25`` itself converts to
+            ``kinect25``).
+    """
+    src, dst = get_layout(source), get_layout(target)
+    if source == target:
+        return tuple((i, ) for i in range(src.num_keypoints))
+    foreign = [n for n in dst.names if n not in CANONICAL_NAMES]
+    if foreign:
+        raise KeyError(f'no conversion from {source!r} to {target!r}: '
+                       f'{target} points such as {foreign[0]!r} have no '
+                       'OpenPose-137 counterpart; known targets of '
+                       f'{source}: {conversion_targets(source)}')
+    index = {n: i for i, n in enumerate(src.names)}
+    derived = POINT_SOURCES.get(source, {})
+    table = []
+    for name in dst.names:
+        if name in derived:
+            table.append(tuple(index[n] for n in derived[name]))
+        elif name in index:
+            table.append((index[name], ))
+        else:
+            table.append(None)
+    return tuple(table)
+
+
+def conversion_targets(source: str) -> List[str]:
+    """Layouts ``source`` converts to (possibly with missing points)."""
+    get_layout(source)
+    return sorted(name for name, layout in LAYOUTS.items()
+                  if name == source or CANONICAL_NAMES.issuperset(
+                      layout.names))
+
+
+def missing_keypoints(source: str, target: str) -> List[str]:
+    """Names of the ``target`` points that ``source`` cannot provide."""
+    return [
+        get_layout(target).names[i]
+        for i, points in enumerate(conversion_table(source, target))
+        if points is None
+    ]
+
+
+def _put(array: np.ndarray, axis: int, i: int, value) -> None:
+    index = [slice(None)] * array.ndim
+    index[axis] = i
+    array[tuple(index)] = value
+
+
+def convert_keypoints(array: np.ndarray,
+                      source: str,
+                      target: str,
+                      axis: int = -2,
+                      missing: str = 'raise',
+                      score_channel: Optional[int] = None) -> np.ndarray:
+    """Express an array in ``source`` layout in the ``target`` layout.
+
+    A target point is a copy of one source point, or the mean of several
+    (their minimum for confidences), per :func:`conversion_table`.
+
+    Args:
+        array: Keypoints (``[..., V, C]``, the default ``axis=-2``; the
+            channels are the last axis) or scores (``[..., V]``, pass
+            ``axis=-1``). A point axis that is the last axis marks a score
+            array.
         source: Layout name of ``array``.
         target: Layout name to convert to.
         axis: The keypoint axis.
+        missing: ``'raise'`` (default) fails when ``source`` lacks target
+            points; ``'zero'`` fills them with 0 (coordinates and scores).
+        score_channel: For keypoint arrays that carry a confidence channel
+            (``x, y, score``: 2), its index: derived points take the
+            minimum there, and their coordinates are 0 where it is 0.
+
+    Returns:
+        np.ndarray: The array with ``target``'s points on ``axis``.
+
+    Raises:
+        KeyError: No conversion from ``source`` to ``target``.
+        ValueError: ``array`` does not have ``source``'s point count.
+        MissingKeypointsError: ``missing='raise'`` and points are missing.
     """
-    key = (source, target)
-    if key not in SUBSET_INDICES:
-        raise KeyError(f'no conversion from {source!r} to {target!r}; known: '
-                       f'{sorted(SUBSET_INDICES)}')
+    if missing not in MISSING_POLICIES:
+        raise ValueError(f'missing={missing!r}; expected one of '
+                         f'{MISSING_POLICIES}')
+    table = conversion_table(source, target)
     n_src = get_layout(source).num_keypoints
     if array.shape[axis] != n_src:
         raise ValueError(f'array of shape {array.shape} has '
                          f'{array.shape[axis]} points on axis {axis}, '
                          f'expected {n_src} ({source})')
-    return np.take(array, SUBSET_INDICES[key], axis=axis)
+    absent = missing_keypoints(source, target)
+    if absent and missing == 'raise':
+        raise MissingKeypointsError(source, target, absent)
+    axis = axis % array.ndim
+    is_score = axis == array.ndim - 1
+    if score_channel is not None and is_score:
+        raise ValueError('score_channel is for keypoint arrays [..., V, C]; '
+                         'a score array [..., V] is reduced by min already')
+    out = np.take(array, [p[0] if p else 0 for p in table], axis=axis)
+    for i, points in enumerate(table):
+        if points is None:
+            _put(out, axis, i, 0)
+        elif len(points) > 1:
+            group = np.take(array, points, axis=axis)
+            if is_score:
+                _put(out, axis, i, group.min(axis=axis))
+                continue
+            value = group.mean(axis=axis)
+            if score_channel is not None:
+                value[..., score_channel] = group[..., score_channel].min(
+                    axis=axis)
+                value[value[..., score_channel] == 0] = 0
+            _put(out, axis, i, value)
+    return out
+
+
+def convert_pose(keypoint: np.ndarray,
+                 keypoint_score: np.ndarray,
+                 source: str,
+                 target: str,
+                 missing: str = 'raise') -> Tuple[np.ndarray, np.ndarray]:
+    """Convert a keypoint array and its scores together.
+
+    Derived points (means of several source points) get the minimum score,
+    and 0 coordinates where that score is 0, so a point built from a missing
+    one reads as missing (0, 0, 0) too.
+
+    Args:
+        keypoint (np.ndarray): ``[..., V, C]`` in ``source`` layout.
+        keypoint_score (np.ndarray): ``[..., V]``.
+        source (str): Source layout name.
+        target (str): Target layout name.
+        missing (str): See :func:`convert_keypoints`.
+
+    Returns:
+        tuple[np.ndarray, np.ndarray]: Keypoints and scores in ``target``.
+    """
+    if keypoint.shape[:-1] != keypoint_score.shape:
+        raise ValueError(f'keypoint shape {keypoint.shape} does not match '
+                         f'keypoint_score shape {keypoint_score.shape} '
+                         '(expected [..., V, C] and [..., V])')
+    kp = convert_keypoints(keypoint, source, target, -2, missing)
+    score = convert_keypoints(keypoint_score, source, target, -1, missing)
+    derived = [i for i, p in enumerate(conversion_table(source, target))
+               if p and len(p) > 1]
+    if derived:
+        part = kp[..., derived, :]
+        part[score[..., derived] == 0] = 0
+        kp[..., derived, :] = part
+    return kp, score
