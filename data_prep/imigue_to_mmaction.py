@@ -18,7 +18,7 @@ import sys
 
 from mmmg.data_prep.imigue_release import (SPLITS, ReleaseFormatError,
                                            convert_release)
-from mmmg.keypoints.layouts import LAYOUTS
+from mmmg.keypoints import conversion_targets
 
 
 def _int(text: str) -> int:
@@ -60,7 +60,7 @@ def parse_args(argv=None):
                         'and videos are discovered anywhere below it')
     parser.add_argument('--out', required=True, help='output folder')
     parser.add_argument('--layout', default='openpose137',
-                        choices=sorted(LAYOUTS),
+                        choices=sorted(conversion_targets('openpose137')),
                         help='keypoint layout of the pickle')
     parser.add_argument('--split-file', action='append', type=_split_file,
                         default=[], metavar='SPLIT=PATH',

@@ -70,3 +70,22 @@ def smg_label_to_index(raw: int) -> int:
         raise ValueError(f'raw SMG label {raw} is out of range (expected '
                          f'1-{len(SMG_CLASSES)})')
     return raw - 1
+
+
+# Names configs use for ``classes=`` (``classes='smg'``).
+CLASS_LISTS = {
+    'imigue': IMIGUE_CLASSES,
+    'smg': SMG_CLASSES,
+    'ma52': MA52_ACTION_CLASSES,
+    'ma52_body': MA52_BODY_CLASSES,
+}
+
+
+def get_classes(classes):
+    """Class names from a dataset name in :data:`CLASS_LISTS` or a list."""
+    if isinstance(classes, str):
+        if classes not in CLASS_LISTS:
+            raise KeyError(f'unknown class list {classes!r}; known: '
+                           f'{sorted(CLASS_LISTS)}')
+        return CLASS_LISTS[classes]
+    return tuple(classes)

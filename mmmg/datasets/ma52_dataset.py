@@ -8,12 +8,25 @@ from mmaction.utils import ConfigType
 from .classes import MA52_ACTION_CLASSES, MA52_BODY_CLASSES, MA52_BODY_RANGES
 from .video_clip_dataset import MGVideoClipDataset, VideoListEntry
 
-# Body-level label of every action label, from the declared ranges.
-MA52_ACTION_TO_BODY = np.empty(len(MA52_ACTION_CLASSES), dtype=np.int64)
-for _body, (_first, _last) in enumerate(MA52_BODY_RANGES):
-    MA52_ACTION_TO_BODY[_first:_last + 1] = _body
-del _body, _first, _last
 LABEL_LEVELS = ('action', 'body')
+
+
+def _action_to_body_table() -> np.ndarray:
+    """Body-level label of every action label; the ranges must tile
+    ``0..51`` in order."""
+    table, expected_first = [], 0
+    for body, (first, last) in enumerate(MA52_BODY_RANGES):
+        if first != expected_first or last < first:
+            raise ValueError(f'MA52_BODY_RANGES do not tile the action '
+                             f'labels at range {body}: {(first, last)}')
+        table += [body] * (last - first + 1)
+        expected_first = last + 1
+    if len(table) != len(MA52_ACTION_CLASSES):
+        raise ValueError('MA52_BODY_RANGES do not cover all action labels')
+    return np.array(table, dtype=np.int64)
+
+
+MA52_ACTION_TO_BODY = _action_to_body_table()
 
 
 def ma52_body_label(action_label: int) -> int:
@@ -68,10 +81,8 @@ class MA52Dataset(MGVideoClipDataset):
         self.label_level = label_level
         classes = (MA52_ACTION_CLASSES
                    if label_level == 'action' else MA52_BODY_CLASSES)
-        metainfo = dict(
-            label_level=label_level,
-            action_classes=MA52_ACTION_CLASSES,
-            body_classes=MA52_BODY_CLASSES)
+        metainfo = dict(action_classes=MA52_ACTION_CLASSES,
+                        body_classes=MA52_BODY_CLASSES)
         metainfo.update(kwargs.pop('metainfo', None) or {})
         kwargs.setdefault('list_format', 'clip')
         super().__init__(

@@ -5,7 +5,7 @@ from typing import Callable, List, Optional, Sequence, Union
 from mmaction.datasets import PoseDataset
 from mmaction.registry import DATASETS
 
-from .classes import IMIGUE_CLASSES
+from .classes import IMIGUE_CLASSES, get_classes
 
 
 @DATASETS.register_module()
@@ -29,7 +29,8 @@ class MGPoseDataset(PoseDataset):
         ann_file (str): Annotation pickle in MMAction2's pose format.
         pipeline (list): Processing pipeline.
         split (str, optional): Split name in ``ann_file['split']``.
-        classes (Sequence[str]): Class names; defaults to iMiGUE's 32.
+        classes (Sequence[str] | str): Class names, or a name in
+            ``CLASS_LISTS`` (``'smg'``); defaults to iMiGUE's 32.
         **kwargs: Passed to :class:`mmaction.datasets.PoseDataset`.
     """
 
@@ -41,7 +42,7 @@ class MGPoseDataset(PoseDataset):
                  **kwargs) -> None:
         data_prefix = dict(kwargs.pop('data_prefix', None) or {})
         self.video_root = data_prefix.pop('video', None)
-        metainfo = dict(classes=tuple(classes))
+        metainfo = dict(classes=get_classes(classes))
         metainfo.update(kwargs.pop('metainfo', None) or {})
         super().__init__(
             ann_file, pipeline, split=split, metainfo=metainfo,

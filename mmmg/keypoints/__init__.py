@@ -1,3 +1,9 @@
-from .layouts import LAYOUTS, KeypointLayout, get_layout
+from .layouts import (LAYOUTS, KeypointLayout, MissingKeypointsError,
+                      conversion_table, conversion_targets, convert_keypoints,
+                      convert_pose, get_layout, missing_keypoints)
 
-__all__ = ['KeypointLayout', 'LAYOUTS', 'get_layout']
+__all__ = [
+    'KeypointLayout', 'LAYOUTS', 'MissingKeypointsError', 'conversion_table',
+    'conversion_targets', 'convert_keypoints', 'convert_pose', 'get_layout',
+    'missing_keypoints'
+]

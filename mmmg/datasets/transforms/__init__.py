@@ -4,3 +4,11 @@ from .pose_compact import MGMMCompact, MGPoseCompact
 from .rgbpose_decode import MMDecodeSegment
 
 __all__ = ['GeneratePoseHeatmaps', 'MGMMCompact', 'MGPoseCompact', 'MMDecodeSegment', 'PackMGInputs']
+
+from .segment_decode import DecordInitSegment, VideoSegmentError  # noqa: E402
+
+__all__ += ['DecordInitSegment', 'VideoSegmentError']
+
+from .taylor import ExpandTaylorWindows, TaylorVideo  # noqa: E402
+
+__all__ += ['ExpandTaylorWindows', 'TaylorVideo']
