@@ -8,7 +8,7 @@ from mmaction.registry import DATASETS
 from mmaction.utils import ConfigType
 from mmengine.fileio import list_from_file
 
-from .classes import IMIGUE_CLASSES
+from .classes import IMIGUE_CLASSES, get_classes
 from .transforms.segment_decode import DecordInitSegment
 
 # Field counts of the two list formats (the label column is optional):
@@ -151,7 +151,8 @@ class MGVideoClipDataset(BaseActionDataset):
             relative to. Defaults to ``dict(video='')``.
         list_format (str): ``'segment'``, ``'clip'`` or ``'auto'`` (from the
             field count of the first line). Defaults to ``'auto'``.
-        classes (Sequence[str]): Class names; labels are checked against
+        classes (Sequence[str] | str): Class names or a name in
+            ``CLASS_LISTS``; labels are checked against
             them. Defaults to iMiGUE's 32.
         **kwargs: Passed to :class:`mmaction.datasets.BaseActionDataset`.
     """
@@ -167,7 +168,7 @@ class MGVideoClipDataset(BaseActionDataset):
             raise ValueError(f'list_format must be auto, segment or clip, '
                              f'got {list_format!r}')
         self.list_format = list_format
-        metainfo = dict(classes=tuple(classes))
+        metainfo = dict(classes=get_classes(classes))
         metainfo.update(kwargs.pop('metainfo', None) or {})
         super().__init__(
             ann_file,

@@ -5,6 +5,9 @@ import numpy as np
 from mmaction.datasets.transforms import MMDecode
 from mmaction.registry import TRANSFORMS
 
+from .segment_decode import (DECODE_ERRORS, VideoSegmentError,
+                             open_video_reader, resolve_segment)
+
 
 @TRANSFORMS.register_module()
 class MMDecodeSegment(MMDecode):
@@ -14,8 +17,11 @@ class MMDecodeSegment(MMDecode):
     and their skeletons are stored per clip, so frame ``i`` of the clip is
     frame ``start + i`` of the video. The sampled RGB indices are shifted by
     ``start`` before decoding; pose indices stay clip-relative. An mp4 may
-    hold a few frames fewer than the skeleton rows, so indices past the end
-    of the video repeat its last frame.
+    hold a few frames fewer than the skeleton rows: as in
+    :class:`DecordInitSegment`, a segment may end up to
+    ``DEFAULT_END_TOLERANCE`` frames past the video, whose last frame then
+    stands in for the missing ones; anything else that does not fit is a
+    :class:`VideoSegmentError` naming the sample and the file.
 
     Required Keys:
 
@@ -46,28 +52,26 @@ class MMDecodeSegment(MMDecode):
     def transform(self, results: Dict) -> Dict:
         if 'RGB' not in results['modality']:
             return super().transform(results)
-        where = (f"sample {results.get('sample_id', results.get('frame_dir'))}"
-                 f" ({results.get('filename')})")
+        sample_id = results.get('sample_id', results.get('frame_dir'))
         if 'filename' not in results or 'start' not in results:
-            raise KeyError(f'{where}: MMDecodeSegment needs `filename` and '
-                           '`start`; set data_prefix=dict(video=ROOT) in '
-                           'the MGPoseDataset')
+            raise KeyError(f'sample {sample_id!r}: MMDecodeSegment needs '
+                           '`filename` and `start`; set '
+                           'data_prefix=dict(video=ROOT) in the MGPoseDataset')
+        filename = results['filename']
+        reader = open_video_reader(filename, sample_id=sample_id)
         try:
-            reader = self._get_video_reader(results['filename'])
-        except Exception as e:  # decord raises bare DECORDError/RuntimeError
-            raise IOError(f'{where}: cannot open the video: {e}') from e
-        inds = np.squeeze(results['RGB_inds']).reshape(-1) + results['start']
-        last = len(reader) - 1
-        if inds.min() > last:
-            raise ValueError(f'{where}: segment starts at frame '
-                             f"{results['start']} but the video has "
-                             f'{last + 1} frames')
+            start, end = resolve_segment(
+                results['start'],
+                results['start'] + results['total_frames'] - 1, len(reader))
+        except ValueError as e:
+            raise VideoSegmentError(filename, sample_id, str(e)) from e
+        inds = np.squeeze(results['RGB_inds']).reshape(-1) + start
         try:
-            imgs = self._decord_load_frames(reader, np.minimum(inds, last))
-        except Exception as e:
-            raise IOError(f'{where}: decoding frames {inds.min()}-'
-                          f'{inds.max()} failed (truncated video?): '
-                          f'{e}') from e
+            imgs = self._decord_load_frames(reader, np.minimum(inds, end))
+        except DECODE_ERRORS as e:
+            raise VideoSegmentError(
+                filename, sample_id, f'decoding frames {inds.min()}-'
+                f'{inds.max()} failed: {e}') from e
         del reader
         results['imgs'] = imgs
         # The parent decodes the pose and rescales keypoints to the frames.

@@ -10,6 +10,7 @@ from mmaction.utils import register_all_modules
 
 import mmmg  # noqa: F401
 from mmmg.datasets import MGPoseDataset
+from mmmg.datasets.transforms.segment_decode import VideoSegmentError
 
 
 @pytest.fixture(scope='module')
@@ -55,9 +56,11 @@ def test_bad_video_names_sample_and_file(dataset, tmp_path):
     info = dataset.get_data_info(0)
     broken = tmp_path / 'broken.mp4'
     broken.write_bytes(b'not a video')
-    with pytest.raises(IOError, match=f"{info['sample_id']}.*broken.mp4"):
+    with pytest.raises(VideoSegmentError,
+                       match=f"{info['sample_id']}.*broken.mp4.*cannot open"):
         _decode(dict(info, filename=str(broken)), [0])
-    with pytest.raises(ValueError, match='segment starts at frame 100000'):
+    with pytest.raises(VideoSegmentError,
+                       match=f"{info['sample_id']}.*does not fit the video"):
         _decode(dict(info, start=100000), [0])
 
 
