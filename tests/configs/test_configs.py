@@ -58,12 +58,25 @@ def test_heatmap_channels_match_backbone(path):
 
 
 RECIPES = [p for p in CONFIGS if osp.basename(p).startswith('posec3d') and
-           not p.endswith('_toy.py') and 'imigue' in osp.basename(p)]
+           not p.endswith('_toy.py')]
+
+
+@pytest.fixture(scope='module')
+def tiny_smg_ann(tmp_path_factory):
+    """Kinect-25 annotations of the synthetic SMG release."""
+    from mmmg.data_prep.smg_release import convert_smg_release
+
+    from ..data_prep.test_smg_release import make_release
+    root = tmp_path_factory.mktemp('smg')
+    make_release(str(root / 'release'))
+    convert_smg_release(str(root / 'release'), str(root / 'ann'),
+                        progress=False)
+    return str(root / 'ann' / 'smg_kinect25.pkl')
 
 
 @pytest.mark.parametrize('path', RECIPES,
                          ids=[osp.basename(p) for p in RECIPES])
-def test_posec3d_recipe_runs(path, tiny_pose_ann):
+def test_posec3d_recipe_runs(path, tiny_pose_ann, tiny_smg_ann):
     """The full MiGA-2025 recipe: 48 frames, 56 train / 64 test maps, ten
     flipped test clips, and one training step of the full-size model."""
     import torch
@@ -72,11 +85,11 @@ def test_posec3d_recipe_runs(path, tiny_pose_ann):
 
     register_all_modules()
     cfg = read_config(path)
+    ann = tiny_smg_ann if cfg.layout == 'kinect25' else tiny_pose_ann
     channels = cfg.model.backbone.in_channels
-    train = DATASETS.build(dict(cfg.train_dataloader.dataset,
-                                ann_file=tiny_pose_ann))
-    test = DATASETS.build(dict(cfg.test_dataloader.dataset,
-                               ann_file=tiny_pose_ann))
+    train = DATASETS.build(dict(cfg.train_dataloader.dataset, ann_file=ann))
+    test = DATASETS.build(dict(cfg.test_dataloader.dataset, ann_file=ann,
+                               split=cfg.train_dataloader.dataset.split))
     assert train[0]['inputs'].shape == (1, channels, 48, 56, 56)
     # 10 clips x (original + mirror), one sample id for all of them.
     assert test[0]['inputs'].shape == (20, channels, 48, 64, 64)
