@@ -19,7 +19,7 @@ def write_video(path, frames, fps=25):
     return str(path)
 
 
-def plain_frames(num_frames, size=(48, 32)):
+def plain_frames(num_frames, size=(64, 48)):
     """Frames of rising grey levels, ``size = (W, H)``."""
     levels = np.linspace(20, 230, num_frames).astype(np.uint8)
     return np.stack([np.full(size[::-1] + (3, ), v, np.uint8)
@@ -46,7 +46,7 @@ def translating_frames(num_frames, size=(96, 64), shift=(3, -2), seed=0):
 
 def write_corrupt_video(path, num_frames=20):
     """A video whose container opens but whose frame data is zeroed."""
-    write_video(path, translating_frames(num_frames, size=(48, 32)))
+    write_video(path, translating_frames(num_frames, size=(64, 48)))
     data = bytearray(open(path, 'rb').read())
     # Zero the frame data, keeping its start and the index (moov) after it.
     start, end = data.find(b'mdat') + 64, data.find(b'moov') - 8
@@ -59,7 +59,7 @@ def write_corrupt_video(path, num_frames=20):
 
 def write_truncated_video(path, num_frames=20):
     """A video cut in half, as by an interrupted copy."""
-    write_video(path, translating_frames(num_frames, size=(48, 32)))
+    write_video(path, translating_frames(num_frames, size=(64, 48)))
     data = open(path, 'rb').read()
     with open(path, 'wb') as f:
         f.write(data[:len(data) // 2])
