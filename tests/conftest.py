@@ -107,3 +107,26 @@ def toy_imigue(tmp_path_factory):
                     progress=False)
     return dict(release=release, annotations=annotations,
                 ann_file=osp.join(annotations, 'imigue_mg36.pkl'))
+
+
+def make_tiny_depth_model(path):
+    """Save a Depth Anything with a 2-layer, 16-wide DINOv2 backbone and its
+    image processor with save_pretrained, as a real checkpoint folder."""
+    import torch
+    from transformers import (DepthAnythingConfig,
+                              DepthAnythingForDepthEstimation, Dinov2Config,
+                              DPTImageProcessor)
+    torch.manual_seed(0)
+    backbone = Dinov2Config(
+        hidden_size=16, num_hidden_layers=2, num_attention_heads=2,
+        intermediate_size=32, image_size=28, patch_size=14,
+        out_features=['stage1', 'stage2'], reshape_hidden_states=False)
+    config = DepthAnythingConfig(
+        backbone_config=backbone, reassemble_hidden_size=16,
+        neck_hidden_sizes=[8, 16], reassemble_factors=[2, 1],
+        fusion_hidden_size=8, head_hidden_size=8, patch_size=14)
+    DepthAnythingForDepthEstimation(config).save_pretrained(path)
+    DPTImageProcessor(size={'height': 28, 'width': 28},
+                      keep_aspect_ratio=True,
+                      ensure_multiple_of=14).save_pretrained(path)
+    return path

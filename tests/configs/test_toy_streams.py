@@ -10,7 +10,7 @@ import pytest
 
 from mmmg.evaluation import load_scores
 
-from ..conftest import REPO, run_tool
+from ..conftest import REPO, make_tiny_depth_model, run_tool
 
 # config -> (data, streams in the score pickle)
 STREAMS = {
@@ -22,12 +22,40 @@ STREAMS = {
     'multimodal/rgbposec3d/slowonly_r50_rgb_only_toy.py':
     ('rgbpose', ['rgb_only']),
     'recognition/swin/swin_tiny_rgb_toy.py': ('video', ['rgb']),
+    'recognition/swin/swin_tiny_flow_toy.py': ('flow', ['flow']),
+    'recognition/swin/swin_tiny_depth_toy.py': ('depth', ['depth']),
+}
+# data_prep converter command per derived video modality
+CONVERTERS = {
+    'flow': lambda model_dir: ['data_prep/make_flow_videos.py', '--preset',
+                               'ultrafast', '--pad-last'],
+    'depth': lambda model_dir: ['data_prep/make_depth_videos.py', '--model',
+                                make_tiny_depth_model(model_dir)],
 }
 LOADERS = {'train_dataloader': 'train', 'val_dataloader': 'val',
            'test_dataloader': 'test'}
 
 
-def _options(data, toy_imigue, tiny_pose_ann, epochs):
+@pytest.fixture(scope='module')
+def video_roots(toy_imigue, tmp_path_factory):
+    """Video root per data kind; derived modalities are converted from the
+    toy release on first use by their data_prep tool."""
+    roots = dict(rgbpose=toy_imigue['release'], video=toy_imigue['release'])
+
+    def get(data):
+        if data not in roots:
+            tmp = tmp_path_factory.mktemp(data)
+            out = str(tmp / 'videos')
+            proc = run_tool(CONVERTERS[data](str(tmp / 'model')) + [
+                '--input-dir', toy_imigue['release'], '--out', out,
+                '--workers', '0', '--no-progress'])
+            assert proc.returncode == 0, proc.stderr[-4000:]
+            roots[data] = out
+        return roots[data]
+    return get
+
+
+def _options(data, toy_imigue, tiny_pose_ann, epochs, video_root=None):
     opts = [f'train_cfg.max_epochs={epochs}', 'train_cfg.val_interval=100',
             'train_dataloader.batch_size=6', 'default_hooks.logger.interval=1',
             'param_scheduler=[]', 'default_hooks.checkpoint.save_best=None']
@@ -39,8 +67,7 @@ def _options(data, toy_imigue, tiny_pose_ann, epochs):
         else:
             ann = osp.join(toy_imigue['annotations'], f'rgb_{split}.txt')
         if data != 'pose':
-            opts.append(f'{loader}.dataset.data_prefix.video='
-                        f'{toy_imigue["release"]}')
+            opts.append(f'{loader}.dataset.data_prefix.video={video_root}')
         opts += [f'{loader}.dataset.ann_file={ann}',
                  f'{loader}.num_workers=0',
                  f'{loader}.persistent_workers=False']
@@ -56,13 +83,15 @@ def _losses(work_dir):
 
 @pytest.mark.parametrize('config', sorted(STREAMS))
 def test_toy_stream_trains_and_dumps(config, toy_imigue, tiny_pose_ann,
-                                     tmp_path):
+                                     video_roots, tmp_path):
     data, streams = STREAMS[config]
+    root = None if data == 'pose' else video_roots(data)
     path = osp.join(REPO, 'configs', config)
     work_dir = str(tmp_path)
     proc = run_tool(['tools/train.py', path, '--work-dir', work_dir,
                      '--cfg-options'] +
-                    _options(data, toy_imigue, tiny_pose_ann, epochs=6))
+                    _options(data, toy_imigue, tiny_pose_ann, epochs=6,
+                             video_root=root))
     assert proc.returncode == 0, proc.stderr[-4000:]
     losses = _losses(work_dir)
     assert np.mean(losses[-2:]) < np.mean(losses[:2]), losses
@@ -72,7 +101,8 @@ def test_toy_stream_trains_and_dumps(config, toy_imigue, tiny_pose_ann,
                      osp.join(work_dir, 'epoch_6.pth'), '--work-dir',
                      work_dir, '--dump', out, '--stream', streams[0],
                      '--cfg-options'] +
-                    _options(data, toy_imigue, tiny_pose_ann, epochs=6))
+                    _options(data, toy_imigue, tiny_pose_ann, epochs=6,
+                             video_root=root))
     assert proc.returncode == 0, proc.stderr[-4000:]
     scores = load_scores(out)
     ann = toy_imigue['ann_file'] if data != 'pose' else tiny_pose_ann

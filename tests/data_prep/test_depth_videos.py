@@ -13,7 +13,7 @@ from mmmg.data_prep.depth_videos import (DepthEstimator,  # noqa: E402
                                          DepthVideoConverter, colormap_code,
                                          depth_to_uint8)
 from mmmg.data_prep.video_jobs import VideoStream  # noqa: E402
-from ..conftest import REPO  # noqa: E402
+from ..conftest import REPO, make_tiny_depth_model  # noqa: E402
 from .synthetic_video import (translating_frames,  # noqa: E402
                               write_corrupt_video, write_video)
 
@@ -27,27 +27,8 @@ def read_all(path):
 
 @pytest.fixture(scope='module')
 def tiny_model(tmp_path_factory):
-    """A Depth Anything with a 2-layer, 16-wide DINOv2 backbone and its
-    image processor, saved with save_pretrained as a checkpoint would be."""
-    import torch
-    from transformers import (DepthAnythingConfig,
-                              DepthAnythingForDepthEstimation, Dinov2Config,
-                              DPTImageProcessor)
-    torch.manual_seed(0)
-    backbone = Dinov2Config(
-        hidden_size=16, num_hidden_layers=2, num_attention_heads=2,
-        intermediate_size=32, image_size=28, patch_size=14,
-        out_features=['stage1', 'stage2'], reshape_hidden_states=False)
-    config = DepthAnythingConfig(
-        backbone_config=backbone, reassemble_hidden_size=16,
-        neck_hidden_sizes=[8, 16], reassemble_factors=[2, 1],
-        fusion_hidden_size=8, head_hidden_size=8, patch_size=14)
-    path = str(tmp_path_factory.mktemp('models') / 'tiny-depth-anything')
-    DepthAnythingForDepthEstimation(config).save_pretrained(path)
-    DPTImageProcessor(size={'height': 28, 'width': 28},
-                      keep_aspect_ratio=True,
-                      ensure_multiple_of=14).save_pretrained(path)
-    return path
+    return make_tiny_depth_model(
+        str(tmp_path_factory.mktemp('models') / 'tiny-depth-anything'))
 
 
 @pytest.fixture(scope='module')
