@@ -31,7 +31,10 @@ def test_config(path):
     register_all_modules()
     cfg = read_config(path)
     assert cfg.custom_imports['imports'] == ['mmmg']
-    MODELS.build(cfg.model)
+    # Long-tail models read their training annotations or class vectors
+    # when built: test_long_tail_configs builds them on test data.
+    if osp.basename(osp.dirname(path)) != 'long_tail':
+        MODELS.build(cfg.model)
     layout = get_layout(cfg.get('layout', 'mg36'))
     for pipeline in _pipelines(cfg):
         for t in pipeline:

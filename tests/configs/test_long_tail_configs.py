@@ -1,0 +1,187 @@
+"""The configs/long_tail toy configs: they point the class weights at the
+dataset's own training annotations, build with the weights of those
+annotations, and train through tools/train.py with a falling loss."""
+import glob
+import json
+import os.path as osp
+import pickle
+
+import numpy as np
+import pytest
+import torch
+from mmaction.registry import MODELS
+from mmaction.utils import register_all_modules
+
+from mmmg.utils import read_config
+
+from ..conftest import REPO, run_tool
+
+# config -> (data, head type, class-weighted CE)
+CONFIGS = {
+    'posec3d_mg36_joint_toy_sqrt_weights.py': ('pose', 'I3DHead', True),
+    'posec3d_mg36_joint_toy_semantic_embedding.py':
+    ('pose', 'SemanticEmbeddingHead', True),
+    'posec3d_mg36_joint_toy_label_embedding.py':
+    ('pose', 'LabelEmbeddingHead', False),
+    'swin_tiny_rgb_toy_sqrt_weights.py': ('video', 'I3DHead', True),
+    'swin_tiny_rgb_toy_semantic_embedding.py':
+    ('video', 'SemanticEmbeddingHead', True),
+    'swin_tiny_rgb_toy_label_embedding.py':
+    ('video', 'LabelEmbeddingHead', False),
+}
+EPOCHS = {'pose': 4, 'video': 6}
+LOADERS = {'train_dataloader': 'train', 'val_dataloader': 'val',
+           'test_dataloader': 'test'}
+NUM_CLASSES = 32
+
+
+def _path(name):
+    return osp.join(REPO, 'configs', 'long_tail', name)
+
+
+@pytest.fixture(scope='module')
+def long_tail_pose_ann(tiny_pose_ann, tmp_path_factory):
+    """The tiny pose pickle with a long-tailed training split: 12 / 6 / 3
+    clips of classes 10 / 16 / 22."""
+    with open(tiny_pose_ann, 'rb') as f:
+        data = pickle.load(f)
+    keep = {10: 12, 16: 6, 22: 3}
+    label_of = {a['frame_dir']: a['label'] for a in data['annotations']}
+    train = []
+    for sample_id in data['split']['train']:
+        if keep[label_of[sample_id]] > 0:
+            keep[label_of[sample_id]] -= 1
+            train.append(sample_id)
+    data['split']['train'] = train
+    path = str(tmp_path_factory.mktemp('long_tail') / 'long_tail_mg36.pkl')
+    with open(path, 'wb') as f:
+        pickle.dump(data, f)
+    return path
+
+
+@pytest.fixture(scope='module')
+def label_vectors(tmp_path_factory):
+    """A random stand-in for 300-d class word vectors (norm about 5)."""
+    path = str(tmp_path_factory.mktemp('label_vectors') / 'vectors.npy')
+    rng = np.random.default_rng(0)
+    np.save(path, (0.3 * rng.normal(size=(NUM_CLASSES, 300))).astype(
+        np.float32))
+    return path
+
+
+def _train_ann(data, pose_ann, toy_imigue):
+    if data == 'pose':
+        return pose_ann
+    return osp.join(toy_imigue['annotations'], 'rgb_train.txt')
+
+
+def _train_counts(data, ann):
+    """Training clips per class, counted independently of mmmg."""
+    if data == 'pose':
+        with open(ann, 'rb') as f:
+            d = pickle.load(f)
+        train = set(d['split']['train'])
+        labels = [a['label'] for a in d['annotations']
+                  if a['frame_dir'] in train]
+    else:
+        with open(ann) as f:
+            labels = [int(line.split()[-1]) for line in f if line.strip()]
+    return np.bincount(labels, minlength=NUM_CLASSES)
+
+
+def _model_overrides(name, data, pose_ann, toy_imigue, label_vectors):
+    _, head, weighted = CONFIGS[name]
+    opts = {}
+    if weighted:
+        opts['model.cls_head.loss_cls.class_weight.ann_file'] = _train_ann(
+            data, pose_ann, toy_imigue)
+    if head == 'LabelEmbeddingHead':
+        opts['model.cls_head.embedding_file'] = label_vectors
+    return opts
+
+
+@pytest.mark.parametrize('name', sorted(CONFIGS))
+def test_config_builds_with_weights_of_its_annotations(
+        name, long_tail_pose_ann, toy_imigue, label_vectors):
+    data, head, weighted = CONFIGS[name]
+    register_all_modules()
+    cfg = read_config(_path(name))
+    assert cfg.custom_imports['imports'] == ['mmmg']
+    assert cfg.model.cls_head.type == head
+    assert cfg.model.cls_head.in_channels == 128
+    if weighted:
+        spec = cfg.model.cls_head.loss_cls.class_weight
+        train_set = cfg.train_dataloader.dataset
+        # The weights come from the training data the config trains on.
+        assert spec.ann_file == train_set.ann_file
+        assert spec.get('split') == train_set.get('split')
+        assert spec.mode == 'sqrt_inverse'
+        assert spec.num_classes == NUM_CLASSES
+    cfg.merge_from_dict(_model_overrides(name, data, long_tail_pose_ann,
+                                         toy_imigue, label_vectors))
+    model = MODELS.build(cfg.model)
+    loss_cls = model.cls_head.loss_cls
+    if weighted:
+        n = _train_counts(data, _train_ann(data, long_tail_pose_ann,
+                                           toy_imigue)).astype(float)
+        raw = np.full(NUM_CLASSES, (1 / np.sqrt(n[n > 0])).max())
+        raw[n > 0] = 1 / np.sqrt(n[n > 0])
+        np.testing.assert_allclose(loss_cls.class_weight.numpy(),
+                                   raw / raw.mean(), rtol=1e-6)
+    else:
+        assert loss_cls.class_weight is None
+    if head == 'SemanticEmbeddingHead':
+        torch.testing.assert_close(model.cls_head.class_embeddings,
+                                   torch.eye(NUM_CLASSES))
+    if head == 'LabelEmbeddingHead':
+        np.testing.assert_array_equal(model.cls_head.class_embeddings,
+                                      np.load(label_vectors))
+
+
+def _train_options(name, pose_ann, toy_imigue, label_vectors):
+    data = CONFIGS[name][0]
+    opts = [f'train_cfg.max_epochs={EPOCHS[data]}',
+            'train_cfg.val_interval=100', 'train_dataloader.batch_size=6',
+            'default_hooks.logger.interval=1', 'param_scheduler=[]',
+            'default_hooks.checkpoint.save_best=None']
+    for loader, split in LOADERS.items():
+        if data == 'pose':
+            ann = pose_ann
+        else:
+            ann = osp.join(toy_imigue['annotations'], f'rgb_{split}.txt')
+            opts.append(f'{loader}.dataset.data_prefix.video='
+                        f'{toy_imigue["release"]}')
+        opts += [f'{loader}.dataset.ann_file={ann}',
+                 f'{loader}.num_workers=0',
+                 f'{loader}.persistent_workers=False']
+    opts += [f'{k}={v}' for k, v in _model_overrides(
+        name, data, pose_ann, toy_imigue, label_vectors).items()]
+    return opts
+
+
+def _logged(work_dir, key):
+    [scalars] = sorted(glob.glob(osp.join(work_dir, '*', 'vis_data',
+                                          'scalars.json')))[-1:]
+    with open(scalars) as f:
+        return [r[key] for r in map(json.loads, f) if key in r]
+
+
+@pytest.mark.parametrize('name', sorted(CONFIGS))
+def test_config_trains_with_falling_loss(name, long_tail_pose_ann,
+                                         toy_imigue, label_vectors,
+                                         tmp_path):
+    work_dir = str(tmp_path)
+    proc = run_tool(['tools/train.py', _path(name), '--work-dir', work_dir,
+                     '--cfg-options'] +
+                    _train_options(name, long_tail_pose_ann, toy_imigue,
+                                   label_vectors))
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    log = proc.stdout + proc.stderr
+    if CONFIGS[name][2]:
+        assert 'MGCrossEntropyLoss: class weights (sqrt_inverse)' in log
+    losses = _logged(work_dir, 'loss')
+    assert np.mean(losses[-2:]) < np.mean(losses[:2]), losses
+    if CONFIGS[name][1] != 'I3DHead':
+        embed = _logged(work_dir, 'loss_embed')
+        assert len(embed) == len(losses)
+        assert embed[-1] < embed[0], embed
