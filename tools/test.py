@@ -1,4 +1,6 @@
-"""Test a checkpoint; optionally dump an mmmg score pickle.
+"""Test a checkpoint: accuracy, macro-F1, per-class precision / recall / F1 and
+a confusion matrix (CSV + PNG next to the log); optionally dump an mmmg
+score pickle.
 
 Examples:
     python tools/test.py CONFIG CHECKPOINT
@@ -31,6 +33,28 @@ def parse_args(argv=None):
     return parser.parse_args(argv)
 
 
+def _evaluators(cfg) -> list:
+    evaluator = cfg.test_evaluator
+    if isinstance(evaluator, dict) and 'metrics' in evaluator:
+        return list(evaluator.metrics)
+    return [evaluator] if isinstance(evaluator, dict) else list(evaluator)
+
+
+def _set_evaluators(cfg, metrics) -> None:
+    if isinstance(cfg.test_evaluator, dict) and 'metrics' in cfg.test_evaluator:
+        cfg.test_evaluator.metrics = metrics
+    else:
+        cfg.test_evaluator = metrics
+
+
+def add_classification_metric(cfg) -> None:
+    """Every test run reports macro-F1 and per-class precision / recall / F1
+    and writes the confusion matrix (CSV + PNG) next to its log."""
+    metrics = _evaluators(cfg)
+    if not any(m.get('type') == 'MGClassificationMetric' for m in metrics):
+        _set_evaluators(cfg, metrics + [dict(type='MGClassificationMetric')])
+
+
 def add_score_dump(cfg, args) -> None:
     """Append the score-pickle metric and make the head average
     probabilities, which is what the pickle promises."""
@@ -40,14 +64,7 @@ def add_score_dump(cfg, args) -> None:
     stream = args.stream or osp.splitext(osp.basename(args.config))[0]
     dump = dict(type='DumpMGScores', out_file=args.dump, stream=stream,
                 meta=dict(config=args.config, checkpoint=args.checkpoint))
-    evaluator = cfg.test_evaluator
-    if isinstance(evaluator, dict) and 'metrics' not in evaluator:
-        evaluator = [evaluator]
-    if isinstance(evaluator, dict):
-        evaluator.metrics = list(evaluator.metrics) + [dump]
-    else:
-        evaluator = list(evaluator) + [dump]
-    cfg.test_evaluator = evaluator
+    _set_evaluators(cfg, _evaluators(cfg) + [dump])
 
 
 def main(argv=None):
@@ -59,6 +76,7 @@ def main(argv=None):
                          f'{args.dump!r}')
     cfg = load_config(args)
     cfg.load_from = args.checkpoint
+    add_classification_metric(cfg)
     if args.dump:
         add_score_dump(cfg, args)
     runner = RUNNERS.build(cfg)

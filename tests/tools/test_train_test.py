@@ -109,6 +109,10 @@ def test_test_dump(trained, tiny_pose_ann, tmp_path):
     scores = _check_dump(out, tiny_pose_ann, 'joint')
     assert scores['meta']['checkpoint'].endswith('epoch_3.pth')
     assert 'acc/top1' in proc.stdout + proc.stderr
+    # Every test run adds the F1 metric and its confusion-matrix files.
+    assert 'mg/macro_f1' in proc.stdout + proc.stderr
+    assert glob.glob(str(tmp_path / '*' / 'mg_confusion_matrix.png'))
+    assert glob.glob(str(tmp_path / '*' / 'mg_per_class.csv'))
 
 
 @pytest.mark.parametrize('argv, message', [
