@@ -5,14 +5,18 @@ one person, the 36-point ``mg36`` layout and its limbs, 56x56 maps,
 sigma 0.6. Poses are synthetic: a seated upper-body template with a random
 placement per clip, per-frame jitter and some missed hand points.
 
-1. The heatmap transform alone, on keypoints already in a 56x56 frame.
+1. The heatmap transform alone, on keypoints already in a 56x56 frame:
+   stock and mmmg called in turn, joints and limbs separately, with the
+   speed-up and the largest difference of their maps.
 2. The whole training pipeline up to a model-ready batch (collate + data
    preprocessor), in samples/s: stock, mmmg, and keypoints through the
    pipeline with the maps drawn by ``HeatmapDataPreprocessor`` on CPU.
 
 Usage::
 
-    python benchmarks/bench_heatmaps.py [--repeats 20] [--samples 64]
+    python benchmarks/bench_heatmaps.py [--repeats 30] [--samples 64]
+
+(``--samples 0`` skips the pipeline.)
 
 Most of a training sample's cost is memory: a 48x36x56x56 float32 map stack
 is 21 MB. numpy asks Linux for transparent huge pages for arrays of 4 MB and
@@ -77,17 +81,22 @@ def synthetic_pose(rng: np.random.Generator, num_frame: int, box: float,
     return kp[None].astype(np.float32), score[None].astype(np.float32)
 
 
-def timeit(fns: Sequence[Callable], repeats: int) -> List[float]:
-    """Median wall time in seconds of each of ``fns``, called in turn so
-    that all see the same machine load, after one warm-up call each."""
+def timeit(fns: Sequence[Callable], repeats: int) -> List[np.ndarray]:
+    """Wall times in seconds of ``repeats`` calls of each of ``fns``, after
+    one warm-up call each. The calls go round by round, so that all see
+    the same machine load, and each round starts one function later, so
+    that none always runs right after the same other one (a call pays for
+    the cache lines its predecessor left dirty); entry ``i`` of each is
+    round ``i``."""
     times = [[] for _ in fns]
     for i in range(repeats + 1):
-        for fn, fn_times in zip(fns, times):
+        for j in range(len(fns)):
+            k = (i + j) % len(fns)
             start = time.perf_counter()
-            fn()
+            fns[k]()
             if i:
-                fn_times.append(time.perf_counter() - start)
-    return [float(np.median(t)) for t in times]
+                times[k].append(time.perf_counter() - start)
+    return [np.array(t) for t in times]
 
 
 def heatmap_args(limb: bool, stock: bool) -> Dict:
@@ -100,7 +109,7 @@ def heatmap_args(limb: bool, stock: bool) -> Dict:
     return dict(sigma=SIGMA, with_kp=False, with_limb=True, layout='mg36')
 
 
-def bench_transform(repeats: int) -> List[tuple]:
+def bench_transform(repeats: int) -> List[Dict]:
     rng = np.random.default_rng(0)
     kp, score = synthetic_pose(rng, CLIP_LEN, 48., np.float32([4, 4]))
     results = dict(keypoint=kp, keypoint_score=score, img_shape=(56, 56))
@@ -112,10 +121,21 @@ def bench_transform(repeats: int) -> List[tuple]:
             dict(type='GeneratePoseHeatmaps', **heatmap_args(limb, False)))
         num_c = len(LAYOUT.edges) if limb else LAYOUT.num_keypoints
         # Both allocate the zeroed output; its cost bounds the speed-up.
-        rows.append(('limbs' if limb else 'joints', *timeit([
+        stock_s, ours_s, zeros_s = timeit([
             lambda: stock(dict(results)), lambda: ours(dict(results)),
             lambda: np.zeros((CLIP_LEN, num_c, 56, 56), np.float32)
-        ], repeats)))
+        ], repeats)
+        diff = np.abs(stock(dict(results))['imgs'] -
+                      ours(dict(results))['imgs']).max()
+        rows.append(
+            dict(
+                maps='limbs' if limb else 'joints',
+                stock=np.median(stock_s),
+                ours=np.median(ours_s),
+                # Speed-up of each round, for its spread under load.
+                low=np.percentile(stock_s / ours_s, 10),
+                diff=diff,
+                zeros=np.median(zeros_s)))
     return rows
 
 
@@ -186,24 +206,35 @@ def bench_pipeline(num_samples: int) -> List[tuple]:
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('--repeats', type=int, default=20,
+    parser.add_argument('--repeats', type=int, default=30,
                         help='timed calls per transform (median reported)')
     parser.add_argument('--samples', type=int, default=64,
-                        help='samples per pipeline run')
+                        help='samples per pipeline run (0: skip it)')
     args = parser.parse_args()
     register_all_modules()
     np.random.seed(0)
 
-    print(f'Heatmap transform, {CLIP_LEN} frames x 1 person x '
+    print(f'Heatmap transform alone: {CLIP_LEN} frames x 1 person x '
           f'{LAYOUT.num_keypoints} points ({len(LAYOUT.edges)} limbs), '
-          f'56x56, median of {args.repeats} calls')
+          f'56x56, sigma {SIGMA}; median of {args.repeats} interleaved '
+          'calls')
     print(f'{"maps":<8}{"stock ms":>10}{"mmmg ms":>10}{"speed-up":>10}'
-          f'{"np.zeros ms":>13}')
-    for name, stock, ours, alloc in bench_transform(args.repeats):
-        print(f'{name:<8}{stock * 1e3:>10.2f}{ours * 1e3:>10.2f}'
-              f'{stock / ours:>9.1f}x{alloc * 1e3:>13.2f}')
-    print('(np.zeros: allocating the zeroed output, which both pay)')
-
+          f'{"(p10)":>8}{"max|diff|":>11}{"np.zeros ms":>13}'
+          f'{"zeros-bound":>13}')
+    for row in bench_transform(args.repeats):
+        print(f'{row["maps"]:<8}{row["stock"] * 1e3:>10.2f}'
+              f'{row["ours"] * 1e3:>10.2f}'
+              f'{row["stock"] / row["ours"]:>9.1f}x'
+              f'{row["low"]:>7.1f}x{row["diff"]:>11.1e}'
+              f'{row["zeros"] * 1e3:>13.2f}'
+              f'{row["stock"] / row["zeros"]:>12.1f}x')
+    print('speed-up: stock ms / mmmg ms; (p10): 10th percentile of the '
+          'per-round\nspeed-ups; max|diff|: largest difference of the two '
+          'maps; np.zeros:\nallocating the zeroed float32 output, which '
+          'both pay; zeros-bound:\nstock ms / np.zeros ms, the speed-up of '
+          'a transform that did nothing else')
+    if args.samples <= 0:
+        return
     print(f'\nTraining pipeline + collate + data preprocessor, batch {BATCH}, '
           f'{args.samples} samples, samples/s (torch threads: '
           f'{torch.get_num_threads()})')

@@ -1,17 +1,17 @@
-"""Gaussian joint and limb heatmaps, vectorised over persons, frames and
-keypoints.
+"""Gaussian joint and limb heatmaps, vectorised over frames and keypoints.
 
-The maps are pixel-for-pixel those of MMAction2's ``GeneratePoseTarget``
-(same 3-sigma cut, same out-of-frame behaviour), but each point or limb is
-drawn as a small patch: all patches of a size class are computed in one
-array operation and pasted into the output at once.
+The maps are those of MMAction2's ``GeneratePoseTarget`` (same 3-sigma cut,
+same out-of-frame behaviour, same values up to float32 rounding), but each
+point or limb is drawn as a small patch over its cut only: all patches of
+a size class are computed in a few array operations over all frames and
+written into the zeroed output at once.
 """
-from typing import Dict, List, Optional, Sequence, Tuple
+import functools
+from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 from mmaction.registry import TRANSFORMS
 from mmcv.transforms import BaseTransform
-from numpy.lib.stride_tricks import sliding_window_view
 
 from mmmg.keypoints import get_layout
 
@@ -131,115 +131,107 @@ def flip_channel_index(num_kp: int, num_limb: int, kp_pairs: Optional[Pairs],
 
 
 def _cut(lo: np.ndarray, hi: np.ndarray, radius: float,
-         size: int) -> Tuple[np.ndarray, np.ndarray]:
-    """First and last pixel (inclusive) of a patch along one axis.
+         size: Union[int, np.ndarray]) -> Tuple[np.ndarray, np.ndarray]:
+    """First and last pixel (inclusive, as float32) of a cut along one axis.
 
     ``GeneratePoseTarget`` cuts at ``int(lo - 3 sigma)`` and
     ``int(hi + 3 sigma)``; ``int`` truncates towards zero, so a point up to
     one pixel left of ``-3 sigma`` still touches column 0. Kept for
     equality.
     """
-    first = np.clip(np.trunc(lo - radius), 0, size).astype(np.intp)
-    last = np.clip(np.trunc(hi + radius), -1, size - 1).astype(np.intp)
+    first = np.trunc(lo - radius)
+    np.maximum(first, 0, out=first)
+    np.minimum(first, size, out=first)
+    last = np.trunc(hi + radius)
+    np.maximum(last, -1, out=last)
+    np.minimum(last, size - 1, out=last)
     return first, last
 
 
-def _patch_axis(first: np.ndarray, last: np.ndarray, size: int
-                ) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Equal-length patches covering ``[first, last]`` along one axis.
-
-    Patches are shifted back where they would stick out of the frame, so
-    they can be pasted without bounds checks; ``inside`` masks the pixels
-    beyond the cut.
-
-    Returns:
-        tuple: ``start`` ``[N]``, float32 pixel positions ``[N, L]`` and
-        ``inside`` ``[N, L]``.
-    """
-    offset = np.arange(int((last - first).max()) + 1)
-    start = np.minimum(first, size - len(offset))
-    inside = ((offset >= (first - start)[:, None]) &
-              (offset <= (last - start)[:, None]))
-    pos = (start[:, None] + offset).astype(np.float32)
-    return start, pos, inside
+# The arrays below are laid out patch axes first, points or limbs last, so
+# that numpy's inner loops run over the (many) points instead of the (few)
+# pixels of a patch side.
 
 
-def _paste(maps: np.ndarray, channel: np.ndarray, y0: np.ndarray,
-           x0: np.ndarray, patch: np.ndarray, fresh: bool) -> None:
-    """Max-merge ``patch[i]`` into ``maps[channel[i]]`` at ``(y0, x0)``.
-
-    Callers pass at most one patch per channel, so the fancy assignment has
-    no duplicate targets; ``fresh`` channels are still zero and need no
-    read-back.
-    """
-    windows = sliding_window_view(
-        maps, patch.shape[1:], axis=(1, 2), writeable=True)
-    if not fresh:
-        patch = np.maximum(windows[channel, y0, x0], patch)
-    windows[channel, y0, x0] = patch
-
-
-def _draw_points(maps: np.ndarray, channel: np.ndarray, x: np.ndarray,
-                 y: np.ndarray, value: np.ndarray, sigma: float,
+def _draw_points(flat: np.ndarray, base: np.ndarray, xy: np.ndarray,
+                 value: np.ndarray, sigma: float, height: int, width: int,
                  fresh: bool) -> None:
-    height, width = maps.shape[1:]
+    """Draw Gaussian points ``xy[:, i]`` (shape ``[2, N]``), each into the
+    map at flat offset ``base[i]``.
+
+    Every point gets a square patch of one size that holds any 3-sigma cut;
+    the patch is shifted back into the frame at the borders and its pixels
+    beyond the cut are 0. ``exp(-(dx^2 + dy^2) k)`` factorises, so a patch
+    is the outer product of two 1-d Gaussians. Points below ``EPS`` are
+    drawn with value 0. A map gets at most one patch per call: ``fresh``
+    maps are still zero and are simply overwritten, others max-merged.
+    """
     radius = 3 * sigma
-    x0, x1 = _cut(x, x, radius, width)
-    y0, y1 = _cut(y, y, radius, height)
-    keep = (value >= EPS) & (x0 <= x1) & (y0 <= y1)
-    if not keep.any():
-        return
-    channel, x, y, value, x0, x1, y0, y1 = (
-        v[keep] for v in (channel, x, y, value, x0, x1, y0, y1))
-    x_start, xs, in_x = _patch_axis(x0, x1, width)
-    y_start, ys, in_y = _patch_axis(y0, y1, height)
-    k = np.float32(-0.5 / sigma**2)
-    # exp(-(dx^2 + dy^2) k) factorises: a patch is an outer product.
-    gx = np.exp(np.square(xs - x[:, None]) * k) * in_x
-    gy = np.exp(np.square(ys - y[:, None]) * k) * (in_y * value[:, None])
-    patch = np.einsum('ni,nj->nij', gy, gx)
-    _paste(maps, channel, y_start, x_start, patch, fresh)
+    # trunc(c + r) - trunc(c - r) <= ceil(2 r): the widest cut.
+    size = int(2 * radius) + 2
+    size_x, size_y = min(size, width), min(size, height)
+    size = max(size_x, size_y)
+    # The cut of _cut(), unclipped: the patches lie in the frame anyway.
+    first = np.trunc(xy - radius)
+    last = np.trunc(xy + radius)
+    start = np.minimum(
+        first, np.array([[width - size_x], [height - size_y]], np.float32))
+    np.maximum(start, 0, out=start)
+    # [size, 2, N]: pixel positions of the patches along x and y (beyond
+    # size_x or size_y only in frames narrower than a patch; cut off
+    # below).
+    pos = np.arange(size, dtype=np.float32)[:, None, None] + start
+    gauss = np.square(pos - xy)
+    gauss *= np.float32(-0.5 / sigma**2)
+    np.exp(gauss, out=gauss)
+    gauss *= (pos >= first) & (pos <= last)
+    gauss[:, 1] *= np.where(value >= EPS, value, np.float32(0))
+    patch = gauss[:size_y, None, 1] * gauss[:size_x, 0]
+    pos = pos.astype(np.intp)
+    index = (pos[:size_y, 1] * width + base)[:, None] + pos[:size_x, 0]
+    if fresh:
+        flat[index] = patch
+    else:
+        flat[index] = np.maximum(flat[index], patch)
 
 
-def _draw_segments(maps: np.ndarray, channel: np.ndarray, ax: np.ndarray,
-                   ay: np.ndarray, bx: np.ndarray, by: np.ndarray,
-                   value: np.ndarray, x0: np.ndarray, x1: np.ndarray,
-                   y0: np.ndarray, y1: np.ndarray, sigma: float,
-                   fresh: bool) -> None:
-    height, width = maps.shape[1:]
-    x_start, xs, in_x = _patch_axis(x0, x1, width)
-    y_start, ys, in_y = _patch_axis(y0, y1, height)
-    dx, dy = bx - ax, by - ay
-    len2 = dx * dx + dy * dy
-    inv = np.divide(1, len2, out=np.zeros_like(len2), where=len2 > 0)
-    px, py = xs - ax[:, None], ys - ay[:, None]
-    # Projection of each pixel onto the segment (0 at a, 1 at b), clamped:
-    # the distance is to the nearest end outside, to the line inside.
-    tx, ty = px * (dx * inv)[:, None], py * (dy * inv)[:, None]
-    t = tx[:, None, :] + ty[:, :, None]
-    np.clip(t, 0, 1, out=t)
-    ex = px[:, None, :] - t * dx[:, None, None]
-    ey = py[:, :, None] - t * dy[:, None, None]
-    d2 = np.square(ex, out=ex)
-    d2 += np.square(ey, out=ey)
-    d2 *= np.float32(-0.5 / sigma**2)
-    patch = np.exp(d2, out=d2)
-    patch *= (in_y * value[:, None])[:, :, None]
-    patch *= in_x[:, None, :]
-    _paste(maps, channel, y_start, x_start, patch, fresh)
+# A patch pixel beyond the cut gets this coordinate (in units of
+# sqrt(2) sigma): its distance to the limb is huge, its value exactly 0.
+_FAR = np.float32(1e15)
+# float32 exp() is exactly 0 below this; clamping to it keeps numpy's exp
+# on its fast path, which huge negative arguments leave.
+_FLOOR = np.float32(-104)
 
 
 def _size_class(n: np.ndarray) -> np.ndarray:
-    # Power-of-two patch sizes from 8 up: at most 4x wasted area per patch
-    # (more for the tiniest limbs, which are cheap), and few size classes
-    # to loop over.
-    return np.maximum(np.ceil(np.log2(n)), 3).astype(np.intp)
+    # Power-of-two patch sides from 8 up: few size classes to loop over, at
+    # most 4x wasted area per patch (more for the tiniest limbs, which are
+    # cheap).
+    return np.maximum(2**np.ceil(np.log2(n)), 8)
 
 
-def _draw_limbs(maps: np.ndarray, channel: np.ndarray, a: np.ndarray,
+def _windows(flat: np.ndarray, height: int, width: int,
+             row: int) -> np.ndarray:
+    """``[N, height, width]`` view: the patch whose first pixel is at flat
+    offset ``i``, for every ``i`` it fits after."""
+    span = (height - 1) * row + width
+    item = flat.itemsize
+    return np.ndarray((flat.size - span + 1, height, width), flat.dtype,
+                      flat, strides=(item, row * item, item))
+
+
+def _draw_limbs(flat: np.ndarray, base: np.ndarray, a: np.ndarray,
                 b: np.ndarray, a_val: np.ndarray, b_val: np.ndarray,
-                sigma: float, fresh: bool) -> None:
-    height, width = maps.shape[1:]
+                sigma: float, height: int, width: int, fresh: bool) -> None:
+    """Draw Gaussian segments ``a[i]``-``b[i]`` (shape ``[N, 2]``), each
+    into the map at flat offset ``base[i]``, as :func:`_draw_points` does
+    points.
+
+    Each limb is drawn as a patch over its cut (its bounding box grown by
+    3 sigma), of a power-of-two size per side; the limbs of one size class
+    are drawn together. Limbs below ``EPS`` or out of the frame are
+    skipped.
+    """
     radius = 3 * sigma
     ax, ay, bx, by = a[:, 0], a[:, 1], b[:, 0], b[:, 1]
     value = np.minimum(a_val, b_val)
@@ -251,14 +243,97 @@ def _draw_limbs(maps: np.ndarray, channel: np.ndarray, a: np.ndarray,
     y0, y1 = _cut(np.minimum(ay, by), np.maximum(ay, by), radius, height)
     keep = (value >= EPS) & (x0 <= x1) & (y0 <= y1)
     value = np.where(short, a_val, value)
-    channel, ax, ay, bx, by, value, x0, x1, y0, y1 = (
-        v[keep] for v in (channel, ax, ay, bx, by, value, x0, x1, y0, y1))
-    size = _size_class(x1 - x0 + 1) * 64 + _size_class(y1 - y0 + 1)
-    for key in np.unique(size):
-        sel = size == key
-        _draw_segments(maps, channel[sel], ax[sel], ay[sel], bx[sel],
-                       by[sel], value[sel], x0[sel], x1[sel], y0[sel],
-                       y1[sel], sigma, fresh)
+    # (Cuts of skipped limbs may be empty.)
+    size_x = np.minimum(_size_class(np.maximum(x1 - x0 + 1, 1)), width)
+    size_y = np.minimum(_size_class(np.maximum(y1 - y0 + 1, 1)), height)
+    # Sort the drawn limbs by size class; skipped ones sort first, as -1.
+    key = np.where(keep, size_y * 1024 + size_x, -1).astype(np.intp)
+    order = np.argsort(key, kind='stable')
+    key = key[order]
+    skipped = int(np.searchsorted(key, 0))
+    order, key = order[skipped:], key[skipped:]
+    if not len(key):
+        return
+    # Patch corner: the cut's corner, shifted back into the frame.
+    sx = np.minimum(x0, width - size_x)
+    sy = np.minimum(y0, height - size_y)
+    start = base + (sy * width + sx).astype(np.intp)
+    # Pixels are measured from the point o of the segment nearest to the
+    # cut's centre (found in float64), in units of sqrt(2) sigma, where the
+    # value is exp(log(v) - d^2). Measured from an end instead, the terms
+    # of a long limb with a far-away end are large and cancel, and float32
+    # loses ~1e-5; from o they stay small.
+    scale = np.sqrt(0.5) / sigma
+    a = np.stack([ax, ay]).astype(np.float64)
+    seg = np.stack([bx, by]) - a
+    len2 = (seg * seg).sum(0)
+    inv = np.divide(1, len2, out=np.zeros_like(len2), where=len2 > 0)
+    centre = np.stack([x0 + x1, y0 + y1]) / 2 - a
+    t_o = np.clip((centre * seg).sum(0) * inv, 0, 1)
+    o = a + t_o * seg
+    # Whole pixels of o and the rest, so that pixel - o is exact.
+    o_int = np.round(o)
+    seg *= scale
+    geometry = np.concatenate([
+        o_int, o - o_int, seg, seg * (inv / scale**2), [-t_o, 1 - t_o],
+        [x0, x1, y0, y1, sx, sy], [np.log(np.maximum(value, EPS))]
+    ])[:, order].astype(np.float32)
+    (ox, oy, ox_frac, oy_frac, dx, dy, tx, ty, t_lo, t_hi, x0, x1, y0, y1,
+     sx, sy, log_value) = geometry
+    start = start[order]
+    bounds = [0, *(np.flatnonzero(np.diff(key)) + 1).tolist(), len(key)]
+    for i, j in zip(bounds[:-1], bounds[1:]):
+        sel = slice(i, j)
+        num_y, num_x = divmod(int(key[i]), 1024)
+        px = _offsets(num_x, sx[sel], x0[sel], x1[sel], ox[sel],
+                      ox_frac[sel], scale)
+        py = _offsets(num_y, sy[sel], y0[sel], y1[sel], oy[sel],
+                      oy_frac[sel], scale)
+        # Projection of each pixel onto the segment (0 at o), clamped to
+        # the segment: the distance is to the nearest end outside, to the
+        # line inside.
+        t = (py * ty[sel])[:, None, :] + px * tx[sel]
+        np.maximum(t, t_lo[sel], out=t)
+        np.minimum(t, t_hi[sel], out=t)
+        ey = t * dy[sel]
+        ey -= py[:, None, :]
+        ex = np.multiply(t, dx[sel], out=t)
+        ex -= px
+        patch = np.subtract(log_value[sel], np.square(ey, out=ey), out=ey)
+        patch -= np.square(ex, out=ex)
+        np.maximum(patch, _FLOOR, out=patch)
+        np.exp(patch, out=patch)
+        patch = patch.transpose(2, 0, 1)
+        windows = _windows(flat, num_y, num_x, width)
+        if fresh:
+            windows[start[sel]] = patch
+        else:
+            windows[start[sel]] = np.maximum(windows[start[sel]], patch)
+
+
+def _offsets(size: int, first: np.ndarray, lo: np.ndarray, hi: np.ndarray,
+             origin: np.ndarray, origin_frac: np.ndarray,
+             scale: float) -> np.ndarray:
+    """``[size, N]`` offsets ``(pixel - origin - origin_frac) * scale``
+    along one axis of the patches that start at pixel ``first``, ``_FAR``
+    beyond the cut ``[lo, hi]``."""
+    pos = np.arange(size, dtype=np.float32)[:, None] + first
+    offset = pos - origin
+    offset -= origin_frac
+    offset *= np.float32(scale)
+    np.copyto(offset, _FAR, where=(pos < lo) | (pos > hi))
+    return offset
+
+
+@functools.lru_cache(maxsize=16)
+def _map_offsets(num_frame: int, num_c: int, first: int, count: int,
+                 map_size: int) -> np.ndarray:
+    """Flat offsets of maps ``first`` to ``first + count - 1`` of every
+    frame in a ``[num_frame, num_c, H, W]`` stack, frame-major."""
+    channel = np.arange(num_frame)[:, None] * num_c + first + np.arange(count)
+    offsets = channel.ravel() * map_size
+    offsets.flags.writeable = False
+    return offsets
 
 
 def render_heatmaps(keypoint: np.ndarray,
@@ -291,27 +366,29 @@ def render_heatmaps(keypoint: np.ndarray,
     heatmap = np.zeros((num_frame, num_c, height, width), dtype=np.float32)
     if heatmap.size == 0:
         return heatmap
-    missing = ~np.isfinite(keypoint).all(-1)
-    if missing.any():
+    if not np.isfinite(keypoint).all():
+        missing = ~np.isfinite(keypoint).all(-1)
         keypoint = np.where(missing[..., None], 0, keypoint)
         value = np.where(missing, 0, value)
-    maps = heatmap.reshape(-1, height, width)
-    frame_base = np.arange(num_frame)[:, None] * num_c
-    kp_channel = (frame_base + np.arange(num_kp)).ravel()
+    flat = heatmap.reshape(-1)
+    if with_kp:
+        kp_base = _map_offsets(num_frame, num_c, 0, num_kp, height * width)
     if skeletons:
         start, end = np.asarray(skeletons, dtype=np.intp).T
-        limb_channel = (frame_base + kp_channels +
-                        np.arange(len(skeletons))).ravel()
-    # One person draws each channel at most once; persons are merged one
-    # after another.
+        limb_base = _map_offsets(num_frame, num_c, kp_channels,
+                                 len(skeletons), height * width)
+    # One person draws each map at most once; persons are merged one after
+    # another.
     for person, (kp, val) in enumerate(zip(keypoint, value)):
         if with_kp:
-            _draw_points(maps, kp_channel, kp[..., 0].ravel(),
-                         kp[..., 1].ravel(), val.ravel(), sigma, person == 0)
+            _draw_points(flat, kp_base,
+                         np.ascontiguousarray(kp.reshape(-1, 2).T),
+                         val.ravel(), sigma, height, width, person == 0)
         if skeletons:
-            _draw_limbs(maps, limb_channel, kp[:, start].reshape(-1, 2),
+            _draw_limbs(flat, limb_base, kp[:, start].reshape(-1, 2),
                         kp[:, end].reshape(-1, 2), val[:, start].ravel(),
-                        val[:, end].ravel(), sigma, person == 0)
+                        val[:, end].ravel(), sigma, height, width,
+                        person == 0)
     return heatmap
 
 
@@ -319,11 +396,12 @@ def render_heatmaps(keypoint: np.ndarray,
 class GeneratePoseHeatmaps(BaseTransform):
     """Generate pseudo heatmaps from keypoints, fast.
 
-    A vectorised ``GeneratePoseTarget`` with the same maps, except that
-    joints and limbs, when both are on, get separate channels (joints
-    first), and that flip doubling also swaps limb channels when joints and
-    limbs are stacked. Limbs and left/right pairs come from a ``layout`` or
-    from explicit lists as in ``GeneratePoseTarget``.
+    A vectorised ``GeneratePoseTarget`` with the same maps (equal up to
+    float32 rounding, within 1e-5), except that joints and limbs, when both
+    are on, get separate channels (joints first), and that flip doubling
+    also swaps limb channels when joints and limbs are stacked. Limbs and
+    left/right pairs come from a ``layout`` or from explicit lists as in
+    ``GeneratePoseTarget``.
 
     Required Keys:
 

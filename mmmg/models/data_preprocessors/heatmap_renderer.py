@@ -1,8 +1,11 @@
 """Torch twin of :func:`mmmg.datasets.transforms.heatmaps.render_heatmaps`.
 
-Same patches, same cut, same size classes, batched over samples; runs on
-any device. ``scatter_reduce(amax)`` merges overlapping persons, so unlike
-the numpy version no loop over persons is needed.
+Same cut, same formulas (limb distances measured from a point of the
+segment near the patch, for float32 accuracy), the maps equal to float32
+rounding; batched over samples, runs on any device. Points and limbs are
+drawn as patches sized to their cut (limbs in power-of-two size classes)
+and merged with ``scatter_reduce(amax)``, which also merges overlapping
+persons, so unlike the numpy version no loop over persons is needed.
 """
 from typing import Sequence, Tuple
 
@@ -56,18 +59,24 @@ def _draw_points(flat: Tensor, channel: Tensor, x: Tensor, y: Tensor,
     _scatter_max(flat, channel, xs, ys, patch, width, height)
 
 
-def _draw_segments(flat: Tensor, channel: Tensor, ax: Tensor, ay: Tensor,
-                   bx: Tensor, by: Tensor, value: Tensor, x0: Tensor,
+def _draw_segments(flat: Tensor, channel: Tensor, ox: Tensor, oy: Tensor,
+                   ox_frac: Tensor, oy_frac: Tensor, dx: Tensor, dy: Tensor,
+                   t_lo: Tensor, t_hi: Tensor, value: Tensor, x0: Tensor,
                    x1: Tensor, y0: Tensor, y1: Tensor, sigma: float,
                    height: int, width: int) -> None:
     xs, in_x = _patch_axis(x0, x1, width)
     ys, in_y = _patch_axis(y0, y1, height)
-    dx, dy = bx - ax, by - ay
     len2 = dx * dx + dy * dy
     inv = torch.where(len2 > 0, 1 / len2, 0.)
-    px, py = xs.float() - ax[:, None], ys.float() - ay[:, None]
+    # Pixels relative to o (whole pixels first, so this is exact).
+    px = (xs - ox[:, None]).float() - ox_frac[:, None]
+    py = (ys - oy[:, None]).float() - oy_frac[:, None]
+    # Projection of each pixel onto the segment (0 at o), clamped to the
+    # segment: the distance is to the nearest end outside, to the line
+    # inside.
     tx, ty = px * (dx * inv)[:, None], py * (dy * inv)[:, None]
-    t = (tx[:, None, :] + ty[:, :, None]).clamp_(0, 1)
+    t = torch.clamp(tx[:, None, :] + ty[:, :, None], t_lo[:, None, None],
+                    t_hi[:, None, None])
     ex = px[:, None, :] - t * dx[:, None, None]
     ey = py[:, :, None] - t * dy[:, None, None]
     d2 = ex.square_().add_(ey.square_())
@@ -78,6 +87,7 @@ def _draw_segments(flat: Tensor, channel: Tensor, ax: Tensor, ay: Tensor,
 
 
 def _size_class(n: Tensor) -> Tensor:
+    # log2 of the power-of-two patch side, from 8 up.
     return torch.clamp(torch.ceil(torch.log2(n.float())), min=3).long()
 
 
@@ -97,12 +107,30 @@ def _draw_limbs(flat: Tensor, channel: Tensor, a: Tensor, b: Tensor,
     value = torch.where(short, a_val, value)
     channel, ax, ay, bx, by, value, x0, x1, y0, y1 = (
         v[keep] for v in (channel, ax, ay, bx, by, value, x0, x1, y0, y1))
+    # Pixels are measured from the point o of the segment nearest to the
+    # cut's centre, as in the numpy version: the terms stay small, so
+    # float32 keeps long limbs with far-away ends exact. o is found in
+    # float64 where the device has it.
+    wide = torch.float32 if ax.device.type == 'mps' else torch.float64
+    a = torch.stack([ax, ay]).to(wide)
+    seg = torch.stack([bx, by]).to(wide) - a
+    len2 = (seg * seg).sum(0)
+    inv = torch.where(len2 > 0, 1 / len2, 0.)
+    centre = torch.stack([x0 + x1, y0 + y1]).to(wide) / 2 - a
+    t_o = torch.clamp((centre * seg).sum(0) * inv, 0, 1)
+    o = a + t_o * seg
+    o_int = torch.round(o)
+    o_frac = (o - o_int).float()
+    o_int = o_int.long()
+    seg, t_o = seg.float(), t_o.float()
     size = _size_class(x1 - x0 + 1) * 64 + _size_class(y1 - y0 + 1)
     for key in torch.unique(size).tolist():
         sel = size == key
-        _draw_segments(flat, channel[sel], ax[sel], ay[sel], bx[sel],
-                       by[sel], value[sel], x0[sel], x1[sel], y0[sel],
-                       y1[sel], sigma, height, width)
+        _draw_segments(flat, channel[sel], o_int[0, sel], o_int[1, sel],
+                       o_frac[0, sel], o_frac[1, sel], seg[0, sel],
+                       seg[1, sel], -t_o[sel], 1 - t_o[sel], value[sel],
+                       x0[sel], x1[sel], y0[sel], y1[sel], sigma, height,
+                       width)
 
 
 def render_heatmaps(keypoint: Tensor,

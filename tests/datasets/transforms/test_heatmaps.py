@@ -186,6 +186,70 @@ def test_matches_pixel_loop_reference():
     np.testing.assert_allclose(ours, expect, rtol=0, atol=ATOL)
 
 
+def test_long_limbs_with_far_ends_match_float64_reference():
+    """Limbs that cross a small frame from ends far outside it, where
+    float32 distances measured from an end lose ~3e-6 (so does the stock
+    transform): the maps are exact to float32 rounding of the values."""
+    h, w = 12, 10
+    skeletons = ((0, 1), (1, 2), (2, 3), (0, 3), (1, 3))
+    for seed in range(8):
+        rng = np.random.default_rng(seed)
+        kp = np.stack([rng.uniform(-150, w + 150, (2, 3, 4)),
+                       rng.uniform(-150, h + 150, (2, 3, 4))], -1)
+        kp[:, :, 0] = np.stack([rng.uniform(0, w, (2, 3)),
+                                rng.uniform(0, h, (2, 3))], -1)
+        kp = kp.astype(np.float32)
+        score = rng.uniform(.2, 1, (2, 3, 4)).astype(np.float32)
+        results = dict(keypoint=kp, keypoint_score=score, img_shape=(h, w))
+        ours = run(
+            GeneratePoseHeatmaps(
+                sigma=0.6, with_kp=False, with_limb=True,
+                skeletons=skeletons), results)
+        expect = reference_maps(kp.astype(np.float64), score, (h, w), 0.6,
+                                skeletons)[:, 4:]
+        assert expect.max() > 0.5
+        np.testing.assert_allclose(ours, expect, rtol=0, atol=1e-6)
+
+
+@pytest.mark.parametrize('img_shape', [(1, 1), (3, 7), (7, 3), (2, 40),
+                                       (6, 4)])
+@pytest.mark.parametrize('sigma', [0.6, 2.5])
+def test_frames_smaller_than_a_patch_match_stock(img_shape, sigma):
+    results = random_pose(4, num_frame=3, img_shape=img_shape)
+    for with_kp in (True, False):
+        stock = run(
+            GeneratePoseTarget(
+                sigma=sigma, with_kp=with_kp, with_limb=not with_kp,
+                skeletons=MG36.edges), results)
+        ours = run(
+            GeneratePoseHeatmaps(
+                sigma=sigma, with_kp=with_kp, with_limb=not with_kp,
+                layout='mg36'), results)
+        assert ours.shape == stock.shape
+        np.testing.assert_allclose(ours, stock, rtol=0, atol=ATOL)
+
+
+def test_benchmark_setting_matches_stock():
+    """The speed benchmark's setting: 48 frames, one person, mg36, 56x56,
+    sigma 0.6."""
+    rng = np.random.default_rng(9)
+    shape = (1, 48, MG36.num_keypoints)
+    kp = rng.uniform(-6, 62, shape + (2, )).astype(np.float32)
+    score = rng.uniform(0, 1, shape).astype(np.float32)
+    score[rng.random(shape) < .2] = 0
+    results = dict(keypoint=kp, keypoint_score=score, img_shape=(56, 56))
+    for limb in (False, True):
+        stock = run(
+            GeneratePoseTarget(
+                sigma=0.6, with_kp=not limb, with_limb=limb,
+                skeletons=MG36.edges), results)
+        ours = run(
+            GeneratePoseHeatmaps(
+                sigma=0.6, with_kp=not limb, with_limb=limb, layout='mg36'),
+            results)
+        np.testing.assert_allclose(ours, stock, rtol=0, atol=ATOL)
+
+
 def test_scaling_and_missing_scores_match_stock():
     results = random_pose(11, img_shape=(112, 96))
     del results['keypoint_score']

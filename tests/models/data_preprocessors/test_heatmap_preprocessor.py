@@ -8,6 +8,9 @@ from mmaction.registry import MODELS
 from mmengine.dataset import pseudo_collate
 
 from mmmg.datasets.transforms import GeneratePoseHeatmaps
+from mmmg.datasets.transforms.heatmaps import \
+    render_heatmaps as render_numpy
+from mmmg.keypoints import get_layout
 from mmmg.models.data_preprocessors import HeatmapDataPreprocessor
 from mmmg.models.data_preprocessors.heatmap_renderer import render_heatmaps
 
@@ -121,6 +124,30 @@ def test_mixed_img_shapes_raise():
     samples = random_samples(2) + random_samples(1, img_shape=(48, 48))
     with pytest.raises(ValueError, match='img_shape'):
         HeatmapDataPreprocessor()(pack_keypoints(samples))
+
+
+def test_renderer_equals_numpy_for_limbs_with_far_ends():
+    """Long limbs from ends far outside the frame: both renderers measure
+    from a point of the segment near the patch, so they agree to float32
+    rounding (measured from an end, they would differ by ~1e-5)."""
+    rng = np.random.default_rng(3)
+    h, w = 56, 48
+    shape = (3, 2, 6, 36)
+    kp = np.stack([rng.uniform(-100, w + 100, shape),
+                   rng.uniform(-100, h + 100, shape)], -1).astype(np.float32)
+    score = rng.uniform(0, 1, shape).astype(np.float32)
+    score[rng.random(shape) < .2] = 0
+    skeletons = get_layout('mg36').edges
+    ours = render_heatmaps(
+        torch.from_numpy(kp), torch.from_numpy(score), (h, w), 0.6, True,
+        skeletons)
+    expect = np.stack([
+        render_numpy(k, s, (h, w), 0.6, True, skeletons)
+        for k, s in zip(kp, score)
+    ])
+    assert expect.max() > 0.5
+    torch.testing.assert_close(
+        ours, torch.from_numpy(expect), rtol=0, atol=5e-6)
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason='needs CUDA')
