@@ -24,6 +24,7 @@ STREAMS = {
     'recognition/swin/swin_tiny_rgb_toy.py': ('video', ['rgb']),
     'recognition/swin/swin_tiny_flow_toy.py': ('flow', ['flow']),
     'recognition/swin/swin_tiny_depth_toy.py': ('depth', ['depth']),
+    'recognition/swin/swin_tiny_taylor_toy.py': ('taylor', ['taylor']),
 }
 # data_prep converter command per derived video modality
 CONVERTERS = {
@@ -31,6 +32,7 @@ CONVERTERS = {
                                'ultrafast', '--pad-last'],
     'depth': lambda model_dir: ['data_prep/make_depth_videos.py', '--model',
                                 make_tiny_depth_model(model_dir)],
+    'taylor': lambda model_dir: ['data_prep/make_taylor_videos.py'],
 }
 LOADERS = {'train_dataloader': 'train', 'val_dataloader': 'val',
            'test_dataloader': 'test'}

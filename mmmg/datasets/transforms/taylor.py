@@ -15,16 +15,21 @@ channel ``c`` (0, 1, 2: displacement, velocity and acceleration terms) is
     T_c = sum_{n=0}^{K-1} S_n * D_{n+1+c}.
 
 Static pixels give 0; the sign is the direction of the brightness change.
+``K = 3`` by default: 6-frame windows (0.24 s at 25 fps) fit short
+micro-gestures and cost least (the authors' example notebook uses 5).
 
 8-bit mapping (the "Taylor frame" stored or fed to a network)::
 
     pixel_c = saturate_uint8(round(offset + scale_c * T_c)),  offset = 128
 
-with a fixed, global ``scale`` (:data:`DEFAULT_TAYLOR_SCALE`), not a per-clip
-one: a pixel value then means the same motion in every video, so converted
-datasets are comparable and the on-the-fly transform equals the offline
-converter. The default scale was set on real footage (see the constant) so
-that small motions stay visible and only strong ones saturate.
+rounded to nearest (ties to even), with a fixed, global per-channel
+``scale`` (:data:`DEFAULT_TAYLOR_SCALE`), not a per-clip one: a pixel value
+then means the same motion in every video and every clip, so converted
+datasets are comparable, a still clip stays mid grey instead of having its
+noise stretched to full contrast, and the on-the-fly transform equals the
+offline converter. The scale was set on real footage (see the constant) so
+that typical motion spans several grey levels and few pixels saturate;
+:func:`dequantize_taylor` inverts it.
 
 Speed. :func:`compute_taylor` is the one implementation of the formula, used
 by :class:`TaylorVideo` and by the dataset converter
@@ -47,7 +52,7 @@ computing it at once.
 """
 import math
 from concurrent.futures import ThreadPoolExecutor
-from typing import Dict, List, Optional, Sequence, Tuple, Union
+from typing import Dict, Optional, Sequence, Tuple, Union
 
 import cv2
 import numpy as np
@@ -65,9 +70,9 @@ DEFAULT_NUM_TERMS = 3
 # saturate 0.004-0.24% of the face pixels (0.8% for the fast hand motion).
 DEFAULT_TAYLOR_SCALE = (32.0, 22.0, 13.0)
 DEFAULT_OFFSET = 128.0
-# Pixels per band: the band's buffers over all frames of a chunk stay in
-# cache; small enough for L2/L3, large enough to amortise call overhead.
-DEFAULT_BAND_PIXELS = 4096
+# Elements (frames x pixels) per band buffer: the ~20 buffers of a band
+# stay in cache, each operation still amortises its call overhead.
+BAND_ELEMENTS = 150_000
 SHORT_CLIP_MODES = ('repeat', 'error')
 
 Scale = Union[float, Sequence[float]]
@@ -83,7 +88,8 @@ def taylor_window(num_terms: int) -> int:
     return int(num_terms) + 3
 
 
-def _channel_scales(scale: Scale) -> Tuple[float, float, float]:
+def parse_scale(scale: Scale) -> Tuple[float, float, float]:
+    """Per-channel scales from one number or three (positive, finite)."""
     values = (scale, ) * 3 if np.isscalar(scale) else tuple(scale)
     if len(values) != 3:
         raise ValueError(f'scale must be a number or 3 numbers, got {scale}')
@@ -324,7 +330,7 @@ def compute_taylor(gray: np.ndarray,
                    *,
                    out: Optional[np.ndarray] = None,
                    out_order: str = 'rgb',
-                   band_pixels: int = DEFAULT_BAND_PIXELS,
+                   band_pixels: Optional[int] = None,
                    num_threads: int = 1) -> np.ndarray:
     """Taylor frames of consecutive grayscale frames.
 
@@ -344,8 +350,9 @@ def compute_taylor(gray: np.ndarray,
             MMAction2 pipelines read it), ``'bgr'`` last (for
             ``cv2.VideoWriter``, so that the written video decodes to
             ``'rgb'`` order). Defaults to ``'rgb'``.
-        band_pixels (int): Pixels per processing band (a speed knob; the
-            result does not depend on it).
+        band_pixels (int, optional): Pixels per processing band, by default
+            the power of two nearest ``BAND_ELEMENTS / N`` (a speed knob;
+            the result does not depend on it).
         num_threads (int): Threads working on separate bands. Defaults to 1
             (data loaders already run one process per worker).
 
@@ -371,11 +378,13 @@ def compute_taylor(gray: np.ndarray,
     if out_order not in ('rgb', 'bgr'):
         raise ValueError(
             f"out_order must be 'rgb' or 'bgr', got {out_order!r}")
+    if band_pixels is None:
+        band_pixels = 1 << max(8, round(math.log2(BAND_ELEMENTS / num)))
     if band_pixels < 1 or num_threads < 1:
         raise ValueError('band_pixels and num_threads must be >= 1')
     quantize = scale is not None
     plan = _Plan(num_terms, unit,
-                 _channel_scales(scale) if quantize else (1.0, 1.0, 1.0),
+                 parse_scale(scale) if quantize else (1.0, 1.0, 1.0),
                  float(offset) if quantize else 0.0)
     shape = (num - L + 1, height, width, 3)
     dtype = np.uint8 if quantize else np.float32
@@ -417,7 +426,7 @@ def dequantize_taylor(imgs: np.ndarray,
                       offset: float = DEFAULT_OFFSET) -> np.ndarray:
     """Approximate Taylor values back from 8-bit Taylor frames (the inverse
     of the mapping; saturated pixels stay at the clipping bound)."""
-    scales = np.asarray(_channel_scales(scale), np.float32)
+    scales = np.asarray(parse_scale(scale), np.float32)
     return (np.asarray(imgs, np.float32) - np.float32(offset)) / scales
 
 
@@ -520,9 +529,12 @@ class TaylorVideo(BaseTransform):
       ``clip_len`` frames with ``keep_length=True``, which first repeats the
       clip's last frame ``L - 1`` times.
 
-    Computing on full-resolution frames costs ~5 ms per 1280x720 frame; a
-    ``Resize`` before this transform makes it proportionally cheaper (not
-    identical to resizing Taylor frames: the formula has products).
+    A 1280x720 Taylor frame costs about 4-6 ms on one core
+    (``benchmarks/bench_taylor.py``); a ``Resize`` before this transform
+    makes it proportionally cheaper (not identical to resizing Taylor
+    frames: the formula has products). Spatial augmentations, horizontal
+    ``Flip`` included, apply to Taylor frames as to RGB frames (the
+    channels are per-pixel temporal terms, with no spatial direction).
 
     Required Keys:
         - imgs
@@ -558,7 +570,7 @@ class TaylorVideo(BaseTransform):
                  short_clip: str = 'repeat') -> None:
         self.num_terms = num_terms
         self.window = taylor_window(num_terms)
-        self.scale = _channel_scales(scale)
+        self.scale = parse_scale(scale)
         self.offset = float(offset)
         if channel_order not in ('rgb', 'bgr'):
             raise ValueError(f"channel_order must be 'rgb' or 'bgr', got "
@@ -603,7 +615,13 @@ class TaylorVideo(BaseTransform):
                 self._taylor(gray[off:off + length])
                 for off, length in results['taylor_runs']
             ]
-            out = [runs[r][p] for r, p in results['taylor_index']]
+            out, seen = [], set()
+            for r, p in results['taylor_index']:
+                img = runs[r][p]
+                # Repeated indices get their own copy: later transforms
+                # (Flip) work in place on each frame of the list.
+                out.append(img.copy() if (r, p) in seen else img)
+                seen.add((r, p))
         else:
             num_clips = int(results.get('num_clips', 1))
             if len(gray) % num_clips:

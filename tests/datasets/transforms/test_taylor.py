@@ -254,6 +254,21 @@ def test_windows_give_one_taylor_frame_per_sampled_index():
         np.testing.assert_array_equal(img, full[index])
 
 
+def test_repeated_indices_get_separate_frames():
+    # A short segment: the sampler repeats indices; Flip works in place.
+    results = ExpandTaylorWindows()(
+        dict(frame_inds=np.array([0, 1, 1, 2]), total_frames=3,
+             clip_len=4, num_clips=1))
+    results['imgs'] = [rgb_clip(3)[i] for i in results['frame_inds']]
+    results['img_shape'] = results['imgs'][0].shape[:2]
+    results['modality'] = 'RGB'
+    out = TaylorVideo()(results)
+    before = [img.copy() for img in out['imgs']]
+    out = TRANSFORMS.build(dict(type='Flip', flip_ratio=1.0))(out)
+    for img, orig in zip(out['imgs'], before):
+        np.testing.assert_array_equal(img, orig[:, ::-1])
+
+
 def test_windows_must_match_the_transform():
     results = ExpandTaylorWindows(num_terms=2)(
         dict(frame_inds=np.array([0]), total_frames=10))
