@@ -126,10 +126,11 @@ def test_pickle_structure(release, tmp_path):
             assert set(ann) == {
                 'frame_dir', 'label', 'total_frames', 'img_shape',
                 'original_shape', 'keypoint', 'keypoint_score', 'video',
-                'start', 'end'
+                'video_path', 'start', 'end'
             }
             assert ann['total_frames'] == num
             assert ann['video'] == vid
+            assert ann['video_path'] == rgb_path(vid)
             assert (ann['start'], ann['end']) == (start, end)
             assert ann['img_shape'] == ann['original_shape'] == (24, 32)
             assert ann['keypoint'].dtype == np.float32
