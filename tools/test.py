@@ -16,6 +16,7 @@ import os.path as osp
 from mmaction.registry import RUNNERS
 
 import mmmg  # noqa: F401
+from mmmg.engine import shutdown_dist
 from mmmg.utils import add_common_args, load_config
 
 
@@ -81,6 +82,7 @@ def main(argv=None):
         add_score_dump(cfg, args)
     runner = RUNNERS.build(cfg)
     runner.test()
+    shutdown_dist()
 
 
 if __name__ == '__main__':

@@ -11,6 +11,7 @@ import argparse
 from mmaction.registry import RUNNERS
 
 import mmmg  # noqa: F401  (registers MGRunner and the mmmg modules)
+from mmmg.engine import shutdown_dist
 from mmmg.utils import add_common_args, enable_amp, load_config
 
 
@@ -59,6 +60,7 @@ def main(argv=None):
         cfg.randomness = randomness
     runner = RUNNERS.build(cfg)
     runner.train()
+    shutdown_dist()
 
 
 if __name__ == '__main__':

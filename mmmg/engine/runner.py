@@ -121,3 +121,16 @@ class MGRunner(Runner):
     def load_checkpoint(self, filename, *args, **kwargs):
         with checkpoint_safe_globals():
             return super().load_checkpoint(filename, *args, **kwargs)
+
+
+def shutdown_dist() -> None:
+    """Leave the process group once a distributed run is done.
+
+    A torchrun child that exits with the gloo process group still alive
+    can abort in its C++ destructors ("terminate called without an active
+    exception"), which torchrun reports as a failed run after a finished
+    one; tearing the group down first exits cleanly.
+    """
+    if torch_dist.is_available() and torch_dist.is_initialized():
+        torch_dist.barrier()
+        torch_dist.destroy_process_group()
