@@ -807,6 +807,18 @@ def convert_release(root: str,
     results.sort(key=lambda r: r.vid)
     skipped.sort(key=lambda s: s['video'])
 
+    ann_file = write_annotations(out_dir, f'imigue_{layout}.pkl', results)
+    summary = _summarize(root, ann_file, layout, results, skipped, videos)
+    with atomic_open(osp.join(out_dir, 'summary.json'), 'w') as f:
+        json.dump(summary, f, indent=2)
+    print_log(format_summary(summary), logger='current')
+    return summary
+
+
+def write_annotations(out_dir: str, ann_name: str, results: Sequence) -> str:
+    """Write the pose pickle ``ann_name`` and ``rgb_{split}.txt`` of
+    converted videos (each with ``split``, ``annotations`` and
+    ``rgb_lines``) atomically; returns the pickle's path."""
     split = {name: [] for name in SPLITS}
     annotations, rgb_lines = [], {name: [] for name in SPLITS}
     for result in results:
@@ -815,26 +827,18 @@ def convert_release(root: str,
         rgb_lines[result.split] += result.rgb_lines
 
     os.makedirs(out_dir, exist_ok=True)
-    ann_file = osp.join(out_dir, f'imigue_{layout}.pkl')
+    ann_file = osp.join(out_dir, ann_name)
     with atomic_open(ann_file) as f:
         pickle.dump(dict(split=split, annotations=annotations), f,
                     protocol=pickle.HIGHEST_PROTOCOL)
     for name, lines in rgb_lines.items():
         with atomic_open(osp.join(out_dir, f'rgb_{name}.txt'), 'w') as f:
             f.writelines(line + '\n' for line in lines)
-
-    summary = _summarize(root, ann_file, layout, results, skipped, videos)
-    with atomic_open(osp.join(out_dir, 'summary.json'), 'w') as f:
-        json.dump(summary, f, indent=2)
-    print_log(format_summary(summary), logger='current')
-    return summary
+    return ann_file
 
 
-def _summarize(root: str, ann_file: str, layout: str,
-               results: List[VideoResult], skipped: List[dict],
-               videos: List[VideoFiles]) -> dict:
-    by_split = {name: [r for r in results if r.split == name]
-                for name in SPLITS}
+def label_histograms(by_split: Dict[str, Sequence]) -> Dict[str, dict]:
+    """Clips per label (as strings, sorted) of each split's results."""
     histogram = {}
     for name, split_results in by_split.items():
         counts = {}
@@ -842,6 +846,15 @@ def _summarize(root: str, ann_file: str, layout: str,
             for ann in result.annotations:
                 counts[ann['label']] = counts.get(ann['label'], 0) + 1
         histogram[name] = {str(k): counts[k] for k in sorted(counts)}
+    return histogram
+
+
+def _summarize(root: str, ann_file: str, layout: str,
+               results: List[VideoResult], skipped: List[dict],
+               videos: List[VideoFiles]) -> dict:
+    by_split = {name: [r for r in results if r.split == name]
+                for name in SPLITS}
+    histogram = label_histograms(by_split)
     converted = {r.vid for r in results}
     return dict(
         root=root,

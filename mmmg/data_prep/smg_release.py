@@ -55,7 +55,6 @@ import json
 import logging
 import os
 import os.path as osp
-import pickle
 import re
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Sequence, Tuple
@@ -69,6 +68,7 @@ from mmmg.keypoints.layouts import (KINECT_V2_JOINTS, MISSING_POLICIES,
                                     MissingKeypointsError, convert_pose,
                                     get_layout, missing_keypoints)
 from .imigue_release import (SPLITS, ReleaseFormatError, atomic_open,
+                             label_histograms, write_annotations,
                              probe_video, read_label_csv)
 
 SOURCE_LAYOUT = 'kinect25'
@@ -511,23 +511,7 @@ def convert_smg_release(root: str,
                 f'{options.xy_columns} the right 2D pair?', logger='current',
                 level=logging.WARNING)
 
-    split = {name: [] for name in SPLITS}
-    rgb_lines = {name: [] for name in SPLITS}
-    annotations = []
-    for result in results:
-        split[result.split] += [a['frame_dir'] for a in result.annotations]
-        annotations += result.annotations
-        rgb_lines[result.split] += result.rgb_lines
-
-    os.makedirs(out_dir, exist_ok=True)
-    ann_file = osp.join(out_dir, f'smg_{layout}.pkl')
-    with atomic_open(ann_file) as f:
-        pickle.dump(dict(split=split, annotations=annotations), f,
-                    protocol=pickle.HIGHEST_PROTOCOL)
-    for name, lines in rgb_lines.items():
-        with atomic_open(osp.join(out_dir, f'rgb_{name}.txt'), 'w') as f:
-            f.writelines(line + '\n' for line in lines)
-
+    ann_file = write_annotations(out_dir, f'smg_{layout}.pkl', results)
     summary = _summarize(root, ann_file, options, results, skipped, samples)
     with atomic_open(osp.join(out_dir, 'summary.json'), 'w') as f:
         json.dump(summary, f, indent=2)
@@ -540,13 +524,7 @@ def _summarize(root: str, ann_file: str, options: SMGOptions,
                samples: List[SampleFiles]) -> dict:
     by_split = {name: [r for r in results if r.split == name]
                 for name in SPLITS}
-    histogram = {}
-    for name, split_results in by_split.items():
-        counts = {}
-        for result in split_results:
-            for ann in result.annotations:
-                counts[ann['label']] = counts.get(ann['label'], 0) + 1
-        histogram[name] = {str(k): counts[k] for k in sorted(counts)}
+    histogram = label_histograms(by_split)
     converted = {r.sample for r in results}
     return dict(
         root=root,
