@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # End to end on the toy data: install -> generate -> convert -> train the
-# joint and limb skeleton streams -> test -> score pickles -> accuracy.
+# joint and limb skeleton streams -> test on val and test -> score pickles ->
+# fuse them (temperatures + weights fitted on val) -> per-stream and fused
+# top-1 / macro-F1 and a MiGA submission.
 #   bash tools/quickstart.sh
 # DATA and WORK choose where data and outputs go; SEED the toy data's seed.
 set -euo pipefail
@@ -30,11 +32,16 @@ for stream in joint limb; do
         --cfg-options "train_dataloader.dataset.ann_file=$ANN" \
         "val_dataloader.dataset.ann_file=$ANN" \
         "test_dataloader.dataset.ann_file=$ANN"
-    step "4/5 test the last $stream checkpoint, dump the score pickle"
-    "$PY" tools/test.py "$config" "$(cat "$WORK/$stream/last_checkpoint")" \
-        --work-dir "$WORK/$stream" --dump "$WORK/scores/$stream.pkl" \
-        --stream "$stream" --cfg-options "test_dataloader.dataset.ann_file=$ANN"
+    for split in val test; do
+        step "4/5 test the last $stream checkpoint on $split, dump the score pickle"
+        "$PY" tools/test.py "$config" "$(cat "$WORK/$stream/last_checkpoint")" \
+            --work-dir "$WORK/$stream" --dump "$WORK/scores/${split}_$stream.pkl" \
+            --stream "$stream" --cfg-options "test_dataloader.dataset.ann_file=$ANN" \
+            "test_dataloader.dataset.split=$split"
+    done
 done
-step "5/5 accuracy on the toy test split (32 classes)"
-"$PY" tools/summarize_scores.py "$WORK/scores/joint.pkl" "$WORK/scores/limb.pkl"
+step "5/5 fuse joint + limb (temperatures and weights fitted on val), score test"
+"$PY" tools/fuse_scores.py --search macro_f1 --out-dir "$WORK/fusion" \
+    --val joint="$WORK/scores/val_joint.pkl" limb="$WORK/scores/val_limb.pkl" \
+    --test joint="$WORK/scores/test_joint.pkl" limb="$WORK/scores/test_limb.pkl"
 echo "quickstart done in $(( $(date +%s) - start )) s"

@@ -137,3 +137,7 @@ def label_vector(score_file: dict) -> np.ndarray:
     """``[N]`` labels in sample order, -1 where unknown."""
     return np.array([-1 if s['label'] is None else s['label']
                      for s in score_file['samples']], dtype=np.int64)
+
+
+# The sample order of score files and MiGA submissions.
+natural_key = _natural_key

@@ -1,0 +1,336 @@
+"""Score files of any origin as named streams, joined by sample id.
+
+Reads mmmg score pickles (``tools/test.py --dump``) and stock MMAction2
+``tools/test.py --dump`` files (mmengine's ``DumpResults``: a list of data
+samples in dataset order), in both of MMAction2's key conventions:
+
+* 1.1.0: ``pred_scores={'item': [C]}``, ``gt_labels={'item': [1]}``; an
+  RGBPoseConv3D stores ``pred_scores={'rgb': [C], 'pose': [C]}``;
+* 1.2.0: ``pred_score=[C]`` (or the same dict of streams),
+  ``gt_label=[1]``.
+
+Stock dumps carry no sample id unless the pipeline packed one, so their ids
+come from the list the dump was tested on, in order.
+"""
+import csv
+import logging
+import os.path as osp
+import pickle
+from dataclasses import dataclass
+from typing import Dict, List, Optional, Sequence, Tuple
+
+import numpy as np
+from mmengine.logging import print_log
+
+from mmmg.datasets.video_clip_dataset import read_video_list
+from mmmg.evaluation.metrics.score_dump import sample_label, sample_streams
+from mmmg.evaluation.score_file import (SCORE_FORMAT, ScoreFileError,
+                                        load_scores, natural_key)
+
+SCORE_KINDS = ('auto', 'prob', 'logit')
+# Metainfo keys that identify a sample in a stock dump.
+_ID_KEYS = ('sample_id', 'frame_dir')
+
+
+class ScoreSourceError(ScoreFileError):
+    """A score file that cannot be read, or streams that cannot be joined."""
+
+
+@dataclass
+class StreamScores:
+    """One stream's scores of one file.
+
+    Attributes:
+        name (str): Stream name, e.g. ``'joint'`` or ``'rgbpose.rgb'``.
+        ids (list[str]): Sample ids, in file order.
+        scores (np.ndarray): ``[N, C]`` float64 probabilities.
+        labels (np.ndarray): ``[N]`` int64 labels, -1 where unknown.
+        source (str): The file (and ``#stream`` of a multi-stream file).
+        classes (list[str], optional): Class names, when the file has them.
+    """
+    name: str
+    ids: List[str]
+    scores: np.ndarray
+    labels: np.ndarray
+    source: str
+    classes: Optional[List[str]] = None
+
+
+def _some(ids: Sequence, limit: int = 5) -> str:
+    ids = list(ids)
+    more = f' and {len(ids) - limit} more' if len(ids) > limit else ''
+    return f'{", ".join(map(repr, ids[:limit]))}{more}'
+
+
+def read_id_list(path: str) -> List[str]:
+    """Sample ids of a test list, in its order.
+
+    Accepts a pose annotation pickle with a split, ``ANN.pkl:SPLIT`` (the
+    split's ``frame_dir`` in annotation order, as ``MGPoseDataset`` yields
+    them); a CSV with an ``Id`` column (a MiGA submission or test list);
+    or a text list read as ``MGVideoClipDataset`` reads it: a segment list,
+    a clip list (``0187_0.mp4 8`` gives ``0187_0``) or one id per line.
+    """
+    base, sep, split = path.rpartition(':')
+    if sep and base.endswith(('.pkl', '.pickle')):
+        return _pickle_split_ids(base, split)
+    if not osp.isfile(path):
+        raise FileNotFoundError(f'id list {path!r} not found')
+    if path.endswith('.csv'):
+        with open(path, newline='') as f:
+            rows = list(csv.DictReader(f))
+        if not rows or 'Id' not in rows[0]:
+            raise ScoreSourceError(f'{path}: a CSV id list needs an "Id" '
+                                   'column')
+        return [row['Id'] for row in rows]
+    _, entries = read_video_list(path)
+    return [entry.sample_id for entry in entries]
+
+
+def _pickle_split_ids(path: str, split: str) -> List[str]:
+    with open(path, 'rb') as f:
+        data = pickle.load(f)
+    splits = data.get('split') if isinstance(data, dict) else None
+    if not splits or split not in splits:
+        raise ScoreSourceError(f'{path}: no split {split!r} (the file has '
+                               f'{sorted(splits or {})})')
+    wanted = set(map(str, splits[split]))
+    # The order of MMAction2's PoseDataset: annotations filtered by split.
+    return [
+        str(a['frame_dir']) for a in data['annotations']
+        if str(a['frame_dir']) in wanted
+    ]
+
+
+def _to_probs(scores: np.ndarray, ids: Sequence[str], score_kind: str,
+              source: str) -> np.ndarray:
+    is_prob = (scores >= -1e-6).all(1) & (np.abs(scores.sum(1) - 1) <= 1e-3)
+    if score_kind == 'prob' and not is_prob.all():
+        bad = np.flatnonzero(~is_prob)
+        raise ScoreSourceError(
+            f'{source}: {len(bad)} samples ({_some(ids[i] for i in bad)}) '
+            'are not probabilities (negative or not summing to 1); pass '
+            "score_kind='logit' if the dump holds logits")
+    if score_kind == 'logit' or (score_kind == 'auto'
+                                 and not is_prob.all()):
+        z = scores - scores.max(1, keepdims=True)
+        np.exp(z, out=z)
+        return z / z.sum(1, keepdims=True)
+    return scores
+
+
+def _check_finite(scores: np.ndarray, ids: Sequence[str],
+                  source: str) -> None:
+    bad = np.flatnonzero(~np.isfinite(scores).all(1))
+    if len(bad):
+        raise ScoreSourceError(
+            f'{source}: NaN or infinite scores in {len(bad)} samples '
+            f'({_some(ids[i] for i in bad)})')
+
+
+def _check_unique(ids: Sequence[str], source: str) -> None:
+    seen, dup = set(), []
+    for i in ids:
+        if i in seen:
+            dup.append(i)
+        seen.add(i)
+    if dup:
+        raise ScoreSourceError(f'{source}: duplicate sample ids '
+                               f'({_some(sorted(set(dup)))})')
+
+
+def _stock_records(records: list, path: str,
+                   ids: Optional[Sequence[str]]) -> Tuple[List[str], Dict]:
+    """Ids, labels and per-stream score rows of a DumpResults list."""
+    if not records:
+        raise ScoreSourceError(f'{path}: the dump holds no samples')
+    for i, rec in enumerate(records):
+        if not isinstance(rec, dict) or not ('pred_scores' in rec
+                                             or 'pred_score' in rec):
+            raise ScoreSourceError(
+                f'{path}: record {i} is not an MMAction2 prediction (no '
+                'pred_scores / pred_score); expected an mmmg score pickle or '
+                'a stock tools/test.py --dump file')
+    own = [next((str(rec[k]) for k in _ID_KEYS if k in rec), None)
+           for rec in records]
+    if all(i is not None for i in own):
+        if ids is not None and list(ids) != own:
+            raise ScoreSourceError(
+                f'{path}: the records carry sample ids that differ from the '
+                'given id list')
+        ids = own
+    elif ids is None:
+        raise ScoreSourceError(
+            f'{path}: a stock dump without sample ids; give the list it was '
+            'tested on (--val-ids / --test-ids: an id or video list, a MiGA '
+            'CSV or ANN.pkl:SPLIT), in the same order')
+    elif len(ids) != len(records):
+        raise ScoreSourceError(
+            f'{path}: {len(records)} samples but the id list has {len(ids)} '
+            'ids; it must be the list the dump was tested on')
+    ids = [str(i) for i in ids]
+    rows: Dict[str, list] = {}
+    for sid, rec in zip(ids, records):
+        for name, score in sample_streams(rec, '').items():
+            rows.setdefault(name, []).append(score)
+    labels = [sample_label(rec) for rec in records]
+    return ids, dict(rows=rows, labels=labels)
+
+
+def read_score_streams(path: str,
+                       name: Optional[str] = None,
+                       stream: Optional[str] = None,
+                       ids: Optional[Sequence[str]] = None,
+                       score_kind: str = 'auto') -> List[StreamScores]:
+    """The streams of one score file.
+
+    Args:
+        path (str): An mmmg score pickle or a stock MMAction2 dump.
+        name (str, optional): Stream name of a one-stream file, or the
+            prefix ``NAME.`` of the streams of a multi-stream file.
+            Defaults to the streams' own names (a stock single-stream dump:
+            the file name without extension).
+        stream (str, optional): Take only this stream of the file.
+        ids (Sequence[str], optional): Ids of a stock dump's samples, in
+            order, when its records carry none.
+        score_kind (str): ``'prob'``, ``'logit'`` (softmaxed) or
+            ``'auto'``: probabilities if every row is one.
+
+    Returns:
+        list[StreamScores]: One per stream.
+    """
+    if score_kind not in SCORE_KINDS:
+        raise ValueError(f'score_kind must be one of {SCORE_KINDS}, got '
+                         f'{score_kind!r}')
+    with open(path, 'rb') as f:
+        try:
+            data = pickle.load(f)
+        except Exception as err:
+            raise ScoreSourceError(f'{path}: not a readable pickle '
+                                   f'({err})') from None
+    classes = None
+    if isinstance(data, dict) and data.get('format') == SCORE_FORMAT:
+        score_file = load_scores(path)
+        sample_ids = [s['id'] for s in score_file['samples']]
+        rows = {
+            s: [r['scores'][s] for r in score_file['samples']]
+            for s in score_file['streams']
+        }
+        labels = [r['label'] for r in score_file['samples']]
+        classes = score_file['classes']
+    elif isinstance(data, list):
+        sample_ids, found = _stock_records(data, path, ids)
+        rows, labels = found['rows'], found['labels']
+    else:
+        raise ScoreSourceError(
+            f'{path}: unknown format ({type(data).__name__}); expected an '
+            'mmmg score pickle or a stock MMAction2 tools/test.py --dump '
+            'list')
+    _check_unique(sample_ids, path)
+    available = sorted(rows)
+    if stream is not None:
+        # A single-stream stock dump's stream is anonymous ('').
+        if stream not in rows:
+            raise ScoreSourceError(
+                f'{path}: no stream {stream!r}; the file has '
+                f'{[s or "(unnamed)" for s in available]}')
+        available = [stream]
+    labels = np.array([-1 if y is None else int(y) for y in labels],
+                      dtype=np.int64)
+    default = osp.splitext(osp.basename(path))[0]
+    out = []
+    for key in available:
+        source = f'{path}#{key}' if len(rows) > 1 else path
+        try:
+            scores = np.stack([np.asarray(r, dtype=np.float64).reshape(-1)
+                               for r in rows[key]])
+        except ValueError:
+            sizes = sorted({np.asarray(r).size for r in rows[key]})
+            raise ScoreSourceError(f'{source}: samples have different class '
+                                   f'counts {sizes}') from None
+        _check_finite(scores, sample_ids, source)
+        bad = np.flatnonzero(labels >= scores.shape[1])
+        if len(bad):
+            raise ScoreSourceError(
+                f'{source}: labels outside [0, {scores.shape[1]}) for '
+                f'{_some(sample_ids[i] for i in bad)}')
+        if len(rows) == 1 or stream is not None:
+            stream_name = name or key or default
+        else:
+            stream_name = f'{name}.{key}' if name else key
+        out.append(
+            StreamScores(stream_name, list(sample_ids),
+                         _to_probs(scores, sample_ids, score_kind, source),
+                         labels, source, classes))
+    return out
+
+
+def align_streams(
+        streams: Sequence[StreamScores],
+        require_same_ids: bool = True
+) -> Tuple[List[str], np.ndarray, np.ndarray]:
+    """Join streams by sample id, never by position.
+
+    Args:
+        streams (Sequence[StreamScores]): The streams to join.
+        require_same_ids (bool): Every stream must score the same samples;
+            otherwise the samples all streams share are kept (and the
+            others logged).
+
+    Returns:
+        tuple: ids (natural order: video ascending, clip numeric), the
+        ``[S, N, C]`` stack and the ``[N]`` labels (-1 where no file knows
+        the label).
+    """
+    if not streams:
+        raise ScoreSourceError('no score streams to join')
+    names = [s.name for s in streams]
+    dup = sorted({n for n in names if names.count(n) > 1})
+    if dup:
+        raise ScoreSourceError(
+            f'stream names {dup} are used twice ('
+            + ', '.join(s.source for s in streams if s.name in dup)
+            + '); name them NAME=PATH')
+    first = streams[0]
+    for s in streams[1:]:
+        if s.scores.shape[1] != first.scores.shape[1]:
+            raise ScoreSourceError(
+                f'{s.source} has {s.scores.shape[1]} classes but '
+                f'{first.source} has {first.scores.shape[1]}')
+    common = set(first.ids).intersection(*(s.ids for s in streams[1:]))
+    union = set(first.ids).union(*(s.ids for s in streams[1:]))
+    if common != union:
+        lines = [
+            f'{s.source}: misses {len(union - set(s.ids))} ids '
+            f'({_some(sorted(union - set(s.ids), key=natural_key))})'
+            for s in streams if union - set(s.ids)
+        ]
+        if require_same_ids:
+            raise ScoreSourceError('the streams score different samples:\n  '
+                                   + '\n  '.join(lines))
+        print_log(
+            f'fusing the {len(common)} samples all streams share; dropped '
+            f'{len(union - common)}:\n  ' + '\n  '.join(lines),
+            logger='current', level=logging.WARNING)
+    if not common:
+        raise ScoreSourceError('the streams share no sample id')
+    ids = sorted(common, key=natural_key)
+    stack = np.empty((len(streams), len(ids), first.scores.shape[1]))
+    labels = np.full(len(ids), -1, dtype=np.int64)
+    label_source = [''] * len(ids)
+    for k, s in enumerate(streams):
+        row = {sid: i for i, sid in enumerate(s.ids)}
+        index = np.array([row[sid] for sid in ids])
+        stack[k] = s.scores[index]
+        own = s.labels[index]
+        clash = (own >= 0) & (labels >= 0) & (own != labels)
+        if clash.any():
+            i = np.flatnonzero(clash)
+            raise ScoreSourceError(
+                f'{s.source} and {label_source[i[0]]} disagree on the labels '
+                f'of {len(i)} samples ({_some(ids[j] for j in i)})')
+        fill = (own >= 0) & (labels < 0)
+        labels[fill] = own[fill]
+        for j in np.flatnonzero(fill):
+            label_source[j] = s.source
+    return ids, stack, labels

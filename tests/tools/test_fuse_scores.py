@@ -1,0 +1,201 @@
+import csv
+import importlib.util
+import json
+import os.path as osp
+import pickle
+
+import numpy as np
+import pytest
+import torch
+from mmaction.structures import ActionDataSample
+from mmengine.structures import LabelData
+
+from mmmg.evaluation import build_score_file, load_scores, save_scores
+from mmmg.fusion.ensemble import Ensemble
+from tests.conftest import REPO, run_tool
+
+NUM_CLASSES = 32
+
+
+def load_tool():
+    spec = importlib.util.spec_from_file_location(
+        'fuse_scores', osp.join(REPO, 'tools', 'fuse_scores.py'))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def split_ids(split, n):
+    first = 1 if split == 'val' else 50
+    return [f'{first + i // 5:04d}_{i % 5}' for i in range(n)]
+
+
+def make_streams(rng, n, labels):
+    """Four streams of different quality, as probabilities."""
+    streams = {}
+    for name, quality, sharp in (('joint', 2.0, 1.), ('limb', 1.5, 3.),
+                                 ('rgb', 1.0, 1.), ('pose', 0.5, 1.)):
+        z = rng.normal(size=(n, NUM_CLASSES))
+        z[np.arange(n), labels] += quality
+        z *= sharp
+        e = np.exp(z - z.max(1, keepdims=True))
+        streams[name] = e / e.sum(1, keepdims=True)
+    return streams
+
+
+def stock_110_dump(path, rgb, pose, labels):
+    """What MMAction2 1.1.0's DumpResults writes for an RGBPoseConv3D: the
+    data samples' ``to_dict()``, in dataset order, without sample ids."""
+    records = []
+    for r, p, y in zip(rgb, pose, labels):
+        sample = ActionDataSample(metainfo=dict(img_shape=(56, 56)))
+        sample.pred_scores = LabelData(rgb=torch.from_numpy(r).float(),
+                                       pose=torch.from_numpy(p).float())
+        sample.pred_labels = LabelData(
+            rgb=torch.tensor([int(r.argmax())]),
+            pose=torch.tensor([int(p.argmax())]))
+        sample.gt_labels = LabelData(item=torch.tensor([int(y)]))
+        records.append(sample.to_dict())
+    with open(path, 'wb') as f:
+        pickle.dump(records, f)
+
+
+@pytest.fixture(scope='module')
+def score_files(tmp_path_factory):
+    root = tmp_path_factory.mktemp('fuse')
+    rng = np.random.default_rng(0)
+    files = {}
+    for split, n in (('val', 150), ('test', 120)):
+        ids = split_ids(split, n)
+        labels = rng.integers(0, NUM_CLASSES, n)
+        streams = make_streams(rng, n, labels)
+        for name in ('joint', 'limb'):
+            # mmmg files are joined by id: store them in another order.
+            order = rng.permutation(n)
+            records = [
+                dict(id=ids[i], label=int(labels[i]),
+                     scores={name: streams[name][i]}) for i in order
+            ]
+            path = str(root / f'{split}_{name}.pkl')
+            save_scores(path, build_score_file(records))
+            files[split, name] = path
+        # The stock dump is in the order of its test list.
+        order = rng.permutation(n)
+        list_path = root / f'{split}_list.txt'
+        list_path.write_text(''.join(f'{ids[i]}.mp4 {labels[i]}\n'
+                                     for i in order))
+        files[split, 'list'] = str(list_path)
+        files[split, 'rgbpose'] = str(root / f'{split}_rgbpose.pkl')
+        stock_110_dump(files[split, 'rgbpose'], streams['rgb'][order],
+                       streams['pose'][order], labels[order])
+        files[split, 'truth'] = dict(ids=ids, labels=labels, streams=streams)
+    return root, files
+
+
+def specs(files, split):
+    return [f'joint={files[split, "joint"]}', f'limb={files[split, "limb"]}',
+            f'rgbpose={files[split, "rgbpose"]}']
+
+
+def test_fit_apply_and_submission(score_files):
+    root, files = score_files
+    out = root / 'out'
+    proc = run_tool([
+        'tools/fuse_scores.py', '--val', *specs(files, 'val'), '--test',
+        *specs(files, 'test'), '--val-ids', files['val', 'list'],
+        '--test-ids', files['test', 'list'], '--test-list',
+        files['test', 'list'], '--search', 'macro_f1', '--out-dir',
+        str(out)
+    ])
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert 'macro-F1' in proc.stdout and 'fused' in proc.stdout
+    for name in ('fusion.json', 'fused_val.pkl', 'fused_test.pkl',
+                 'submission.csv', 'report.md', 'report.json', 'report.png'):
+        assert (out / name).is_file(), name
+
+    ensemble = Ensemble.load(str(out / 'fusion.json'))
+    assert sorted(ensemble.streams) == ['joint', 'limb', 'rgbpose.pose',
+                                        'rgbpose.rgb']
+    assert ensemble.metric == 'macro_f1'
+    assert all(0.05 <= t <= 20 for t in ensemble.temperatures)
+
+    # The fused test scores are the fitted ensemble applied to the streams
+    # joined by id (here: by construction, in the truth's order).
+    truth = files['test', 'truth']
+    by_name = dict(joint='joint', limb='limb', **{
+        'rgbpose.rgb': 'rgb',
+        'rgbpose.pose': 'pose'
+    })
+    stack = np.stack(
+        [truth['streams'][by_name[s]] for s in ensemble.streams])
+    expected = ensemble.fuse(stack)
+    fused = load_scores(str(out / 'fused_test.pkl'))
+    got = {s['id']: s for s in fused['samples']}
+    for i, sid in enumerate(truth['ids']):
+        np.testing.assert_allclose(got[sid]['scores']['fused'], expected[i],
+                                   atol=1e-6)
+        assert got[sid]['label'] == truth['labels'][i]
+
+    # Submission rows follow the test list, with raw MiGA labels.
+    with open(out / 'submission.csv') as f:
+        table = list(csv.reader(f))
+    listed = [line.split()[0][:-4]
+              for line in open(files['test', 'list']).read().splitlines()]
+    assert table[0] == ['Id', 'Target']
+    assert [row[0] for row in table[1:]] == listed
+    pred = dict(zip(truth['ids'], expected.argmax(1)))
+    for sid, target in table[1:]:
+        raw = 99 if pred[sid] == NUM_CLASSES - 1 else pred[sid] + 1
+        assert int(target) == raw
+
+    report = json.load(open(out / 'report.json'))
+    test_rows = report['splits']['test']
+    assert [r['stream'] for r in test_rows][-1] == 'fused'
+    assert test_rows[-1]['top1'] == pytest.approx(
+        (expected.argmax(1) == truth['labels']).mean())
+
+    # A saved ensemble applied to the same test files gives the same.
+    again = load_tool().main([
+        '--load', str(out / 'fusion.json'), '--test', *specs(files, 'test'),
+        '--test-ids', files['test', 'list'], '--out-dir',
+        str(root / 'again')
+    ])
+    assert again['splits']['test'] == report['splits']['test']
+
+
+def test_streams_of_one_file_can_be_taken_alone(score_files):
+    root, files = score_files
+    report = load_tool().main([
+        '--val', f'pose_only={files["val", "rgbpose"]}#pose',
+        f'joint={files["val", "joint"]}', '--val-ids', files['val', 'list'],
+        '--method', 'mean', '--search', 'none', '--out-dir',
+        str(root / 'one')
+    ])
+    assert report['ensemble']['streams'] == ['pose_only', 'joint']
+    assert report['ensemble']['weights'] == [0.5, 0.5]
+    assert report['ensemble']['temperatures'] == [1., 1.]
+
+
+def test_bad_inputs(score_files, tmp_path):
+    root, files = score_files
+    tool = load_tool()
+    # A stock dump without ids and no id list.
+    with pytest.raises(ValueError, match='val_rgbpose.pkl'):
+        tool.main(['--val', *specs(files, 'val'), '--out-dir',
+                   str(tmp_path)])
+    # The test streams must be the fitted ones.
+    ensemble = Ensemble(['joint', 'limb', 'rgb'], [.4, .3, .3], [1, 1, 1])
+    ensemble.save(str(tmp_path / 'fusion.json'))
+    with pytest.raises(ValueError, match=r"missing \['rgb'\]"):
+        tool.main(['--load', str(tmp_path / 'fusion.json'), '--test',
+                   f'joint={files["test", "joint"]}',
+                   f'limb={files["test", "limb"]}', '--out-dir',
+                   str(tmp_path)])
+    # Validation and test from different samples of one stream: ids of
+    # the val joint file are absent from the test limb file.
+    with pytest.raises(ValueError, match='test_limb.pkl|val_joint.pkl'):
+        tool.main(['--val', f'joint={files["val", "joint"]}',
+                   f'limb={files["test", "limb"]}', '--out-dir',
+                   str(tmp_path)])
+    with pytest.raises(FileNotFoundError, match='nope.pkl'):
+        tool.main(['--val', 'joint=nope.pkl', '--out-dir', str(tmp_path)])
