@@ -15,7 +15,7 @@ from ..conftest import REPO
 CONFIGS = sorted(
     p for p in glob.glob(osp.join(REPO, 'configs', '**', '*.py'),
                          recursive=True)
-    if '_base_' not in p)
+    if '_base_' not in osp.relpath(p, REPO).split(osp.sep))
 
 
 def _pipelines(cfg):
