@@ -12,7 +12,8 @@ from mmaction.registry import RUNNERS
 
 import mmmg  # noqa: F401  (registers MGRunner and the mmmg modules)
 from mmmg.engine import shutdown_dist
-from mmmg.utils import add_common_args, enable_amp, load_config
+from mmmg.utils import (add_common_args, enable_amp, load_config,
+                        use_pseudo_labels)
 
 
 def parse_args(argv=None):
@@ -31,6 +32,12 @@ def parse_args(argv=None):
     parser.add_argument('--auto-scale-lr', action='store_true',
                         help='scale the lr by total batch size / '
                         'auto_scale_lr.base_batch_size')
+    parser.add_argument('--pseudo-labels', metavar='ANN',
+                        help='train on this annotation from '
+                        'tools/pseudo_label.py (train + pseudo-labelled '
+                        'samples)')
+    parser.add_argument('--pseudo-split', default='train_pseudo',
+                        help='its split, for pose pickles')
     parser.add_argument('--seed', type=int, help='random seed')
     parser.add_argument('--deterministic', action='store_true',
                         help='deterministic cuDNN/torch algorithms')
@@ -47,6 +54,8 @@ def main(argv=None):
         cfg.resume, cfg.load_from = True, None
     elif args.resume is not None:
         cfg.resume, cfg.load_from = True, args.resume
+    if args.pseudo_labels:
+        use_pseudo_labels(cfg, args.pseudo_labels, args.pseudo_split)
     if args.no_validate:
         cfg.val_cfg = cfg.val_dataloader = cfg.val_evaluator = None
     if args.auto_scale_lr:

@@ -89,3 +89,36 @@ def enable_amp(cfg: Config) -> None:
                          f'{wrapper!r}')
     cfg.optim_wrapper.type = 'AmpOptimWrapper'
     cfg.optim_wrapper.loss_scale = 'dynamic'
+
+
+def use_pseudo_labels(cfg: Config, ann_file: str,
+                      split: str = 'train_pseudo') -> None:
+    """Train on a pseudo-labelled annotation (``tools/pseudo_label.py``).
+
+    Points the training dataset (inside any ``dataset=`` wrappers such as
+    ``RepeatDataset``) at ``ann_file``, with ``split`` for a pose pickle and
+    none for a video list, and so does a class-weight spec that counts the
+    training labels, so the weights follow the new training set.
+    """
+    if not osp.isfile(ann_file):
+        raise FileNotFoundError(f'pseudo-label annotation {ann_file!r} not '
+                                'found')
+    new_split = split if ann_file.endswith(('.pkl', '.pickle')) else None
+
+    def point(spec):
+        spec['ann_file'] = ann_file
+        if new_split is None:
+            spec.pop('split', None)
+        else:
+            spec['split'] = new_split
+
+    dataset = cfg.train_dataloader.dataset
+    while 'ann_file' not in dataset and 'dataset' in dataset:
+        dataset = dataset.dataset
+    if 'ann_file' not in dataset:
+        raise ValueError('the training dataset has no ann_file to replace')
+    point(dataset)
+    loss = cfg.get('model', {}).get('cls_head', {}).get('loss_cls', {})
+    weight = loss.get('class_weight') if isinstance(loss, dict) else None
+    if isinstance(weight, dict) and 'ann_file' in weight:
+        point(weight)
