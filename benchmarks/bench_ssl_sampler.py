@@ -4,8 +4,9 @@ against mmmg's prefix-sum check, on synthetic forty-minute interviews.
 Each video is 60,000 frames (40 min at 25 fps) of OpenPose-137 confidences
 whose face anchors drop out in bursts (cut-aways, turned heads); durations
 follow a long-tailed MG-like distribution (mean ~2.5 s). Both samplers draw
-the same candidates with the same generator, so they accept the same clips
-(checked); only the visibility check differs. The naive check scans the
+the same candidates with the same generator through the same
+``rejection_sample``, so they accept the same clips (checked); only the
+visibility check differs. The naive check scans the
 candidate's frames, as a straightforward implementation does. Times
 exclude reading the skeletons.
 
@@ -14,13 +15,12 @@ Usage::
     python benchmarks/bench_ssl_sampler.py [--videos 5] [--quota 50] [--bursts 150]
 """
 import argparse
-import bisect
 import time
 
 import numpy as np
 
 from mmmg.data_prep.ssl_clip_sampler import (DurationDistribution,
-                                             anchor_indices,
+                                             anchor_indices, rejection_sample,
                                              sample_video_clips, video_rng,
                                              visible_prefix)
 
@@ -36,30 +36,16 @@ def synthetic_scores(rng, bursts, frames=FRAMES):
     return scores
 
 
-def naive_sample(scores, anchors, threshold, durations, rng, quota):
-    """sample_video_clips with an O(duration) check per candidate."""
+def naive_check(scores, anchors, threshold):
+    """The visibility check of a straightforward sampler: scan the
+    candidate's frames."""
     face = scores[:, anchors]
-    num_frames = len(scores)
-    starts, ends = [], []
-    for _ in range(20 * quota):
-        if len(starts) >= quota:
-            break
-        length = durations.sample(rng)
-        if length > num_frames:
-            continue
-        start = int(rng.integers(num_frames - length + 1))
-        end = start + length - 1
-        if not all((face[t] >= threshold).all()
-                   for t in range(start, end + 1)):
-            continue
-        i = bisect.bisect_left(starts, start)
-        if i > 0 and ends[i - 1] >= start:
-            continue
-        if i < len(starts) and starts[i] <= end:
-            continue
-        starts.insert(i, start)
-        ends.insert(i, end)
-    return list(zip(starts, ends))
+
+    def is_visible(start, end):
+        return all((face[t] >= threshold).all()
+                   for t in range(start, end + 1))
+
+    return is_visible
 
 
 def main():
@@ -82,8 +68,10 @@ def main():
         scores = synthetic_scores(np.random.default_rng(v), args.bursts)
         vid = f'{v:04d}'
         start = time.perf_counter()
-        theirs = naive_sample(scores, anchors, args.threshold, durations,
-                              video_rng(0, vid), args.quota)
+        theirs = rejection_sample(len(scores),
+                                  naive_check(scores, anchors,
+                                              args.threshold), durations,
+                                  video_rng(0, vid), args.quota)
         naive_s += time.perf_counter() - start
         start = time.perf_counter()
         prefix = visible_prefix(scores, anchors, args.threshold)

@@ -10,9 +10,10 @@ budget is spent. Visibility is checked in O(1) per candidate from a prefix
 sum of the per-frame "all anchors visible" flags.
 """
 import bisect
+import functools
 import zlib
 from dataclasses import dataclass
-from typing import Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import Callable, Dict, Iterable, List, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -90,16 +91,19 @@ def video_rng(seed: int, vid: str) -> np.random.Generator:
         np.random.SeedSequence([seed, zlib.crc32(vid.encode())]))
 
 
-def sample_video_clips(prefix: np.ndarray,
-                       durations: DurationDistribution,
-                       rng: np.random.Generator,
-                       quota: int = 50,
-                       max_tries: Optional[int] = None,
-                       min_gap: int = 0) -> List[Interval]:
+def rejection_sample(num_frames: int,
+                     is_visible: Callable[[int, int], bool],
+                     durations: DurationDistribution,
+                     rng: np.random.Generator,
+                     quota: int = 50,
+                     max_tries: Optional[int] = None,
+                     min_gap: int = 0) -> List[Interval]:
     """Rejection-sample non-overlapping visible clips of one video.
 
     Args:
-        prefix (np.ndarray): :func:`visible_prefix` of the video.
+        num_frames (int): Frames of the video.
+        is_visible (Callable[[int, int], bool]): Whether frames
+            ``start..end`` are all visible.
         durations (DurationDistribution): Clip durations.
         rng (np.random.Generator): The video's generator.
         quota (int): Clips to accept at most.
@@ -111,7 +115,6 @@ def sample_video_clips(prefix: np.ndarray,
         list[tuple[int, int]]: Accepted ``(start, end)`` frames
         (inclusive), in time order.
     """
-    num_frames = len(prefix) - 1
     max_tries = 20 * quota if max_tries is None else max_tries
     starts: List[int] = []
     ends: List[int] = []
@@ -123,7 +126,7 @@ def sample_video_clips(prefix: np.ndarray,
             continue
         start = int(rng.integers(num_frames - length + 1))
         end = start + length - 1
-        if not interval_visible(prefix, start, end):
+        if not is_visible(start, end):
             continue
         # Neighbours in time: the clip before must end, the one after
         # start, at least min_gap frames away.
@@ -135,6 +138,19 @@ def sample_video_clips(prefix: np.ndarray,
         starts.insert(i, start)
         ends.insert(i, end)
     return list(zip(starts, ends))
+
+
+def sample_video_clips(prefix: np.ndarray,
+                       durations: DurationDistribution,
+                       rng: np.random.Generator,
+                       quota: int = 50,
+                       max_tries: Optional[int] = None,
+                       min_gap: int = 0) -> List[Interval]:
+    """:func:`rejection_sample` with the O(1) check of a
+    :func:`visible_prefix`."""
+    return rejection_sample(
+        len(prefix) - 1, functools.partial(interval_visible, prefix),
+        durations, rng, quota, max_tries, min_gap)
 
 
 def _union(intervals: Iterable[Interval]) -> List[Interval]:
