@@ -126,7 +126,7 @@ def save_chart(path: str, summary: dict, classes) -> None:
         acc_ax.plot(x, acc, 'o', color='#dd8452', label='accuracy')
         acc_ax.set_ylim(0, 105)
         acc_ax.set_ylabel('pseudo-label accuracy (%)')
-        acc_ax.legend(loc='upper right', fontsize=8)
+        acc_ax.legend(loc='upper center', fontsize=8)
     ax.legend(loc='upper left', fontsize=8)
     fig.tight_layout()
     with atomic_open(path, 'wb') as f:
