@@ -33,7 +33,10 @@ setup(
         # Monocular depth videos (data_prep/make_depth_videos.py).
         'depth': ['transformers>=4.45'],
         # The suite exercises the depth converter with a tiny random model.
-        'tests': ['pytest>=7', 'transformers>=4.45'],
+        'tests': ['pytest>=7', 'transformers>=4.45', 'onnxruntime>=1.16',
+                  'onnx>=1.15'],
+        # Pose extraction with ONNX Runtime (tools/extract_pose.py).
+        'pose': ['onnxruntime>=1.16'],
         # MMPose-based pose extraction needs compiled mmcv (>= 2.1), which
         # MMAction2 1.1.0 refuses: install this extra in its own environment.
         'mmpose': ['mmpose>=1.3.2', 'mmdet>=3.3.0'],

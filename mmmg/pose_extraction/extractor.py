@@ -1,0 +1,297 @@
+"""Whole-body keypoints of the primary interviewee, one file per video.
+
+Input: videos below a folder or named in a list (as in
+:mod:`mmmg.data_prep.video_jobs`). Each video is decoded in chunks (never
+whole in memory); per chunk, the detector finds person boxes, the
+:class:`~mmmg.pose_extraction.tracking.PrimaryPersonTracker` picks the
+interviewee's box per frame, and the pose model runs on those boxes in
+batches.
+
+Output, per video, ``<out>/<video path relative to the input root, without
+extension>.npz`` (or ``.pkl``, a pickled dict with the same keys)::
+
+    keypoint        float32 [T, K, 2]  pixels of the original frame
+    keypoint_score  float32 [T, K]
+    bbox            float32 [T, 4]     the subject's box, x1 y1 x2 y2
+    bbox_score      float32 [T]        the detector's score (1: whole frame)
+    person_found    bool    [T]        False: no subject in the frame
+    img_shape       int64   [2]        (H, W)
+    fps             float
+    total_frames    int                T, every decoded frame
+    layout          str                'coco_wholebody133' when K = 133
+    backend, model, detector  str      what produced the file
+
+Frames without the subject are kept (``T`` is the video's frame count) and
+marked: ``person_found`` False, zeros for keypoints, scores and box, never
+NaN. With ``min_pose_score > 0`` a frame whose mean keypoint score is lower
+is marked the same way (useful with the whole frame as the box).
+
+Runs resume and fail softly (:func:`mmmg.data_prep.video_jobs.
+run_video_jobs`): each file is written under a hidden partial name and
+renamed when complete, existing outputs are skipped, and a video that
+fails is logged to a JSON lines file and skipped (or stops the run in
+strict mode). :mod:`mmmg.pose_extraction.sharding` splits the videos over
+processes and nodes; progress bars show videos and frames/s.
+"""
+import os
+import os.path as osp
+import pickle
+from dataclasses import dataclass
+from typing import Optional, Sequence, Tuple
+
+import numpy as np
+
+from mmmg.data_prep.video_jobs import (DEFAULT_CHUNK_SIZE, FrameCallback,
+                                       JobReport, VideoJob, VideoStream,
+                                       run_video_jobs)
+
+from .backends import (DetectorBackend, MMDetDetector, MMPoseBackend,
+                       ONNXDetector, ONNXPoseBackend, PoseBackend,
+                       WholeFrameDetector)
+from .tracking import PrimaryPersonTracker
+
+OUTPUT_FORMATS = ('.npz', '.pkl')
+WHOLEBODY_LAYOUT = 'coco_wholebody133'
+
+
+@dataclass(frozen=True)
+class BackendSpec:
+    """How to build the detector and pose model, picklable for workers.
+
+    Attributes:
+        backend (str): ``'onnxruntime'`` or ``'mmpose'``.
+        pose_model (str, optional): ONNX pose model (onnxruntime).
+        pose_config (str, optional): MMPose config (mmpose).
+        pose_checkpoint (str, optional): MMPose checkpoint (mmpose).
+        det_model (str, optional): ONNX person detector; with neither it
+            nor ``det_config`` the whole frame is the box.
+        det_config (str, optional): MMDetection config.
+        det_checkpoint (str, optional): MMDetection checkpoint.
+        det_preset (str): Input normalisation of the ONNX detector.
+        det_score_thr (float): Least detector score of a person box.
+        device (str): ``'cpu'``, ``'cuda'`` or ``'cuda:N'``.
+        batch_size (int): Crops (and detector frames) per inference call.
+        threads (int): ONNX Runtime intra-op threads (0: its default).
+        pose_input_size (tuple, optional): ``(W, H)`` of a pose model whose
+            input size is symbolic.
+        det_input_size (tuple, optional): The same for the detector.
+    """
+    backend: str = 'onnxruntime'
+    pose_model: Optional[str] = None
+    pose_config: Optional[str] = None
+    pose_checkpoint: Optional[str] = None
+    det_model: Optional[str] = None
+    det_config: Optional[str] = None
+    det_checkpoint: Optional[str] = None
+    det_preset: str = 'rtmdet'
+    det_score_thr: float = 0.3
+    device: str = 'cpu'
+    batch_size: int = 16
+    threads: int = 0
+    pose_input_size: Optional[Tuple[int, int]] = None
+    det_input_size: Optional[Tuple[int, int]] = None
+
+    def build(self) -> Tuple[DetectorBackend, PoseBackend]:
+        """Load the detector and the pose model.
+
+        Raises:
+            ValueError: Options that do not fit the backend.
+            FileNotFoundError, ModelError, ImportError: See
+                :mod:`mmmg.pose_extraction.backends`.
+        """
+        if self.backend == 'onnxruntime':
+            if not self.pose_model:
+                raise ValueError('the onnxruntime backend needs a pose model '
+                                 '(.onnx)')
+            pose = ONNXPoseBackend(self.pose_model, self.device,
+                                   self.batch_size, self.threads,
+                                   self.pose_input_size)
+        elif self.backend == 'mmpose':
+            if not (self.pose_config and self.pose_checkpoint):
+                raise ValueError('the mmpose backend needs a pose config and '
+                                 'checkpoint')
+            pose = MMPoseBackend(self.pose_config, self.pose_checkpoint,
+                                 self.device)
+        else:
+            raise ValueError(f'unknown backend {self.backend!r}; expected '
+                             "'onnxruntime' or 'mmpose'")
+        if self.det_model and self.det_config:
+            raise ValueError('give an ONNX detector or an MMDetection one, '
+                             'not both')
+        if self.det_model:
+            detector = ONNXDetector(self.det_model, self.det_preset,
+                                    self.det_score_thr, self.device,
+                                    self.threads, self.batch_size,
+                                    self.det_input_size)
+        elif self.det_config:
+            if not self.det_checkpoint:
+                raise ValueError('an MMDetection detector needs a config and '
+                                 'a checkpoint')
+            detector = MMDetDetector(self.det_config, self.det_checkpoint,
+                                     self.device, self.det_score_thr)
+        else:
+            detector = WholeFrameDetector()
+        return detector, pose
+
+
+class PoseExtractor:
+    """Per-video function writing a pose file (see the module docstring).
+
+    An instance is a :data:`mmmg.data_prep.video_jobs.VideoFunction`; the
+    models are built on first use in each process and dropped when pickled
+    for a worker.
+
+    Args:
+        spec (BackendSpec): The models.
+        chunk_size (int): Frames decoded (and detected) at a time.
+        iou_thr (float): See :class:`PrimaryPersonTracker`.
+        max_lost (int): See :class:`PrimaryPersonTracker`.
+        min_pose_score (float): Frames whose mean keypoint score is below
+            count as without a person.
+    """
+
+    # Workers are spawned: ONNX Runtime and CUDA do not survive a fork.
+    start_method = 'spawn'
+
+    def __init__(self, spec: BackendSpec,
+                 chunk_size: int = DEFAULT_CHUNK_SIZE, iou_thr: float = 0.3,
+                 max_lost: int = 25, min_pose_score: float = 0.0) -> None:
+        if chunk_size < 1:
+            raise ValueError(f'chunk_size must be >= 1, got {chunk_size}')
+        self.spec = spec
+        self.chunk_size = chunk_size
+        self.iou_thr = iou_thr
+        self.max_lost = max_lost
+        self.min_pose_score = min_pose_score
+        self._models = None
+
+    def __getstate__(self) -> dict:
+        state = dict(self.__dict__)
+        state['_models'] = None
+        return state
+
+    def load(self) -> 'PoseExtractor':
+        """Build the models now, e.g. to fail early on a bad model file."""
+        if self._models is None:
+            self._models = self.spec.build()
+        return self
+
+    def release(self) -> None:
+        """Drop the models (they are rebuilt on next use)."""
+        self._models = None
+
+    def extract(self, src: str, on_frames: FrameCallback = lambda n: None
+                ) -> dict:
+        """The pose record of one video (keys as in the module docstring).
+
+        Raises:
+            VideoReadError: ``src`` cannot be read.
+        """
+        detector, pose = self.load()._models
+        with VideoStream(src) as video:
+            total, k = video.num_frames, pose.num_keypoints
+            keypoint = np.zeros((total, k, 2), np.float32)
+            score = np.zeros((total, k), np.float32)
+            bbox = np.zeros((total, 4), np.float32)
+            bbox_score = np.zeros(total, np.float32)
+            found = np.zeros(total, bool)
+            tracker = PrimaryPersonTracker((video.width, video.height),
+                                           self.iou_thr, self.max_lost)
+            start = 0
+            for chunk in video.chunks(self.chunk_size):
+                chosen = [tracker.update(d) for d in detector.detect(chunk)]
+                rows = [i for i, box in enumerate(chosen) if box is not None]
+                if rows:
+                    boxes = np.stack([chosen[i] for i in rows])
+                    kp, sc = pose.estimate([chunk[i] for i in rows],
+                                           boxes[:, :4])
+                    at = start + np.array(rows)
+                    keypoint[at], score[at] = kp, sc
+                    bbox[at], bbox_score[at] = boxes[:, :4], boxes[:, 4]
+                    found[at] = True
+                start += len(chunk)
+                on_frames(len(chunk))
+            fps, shape = video.fps, (video.height, video.width)
+        if self.min_pose_score > 0 and k:
+            found &= score.mean(axis=1) >= self.min_pose_score
+        keypoint[~found], score[~found] = 0, 0
+        bbox[~found], bbox_score[~found] = 0, 0
+        return dict(
+            keypoint=keypoint, keypoint_score=score, bbox=bbox,
+            bbox_score=bbox_score, person_found=found,
+            img_shape=np.array(shape, np.int64), fps=float(fps),
+            total_frames=int(total),
+            layout=WHOLEBODY_LAYOUT if k == 133 else f'unknown_{k}',
+            backend=pose.name, model=pose.model, detector=detector.name)
+
+    def __call__(self, src: str, dst: str,
+                 on_frames: FrameCallback = lambda n: None) -> int:
+        """Write the pose file of ``src`` to ``dst``; return its frames."""
+        record = self.extract(src, on_frames)
+        save_pose_file(dst, record)
+        return record['total_frames']
+
+
+def save_pose_file(path: str, record: dict) -> None:
+    """Write a pose record as ``.npz`` or ``.pkl`` (by the extension).
+
+    Writes exactly to ``path``; atomic replacement is the caller's part.
+    """
+    ext = osp.splitext(path)[1]
+    if ext not in OUTPUT_FORMATS:
+        raise ValueError(f'{path}: pose files end in one of {OUTPUT_FORMATS}')
+    with open(path, 'wb') as f:
+        if ext == '.npz':
+            np.savez(f, **record)
+        else:
+            pickle.dump(record, f, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def shard_failure_log(out_root: str, index: int, count: int) -> str:
+    """Default failure log of a shard; shards must not share one, as a run
+    removes its stale log first."""
+    name = 'failures.jsonl' if count == 1 else \
+        f'failures.shard{index}of{count}.jsonl'
+    return osp.join(out_root, name)
+
+
+def extract_poses(jobs: Sequence[VideoJob], extractor: PoseExtractor,
+                  workers: int = 1, overwrite: bool = False,
+                  strict: bool = False, failure_log: Optional[str] = None,
+                  progress: bool = True, quiet: bool = True) -> JobReport:
+    """Run ``extractor`` over ``jobs`` with resume and a failure log.
+
+    The models are built here first, so a bad model file fails before any
+    video; with worker processes each worker builds its own.
+
+    Args:
+        jobs (Sequence[VideoJob]): Videos and their pose files (plan them
+            with ``plan_video_jobs(..., suffix='.npz')``).
+        extractor (PoseExtractor): The per-video function.
+        workers (int): Worker processes; 0 runs in this process.
+        overwrite (bool): Redo videos whose pose file exists.
+        strict (bool): Stop at the first failing video.
+        failure_log (str, optional): JSON lines log of failures.
+        progress (bool): Show progress bars (videos, frames/s).
+        quiet (bool): Silence FFmpeg's messages.
+
+    Returns:
+        JobReport: What was done, skipped and failed.
+    """
+    for job in jobs:
+        if osp.splitext(job.dst)[1] not in OUTPUT_FORMATS:
+            raise ValueError(f'{job.dst}: pose files end in one of '
+                             f'{OUTPUT_FORMATS}')
+    extractor.load()
+    if workers > 0:
+        extractor.release()
+    return run_video_jobs(jobs, extractor, workers=workers,
+                          overwrite=overwrite, strict=strict,
+                          failure_log=failure_log, progress=progress,
+                          desc='pose', quiet=quiet)
+
+
+def default_threads(workers: int) -> int:
+    """ONNX Runtime threads per process that share the cores evenly."""
+    return max(1, (os.cpu_count() or 1) // max(1, workers))
+
