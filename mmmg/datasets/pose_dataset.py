@@ -2,8 +2,10 @@
 import os.path as osp
 from typing import Callable, List, Optional, Sequence, Union
 
+import numpy as np
 from mmaction.datasets import PoseDataset
 from mmaction.registry import DATASETS
+from mmengine.logging import print_log
 
 from .classes import IMIGUE_CLASSES, get_classes
 
@@ -31,6 +33,10 @@ class MGPoseDataset(PoseDataset):
         split (str, optional): Split name in ``ann_file['split']``.
         classes (Sequence[str] | str): Class names, or a name in
             ``CLASS_LISTS`` (``'smg'``); defaults to iMiGUE's 32.
+        labelled_fraction (float): Keep a seeded random share of the
+            samples (at least one), e.g. 0.1 for semi-supervised training on
+            10% of the labels. Defaults to 1 (all).
+        subset_seed (int): Seed of that draw. Defaults to 0.
         **kwargs: Passed to :class:`mmaction.datasets.PoseDataset`.
     """
 
@@ -39,7 +45,14 @@ class MGPoseDataset(PoseDataset):
                  pipeline: List[Union[dict, Callable]],
                  split: Optional[str] = None,
                  classes: Sequence[str] = IMIGUE_CLASSES,
+                 labelled_fraction: float = 1.0,
+                 subset_seed: int = 0,
                  **kwargs) -> None:
+        if not 0 < labelled_fraction <= 1:
+            raise ValueError('labelled_fraction must be in (0, 1], got '
+                             f'{labelled_fraction}')
+        self.labelled_fraction = labelled_fraction
+        self.subset_seed = subset_seed
         data_prefix = dict(kwargs.pop('data_prefix', None) or {})
         self.video_root = data_prefix.pop('video', None)
         metainfo = dict(classes=get_classes(classes))
@@ -73,4 +86,19 @@ class MGPoseDataset(PoseDataset):
                         'the videos present')
                 info['filename'] = osp.join(self.video_root,
                                             info['video_path'])
+        if self.labelled_fraction < 1:
+            data_list = self._subset(data_list)
+        return data_list
+
+    def _subset(self, data_list: List[dict]) -> List[dict]:
+        keep = max(1, round(self.labelled_fraction * len(data_list)))
+        rng = np.random.default_rng(self.subset_seed)
+        picked = np.sort(rng.choice(len(data_list), keep, replace=False))
+        data_list = [data_list[i] for i in picked]
+        classes = {info.get('label', -1) for info in data_list}
+        print_log(
+            f'{self.ann_file} ({self.split}): kept {keep} samples '
+            f'({self.labelled_fraction:.0%}, seed {self.subset_seed}) '
+            f'covering {len(classes - {-1})} of '
+            f'{len(self.metainfo["classes"])} classes', logger='current')
         return data_list

@@ -7,7 +7,8 @@ targets, and both are fixed here by subclassing, never by patching:
   the ``HistoryBuffer`` and numpy objects that the runner itself writes into
   checkpoints, so ``--resume`` fails. Loading happens inside
   :func:`checkpoint_safe_globals`, which allow-lists exactly those types for
-  the duration of the load (arbitrary pickled code stays rejected).
+  the duration of the load (arbitrary pickled code stays rejected); so do
+  ``Pretrained`` weight initialisations.
 * The ``pytorch``/``slurm`` launchers call ``torch.cuda.set_device`` and the
   default DDP wrapper passes ``device_ids``; on a machine without GPUs the
   process group is set up on gloo instead and DDP wraps the CPU module.
@@ -121,6 +122,12 @@ class MGRunner(Runner):
     def load_checkpoint(self, filename, *args, **kwargs):
         with checkpoint_safe_globals():
             return super().load_checkpoint(filename, *args, **kwargs)
+
+    def _init_model_weights(self) -> None:
+        # ``init_cfg=dict(type='Pretrained', ...)`` loads mmengine
+        # checkpoints too (a pre-trained encoder for fine-tuning).
+        with checkpoint_safe_globals():
+            super()._init_model_weights()
 
 
 def shutdown_dist() -> None:

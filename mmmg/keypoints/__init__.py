@@ -1,9 +1,10 @@
 from .layouts import (LAYOUTS, KeypointLayout, MissingKeypointsError,
-                      conversion_table, conversion_targets, convert_keypoints,
+                      bone_parents, conversion_table, conversion_targets, convert_keypoints,
                       convert_pose, get_layout, missing_keypoints)
 
 __all__ = [
-    'KeypointLayout', 'LAYOUTS', 'MissingKeypointsError', 'conversion_table',
+    'KeypointLayout', 'LAYOUTS', 'MissingKeypointsError', 'bone_parents',
+    'conversion_table',
     'conversion_targets', 'convert_keypoints', 'convert_pose', 'get_layout',
     'missing_keypoints'
 ]

@@ -186,6 +186,14 @@ MG22_FROM_OPENPOSE137 = (tuple(range(8)) + tuple(range(15, 19)) +
                          (99, 103, 107, 111, 115, 120, 124, 128, 132, 136))
 MG22 = OPENPOSE137.subset('mg22', MG22_FROM_OPENPOSE137)
 
+# iMiGUE-3K's upper-body-centric skeleton for the skeleton foundation model:
+# body above the hips, eyes and ears, the nose bridge and four mouth points
+# (bite lip, cover face), and both full hands (rub hand, cross finger).
+UPPER_BODY59_FROM_OPENPOSE137 = (tuple(range(8)) + tuple(range(15, 19)) +
+                                 (52, 73, 76, 79, 82) + tuple(range(95, 137)))
+UPPER_BODY59 = OPENPOSE137.subset('upper_body59',
+                                  UPPER_BODY59_FROM_OPENPOSE137)
+
 
 def _mirrored(pairs: Sequence[Tuple[str, str]]) -> List[Tuple[str, str]]:
     """``pairs`` plus their mirror images, so only one side is declared."""
@@ -268,7 +276,8 @@ KINECT25 = _kinect25()
 
 LAYOUTS: Dict[str, KeypointLayout] = {
     layout.name: layout
-    for layout in (OPENPOSE137, MG36, MG22, COCO_WHOLEBODY133, KINECT25)
+    for layout in (OPENPOSE137, MG36, MG22, UPPER_BODY59, COCO_WHOLEBODY133,
+                   KINECT25)
 }
 
 # The shared point vocabulary (see the module docstring).
@@ -392,6 +401,44 @@ def missing_keypoints(source: str, target: str) -> List[str]:
         for i, points in enumerate(conversion_table(source, target))
         if points is None
     ]
+
+
+@functools.lru_cache(maxsize=None)
+def bone_parents(name: str, root: str = 'neck') -> Tuple[int, ...]:
+    """Parent of every point in a tree over the layout's edges.
+
+    The tree is the breadth-first tree from ``root``, so a bone points from
+    each point towards the body centre. The root is its own parent (a zero
+    bone), and so is every point the edges do not connect to the root.
+
+    Args:
+        name (str): Layout name.
+        root (str): Point name of the root. Defaults to ``'neck'``.
+
+    Returns:
+        tuple[int, ...]: ``parents[i]`` for every point ``i``.
+    """
+    layout = get_layout(name)
+    if root not in layout.names:
+        raise ValueError(f'layout {name!r} has no point {root!r} to root '
+                         'its bones at')
+    neighbours = [[] for _ in layout.names]
+    for a, b in layout.edges:
+        neighbours[a].append(b)
+        neighbours[b].append(a)
+    start = layout.names.index(root)
+    parents = list(range(layout.num_keypoints))
+    seen, frontier = {start}, [start]
+    while frontier:
+        nxt = []
+        for i in frontier:
+            for j in sorted(neighbours[i]):
+                if j not in seen:
+                    seen.add(j)
+                    parents[j] = i
+                    nxt.append(j)
+        frontier = nxt
+    return tuple(parents)
 
 
 def _put(array: np.ndarray, axis: int, i: int, value) -> None:

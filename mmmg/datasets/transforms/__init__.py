@@ -12,3 +12,12 @@ __all__ += ['DecordInitSegment', 'VideoSegmentError']
 from .taylor import ExpandTaylorWindows, TaylorVideo  # noqa: E402
 
 __all__ += ['ExpandTaylorWindows', 'TaylorVideo']
+
+from .skeleton_sequence import (FixSkeletonLength,  # noqa: E402
+                                FormatSkeletonSequence, NormalizeSkeleton)
+from .skeleton_views import SkeletonViews, resample_clip  # noqa: E402
+
+__all__ += [
+    'FixSkeletonLength', 'FormatSkeletonSequence', 'NormalizeSkeleton',
+    'SkeletonViews', 'resample_clip'
+]
