@@ -10,7 +10,8 @@
        'annotations': [dict(
            frame_dir=id, label=int, total_frames=T, img_shape=(H, W),
            original_shape=(H, W), keypoint=float32[1, T, V, 2],
-           keypoint_score=float32[1, T, V], video=..., start=..., end=...)]}
+           keypoint_score=float32[1, T, V], video=path in the list or
+           pose file, start=first frame, end=last frame (inclusive))]}
 
   from segment lists (``rgb_{split}.txt``, lines ``<clip_id> <video>
   <start> <end> [<label>]``: a clip is frames ``start..end`` of the long
@@ -113,8 +114,9 @@ def pose_file_of(pose_dir: str, video: str) -> Optional[str]:
 def make_annotation(record: dict, frame_dir: str, layout: str,
                     label: int = -1, start: int = 0,
                     end: Optional[int] = None, missing: str = 'zero',
-                    **extra) -> dict:
-    """One annotation (frames ``start..end`` inclusive) of a pose record."""
+                    video: Optional[str] = None) -> dict:
+    """One annotation of frames ``start..end`` (inclusive; default: to the
+    last frame) of a pose record, in ``layout``."""
     keypoint, score = pose_in_layout(record, layout, missing)
     end = len(keypoint) - 1 if end is None else end
     shape = tuple(int(v) for v in record['img_shape'])
@@ -122,7 +124,8 @@ def make_annotation(record: dict, frame_dir: str, layout: str,
                 total_frames=end - start + 1, img_shape=shape,
                 original_shape=shape,
                 keypoint=keypoint[None, start:end + 1].copy(),
-                keypoint_score=score[None, start:end + 1].copy(), **extra)
+                keypoint_score=score[None, start:end + 1].copy(),
+                video=video, start=start, end=end)
 
 
 @dataclass
@@ -195,12 +198,12 @@ def build_annotations(pose_dir: str, layout: str,
                 raise ValueError(f'no pose file for {video} in {pose_dir}')
             record = record_of(path)
             total = len(record['keypoint'])
-            if start is not None:
-                start, end = resolve_segment(start, end, total,
-                                             end_tolerance)
-            annotations.append(make_annotation(
-                record, sample_id, layout, label, start or 0, end, missing,
-                video=video, start=start, end=end))
+            if start is None:
+                start, end = 0, total - 1
+            start, end = resolve_segment(start, end, total, end_tolerance)
+            annotations.append(make_annotation(record, sample_id, layout,
+                                               label, start, end, missing,
+                                               video))
         except ValueError as e:
             if strict:
                 raise ValueError(f'{where}: {e}') from None
