@@ -42,7 +42,7 @@ from mmmg.data_prep.video_jobs import (VideoJobError, add_job_arguments,
                                        check_job_arguments, discover_videos,
                                        plan_video_jobs, read_video_list)
 from mmmg.keypoints.layouts import LAYOUTS
-from mmmg.pose_extraction.backends import DETECTOR_PRESETS, ModelError
+from mmmg.pose_extraction.backends import DETECTOR_PRESETS
 from mmmg.pose_extraction.convert import (build_annotations, split_lists,
                                           write_annotations)
 from mmmg.pose_extraction.extractor import (BackendSpec, PoseExtractor,

@@ -372,18 +372,23 @@ class ONNXDetector(DetectorBackend):
                   if len(o.shape) == 2 and i != self._dets]
         self._labels = labels[0] if labels else None
 
-    def _prepare(self, frame: np.ndarray) -> Tuple[np.ndarray, float]:
+    def prepare(self, frame: np.ndarray) -> Tuple[np.ndarray, float]:
+        """The model input ``float32 [3, H, W]`` of an RGB frame and the
+        letterbox ratio."""
         image, ratio = letterbox(frame[..., ::-1], self.input_size)
         image = image.astype(np.float32)
         if self.mean is not None:
             image = (image - self.mean) / self.std
         return image.transpose(2, 0, 1), ratio
 
-    def detect(self, frames: np.ndarray) -> List[np.ndarray]:
-        prepared = [self._prepare(f) for f in frames]
-        images = np.stack([p[0] for p in prepared])
-        outs = _run_batched(self.session, self.input_name, images,
+    def run(self, images: np.ndarray) -> List[np.ndarray]:
+        """Bare inference: the raw outputs of prepared images (batched)."""
+        return _run_batched(self.session, self.input_name, images,
                             self.batch_size, self.fixed_batch)
+
+    def detect(self, frames: np.ndarray) -> List[np.ndarray]:
+        prepared = [self.prepare(f) for f in frames]
+        outs = self.run(np.stack([p[0] for p in prepared]))
         h, w = frames.shape[1:3]
         results = []
         for i, (_, ratio) in enumerate(prepared):

@@ -36,8 +36,11 @@ processes and nodes; progress bars show videos and frames/s.
 import os
 import os.path as osp
 import pickle
+import queue
+import threading
+from contextlib import closing
 from dataclasses import dataclass
-from typing import Optional, Sequence, Tuple
+from typing import Iterable, Iterator, Optional, Sequence, Tuple, TypeVar
 
 import numpy as np
 
@@ -52,6 +55,50 @@ from .tracking import PrimaryPersonTracker
 
 OUTPUT_FORMATS = ('.npz', '.pkl')
 WHOLEBODY_LAYOUT = 'coco_wholebody133'
+T = TypeVar('T')
+
+
+def prefetch(items: Iterable[T], depth: int = 1) -> Iterator[T]:
+    """Yield ``items``, producing up to ``depth`` ahead in a thread.
+
+    An error of the producer is raised in the consumer. Closing the
+    generator (``contextlib.closing``) stops and joins the thread, after
+    the item it is producing, so the source may be closed afterwards.
+    """
+    slots: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def put(entry) -> bool:
+        while not stop.is_set():
+            try:
+                slots.put(entry, timeout=0.05)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce() -> None:
+        try:
+            for item in items:
+                if not put((True, item)):
+                    return
+            put((False, None))
+        except BaseException as e:  # handed to the consumer
+            put((False, e))
+
+    thread = threading.Thread(target=produce, daemon=True)
+    thread.start()
+    try:
+        while True:
+            more, item = slots.get()
+            if not more:
+                if item is not None:
+                    raise item
+                return
+            yield item
+    finally:
+        stop.set()
+        thread.join()
 
 
 @dataclass(frozen=True)
@@ -188,7 +235,10 @@ class PoseExtractor:
             VideoReadError: ``src`` cannot be read.
         """
         detector, pose = self.load()._models
-        with VideoStream(src) as video:
+        # The next chunk decodes while this one is processed (decord and
+        # ONNX Runtime release the GIL).
+        with VideoStream(src) as video, closing(
+                prefetch(video.chunks(self.chunk_size))) as chunks:
             total, k = video.num_frames, pose.num_keypoints
             keypoint = np.zeros((total, k, 2), np.float32)
             score = np.zeros((total, k), np.float32)
@@ -198,15 +248,14 @@ class PoseExtractor:
             tracker = PrimaryPersonTracker((video.width, video.height),
                                            self.iou_thr, self.max_lost)
             start = 0
-            for chunk in video.chunks(self.chunk_size):
+            for chunk in chunks:
                 chosen = [tracker.update(d) for d in detector.detect(chunk)]
                 rows = [i for i, box in enumerate(chosen) if box is not None]
                 if rows:
                     boxes = np.stack([chosen[i] for i in rows])
-                    kp, sc = pose.estimate([chunk[i] for i in rows],
-                                           boxes[:, :4])
                     at = start + np.array(rows)
-                    keypoint[at], score[at] = kp, sc
+                    keypoint[at], score[at] = pose.estimate(
+                        [chunk[i] for i in rows], boxes[:, :4])
                     bbox[at], bbox_score[at] = boxes[:, :4], boxes[:, 4]
                     found[at] = True
                 start += len(chunk)
@@ -294,4 +343,3 @@ def extract_poses(jobs: Sequence[VideoJob], extractor: PoseExtractor,
 def default_threads(workers: int) -> int:
     """ONNX Runtime threads per process that share the cores evenly."""
     return max(1, (os.cpu_count() or 1) // max(1, workers))
-

@@ -24,6 +24,8 @@ BOX_PADDING = 1.25
 # ImageNet statistics in RGB order, as RTMPose was trained with.
 PIXEL_MEAN = np.array([123.675, 116.28, 103.53], np.float32)
 PIXEL_STD = np.array([58.395, 57.12, 57.375], np.float32)
+_MEAN_CHW = PIXEL_MEAN[:, None, None]
+_INV_STD_CHW = (1 / PIXEL_STD)[:, None, None]
 
 
 def box_to_center_scale(boxes: np.ndarray, input_size: Tuple[int, int],
@@ -88,8 +90,9 @@ def crop_inputs(frame: np.ndarray, boxes: np.ndarray,
     for i, (c, s) in enumerate(zip(center, size)):
         patch = cv2.warpAffine(frame, crop_matrix(c, s, input_size),
                                tuple(input_size), flags=cv2.INTER_LINEAR)
-        crops[i] = ((patch.astype(np.float32) - PIXEL_MEAN) /
-                    PIXEL_STD).transpose(2, 0, 1)
+        # In place, channel-first: no float copy of the patch.
+        np.subtract(patch.transpose(2, 0, 1), _MEAN_CHW, out=crops[i])
+        crops[i] *= _INV_STD_CHW
     return crops, center, size
 
 

@@ -13,8 +13,7 @@ from mmmg.pose_extraction.backends import (MMPoseBackend, ModelError,
 from mmmg.pose_extraction.topdown import (box_to_center_scale, crop_inputs,
                                           crop_matrix)
 
-from .tiny_onnx import (DET_INPUT, FRAME_SIZE, blob_frames, export_detector,
-                        export_pose_model)
+from .tiny_onnx import DET_INPUT, FRAME_SIZE, blob_frames, export_pose_model
 
 BOXES = np.array([[45, 40, 75, 70], [80, 20, 125, 65]], np.float32)
 

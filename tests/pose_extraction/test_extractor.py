@@ -9,7 +9,8 @@ import pytest
 
 from mmmg.data_prep.video_jobs import VideoJobError, plan_video_jobs
 from mmmg.pose_extraction.extractor import (BackendSpec, PoseExtractor,
-                                            extract_poses, save_pose_file,
+                                            extract_poses, prefetch,
+                                            save_pose_file,
                                             shard_failure_log)
 
 from ..data_prep.synthetic_video import write_corrupt_video
@@ -158,3 +159,28 @@ def test_backend_spec_checks_its_options(pose_onnx):
     with pytest.raises(ValueError, match='not both'):
         BackendSpec(pose_model=pose_onnx, det_model='d.onnx',
                     det_config='c.py').build()
+
+
+def test_prefetch_keeps_order_raises_errors_and_stops_on_close():
+    assert list(prefetch(iter(range(5)), depth=2)) == list(range(5))
+
+    def failing():
+        yield 1
+        raise OSError('disk gone')
+
+    items = prefetch(failing())
+    assert next(items) == 1
+    with pytest.raises(OSError, match='disk gone'):
+        next(items)
+    produced = []
+
+    def endless():
+        while True:
+            produced.append(len(produced))
+            yield produced[-1]
+
+    items = prefetch(endless())
+    assert next(items) == 0
+    items.close()  # joins the thread
+    count = len(produced)
+    assert count <= 3 and len(produced) == count

@@ -4,11 +4,9 @@ person detector, and real videos of a bright blob for them to find.
 The pose model puts every keypoint at the brightest column and row of its
 input crop (the SimCC argmax of the column and row means), so on a frame
 with one Gaussian blob its keypoints land on the blob's centre. Keypoint
-``k`` scores ``sigmoid(3 * peak + 3) * weight[k]``, with weights rising from 0.5 to
-1. The detector boxes the pixels brighter than a threshold.
+``k`` scores ``sigmoid(3 * peak + 3) * weight[k]``, with weights rising
+from 0.5 to 1. The detector boxes the pixels brighter than a threshold.
 """
-import os.path as osp
-
 import numpy as np
 
 from ..data_prep.synthetic_video import write_video
@@ -43,7 +41,8 @@ def export_pose_model(path, num_keypoints=133, input_size=POSE_INPUT,
         def simcc(self, profile):
             n, length = profile.shape
             bins = profile[:, :, None].expand(n, length, split_ratio)
-            bins = torch.sigmoid(3 * bins.reshape(n, 1, length * split_ratio) + 3)
+            bins = bins.reshape(n, 1, length * split_ratio)
+            bins = torch.sigmoid(3 * bins + 3)
             return bins * self.weight
 
         def forward(self, x):
@@ -117,9 +116,3 @@ def blob_path(num_frames, start=(60, 55), step=(1.0, 0.5), gaps=()):
 
 def write_blob_video(path, centers, fps=25):
     return write_video(str(path), blob_frames(centers), fps=fps)
-
-
-def models(folder):
-    """Export both tiny models into ``folder``; return their paths."""
-    return (export_pose_model(osp.join(folder, 'pose.onnx')),
-            export_detector(osp.join(folder, 'det.onnx')))
