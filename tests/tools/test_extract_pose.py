@@ -17,6 +17,24 @@ from tests.pose_extraction.tiny_onnx import (blob_path, export_detector,
                                              write_blob_video)
 
 TOOL = osp.join(REPO, 'tools', 'extract_pose.py')
+SLURM = osp.join(REPO, 'tools', 'extract_pose_slurm.sh')
+# Stands in for sbatch: records its arguments, then runs the --wrap command
+# once per array task with the variables SLURM sets.
+FAKE_SBATCH = r'''#!/usr/bin/env bash
+printf '%s\n' "$@" > "$SBATCH_RECORD"
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --array=*) array=${1#--array=} ;;
+        --wrap) wrap=$2; shift ;;
+    esac
+    shift
+done
+range=${array%%\%*}; first=${range%-*}; last=${range#*-}
+for ((i = first; i <= last; i++)); do
+    SLURM_ARRAY_TASK_ID=$i SLURM_ARRAY_TASK_MIN=$first \
+        SLURM_ARRAY_TASK_COUNT=$((last - first + 1)) bash -c "$wrap" || exit 1
+done
+'''
 GAPS = (4, 5)
 VIDEOS = {'a/0001.mp4': 24, 'a/0002.mp4': 16, 'b/0003.mp4': 20}
 
@@ -169,3 +187,29 @@ def test_command_line_with_a_worker_process(setup, tmp_path):
     record = load_pose_file(osp.join(out, 'a', '0002.pkl'))
     assert record['detector'] == 'whole_frame'
     assert record['keypoint'].shape == (16, 133, 2)
+
+
+def test_slurm_array_tasks_take_one_shard_each(setup, tmp_path):
+    _, videos, (pose, _), _ = setup
+    bin_dir = tmp_path / 'bin'
+    bin_dir.mkdir()
+    (bin_dir / 'sbatch').write_text(FAKE_SBATCH)
+    (bin_dir / 'sbatch').chmod(0o755)
+    record = tmp_path / 'sbatch_args.txt'
+    out = str(tmp_path / 'pose out')  # a space: the command is quoted
+    env = {'PATH': f'{bin_dir}{os.pathsep}{os.environ["PATH"]}',
+           'SBATCH_RECORD': str(record), 'GPUS_PER_TASK': '0',
+           'MAX_RUNNING': '1'}
+    proc = run_tool(['bash', SLURM, 'cpu', 'pose', '2', '--input-dir',
+                     videos, '--out', out, '--pose-model', pose,
+                     '--workers', '0', '--no-progress'], env=env)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    args = record.read_text().splitlines()
+    assert '--array=0-1%1' in args and '--job-name=pose' in args
+    assert not any(a.startswith('--gres') for a in args)
+    assert 'shard 0/2 (slurm array): 2 of 3 videos' in proc.stdout
+    assert 'shard 1/2 (slurm array): 1 of 3 videos' in proc.stdout
+    assert sorted(osp.relpath(osp.join(d, f), out)
+                  for d, _, files in os.walk(out) for f in files
+                  if f.endswith('.npz')) == ['a/0001.npz', 'a/0002.npz',
+                                             'b/0003.npz']
