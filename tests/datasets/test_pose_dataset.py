@@ -38,3 +38,46 @@ def test_bad_label_and_duplicate_id(tmp_path):
     with pytest.raises(ValueError, match="'x' appears twice"):
         MGPoseDataset(_ann(tmp_path / 'c.pkl', [1, 2], ids=['x', 'x']),
                       pipeline=[], split='test')
+
+
+# --- labelled_fraction / subset_seed ---------------------------------------
+
+def _subset_ids(path, fraction, seed=0):
+    ds = MGPoseDataset(path, pipeline=[], split='test',
+                       labelled_fraction=fraction, subset_seed=seed)
+    return [ds.get_data_info(i)['sample_id'] for i in range(len(ds))]
+
+
+def test_labelled_fraction_keeps_a_seeded_share(tmp_path):
+    n = 40
+    ids = [f'clip_{i:03d}' for i in range(n)]
+    path = _ann(tmp_path / 'f.pkl', [i % 32 for i in range(n)], ids=ids)
+    full = _subset_ids(path, 1.0)
+    assert full == ids
+    kept = _subset_ids(path, 0.1, seed=0)
+    assert len(kept) == round(0.1 * n) == 4
+    assert len(set(kept)) == 4 and set(kept) <= set(ids)
+    assert kept == sorted(kept, key=ids.index)   # original order kept
+    assert _subset_ids(path, 0.1, seed=0) == kept            # reproducible
+    assert _subset_ids(path, 0.1, seed=1) != kept             # seed matters
+    assert len(_subset_ids(path, 0.25, seed=1)) == 10
+    # Labels and ids still travel with the kept samples.
+    ds = MGPoseDataset(path, pipeline=[], split='test',
+                       labelled_fraction=0.1, subset_seed=0)
+    for i in range(len(ds)):
+        info = ds.get_data_info(i)
+        assert info['label'] == int(info['sample_id'][5:]) % 32
+
+
+def test_labelled_fraction_keeps_at_least_one(tmp_path):
+    path = _ann(tmp_path / 'g.pkl', [0, 1, 2])
+    assert len(_subset_ids(path, 0.1)) == 1     # round(0.3) = 0 -> 1
+    assert len(_subset_ids(path, 0.5)) == 2     # round(1.5) = 2
+
+
+@pytest.mark.parametrize('fraction', [0, -0.1, 1.5])
+def test_invalid_labelled_fraction_raises(tmp_path, fraction):
+    path = _ann(tmp_path / 'h.pkl', [0, 1])
+    with pytest.raises(ValueError, match='labelled_fraction'):
+        MGPoseDataset(path, pipeline=[], split='test',
+                      labelled_fraction=fraction)

@@ -271,7 +271,8 @@ def test_round_trips():
 
 def test_conversion_targets_and_tables():
     assert conversion_targets('kinect25') == [
-        'coco_wholebody133', 'kinect25', 'mg22', 'mg36', 'openpose137']
+        'coco_wholebody133', 'kinect25', 'mg22', 'mg36', 'openpose137',
+        'upper_body59']
     assert 'kinect25' not in conversion_targets('openpose137')
     assert conversion_table('openpose137', 'mg36') == tuple(
         (i, ) for i in MG36_FROM_OPENPOSE137)
@@ -309,3 +310,132 @@ def test_convert_keypoints():
         convert_keypoints(kp, 'openpose135', 'mg36')
     with pytest.raises(ValueError, match='does not match'):
         convert_pose(kp, np.ones((1, 137)), 'openpose137', 'mg36')
+
+
+# --- upper_body59 and bone_parents -------------------------------------
+
+def test_upper_body59_layout():
+    from mmmg.keypoints.layouts import (UPPER_BODY59,
+                                        UPPER_BODY59_FROM_OPENPOSE137)
+    ub = get_layout('upper_body59')
+    assert ub is UPPER_BODY59
+    assert ub.num_keypoints == 59
+    assert len(set(ub.names)) == 59
+    op = get_layout('openpose137')
+    # A sub-layout of openpose137: same names in the same order.
+    assert ub.names == tuple(op.names[i]
+                             for i in UPPER_BODY59_FROM_OPENPOSE137)
+    assert set(ub.names) <= CANONICAL_NAMES
+    # Upper body only: no legs or feet.
+    assert not any(w in n for n in ub.names
+                   for w in ('hip', 'knee', 'ankle', 'toe', 'heel'))
+    for side in ('left', 'right'):
+        assert f'{side}_shoulder' in ub.names
+        assert sum(n.startswith(f'{side}_hand_') for n in ub.names) == 21
+    # Edges are the openpose137 edges between kept points.
+    pos = {src: dst for dst, src in enumerate(UPPER_BODY59_FROM_OPENPOSE137)}
+    expected = {tuple(sorted((pos[a], pos[b]))) for a, b in op.edges
+                if a in pos and b in pos}
+    assert {tuple(sorted(e)) for e in ub.edges} == expected
+    assert 'upper_body59' in conversion_targets('openpose137')
+
+
+@pytest.mark.parametrize('source', ['coco_wholebody133', 'openpose137'])
+def test_upper_body59_from_sources(source):
+    assert missing_keypoints(source, 'upper_body59') == []
+    table = conversion_table(source, 'upper_body59')
+    assert len(table) == 59 and all(t is not None for t in table)
+    src = get_layout(source)
+    ub = get_layout('upper_body59')
+    for name, points in zip(ub.names, table):
+        assert all(0 <= p < src.num_keypoints for p in points)
+        if len(points) == 1:
+            assert src.names[points[0]] == name
+    # Converting a whole array gives every target point, no zero fill.
+    kp = np.random.default_rng(0).uniform(
+        1, 2, size=(2, src.num_keypoints, 2)).astype(np.float32)
+    out = convert_keypoints(kp, source, 'upper_body59')
+    assert out.shape == (2, 59, 2) and (out > 0).all()
+
+
+def test_upper_body59_flip_pairs():
+    ub = get_layout('upper_body59')
+    pairs = ub.flip_pairs
+    seen = [i for p in pairs for i in p]
+    assert len(seen) == len(set(seen))  # each point in at most one pair
+    for i, j in pairs:
+        assert ub.flip_index[i] == j and ub.flip_index[j] == i
+        assert _mirror_name(ub.names[i]) == ub.names[j]
+    # All 21+21 hand points, 3+3 arm points, eyes, ears and the two
+    # mirrored mouth corners are paired.
+    assert len(pairs) == 21 + 3 + 2 + 1
+    names = {ub.names[i]: ub.names[j] for i, j in pairs}
+    assert names['left_hand_thumb4'] == 'right_hand_thumb4' or \
+        names.get('right_hand_thumb4') == 'left_hand_thumb4'
+    centre = [n for i, n in enumerate(ub.names) if ub.flip_index[i] == i]
+    assert {'nose', 'neck'} <= set(centre)
+    # Flipping twice is the identity.
+    assert all(ub.flip_index[ub.flip_index[i]] == i for i in range(59))
+
+
+def _edge_set(layout):
+    return {frozenset(e) for e in layout.edges}
+
+
+@pytest.mark.parametrize('name', ['upper_body59', 'mg36'])
+def test_bone_parents_tree(name):
+    from mmmg.keypoints import bone_parents
+    layout = get_layout(name)
+    parents = bone_parents(name)
+    root = layout.names.index('neck')
+    assert len(parents) == layout.num_keypoints
+    assert parents[root] == root
+    edges = _edge_set(layout)
+    for i, p in enumerate(parents):
+        if i == root:
+            continue
+        assert p != i, f'{layout.names[i]} is not connected to the root'
+        assert frozenset((i, p)) in edges, (layout.names[i],
+                                            layout.names[p])
+    for i in range(layout.num_keypoints):
+        j, steps = i, 0
+        while j != root:
+            j = parents[j]
+            steps += 1
+            assert steps <= layout.num_keypoints, f'cycle from {i}'
+    # Breadth-first: a parent is one hop closer to the root.
+    depth = {root: 0}
+
+    def d(i):
+        if i not in depth:
+            depth[i] = d(parents[i]) + 1
+        return depth[i]
+
+    for i in range(layout.num_keypoints):
+        if i != root:
+            assert d(i) == d(parents[i]) + 1
+
+
+def test_bone_parents_upper_body59_semantics():
+    from mmmg.keypoints import bone_parents
+    ub = get_layout('upper_body59')
+    parents = bone_parents('upper_body59')
+    name = dict(zip(ub.names, (ub.names[p] for p in parents)))
+    assert name['neck'] == 'neck'
+    assert name['right_shoulder'] == 'neck'
+    assert name['right_elbow'] == 'right_shoulder'
+    assert name['left_wrist'] == 'left_elbow'
+    assert name['left_hand_thumb1'] == 'left_hand_wrist'
+
+
+def test_bone_parents_other_root_and_unknown_root():
+    from mmmg.keypoints import bone_parents
+    ub = get_layout('upper_body59')
+    nose = ub.names.index('nose')
+    parents = bone_parents('upper_body59', root='nose')
+    assert parents[nose] == nose
+    assert parents[ub.names.index('neck')] == nose
+    with pytest.raises(ValueError, match='no point'):
+        bone_parents('upper_body59', root='left_knee')
+    with pytest.raises(KeyError):
+        bone_parents('no_such_layout')

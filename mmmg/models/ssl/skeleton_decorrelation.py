@@ -81,7 +81,8 @@ class SkeletonDecorrelationPretrainer(BaseModel):
                 mode: str = 'tensor'):
         """``'loss'``: the loss terms; ``'tensor'``: encoder features of
         every view ``[N, V, D]``; ``'predict'``: the first view's features,
-        stored as each sample's ``features``."""
+        stored as each sample's ``embedding`` (``features`` is reserved
+        for ``InstanceData`` in MMAction2's data samples)."""
         if inputs.dim() != 5:
             raise ValueError('expected views [N, V, T, J, C], got '
                              f'{list(inputs.shape)}; build them with '
@@ -94,7 +95,7 @@ class SkeletonDecorrelationPretrainer(BaseModel):
             return feats
         if mode == 'predict':
             for sample, f in zip(data_samples, feats[:, 0]):
-                sample.set_field(f, 'features')
+                sample.set_field(f, 'embedding')
             return data_samples
         raise ValueError(f'invalid mode {mode!r}')
 
