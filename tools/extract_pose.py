@@ -61,11 +61,8 @@ def add_extract_parser(sub) -> argparse.ArgumentParser:
         'extract', help='videos to per-video pose files',
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter)
-    add_job_arguments(parser, default_workers=1)
-    for action in parser._actions:  # the shared help speaks of videos
-        if action.dest == 'out':
-            action.help = ('output root; sub-folders of the inputs are kept '
-                           'and pose files end in .npz or .pkl (--format)')
+    add_job_arguments(parser, default_workers=1,
+                      outputs='pose files end in .npz or .pkl (--format)')
     models = parser.add_argument_group('models')
     models.add_argument('--backend', choices=('onnxruntime', 'mmpose'),
                         default='onnxruntime',

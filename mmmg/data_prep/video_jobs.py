@@ -668,8 +668,10 @@ def run_video_jobs(jobs: Sequence[VideoJob],
 
 # ------------------------------------------------------------------- CLI --
 def add_job_arguments(parser: argparse.ArgumentParser,
-                      default_workers: int = 1) -> None:
-    """Add the shared input, output and run options to a tool's parser."""
+                      default_workers: int = 1,
+                      outputs: str = 'outputs end in .mp4') -> None:
+    """Add the shared input, output and run options to a tool's parser;
+    ``outputs`` says what the tool writes, for the help of ``--out``."""
     io = parser.add_argument_group('inputs and outputs')
     source = io.add_mutually_exclusive_group(required=True)
     source.add_argument('--input-dir', metavar='DIR',
@@ -686,7 +688,7 @@ def add_job_arguments(parser: argparse.ArgumentParser,
                     '(default 0; 1 for the rgb_*.txt clip lists)')
     io.add_argument('--out', required=True, metavar='DIR',
                     help='output root; sub-folders of the inputs are kept '
-                    'and outputs end in .mp4')
+                    f'and {outputs}')
     io.add_argument('--ext', nargs='+', default=list(VIDEO_EXTENSIONS),
                     metavar='EXT', help='with --input-dir: video endings '
                     f'(default: {" ".join(VIDEO_EXTENSIONS)})')
