@@ -80,7 +80,7 @@ def build(kind: str, with_cp: bool, frames: int, size: int):
     from mmaction.utils import register_all_modules
 
     import mmmg  # noqa: F401
-    from mmmg.utils import read_config
+    from mmmg.utils.config import read_config
     register_all_modules()
     cfg = read_config(os.path.join(REPO, CONFIGS[kind])).model
     cfg.backbone.update(num_frames=frames, img_size=size)

@@ -1,10 +1,26 @@
 """mmmg: micro-gesture recognition on MMAction2.
 
-Importing the package registers its datasets, transforms, models, metrics and
-runner into MMAction2's registries; configs load it with
-``custom_imports=dict(imports=['mmmg'], allow_failed_imports=False)``.
+Importing the package inside an MMEngine process registers its datasets,
+transforms, models, metrics and runner into MMAction2's registries; configs
+load it with ``custom_imports=dict(imports=['mmmg'],
+allow_failed_imports=False)``, which imports it after MMEngine. A script that
+imports ``mmmg`` before MMEngine or MMAction2 calls
+:func:`register_all_modules` itself. Without MMEngine loaded, ``import mmmg``
+stays numpy-only, so score fusion and the other numpy tools never pull in
+torch.
 """
-from . import datasets, engine, evaluation, models  # noqa: F401
+import sys
+
 from .version import __version__
 
-__all__ = ['__version__']
+
+def register_all_modules() -> None:
+    """Register every mmmg module into MMAction2's registries (idempotent)."""
+    from . import datasets, engine, models  # noqa: F401
+    from .evaluation import metrics  # noqa: F401
+
+
+if 'mmengine' in sys.modules:
+    register_all_modules()
+
+__all__ = ['__version__', 'register_all_modules']

@@ -8,6 +8,11 @@ import sys
 import numpy as np
 import pytest
 
+import mmmg
+
+# Test modules import mmmg in any order; register before any of them runs.
+mmmg.register_all_modules()
+
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 TOY_CONFIG = osp.join(REPO, 'configs', 'skeleton', 'posec3d',
                       'posec3d_slowonly_mg36_joint_toy.py')

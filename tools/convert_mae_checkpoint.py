@@ -28,7 +28,8 @@ import mmmg  # noqa: F401
 from mmmg.models.ssl import extract_encoder, match_keys
 from mmmg.models.ssl.mae_checkpoint import ENCODER_PREFIX
 from mmmg.models.utils import load_state_dict
-from mmmg.utils import atomic_open, read_config
+from mmmg.utils.config import read_config
+from mmmg.utils.io import atomic_open
 
 
 def parse_args(argv=None):

@@ -22,7 +22,8 @@ from mmaction.utils import register_all_modules
 
 import mmmg  # noqa: F401
 from mmmg.models.utils import load_state_dict, merge_rgbpose_state_dicts
-from mmmg.utils import atomic_open, read_config
+from mmmg.utils.config import read_config
+from mmmg.utils.io import atomic_open
 
 
 def parse_args(argv=None):

@@ -17,7 +17,7 @@ from mmaction.registry import RUNNERS
 
 import mmmg  # noqa: F401
 from mmmg.engine import shutdown_dist
-from mmmg.utils import add_common_args, load_config
+from mmmg.utils.config import add_common_args, load_config
 
 
 def parse_args(argv=None):

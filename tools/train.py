@@ -12,8 +12,8 @@ from mmaction.registry import RUNNERS
 
 import mmmg  # noqa: F401  (registers MGRunner and the mmmg modules)
 from mmmg.engine import shutdown_dist
-from mmmg.utils import (add_common_args, enable_amp, load_config,
-                        use_pseudo_labels)
+from mmmg.utils.config import (add_common_args, enable_amp, load_config,
+                               use_pseudo_labels)
 
 
 def parse_args(argv=None):

@@ -1,6 +1,5 @@
-from .config import (add_common_args, enable_amp, load_config, read_config,
-                     use_pseudo_labels)
+"""Helpers with no dependency beyond numpy; the torch/MMEngine-side config
+helpers live in :mod:`mmmg.utils.config`."""
 from .io import atomic_open
 
-__all__ = ['add_common_args', 'atomic_open', 'enable_amp', 'load_config',
-           'read_config', 'use_pseudo_labels']
+__all__ = ['atomic_open']

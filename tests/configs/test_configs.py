@@ -8,7 +8,7 @@ from mmaction.utils import register_all_modules
 
 import mmmg  # noqa: F401
 from mmmg.keypoints import get_layout
-from mmmg.utils import read_config
+from mmmg.utils.config import read_config
 
 from ..conftest import REPO
 

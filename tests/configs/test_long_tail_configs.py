@@ -12,7 +12,7 @@ import torch
 from mmaction.registry import MODELS
 from mmaction.utils import register_all_modules
 
-from mmmg.utils import read_config
+from mmmg.utils.config import read_config
 
 from ..conftest import REPO, run_tool
 

@@ -15,7 +15,7 @@ from mmengine.optim import build_optim_wrapper
 
 import mmmg  # noqa: F401
 from mmmg.models.utils import load_state_dict
-from mmmg.utils import read_config
+from mmmg.utils.config import read_config
 
 from ..conftest import REPO, run_tool
 

@@ -9,7 +9,7 @@ from mmengine.runner import Runner
 from mmmg.evaluation.features import (FeatureFileError, extract_features,
                                       load_encoder, load_features,
                                       save_features)
-from mmmg.utils import read_config
+from mmmg.utils.config import read_config
 from tests.skeleton_helpers import (TOY_CONFIG, save_pretrainer_checkpoint,
                                     write_upper_body_ann)
 

@@ -9,7 +9,7 @@ from mmmg.evaluation import build_score_file, load_scores, save_scores
 from mmmg.fusion.score_sources import (ScoreSourceError, StreamScores,
                                        align_streams, read_id_list,
                                        read_score_streams)
-from mmmg.utils import read_config
+from mmmg.utils.config import read_config
 from tests.conftest import TOY_CONFIG
 
 

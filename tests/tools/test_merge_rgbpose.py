@@ -8,7 +8,7 @@ from mmaction.registry import MODELS
 from mmaction.utils import register_all_modules
 
 import mmmg  # noqa: F401
-from mmmg.utils import read_config
+from mmmg.utils.config import read_config
 
 from ..conftest import REPO, TOY_CONFIG, run_tool
 

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from mmmg.evaluation import build_score_file, save_scores
-from mmmg.utils import read_config, use_pseudo_labels
+from mmmg.utils.config import read_config, use_pseudo_labels
 from tests.conftest import REPO, TOY_CONFIG, run_tool, tiny_cfg_options
 
 NUM_CLASSES = 32

@@ -225,7 +225,7 @@ def test_in_tools_test_run(tiny_pose_ann, tmp_path):
     from mmaction.registry import MODELS
     from mmaction.utils import register_all_modules
 
-    from mmmg.utils import read_config
+    from mmmg.utils.config import read_config
 
     register_all_modules()
     cfg = read_config(PROTO_POSE_CONFIG)
