@@ -125,7 +125,15 @@ class VideoMAEPretrainer(BaseModel):
         self.masking = (MODELS.build(masking)
                         if isinstance(masking, dict) else masking)
 
-        target = dict(target)
+        out_dims = self._build_target(dict(target))
+
+        self.decoder = MODELS.build(
+            dict(type='VideoMAEDecoder', **decoder, in_dims=embed_dims,
+                 out_dims=out_dims))
+
+    def _build_target(self, target: dict) -> int:
+        """Set up the pixel or teacher target from its config (consumed);
+        returns the width of a target token."""
         self.target_type = target.pop('type', 'pixel')
         if self.target_type not in TARGET_TYPES:
             raise ValueError(f'target type must be one of {TARGET_TYPES}, '
@@ -139,35 +147,37 @@ class VideoMAEPretrainer(BaseModel):
             out_dims = (kt * kh * kw *
                         self.backbone.patch_embed.projection.in_channels)
         else:
-            teacher_cfg = target.pop('teacher', None)
-            if teacher_cfg is None:
-                raise ValueError('a teacher target needs `teacher`')
-            teacher = MODELS.build(copy.deepcopy(teacher_cfg))
-            if not isinstance(teacher, VisionTransformer):
-                raise TypeError('the teacher must be an MMAction2 '
-                                'VisionTransformer, got '
-                                f'{type(teacher).__name__}')
-            self._teacher = _FrozenTeacher(teacher)
-            self.teacher_cfg = dict(
-                checkpoint=target.pop('checkpoint', None),
-                prefix=target.pop('prefix', 'backbone.'),
-                layer=target.pop('layer', -1),
-                frame_stride=target.pop('frame_stride', 1),
-                mean=target.pop('mean', None),
-                std=target.pop('std', None),
-                eps=target.pop('eps', 1e-6))
-            depth = len(teacher.blocks)
-            if not -depth <= self.teacher_cfg['layer'] < depth:
-                raise ValueError(f'teacher layer {self.teacher_cfg["layer"]}'
-                                 f' outside its {depth} blocks')
-            out_dims = teacher.embed_dims
+            out_dims = self._build_teacher(target)
         if target:
             raise ValueError(f'unknown {self.target_type} target options: '
                              f'{sorted(target)}')
+        return out_dims
 
-        self.decoder = MODELS.build(
-            dict(type='VideoMAEDecoder', **decoder, in_dims=embed_dims,
-                 out_dims=out_dims))
+    def _build_teacher(self, target: dict) -> int:
+        """Build the frozen teacher of a teacher target (its options are
+        popped from ``target``); returns its width."""
+        teacher_cfg = target.pop('teacher', None)
+        if teacher_cfg is None:
+            raise ValueError('a teacher target needs `teacher`')
+        teacher = MODELS.build(copy.deepcopy(teacher_cfg))
+        if not isinstance(teacher, VisionTransformer):
+            raise TypeError('the teacher must be an MMAction2 '
+                            'VisionTransformer, got '
+                            f'{type(teacher).__name__}')
+        self._teacher = _FrozenTeacher(teacher)
+        self.teacher_cfg = dict(
+            checkpoint=target.pop('checkpoint', None),
+            prefix=target.pop('prefix', 'backbone.'),
+            layer=target.pop('layer', -1),
+            frame_stride=target.pop('frame_stride', 1),
+            mean=target.pop('mean', None),
+            std=target.pop('std', None),
+            eps=target.pop('eps', 1e-6))
+        depth = len(teacher.blocks)
+        if not -depth <= self.teacher_cfg['layer'] < depth:
+            raise ValueError(f'teacher layer {self.teacher_cfg["layer"]}'
+                             f' outside its {depth} blocks')
+        return teacher.embed_dims
 
     # ----------------------------------------------------------- teacher
     @property
