@@ -7,7 +7,7 @@ from typing import Dict, List, Optional
 
 import numpy as np
 
-from mmmg.evaluation.metrics.classification import classification_report
+from mmmg.evaluation.functional import classification_report
 from mmmg.utils import atomic_open
 
 from .ensemble import Ensemble

@@ -8,29 +8,11 @@ from typing import Tuple
 
 import numpy as np
 
+from mmmg.evaluation.functional import macro_f1
+
 METRICS = ('top1', 'macro_f1')
 # Bytes of fused float32 scores held at once while scoring candidates.
 _BLOCK_BYTES = 64 * 2**20
-
-
-def _macro_f1(pred: np.ndarray, labels: np.ndarray,
-              num_classes: int) -> np.ndarray:
-    """Macro-F1 of each row of ``pred`` ``[K, N]``, averaged over the
-    classes among the labels or the predictions (scikit-learn's 'macro'
-    over the classes present)."""
-    k = len(pred)
-    offset = (np.arange(k) * num_classes)[:, None]
-    hit = pred == labels
-    tp = np.bincount((pred + offset)[hit], minlength=k * num_classes)
-    predicted = np.bincount((pred + offset).ravel(),
-                            minlength=k * num_classes)
-    tp = tp.reshape(k, num_classes).astype(np.float64)
-    predicted = predicted.reshape(k, num_classes)
-    support = np.bincount(labels, minlength=num_classes)[None]
-    # F1 = 2 TP / (predicted + support), 0 where a class has neither.
-    denom = predicted + support
-    f1 = np.divide(2 * tp, denom, out=np.zeros_like(tp), where=denom > 0)
-    return f1.sum(1) / (denom > 0).sum(1)
 
 
 def evaluate_weights(stack: np.ndarray,
@@ -71,7 +53,7 @@ def evaluate_weights(stack: np.ndarray,
         if metric == 'top1':
             out[i:i + chunk] = (pred == labels).mean(1)
         else:
-            out[i:i + chunk] = _macro_f1(pred, labels, num_classes)
+            out[i:i + chunk] = macro_f1(labels, pred, num_classes)
     return out
 
 

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from mmmg.evaluation.metrics.classification import classification_report
+from mmmg.evaluation.functional import classification_report
 from mmmg.fusion.weight_search import evaluate_weights, search_weights
 
 
