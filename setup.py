@@ -23,8 +23,8 @@ setup(
     version=read_version(),
     description='Micro-gesture recognition on MMAction2: iMiGUE/MiGA, SMG, '
     'MA-52 datasets, skeleton and video streams, ensembles',
-    long_description=open(osp.join(osp.dirname(osp.abspath(__file__)),
-                               'README.md')).read(),
+    long_description=open(
+        osp.join(osp.dirname(osp.abspath(__file__)), 'README.md')).read(),
     long_description_content_type='text/markdown',
     packages=find_packages(include=['mmmg', 'mmmg.*']),
     python_requires='>=3.9',
@@ -32,9 +32,13 @@ setup(
     extras_require={
         # Monocular depth videos (data_prep/make_depth_videos.py).
         'depth': ['transformers>=4.45'],
-        # The suite exercises the depth converter with a tiny random model.
-        'tests': ['pytest>=7', 'transformers>=4.45', 'onnxruntime>=1.16',
-                  'onnx>=1.15'],
+        # The toy iMiGUE release (data_prep/make_toy_imigue.py) writes the
+        # skeleton spreadsheets with xlsxwriter.
+        'toy': ['xlsxwriter>=3.1'],
+        # The suite runs on the toy release and exercises the depth converter
+        # with a tiny random model.
+        'tests': ['pytest>=7', 'xlsxwriter>=3.1', 'transformers>=4.45',
+                  'onnxruntime>=1.16', 'onnx>=1.15'],
         # Pose extraction with ONNX Runtime (tools/extract_pose.py).
         'pose': ['onnxruntime>=1.16'],
         # MMPose-based pose extraction needs compiled mmcv (>= 2.1), which

@@ -2,8 +2,8 @@
 
 The files land where the MiGA track-1 release puts them, so every reader and
 converter of the real data runs on the toy unchanged; see
-mmmg/data_prep/toy_imigue.py for what is drawn and how it deviates from the
-real data (320x180 frames by default, true classes in the test labels).
+data_prep/toy/imigue_release.py for what is drawn and how it deviates from
+the real data (320x180 frames by default, true classes in the test labels).
 
 Examples:
     python data_prep/make_toy_imigue.py --out data/toy_imigue
@@ -15,9 +15,9 @@ import argparse
 import os
 import time
 
-from mmmg.data_prep.toy_imigue import (TOY_PRESETS, ToyImigueConfig,
-                                       make_toy_imigue)
-from mmmg.datasets.classes import IMIGUE_CLASSES
+from toy.imigue_release import TOY_PRESETS, ToyImigueConfig, make_toy_imigue
+
+from mmmg.classes import IMIGUE_CLASSES
 
 
 def _frame_size(text):

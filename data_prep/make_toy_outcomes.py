@@ -1,13 +1,14 @@
 """Write proxy win/lose labels of the toy iMiGUE videos (see
-mmmg/data_prep/toy_outcomes.py) for tools/emotion_recognition.py.
+data_prep/toy/outcomes.py) for tools/emotion_recognition.py.
 
 Example:
-    python data_prep/make_toy_outcomes.py data/toy_imigue/annotations/imigue_upper_body59.pkl \\
+    python data_prep/make_toy_outcomes.py \\
+        data/toy_imigue/annotations/imigue_upper_body59.pkl \\
         --out data/toy_imigue/annotations/outcomes.csv
 """
 import argparse
 
-from mmmg.data_prep.toy_outcomes import toy_outcomes, write_outcomes
+from toy.outcomes import toy_outcomes, write_outcomes
 
 
 def main(argv=None):

@@ -103,8 +103,8 @@ def run_tool(args, cwd=None, timeout=600, env=None):
 def toy_imigue(tmp_path_factory):
     """The tiny toy MiGA release (3 videos, real mp4s) converted to mg36
     pose annotations and RGB segment lists."""
+    from data_prep.toy.imigue_release import TOY_PRESETS, make_toy_imigue
     from mmmg.data_prep.imigue_release import convert_release
-    from mmmg.data_prep.toy_imigue import TOY_PRESETS, make_toy_imigue
     root = tmp_path_factory.mktemp('toy_imigue')
     release, annotations = str(root / 'release'), str(root / 'annotations')
     make_toy_imigue(release, seed=0, **TOY_PRESETS['tiny'])

@@ -40,7 +40,7 @@ import cv2
 import numpy as np
 import xlsxwriter
 
-from mmmg.datasets.classes import IMIGUE_CLASSES, index_to_miga_label
+from mmmg.classes import IMIGUE_CLASSES, index_to_miga_label
 
 SPLITS = ('train', 'val', 'test')
 # Release folders per split: (skeleton folder, RGB folder), as path parts.

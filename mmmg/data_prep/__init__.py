@@ -1,8 +1,4 @@
-"""Dataset preparation: converters of official releases and toy data."""
-from .toy_imigue import (TOY_PRESETS, ToyImigueConfig, make_toy_imigue,
-                         plan_toy_imigue, synthesize_video)
+"""Dataset preparation: converters of the official releases.
 
-__all__ = [
-    'TOY_PRESETS', 'ToyImigueConfig', 'make_toy_imigue', 'plan_toy_imigue',
-    'synthesize_video'
-]
+The toy release generator lives outside the package, in data_prep/toy/.
+"""

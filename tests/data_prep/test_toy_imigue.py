@@ -14,12 +14,12 @@ import numpy as np
 import openpyxl
 import pytest
 
-from mmmg.data_prep.toy_imigue import (DEFAULT_CLASSES, META_FILE,
-                                       RELEASE_DIRS, SPLITS, TOY_PRESETS,
-                                       _face_template, long_tail_counts,
-                                       make_toy_imigue, plan_toy_imigue,
-                                       synthesize_video)
-from mmmg.datasets.classes import miga_label_to_index
+from data_prep.toy.imigue_release import (DEFAULT_CLASSES, META_FILE,
+                                          RELEASE_DIRS, SPLITS, TOY_PRESETS,
+                                          _face_template, long_tail_counts,
+                                          make_toy_imigue, plan_toy_imigue,
+                                          synthesize_video)
+from mmmg.classes import miga_label_to_index
 from mmmg.keypoints.layouts import FACE70_MIRROR
 
 from ..conftest import REPO
@@ -338,7 +338,9 @@ def test_cli_subprocess(tmp_path):
     assert os.listdir(out) == ['stray.txt']
 
 
-def test_cli_main(tmp_path, capsys):
+def test_cli_main(tmp_path, capsys, monkeypatch):
+    # As `python data_prep/make_toy_imigue.py` does, for its `import toy`.
+    monkeypatch.syspath_prepend(osp.dirname(CLI))
     main = runpy.run_path(CLI, run_name='make_toy_imigue')['main']
     out = str(tmp_path / 'cli')
     main(['--out', out, '--size', 'tiny', '--workers', '0', '--seed', '0'])

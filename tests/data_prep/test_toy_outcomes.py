@@ -3,7 +3,7 @@ import pickle
 import numpy as np
 import pytest
 
-from mmmg.data_prep.toy_outcomes import toy_outcomes, write_outcomes
+from data_prep.toy.outcomes import toy_outcomes, write_outcomes
 from mmmg.emotion.bags import read_video_labels
 from tests.conftest import run_tool
 
