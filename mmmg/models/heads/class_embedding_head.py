@@ -1,16 +1,16 @@
 """An I3D head with an auxiliary embedding branch aligned to a fixed table of
 class embeddings; the base of the semantic and label embedding heads."""
-from typing import Dict, Optional, Tuple
+from typing import Dict
 
-import torch
-from mmaction.models.heads import I3DHead
 from mmaction.registry import MODELS
-from mmaction.utils import ConfigType, SampleList
+from mmaction.utils import ConfigType
 from mmengine.model.weight_init import normal_init
 from torch import Tensor, nn
 
+from .embedding_head import EmbeddingHead
 
-class ClassEmbeddingHead(I3DHead):
+
+class ClassEmbeddingHead(EmbeddingHead):
     r"""``I3DHead`` plus a linear projection of the pooled feature into a
     space where every class has a fixed embedding.
 
@@ -41,30 +41,15 @@ class ClassEmbeddingHead(I3DHead):
         class_embeddings (Tensor): :math:`T`, shape (C, D).
         loss_embed (dict): Config of the embedding loss, called as
             ``loss_embed(z, t)``.
-        loss_cls (dict): Classification loss. Defaults to
-            ``dict(type='CrossEntropyLoss')``.
-        spatial_type (str): ``'avg'`` pools (N, C, T, H, W) features;
-            anything else expects pooled features. Defaults to ``'avg'``.
-        dropout_ratio (float): Dropout before the fc. Defaults to 0.5.
-        init_std (float): Std of the fc and projection initialisation.
-            Defaults to 0.01.
-        kwargs: ``BaseHead`` arguments (``average_clips``, ``topk``, ...).
+        kwargs: :class:`EmbeddingHead` / ``I3DHead`` arguments
+            (``loss_cls``, ``spatial_type``, ``dropout_ratio``,
+            ``init_std``, ``average_clips``, ...).
     """
 
-    def __init__(self,
-                 num_classes: int,
-                 in_channels: int,
-                 class_embeddings: Tensor,
-                 loss_embed: ConfigType,
-                 loss_cls: ConfigType = dict(type='CrossEntropyLoss'),
-                 spatial_type: str = 'avg',
-                 dropout_ratio: float = 0.5,
-                 init_std: float = 0.01,
+    def __init__(self, num_classes: int, in_channels: int,
+                 class_embeddings: Tensor, loss_embed: ConfigType,
                  **kwargs) -> None:
-        super().__init__(num_classes, in_channels, loss_cls=loss_cls,
-                         spatial_type=spatial_type,
-                         dropout_ratio=dropout_ratio, init_std=init_std,
-                         **kwargs)
+        super().__init__(num_classes, in_channels, **kwargs)
         if class_embeddings.dim() != 2 or \
                 class_embeddings.shape[0] != num_classes:
             raise ValueError(f'{type(self).__name__}: class embeddings must '
@@ -81,81 +66,16 @@ class ClassEmbeddingHead(I3DHead):
         super().init_weights()
         normal_init(self.fc_embed, std=self.init_std)
 
-    def _pool(self, x: Tensor) -> Tensor:
-        if self.avg_pool is not None:
-            x = self.avg_pool(x)
-        return x.view(x.shape[0], -1)
+    def embed(self, pooled: Tensor) -> Tensor:
+        """The embedding :math:`z = W f + b` (N, D)."""
+        return self.fc_embed(pooled)
 
-    def _logits(self, pooled: Tensor) -> Tensor:
-        if self.dropout is not None:
-            pooled = self.dropout(pooled)
-        return self.fc_cls(pooled)
-
-    def forward(self, x: Tensor, **kwargs) -> Tensor:
-        """The class logits (N, num_classes), as ``I3DHead``."""
-        return self._logits(self._pool(x))
-
-    def forward_with_embedding(self, x: Tensor) -> Tuple[Tensor, Tensor]:
-        """Logits and embeddings.
-
-        Args:
-            x (Tensor): Backbone features, (N, C, T, H, W) or pooled (N, C).
-
-        Returns:
-            tuple[Tensor, Tensor]: Logits (N, num_classes) and embeddings
-            :math:`z` (N, D).
-        """
-        pooled = self._pool(x)
-        return self._logits(pooled), self.fc_embed(pooled)
-
-    def loss(self, feats: Tensor, data_samples: SampleList,
-             **kwargs) -> Dict:
-        """Forward the features and compute the losses (training)."""
-        logits, embeddings = self.forward_with_embedding(feats)
-        return self.loss_by_feat(logits, data_samples, embeddings=embeddings)
-
-    def label_distribution(self, data_samples: SampleList,
-                           device: torch.device) -> Tensor:
-        """The labels of a batch as rows :math:`q_i` (N, C): one-hot for
-        class indices, as given for soft labels (MixUp/CutMix)."""
-        labels = torch.stack([x.gt_labels.item for x in data_samples])
-        labels = labels.to(device)
-        if labels.dim() == 2 and labels.shape[1] == self.num_classes:
-            return labels.float()
-        labels = labels.reshape(-1).long()
-        if labels.numel() and (labels.min() < 0 or
-                               labels.max() >= self.num_classes):
-            raise ValueError(f'training labels must be in [0, '
-                             f'{self.num_classes}), got {labels.tolist()}')
-        return nn.functional.one_hot(labels, self.num_classes).float()
-
-    def loss_by_feat(self, cls_scores: Tensor, data_samples: SampleList,
-                     embeddings: Optional[Tensor] = None) -> Dict:
-        """Classification loss plus the embedding loss.
-
-        Args:
-            cls_scores (Tensor): Logits, (N, num_classes).
-            data_samples (list[ActionDataSample]): The batch's samples.
-            embeddings (Tensor, optional): :math:`z` (N, D) of
-                :meth:`forward_with_embedding`; without them only the
-                classification loss is computed.
-
-        Returns:
-            dict: ``loss_cls``, ``loss_embed`` and ``topk_acc`` entries.
-        """
-        if embeddings is None:
-            return super().loss_by_feat(cls_scores, data_samples)
-        # Labels are checked before the cross-entropy, whose error for a bad
-        # label is an index error without the label.
-        q = self.label_distribution(data_samples, embeddings.device)
-        if q.shape[0] != embeddings.shape[0]:
-            raise ValueError(
-                f'{type(self).__name__} got {embeddings.shape[0]} embeddings '
-                f'for {q.shape[0]} labels; train with one clip per sample')
-        losses = super().loss_by_feat(cls_scores, data_samples)
-        targets = q @ self.class_embeddings.to(q)
-        losses['loss_embed'] = self.loss_embed(embeddings, targets)
-        return losses
+    def loss_by_embedding(self, embeddings: Tensor, labels: Tensor,
+                          cls_scores: Tensor) -> Dict:
+        """``loss_embed`` of the embeddings against the targets
+        :math:`t_i = q_i T`."""
+        targets = labels @ self.class_embeddings.to(labels)
+        return dict(loss_embed=self.loss_embed(embeddings, targets))
 
 
 __all__ = ['ClassEmbeddingHead']

@@ -13,13 +13,13 @@ from typing import Dict, Optional, Tuple
 
 import torch
 import torch.nn.functional as F
+from mmaction.registry import MODELS
+from mmaction.utils import SampleList
 from mmengine.dist import all_reduce, get_world_size
 from mmengine.model.weight_init import normal_init
 from torch import Tensor, nn
 
-from mmaction.models.heads.base import BaseHead
-from mmaction.registry import MODELS
-from mmaction.utils import ConfigType, SampleList
+from .embedding_head import EmbeddingHead
 
 
 def calibration_loss(embeddings: Tensor, prototypes: Tensor, labels: Tensor,
@@ -88,7 +88,7 @@ def calibration_loss(embeddings: Tensor, prototypes: Tensor, labels: Tensor,
 
 
 @MODELS.register_module()
-class PrototypeHead(BaseHead):
+class PrototypeHead(EmbeddingHead):
     r"""I3D-style head with momentum class prototypes and a contrastive
     calibration loss (FR-Head / prototype learning for micro-gestures).
 
@@ -145,14 +145,6 @@ class PrototypeHead(BaseHead):
     Args:
         num_classes (int): Number of classes.
         in_channels (int): Channels of the backbone feature.
-        loss_cls (dict): Classification loss. Defaults to
-            ``dict(type='CrossEntropyLoss')``.
-        spatial_type (str): ``'avg'`` pools (N, C, T, H, W) features with
-            adaptive average pooling; anything else expects pooled
-            features. Defaults to ``'avg'``.
-        dropout_ratio (float): Dropout before the fc. Defaults to 0.5.
-        init_std (float): Std of the fc and projector initialisation.
-            Defaults to 0.01.
         proj_channels (int, optional): Embedding size of the projector;
             None uses the pooled feature itself. Defaults to 256.
         momentum (float): Prototype momentum :math:`m` in [0, 1).
@@ -163,17 +155,15 @@ class PrototypeHead(BaseHead):
             Defaults to 0 (fc logits only).
         sync_prototypes (bool): All-reduce the prototype update under
             distributed training. Defaults to True.
-        kwargs: ``BaseHead`` arguments (``average_clips``, ``topk``,
-            ``label_smooth_eps``, ...).
+        kwargs: :class:`EmbeddingHead` / ``I3DHead`` arguments
+            (``loss_cls``, ``spatial_type``, ``dropout_ratio``,
+            ``init_std``: std of the fc and projector initialisation,
+            ``average_clips``, ``label_smooth_eps``, ...).
     """
 
     def __init__(self,
                  num_classes: int,
                  in_channels: int,
-                 loss_cls: ConfigType = dict(type='CrossEntropyLoss'),
-                 spatial_type: str = 'avg',
-                 dropout_ratio: float = 0.5,
-                 init_std: float = 0.01,
                  proj_channels: Optional[int] = 256,
                  momentum: float = 0.9,
                  temperature: float = 0.1,
@@ -181,7 +171,7 @@ class PrototypeHead(BaseHead):
                  proto_blend: float = 0.,
                  sync_prototypes: bool = True,
                  **kwargs) -> None:
-        super().__init__(num_classes, in_channels, loss_cls, **kwargs)
+        super().__init__(num_classes, in_channels, **kwargs)
         if not 0 <= momentum < 1:
             raise ValueError(f'momentum must be in [0, 1), got {momentum}')
         if temperature <= 0:
@@ -196,19 +186,12 @@ class PrototypeHead(BaseHead):
         if proj_channels is not None and proj_channels <= 0:
             raise ValueError(
                 f'proj_channels must be positive or None, got {proj_channels}')
-        self.spatial_type = spatial_type
-        self.dropout_ratio = dropout_ratio
-        self.init_std = init_std
         self.momentum = momentum
         self.temperature = temperature
         self.loss_proto_weight = loss_proto_weight
         self.proto_blend = proto_blend
         self.sync_prototypes = sync_prototypes
 
-        self.avg_pool = nn.AdaptiveAvgPool3d((1, 1, 1)) \
-            if spatial_type == 'avg' else None
-        self.dropout = nn.Dropout(p=dropout_ratio) if dropout_ratio else None
-        self.fc_cls = nn.Linear(in_channels, num_classes)
         if proj_channels is None:
             self.projector = None
             embed_dims = in_channels
@@ -223,89 +206,33 @@ class PrototypeHead(BaseHead):
 
     def init_weights(self) -> None:
         """Initiate the parameters from scratch."""
-        normal_init(self.fc_cls, std=self.init_std)
+        super().init_weights()
         if self.projector is not None:
             normal_init(self.projector, std=self.init_std)
 
-    def _pool(self, x: Tensor) -> Tensor:
-        if self.avg_pool is not None:
-            x = self.avg_pool(x)
-        return x.view(x.shape[0], -1)
+    def embed(self, pooled: Tensor) -> Tensor:
+        """The projected embedding (N, embed_dims); the pooled feature
+        itself without a projector."""
+        return pooled if self.projector is None else self.projector(pooled)
 
-    def forward_with_embedding(self, x: Tensor) -> Tuple[Tensor, Tensor]:
-        """Logits and projected embeddings.
+    def loss_by_embedding(self, embeddings: Tensor, labels: Tensor,
+                          cls_scores: Tensor) -> Dict:
+        """The weighted calibration loss against the prototypes as they
+        were before the batch, which then updates them in training mode.
 
-        Args:
-            x (Tensor): Backbone features, (N, C, T, H, W) or pooled (N, C).
-
-        Returns:
-            tuple[Tensor, Tensor]: Logits (N, num_classes) and embeddings
-            (N, embed_dims). The embedding is taken before dropout, which
-            regularises the classifier only.
-        """
-        pooled = self._pool(x)
-        dropped = self.dropout(pooled) if self.dropout is not None else pooled
-        logits = self.fc_cls(dropped)
-        emb = self.projector(pooled) if self.projector is not None \
-            else pooled
-        return logits, emb
-
-    def forward(self, x: Tensor, **kwargs) -> Tensor:
-        """The fc logits, as ``I3DHead`` (used by the ``tensor`` mode)."""
-        return self.forward_with_embedding(x)[0]
-
-    def loss(self, feats: Tensor, data_samples: SampleList,
-             **kwargs) -> Dict:
-        """Forward the features and compute the losses (training)."""
-        logits, emb = self.forward_with_embedding(feats)
-        return self.loss_by_feat(logits, data_samples, embeddings=emb)
-
-    def _hard_labels(self, data_samples: SampleList,
-                     device: torch.device) -> Tensor:
-        labels = torch.stack([x.gt_labels.item for x in data_samples])
-        labels = labels.to(device)
-        if labels.dim() == 2 and labels.shape[1] == self.num_classes:
-            # Soft labels (MixUp/CutMix): the dominant class decides.
-            return labels.argmax(dim=1)
-        return labels.reshape(-1).long()
-
-    def loss_by_feat(self, cls_scores: Tensor, data_samples: SampleList,
-                     embeddings: Optional[Tensor] = None) -> Dict:
-        """Classification loss plus the weighted calibration loss; updates
-        the prototypes when the head is in training mode.
-
-        Args:
-            cls_scores (Tensor): Logits, (N, num_classes).
-            data_samples (list[ActionDataSample]): The batch's samples.
-            embeddings (Tensor, optional): Embeddings (N, embed_dims) of
-                :meth:`forward_with_embedding`; without them only the
-                classification loss is computed.
+        Soft labels (MixUp/CutMix) count as their dominant class.
 
         Returns:
-            dict: ``loss_cls``, ``loss_proto``, ``topk_acc`` entries and
-            ``proto_fn_ratio`` (share of the batch that the calibration
-            term acted on).
+            dict: ``loss_proto`` and ``proto_fn_ratio`` (share of the batch
+            that the calibration term acted on).
         """
-        if embeddings is None:
-            return super().loss_by_feat(cls_scores, data_samples)
-        labels = self._hard_labels(data_samples, cls_scores.device)
-        if embeddings.shape[0] != labels.shape[0] or \
-                cls_scores.shape[0] != labels.shape[0]:
-            raise ValueError(
-                f'PrototypeHead got {cls_scores.shape[0]} score rows and '
-                f'{embeddings.shape[0]} embeddings for {labels.shape[0]} '
-                'labels; train with one clip per sample')
-        losses = super().loss_by_feat(cls_scores, data_samples)
-        if labels.min() < 0 or labels.max() >= self.num_classes:
-            raise ValueError(
-                f'training labels must be in [0, {self.num_classes}), got '
-                f'{labels.min().item()}..{labels.max().item()}')
+        labels = labels.argmax(dim=1)
         preds = cls_scores.detach().argmax(dim=1)
         loss_cal, mask = calibration_loss(
             embeddings, self.prototypes.detach(), labels, preds,
             self.proto_valid, self.temperature)
-        losses['loss_proto'] = self.loss_proto_weight * loss_cal
-        losses['proto_fn_ratio'] = mask.float().mean()
+        losses = dict(loss_proto=self.loss_proto_weight * loss_cal,
+                      proto_fn_ratio=mask.float().mean())
         if self.training:
             self.update_prototypes(embeddings.detach(), labels)
         return losses
@@ -346,14 +273,14 @@ class PrototypeHead(BaseHead):
         return sim.masked_fill(~self.proto_valid[None],
                                -1. / self.temperature)
 
-    def predict(self, feats: Tensor, data_samples: SampleList,
-                **kwargs) -> SampleList:
-        """Forward the features and attach the predictions (testing)."""
-        logits, emb = self.forward_with_embedding(feats)
-        if self.proto_blend > 0:
-            logits = (1 - self.proto_blend) * logits + \
-                self.proto_blend * self.prototype_scores(emb)
-        return self.predict_by_feat(logits, data_samples)
+    def predict_by_feat(self, cls_scores: Tensor, data_samples: SampleList,
+                        embeddings: Optional[Tensor] = None) -> SampleList:
+        """Predictions from the logits, blended with the prototype scores
+        of the embeddings when ``proto_blend > 0``."""
+        if self.proto_blend > 0 and embeddings is not None:
+            cls_scores = (1 - self.proto_blend) * cls_scores + \
+                self.proto_blend * self.prototype_scores(embeddings)
+        return super().predict_by_feat(cls_scores, data_samples)
 
     def extra_repr(self) -> str:
         return (f'momentum={self.momentum}, temperature={self.temperature}, '

@@ -3,15 +3,16 @@ embedding loss of Li et al., "Joint Skeletal and Semantic Embedding Loss for
 Micro-gesture Classification", MiGA 2023)."""
 import torch
 import torch.nn.functional as F
-from mmaction.models.losses import BaseWeightedLoss
 from mmaction.registry import MODELS
+
+from .embedding_loss import EmbeddingLoss
 
 # lambda of Li et al. 2023: L = CE + 20 * MSE.
 LI2023_LAMBDA = 20.0
 
 
 @MODELS.register_module()
-class LabelEmbeddingLoss(BaseWeightedLoss):
+class LabelEmbeddingLoss(EmbeddingLoss):
     r"""Mean squared error between projected features and the text
     embeddings of their classes.
 
@@ -36,22 +37,11 @@ class LabelEmbeddingLoss(BaseWeightedLoss):
     def __init__(self, loss_weight: float = LI2023_LAMBDA) -> None:
         super().__init__(loss_weight=loss_weight)
 
-    def _forward(self, embeddings: torch.Tensor,
-                 targets: torch.Tensor) -> torch.Tensor:
-        r"""Compute the loss (before ``loss_weight``).
-
-        Args:
-            embeddings (torch.Tensor): :math:`\hat e`, shape (N, D).
-            targets (torch.Tensor): :math:`e`, shape (N, D).
-
-        Returns:
-            torch.Tensor: The loss, a scalar.
-        """
-        if embeddings.shape != targets.shape or embeddings.dim() != 2:
-            raise ValueError('embeddings and targets must both be (N, D), got '
-                             f'{tuple(embeddings.shape)} and '
-                             f'{tuple(targets.shape)}')
-        return F.mse_loss(embeddings, targets.to(embeddings))
+    def embedding_loss(self, embeddings: torch.Tensor,
+                       targets: torch.Tensor) -> torch.Tensor:
+        r"""The mean squared error of :math:`\hat e` and :math:`e`, both
+        (N, D)."""
+        return F.mse_loss(embeddings, targets)
 
 
 __all__ = ['LI2023_LAMBDA', 'LabelEmbeddingLoss']

@@ -2,15 +2,16 @@
 Orthogonal Semantic Embedding Loss of the 4th place of MiGA 2026)."""
 import torch
 import torch.nn.functional as F
-from mmaction.models.losses import BaseWeightedLoss
 from mmaction.registry import MODELS
+
+from .embedding_loss import EmbeddingLoss
 
 # Keeps the cosine finite for an all-zero embedding.
 _EPS = 1e-8
 
 
 @MODELS.register_module()
-class SemanticEmbeddingLoss(BaseWeightedLoss):
+class SemanticEmbeddingLoss(EmbeddingLoss):
     r"""Mean cosine distance between embeddings and their class anchors.
 
     With :math:`z_i` the embedding of sample :math:`i` and :math:`t_i` its
@@ -42,23 +43,12 @@ class SemanticEmbeddingLoss(BaseWeightedLoss):
             defaults to 1.0.
     """
 
-    def _forward(self, embeddings: torch.Tensor,
-                 targets: torch.Tensor) -> torch.Tensor:
-        """Compute the loss.
-
-        Args:
-            embeddings (torch.Tensor): :math:`z`, shape (N, D).
-            targets (torch.Tensor): :math:`t`, shape (N, D).
-
-        Returns:
-            torch.Tensor: The loss, a scalar.
-        """
-        if embeddings.shape != targets.shape or embeddings.dim() != 2:
-            raise ValueError('embeddings and targets must both be (N, D), got '
-                             f'{tuple(embeddings.shape)} and '
-                             f'{tuple(targets.shape)}')
+    def embedding_loss(self, embeddings: torch.Tensor,
+                       targets: torch.Tensor) -> torch.Tensor:
+        """The mean cosine distance of :math:`z` and :math:`t`, both
+        (N, D)."""
         z = F.normalize(embeddings, dim=1, eps=_EPS)
-        t = F.normalize(targets.to(embeddings), dim=1, eps=_EPS)
+        t = F.normalize(targets, dim=1, eps=_EPS)
         return (1. - (z * t).sum(dim=1)).mean()
 
 

@@ -203,6 +203,18 @@ def test_state_dict_carries_the_class_table(npy):
                                   np.eye(C, 5))
 
 
+def test_old_checkpoint_keys_still_load():
+    """The keys (and shapes) of a head saved before the embedding heads
+    shared a base load strictly."""
+    old = {'class_embeddings': torch.eye(C), 'fc_cls.weight':
+           torch.randn(C, IN), 'fc_cls.bias': torch.randn(C),
+           'fc_embed.weight': torch.randn(C, IN),
+           'fc_embed.bias': torch.randn(C)}
+    head = SemanticEmbeddingHead(num_classes=C, in_channels=IN)
+    head.load_state_dict(old, strict=True)
+    assert torch.equal(head.fc_embed.bias, old['fc_embed.bias'])
+
+
 # ---- a tiny model learns ---------------------------------------------------
 
 def _tiny_recognizer(head):

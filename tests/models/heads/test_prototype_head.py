@@ -195,6 +195,32 @@ def test_state_dict_round_trip_and_no_projector():
     assert plain.projector is None and plain.prototypes.shape == (5, 8)
 
 
+def test_bad_label_raises_before_any_loss():
+    head = _head(spatial_type='none')
+
+    def no_loss(*args):
+        raise AssertionError('a loss ran before the label check')
+
+    head.loss_cls.forward = no_loss
+    with pytest.raises(ValueError, match=r'\[0, 5\) for 5 classes, got '
+                       r'label 7 \(sample 1'):
+        head.loss(torch.randn(2, 8), _samples([0, 7]))
+    assert not head.proto_valid.any()
+
+
+def test_old_checkpoint_keys_still_load():
+    """The keys (and shapes) of a PrototypeHead saved before the head was
+    built on I3DHead load strictly."""
+    old = {'fc_cls.weight': torch.randn(5, 8), 'fc_cls.bias': torch.randn(5),
+           'projector.weight': torch.randn(6, 8),
+           'projector.bias': torch.randn(6),
+           'prototypes': torch.randn(5, 6),
+           'proto_valid': torch.tensor([True, False, True, False, True])}
+    head = _head()
+    head.load_state_dict(old, strict=True)
+    assert torch.equal(head.prototypes, old['prototypes'])
+
+
 def test_predict_logits_and_blend():
     torch.manual_seed(0)
     feats = torch.randn(6, 8, 1, 2, 2)  # 3 samples x 2 clips
