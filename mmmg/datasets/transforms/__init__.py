@@ -1,9 +1,10 @@
 from .formatting import PackMGInputs
+from .heatmap_spec import HeatmapSpec
 from .heatmaps import GeneratePoseHeatmaps
 from .pose_compact import MGMMCompact, MGPoseCompact
 from .rgbpose_decode import MMDecodeSegment
 
-__all__ = ['GeneratePoseHeatmaps', 'MGMMCompact', 'MGPoseCompact', 'MMDecodeSegment', 'PackMGInputs']
+__all__ = ['GeneratePoseHeatmaps', 'HeatmapSpec', 'MGMMCompact', 'MGPoseCompact', 'MMDecodeSegment', 'PackMGInputs']
 
 from .segment_decode import DecordInitSegment, VideoSegmentError  # noqa: E402
 

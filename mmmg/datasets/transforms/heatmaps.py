@@ -7,127 +7,18 @@ a size class are computed in a few array operations over all frames and
 written into the zeroed output at once.
 """
 import functools
-from typing import Dict, List, Optional, Sequence, Tuple, Union
+from dataclasses import fields
+from typing import Dict, Sequence, Tuple, Union
 
 import numpy as np
 from mmaction.registry import TRANSFORMS
 from mmcv.transforms import BaseTransform
 
-from mmmg.keypoints import get_layout
+from .heatmap_spec import HeatmapSpec
+from .transform_repr import transform_repr
 
 # Points and limbs whose (smaller) score is below this are not drawn.
 EPS = 1e-4
-
-Pairs = List[Tuple[int, int]]
-
-
-def resolve_skeleton(
-        with_kp: bool,
-        with_limb: bool,
-        double: bool,
-        layout: Optional[str] = None,
-        skeletons: Optional[Sequence[Sequence[int]]] = None,
-        left_kp: Optional[Sequence[int]] = None,
-        right_kp: Optional[Sequence[int]] = None,
-        left_limb: Optional[Sequence[int]] = None,
-        right_limb: Optional[Sequence[int]] = None
-) -> Tuple[Tuple[Tuple[int, int], ...], Optional[Pairs], Optional[Pairs]]:
-    """Limbs and left/right channel pairs from a layout or explicit lists.
-
-    Raises at build time what would otherwise fail on the first sample.
-
-    Args:
-        with_kp (bool): Joint maps are drawn.
-        with_limb (bool): Limb maps are drawn.
-        double (bool): Flipped maps are appended.
-        layout (str, optional): Name of a layout of
-            :mod:`mmmg.keypoints.layouts`; its edges are the limbs and its
-            flip pairs the keypoint pairs. Exclusive with the lists below.
-        skeletons (Sequence[Sequence[int]], optional): Limbs as point pairs.
-        left_kp (Sequence[int], optional): Left keypoints.
-        right_kp (Sequence[int], optional): Right keypoints, one for each of
-            ``left_kp``.
-        left_limb (Sequence[int], optional): Left limbs (indices into
-            ``skeletons``).
-        right_limb (Sequence[int], optional): Right limbs, one for each of
-            ``left_limb``. When both limb lists are omitted, limb pairs are
-            derived from the keypoint pairs: limb ``(a, b)`` mirrors to limb
-            ``(flip[a], flip[b])``.
-
-    Returns:
-        tuple: ``(skeletons, kp_pairs, limb_pairs)``; a pair list is None
-        when it cannot be known.
-    """
-    assert with_kp or with_limb, (
-        'At least one of "with_kp" and "with_limb" should be True.')
-    if layout is not None:
-        if any(arg is not None for arg in (skeletons, left_kp, right_kp,
-                                           left_limb, right_limb)):
-            raise ValueError('give either `layout` or explicit skeletons and '
-                             'left/right lists, not both')
-        kp_layout = get_layout(layout)
-        skeletons = kp_layout.edges
-        kp_pairs = list(kp_layout.flip_pairs)
-    else:
-        kp_pairs = _zip_pairs(left_kp, right_kp, 'kp')
-    skeletons = tuple((int(a), int(b)) for a, b in (skeletons or ()))
-
-    limb_pairs = _zip_pairs(left_limb, right_limb, 'limb')
-    if limb_pairs is None and kp_pairs is not None and skeletons:
-        limb_pairs = _mirror_limbs(skeletons, kp_pairs)
-
-    if with_limb and not skeletons:
-        raise ValueError('`with_limb` needs `skeletons` or a `layout`')
-    if double and with_kp and kp_pairs is None:
-        raise ValueError('`double` needs `left_kp`/`right_kp` or a `layout`')
-    if double and with_limb and limb_pairs is None:
-        raise ValueError('`double` needs `left_limb`/`right_limb`, '
-                         '`left_kp`/`right_kp` or a `layout`')
-    return skeletons, kp_pairs, limb_pairs
-
-
-def _zip_pairs(left: Optional[Sequence[int]], right: Optional[Sequence[int]],
-               what: str) -> Optional[Pairs]:
-    if left is None and right is None:
-        return None
-    if left is None or right is None or len(left) != len(right):
-        raise ValueError(f'`left_{what}` and `right_{what}` must be given '
-                         'together and have the same length')
-    return [(int(a), int(b)) for a, b in zip(left, right)]
-
-
-def _mirror_limbs(skeletons: Sequence[Tuple[int, int]],
-                  kp_pairs: Pairs) -> Pairs:
-    flip = {}
-    for a, b in kp_pairs:
-        flip[a], flip[b] = b, a
-    index = {frozenset(limb): i for i, limb in enumerate(skeletons)}
-    pairs = []
-    for i, (a, b) in enumerate(skeletons):
-        mirror = frozenset((flip.get(a, a), flip.get(b, b)))
-        if mirror not in index:
-            raise ValueError(f'the mirror of limb {(a, b)} is not a limb; '
-                             'give `left_limb` and `right_limb`')
-        if index[mirror] > i:
-            pairs.append((i, index[mirror]))
-    return pairs
-
-
-def flip_channel_index(num_kp: int, num_limb: int, kp_pairs: Optional[Pairs],
-                       limb_pairs: Optional[Pairs]) -> np.ndarray:
-    """Channel permutation of a horizontally flipped heatmap stack whose
-    channels are ``num_kp`` joints followed by ``num_limb`` limbs."""
-    index = np.arange(num_kp + num_limb)
-    for offset, count, pairs, what in ((0, num_kp, kp_pairs, 'kp'),
-                                       (num_kp, num_limb, limb_pairs, 'limb')):
-        if not count:
-            continue
-        if pairs is None:
-            raise ValueError(f'flipping {what} heatmaps needs left/right '
-                             f'{what} pairs (or a `layout`)')
-        for a, b in pairs:
-            index[offset + a], index[offset + b] = offset + b, offset + a
-    return index
 
 
 def _cut(lo: np.ndarray, hi: np.ndarray, radius: float,
@@ -258,14 +149,29 @@ def _draw_limbs(flat: np.ndarray, base: np.ndarray, a: np.ndarray,
     sx = np.minimum(x0, width - size_x)
     sy = np.minimum(y0, height - size_y)
     start = base + (sy * width + sx).astype(np.intp)
-    # Pixels are measured from the point o of the segment nearest to the
-    # cut's centre (found in float64), in units of sqrt(2) sigma, where the
-    # value is exp(log(v) - d^2). Measured from an end instead, the terms
-    # of a long limb with a far-away end are large and cancel, and float32
-    # loses ~1e-5; from o they stay small.
+    geometry = _limb_geometry(
+        np.stack([ax, ay]), np.stack([bx, by]),
+        np.stack([x0, x1, y0, y1, sx, sy]), value, sigma)
+    _draw_limb_patches(flat, start[order], key, geometry[:, order], sigma,
+                       width, fresh)
+
+
+def _limb_geometry(a: np.ndarray, b: np.ndarray, cut: np.ndarray,
+                   value: np.ndarray, sigma: float) -> np.ndarray:
+    """The float32 rows that :func:`_draw_limb_patches` reads, for limbs
+    from ``a`` to ``b`` (``[2, N]``) with cuts and patch corners ``cut``
+    (``[6, N]``: x0, x1, y0, y1, sx, sy).
+
+    Pixels are measured from the point o of the segment nearest to the
+    cut's centre (found in float64), in units of sqrt(2) sigma, where the
+    value is exp(log(v) - d^2). Measured from an end instead, the terms of
+    a long limb with a far-away end are large and cancel, and float32
+    loses ~1e-5; from o they stay small.
+    """
     scale = np.sqrt(0.5) / sigma
-    a = np.stack([ax, ay]).astype(np.float64)
-    seg = np.stack([bx, by]) - a
+    x0, x1, y0, y1 = cut[:4]
+    a = a.astype(np.float64)
+    seg = b - a
     len2 = (seg * seg).sum(0)
     inv = np.divide(1, len2, out=np.zeros_like(len2), where=len2 > 0)
     centre = np.stack([x0 + x1, y0 + y1]) / 2 - a
@@ -274,13 +180,20 @@ def _draw_limbs(flat: np.ndarray, base: np.ndarray, a: np.ndarray,
     # Whole pixels of o and the rest, so that pixel - o is exact.
     o_int = np.round(o)
     seg *= scale
-    geometry = np.concatenate([
-        o_int, o - o_int, seg, seg * (inv / scale**2), [-t_o, 1 - t_o],
-        [x0, x1, y0, y1, sx, sy], [np.log(np.maximum(value, EPS))]
-    ])[:, order].astype(np.float32)
+    return np.concatenate([
+        o_int, o - o_int, seg, seg * (inv / scale**2), [-t_o, 1 - t_o], cut,
+        [np.log(np.maximum(value, EPS))]
+    ]).astype(np.float32)
+
+
+def _draw_limb_patches(flat: np.ndarray, start: np.ndarray, key: np.ndarray,
+                       geometry: np.ndarray, sigma: float, width: int,
+                       fresh: bool) -> None:
+    """Draw the limbs of :func:`_limb_geometry`, sorted by their size class
+    ``key``, as patches at flat offsets ``start``."""
+    scale = np.sqrt(0.5) / sigma
     (ox, oy, ox_frac, oy_frac, dx, dy, tx, ty, t_lo, t_hi, x0, x1, y0, y1,
      sx, sy, log_value) = geometry
-    start = start[order]
     bounds = [0, *(np.flatnonzero(np.diff(key)) + 1).tolist(), len(key)]
     for i, j in zip(bounds[:-1], bounds[1:]):
         sel = slice(i, j)
@@ -401,7 +314,8 @@ class GeneratePoseHeatmaps(BaseTransform):
     are on, get separate channels (joints first), and that flip doubling
     also swaps limb channels when joints and limbs are stacked. Limbs and
     left/right pairs come from a ``layout`` or from explicit lists as in
-    ``GeneratePoseTarget``.
+    ``GeneratePoseTarget``. Flip doubling appends the flipped maps along
+    the time axis.
 
     Required Keys:
 
@@ -414,55 +328,15 @@ class GeneratePoseHeatmaps(BaseTransform):
         - imgs (``heatmap_imgs`` if ``imgs`` is already present)
 
     Args:
-        sigma (float): The sigma of the Gaussian maps, in output pixels.
-            Defaults to 0.6.
-        use_score (bool): Use keypoint scores as the peaks of the maps;
-            otherwise every point is drawn with peak 1. Defaults to True.
-        with_kp (bool): Generate one map per keypoint. Defaults to True.
-        with_limb (bool): Generate one map per limb. At least one of
-            ``with_kp`` and ``with_limb`` must be True. Defaults to False.
-        layout (str, optional): Keypoint layout name (e.g. ``'mg36'``) that
-            gives the limbs and the left/right pairs. Defaults to None.
-        skeletons (Sequence[Sequence[int]], optional): Limbs as point pairs,
-            when no ``layout`` is given. Defaults to None.
-        double (bool): Append the horizontally flipped maps along the time
-            axis (test-time flip averaging). Defaults to False.
-        left_kp (Sequence[int], optional): Left keypoints, for ``double``.
-            Defaults to None.
-        right_kp (Sequence[int], optional): Right keypoints, for
-            ``double``. Defaults to None.
-        left_limb (Sequence[int], optional): Left limbs (indices into
-            ``skeletons``), for ``double``; derived from the keypoint pairs
-            when omitted. Defaults to None.
-        right_limb (Sequence[int], optional): Right limbs, for ``double``.
-            Defaults to None.
-        scaling (float): The ratio to scale the maps and coordinates by.
-            Defaults to 1.
+        **kwargs: The options of :class:`HeatmapSpec`: ``sigma``,
+            ``use_score``, ``with_kp``, ``with_limb``, ``layout``,
+            ``skeletons``, ``double``, ``left_kp``, ``right_kp``,
+            ``left_limb``, ``right_limb`` and ``scaling``, with the
+            arguments and defaults of ``GeneratePoseTarget``.
     """
 
-    def __init__(self,
-                 sigma: float = 0.6,
-                 use_score: bool = True,
-                 with_kp: bool = True,
-                 with_limb: bool = False,
-                 layout: Optional[str] = None,
-                 skeletons: Optional[Sequence[Sequence[int]]] = None,
-                 double: bool = False,
-                 left_kp: Optional[Sequence[int]] = None,
-                 right_kp: Optional[Sequence[int]] = None,
-                 left_limb: Optional[Sequence[int]] = None,
-                 right_limb: Optional[Sequence[int]] = None,
-                 scaling: float = 1.) -> None:
-        self.skeletons, self.kp_pairs, self.limb_pairs = resolve_skeleton(
-            with_kp, with_limb, double, layout, skeletons, left_kp, right_kp,
-            left_limb, right_limb)
-        self.sigma = sigma
-        self.use_score = use_score
-        self.with_kp = with_kp
-        self.with_limb = with_limb
-        self.layout = layout
-        self.double = double
-        self.scaling = scaling
+    def __init__(self, **kwargs) -> None:
+        self.spec = HeatmapSpec(**kwargs)
 
     def transform(self, results: Dict) -> Dict:
         """Generate pseudo heatmaps for all frames.
@@ -471,39 +345,25 @@ class GeneratePoseHeatmaps(BaseTransform):
             results (dict): The resulting dict to be modified and passed
                 to the next transform in pipeline.
         """
+        spec = self.spec
         keypoint = np.asarray(results['keypoint'][..., :2], dtype=np.float32)
-        if self.use_score and 'keypoint_score' in results:
+        if spec.use_score and 'keypoint_score' in results:
             value = np.asarray(results['keypoint_score'], dtype=np.float32)
         else:
             value = np.ones(keypoint.shape[:-1], dtype=np.float32)
-        img_h, img_w = results['img_shape']
-        if self.scaling != 1:
-            keypoint = keypoint * np.float32(self.scaling)
-            img_h = int(img_h * self.scaling + 0.5)
-            img_w = int(img_w * self.scaling + 0.5)
-
-        skeletons = self.skeletons if self.with_limb else ()
-        heatmap = render_heatmaps(keypoint, value, (img_h, img_w), self.sigma,
-                                  self.with_kp, skeletons)
-        if self.double:
-            num_kp = keypoint.shape[2] if self.with_kp else 0
-            index = flip_channel_index(num_kp, len(skeletons), self.kp_pairs,
-                                       self.limb_pairs)
+        if spec.scaling != 1:
+            keypoint = keypoint * np.float32(spec.scaling)
+        heatmap = render_heatmaps(keypoint, value,
+                                  spec.output_shape(results['img_shape']),
+                                  spec.sigma, spec.with_kp, spec.limbs)
+        if spec.double:
+            index = spec.flip_index(keypoint.shape[2])
             heatmap = np.concatenate([heatmap, heatmap[:, index, :, ::-1]])
         key = 'heatmap_imgs' if 'imgs' in results else 'imgs'
         results[key] = heatmap
         return results
 
     def __repr__(self) -> str:
-        repr_str = (f'{self.__class__.__name__}('
-                    f'sigma={self.sigma}, '
-                    f'use_score={self.use_score}, '
-                    f'with_kp={self.with_kp}, '
-                    f'with_limb={self.with_limb}, '
-                    f'layout={self.layout}, '
-                    f'skeletons={self.skeletons}, '
-                    f'double={self.double}, '
-                    f'kp_pairs={self.kp_pairs}, '
-                    f'limb_pairs={self.limb_pairs}, '
-                    f'scaling={self.scaling})')
-        return repr_str
+        return transform_repr(
+            self, *(f.name for f in fields(self.spec) if f.repr),
+            source=self.spec)

@@ -7,8 +7,7 @@ from mmaction.registry import MODELS
 from mmaction.utils import SampleList
 from torch import Tensor
 
-from mmmg.datasets.transforms.heatmaps import (flip_channel_index,
-                                               resolve_skeleton)
+from mmmg.datasets.transforms.heatmap_spec import HeatmapSpec
 from .heatmap_renderer import render_heatmaps
 
 
@@ -32,59 +31,25 @@ class HeatmapDataPreprocessor(ActionDataPreprocessor):
     metainfo.
 
     Args:
-        sigma (float): The sigma of the Gaussian maps. Defaults to 0.6.
-        use_score (bool): Use keypoint scores as the peaks of the maps.
-            Defaults to True.
-        with_kp (bool): Generate one map per keypoint. Defaults to True.
-        with_limb (bool): Generate one map per limb. Defaults to False.
-        layout (str, optional): Keypoint layout giving limbs and left/right
-            pairs. Defaults to None.
-        skeletons (Sequence[Sequence[int]], optional): Limbs as point pairs.
-            Defaults to None.
-        double (bool): Append the horizontally flipped maps as extra clips.
-            Defaults to False.
-        left_kp (Sequence[int], optional): Left keypoints. Defaults to None.
-        right_kp (Sequence[int], optional): Right keypoints.
-            Defaults to None.
-        left_limb (Sequence[int], optional): Left limbs. Defaults to None.
-        right_limb (Sequence[int], optional): Right limbs. Defaults to None.
-        scaling (float): The ratio to scale the maps and coordinates by.
-            Defaults to 1.
         mean (Sequence[float], optional): Per-channel mean to subtract.
             Defaults to None.
         std (Sequence[float], optional): Per-channel std to divide by.
             Defaults to None.
         blending (dict, optional): Config for batch blending.
             Defaults to None.
+        **kwargs: The heatmap options of :class:`GeneratePoseHeatmaps` (see
+            :class:`HeatmapSpec`); ``double`` appends the flipped maps as
+            extra clips.
     """
 
     def __init__(self,
-                 sigma: float = 0.6,
-                 use_score: bool = True,
-                 with_kp: bool = True,
-                 with_limb: bool = False,
-                 layout: Optional[str] = None,
-                 skeletons: Optional[Sequence[Sequence[int]]] = None,
-                 double: bool = False,
-                 left_kp: Optional[Sequence[int]] = None,
-                 right_kp: Optional[Sequence[int]] = None,
-                 left_limb: Optional[Sequence[int]] = None,
-                 right_limb: Optional[Sequence[int]] = None,
-                 scaling: float = 1.,
                  mean: Optional[Sequence[float]] = None,
                  std: Optional[Sequence[float]] = None,
-                 blending: Optional[dict] = None) -> None:
+                 blending: Optional[dict] = None,
+                 **kwargs) -> None:
         super().__init__(
             mean=mean, std=std, blending=blending, format_shape='NCTHW')
-        self.skeletons, self.kp_pairs, self.limb_pairs = resolve_skeleton(
-            with_kp, with_limb, double, layout, skeletons, left_kp, right_kp,
-            left_limb, right_limb)
-        self.sigma = sigma
-        self.use_score = use_score
-        self.with_kp = with_kp
-        self.with_limb = with_limb
-        self.double = double
-        self.scaling = scaling
+        self.spec = HeatmapSpec(**kwargs)
 
     def preprocess(self,
                    inputs: Union[Dict[str, List[Tensor]], List[Tensor]],
@@ -104,8 +69,9 @@ class HeatmapDataPreprocessor(ActionDataPreprocessor):
                       data_samples: SampleList) -> Tensor:
         """Render a batch of keypoints to ``[B, N_crops x N_clips, C, T, H,
         W]`` heatmaps."""
+        spec = self.spec
         keypoints = inputs['keypoint']
-        scores = inputs.get('keypoint_score') if self.use_score else None
+        scores = inputs.get('keypoint_score') if spec.use_score else None
         metainfo = data_samples[0].metainfo
         img_shape = tuple(metainfo['img_shape'])
         if any(tuple(s.metainfo['img_shape']) != img_shape
@@ -122,19 +88,14 @@ class HeatmapDataPreprocessor(ActionDataPreprocessor):
             keypoint[i, :kp.shape[0]] = kp[..., :2]
             value[i, :kp.shape[0]] = 1 if scores is None else scores[i]
 
-        img_h, img_w = img_shape
-        if self.scaling != 1:
-            keypoint *= self.scaling
-            img_h = int(img_h * self.scaling + 0.5)
-            img_w = int(img_w * self.scaling + 0.5)
-        skeletons = self.skeletons if self.with_limb else ()
-        heatmap = render_heatmaps(keypoint, value, (img_h, img_w),
-                                  self.sigma, self.with_kp, skeletons)
-        if self.double:
-            index = flip_channel_index(num_kp if self.with_kp else 0,
-                                       len(skeletons), self.kp_pairs,
-                                       self.limb_pairs)
-            index = torch.from_numpy(index).to(heatmap.device)
+        if spec.scaling != 1:
+            keypoint *= spec.scaling
+        heatmap = render_heatmaps(keypoint, value,
+                                  spec.output_shape(img_shape), spec.sigma,
+                                  spec.with_kp, spec.limbs)
+        if spec.double:
+            index = torch.from_numpy(spec.flip_index(num_kp)).to(
+                heatmap.device)
             heatmap = torch.cat([heatmap, heatmap[:, :, index].flip(-1)], 1)
 
         # The per-sample layout of FormatShape('NCTHW_Heatmap'):

@@ -141,18 +141,10 @@ def render_heatmaps(keypoint: Tensor,
                     skeletons: Sequence[Tuple[int, int]] = ()) -> Tensor:
     """Draw joint and limb heatmaps of a batch, max-pooled over persons.
 
-    Args:
-        keypoint (Tensor): Float32 coordinates, shape ``[B, M, T, V, 2]``,
-            in pixels of the output maps.
-        value (Tensor): Float32 peak value of each point, ``[B, M, T, V]``;
-            points below ``EPS`` (padding persons included) or with
-            non-finite coordinates are skipped, limbs take the smaller value
-            of their ends.
-        img_shape (tuple[int, int]): Output ``(H, W)``.
-        sigma (float): Gaussian sigma in pixels.
-        with_kp (bool): Draw one channel per joint. Defaults to True.
-        skeletons (Sequence[tuple[int, int]]): Draw one channel per limb,
-            after the joint channels. Defaults to ``()``.
+    The arguments and maps of the numpy
+    :func:`~mmmg.datasets.transforms.heatmaps.render_heatmaps`, with a
+    leading batch axis: ``keypoint`` is ``[B, M, T, V, 2]``, ``value``
+    ``[B, M, T, V]`` (padding persons have value 0).
 
     Returns:
         Tensor: Heatmaps of shape ``[B, T, C, H, W]`` on the input's device.
