@@ -4,7 +4,7 @@ The release ships, per long video ``<vid>`` (digits, e.g. ``0187``):
 
 - ``<vid>_label.csv``: no header, integer rows ``class,start,end``; frames
   are 0-based and ``end`` is inclusive. Raw class 99 is the non-MG class,
-  the others are 1-based (:func:`mmmg.datasets.classes.miga_label_to_index`).
+  the others are 1-based (:func:`mmmg.classes.miga_label_to_index`).
   Test tables may carry placeholder classes.
 - ``<vid>_openpose.xlsx``: no header, no index column; row ``r`` is frame
   ``r`` and its 411 columns hold ``x, y, confidence`` of the 137 OpenPose
@@ -74,7 +74,7 @@ from mmengine.logging import print_log
 from openpyxl.utils.exceptions import InvalidFileException
 from tqdm import tqdm
 
-from mmmg.datasets.classes import miga_label_to_index
+from mmmg.classes import miga_label_to_index
 from mmmg.keypoints.layouts import convert_keypoints, get_layout
 from mmmg.utils.io import atomic_open
 

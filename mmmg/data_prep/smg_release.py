@@ -21,7 +21,7 @@ Per sample, discovered anywhere under a root folder:
   untracked: coordinates 0, score 0; every other joint has score 1 (the file
   has no tracking state).
 - ``SampleNNNN_finelabels.csv``: no header, integer rows
-  ``label,start,end``; labels 1-17 (:data:`mmmg.datasets.classes.SMG_CLASSES`
+  ``label,start,end``; labels 1-17 (:data:`mmmg.classes.SMG_CLASSES`
   after subtracting 1); ``start`` and ``end`` are frame numbers counted from
   ``frame_base`` (0 or 1: the SMG tools use both), ``end`` inclusive.
 - ``SampleNNNN_color.mp4``: the RGB video, optional.
@@ -63,7 +63,7 @@ import numpy as np
 from mmengine.logging import print_log
 from tqdm import tqdm
 
-from mmmg.datasets.classes import smg_label_to_index
+from mmmg.classes import smg_label_to_index
 from mmmg.keypoints.layouts import (KINECT_V2_JOINTS, MISSING_POLICIES,
                                     MissingKeypointsError, convert_pose,
                                     get_layout, missing_keypoints)

@@ -28,7 +28,7 @@ import numpy as np
 from mmengine.logging import print_log
 from mmengine.utils import ProgressBar
 
-from mmmg.datasets.classes import MIGA_NON_MG_RAW_LABEL
+from mmmg.classes import MIGA_NON_MG_RAW_LABEL
 from mmmg.keypoints import convert_pose
 from mmmg.utils import atomic_open
 

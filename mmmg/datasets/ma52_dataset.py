@@ -5,7 +5,8 @@ import numpy as np
 from mmaction.registry import DATASETS
 from mmaction.utils import ConfigType
 
-from .classes import MA52_ACTION_CLASSES, MA52_BODY_CLASSES, MA52_BODY_RANGES
+from ..classes import (MA52_ACTION_CLASSES, MA52_BODY_CLASSES,
+                       MA52_BODY_RANGES)
 from .video_clip_dataset import MGVideoClipDataset, VideoListEntry
 
 LABEL_LEVELS = ('action', 'body')

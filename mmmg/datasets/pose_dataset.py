@@ -7,7 +7,7 @@ from mmaction.datasets import PoseDataset
 from mmaction.registry import DATASETS
 from mmengine.logging import print_log
 
-from .classes import IMIGUE_CLASSES, get_classes
+from ..classes import IMIGUE_CLASSES, get_classes
 
 
 @DATASETS.register_module()

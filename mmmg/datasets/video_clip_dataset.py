@@ -8,7 +8,7 @@ from mmaction.registry import DATASETS
 from mmaction.utils import ConfigType
 from mmengine.fileio import list_from_file
 
-from .classes import IMIGUE_CLASSES, get_classes
+from ..classes import IMIGUE_CLASSES, get_classes
 from .transforms.segment_decode import DecordInitSegment
 
 # Field counts of the two list formats (the label column is optional):

@@ -5,7 +5,7 @@ from typing import List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from mmmg.datasets.classes import IMIGUE_CLASSES, index_to_miga_label
+from mmmg.classes import IMIGUE_CLASSES, index_to_miga_label
 from mmmg.evaluation.score_file import natural_key
 from mmmg.utils import atomic_open
 

@@ -10,7 +10,7 @@ import pytest
 import torch
 from mmengine.logging import MMLogger
 
-from mmmg.datasets.classes import IMIGUE_CLASSES
+from mmmg.classes import IMIGUE_CLASSES
 from mmmg.evaluation import load_scores
 from mmmg.evaluation.metrics import MGClassificationMetric
 from mmmg.evaluation.metrics.classification import classification_report
