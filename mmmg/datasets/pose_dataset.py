@@ -1,5 +1,6 @@
 """Skeleton dataset for micro-gesture annotation pickles."""
 import os.path as osp
+import pickle
 from typing import Callable, List, Optional, Sequence, Union
 
 import numpy as np
@@ -8,6 +9,54 @@ from mmaction.registry import DATASETS
 from mmengine.logging import print_log
 
 from ..classes import IMIGUE_CLASSES, get_classes
+from ..utils.cli import DataFileError
+
+
+def load_pose_annotations(ann_file: str, split: Optional[str] = None
+                          ) -> List[dict]:
+    """The samples of ``split`` (all when None) in a pose pickle.
+
+    Raises:
+        DataFileError: The file is missing, truncated, not a pickle, not a
+            pose annotation (e.g. a score pickle), or the split is unknown
+            or empty; the message names the file and the fix.
+    """
+    if not osp.isfile(ann_file):
+        raise DataFileError(f'annotation file {ann_file!r} not found; check '
+                            'the path (or --data-root)')
+    try:
+        with open(ann_file, 'rb') as f:
+            data = pickle.load(f)
+    except Exception as e:  # truncated or foreign files fail many ways
+        raise DataFileError(
+            f'{ann_file}: not a readable annotation pickle ({type(e).__name__}'
+            f': {e}); the file is truncated or of another format, write it '
+            'again with the converter') from e
+    if isinstance(data, dict) and 'format' in data and 'samples' in data:
+        raise DataFileError(
+            f'{ann_file} is a score pickle (tools/test.py --dump), not an '
+            'annotation; pass the annotation written by tools/pseudo_label.py'
+            ' or a converter')
+    if not isinstance(data, dict) or not isinstance(
+            data.get('annotations'), list):
+        raise DataFileError(f'{ann_file}: not a pose annotation pickle (no '
+                            '`annotations` list); write it with a converter')
+    if split is None:
+        return data['annotations']
+    splits = data.get('split') or {}
+    if split not in splits:
+        raise DataFileError(
+            f'{ann_file} has no split {split!r}; it has '
+            f'{", ".join(map(repr, splits)) or "none"}: set the dataset\'s '
+            'split to one of them')
+    wanted = set(splits[split])
+    samples = [a for a in data['annotations'] if a.get('frame_dir') in wanted]
+    if not samples:
+        raise DataFileError(
+            f'{ann_file}: split {split!r} has no samples; drop this loader '
+            '(e.g. test_dataloader for a release without a test split) or '
+            'pick another split')
+    return samples
 
 
 @DATASETS.register_module()
@@ -62,24 +111,25 @@ class MGPoseDataset(PoseDataset):
             data_prefix=data_prefix, **kwargs)
 
     def load_data_list(self) -> List[dict]:
-        data_list = super().load_data_list()
+        data_list = load_pose_annotations(self.ann_file, self.split)
         num_classes = len(self.metainfo['classes'])
         seen = set()
         for info in data_list:
             sample_id = str(info['frame_dir'])
             if sample_id in seen:
-                raise ValueError(f'{self.ann_file}: sample id {sample_id!r} '
-                                 'appears twice in split '
-                                 f'{self.split!r}')
+                raise DataFileError(
+                    f'{self.ann_file}: sample id {sample_id!r} appears twice '
+                    f'in split {self.split!r}')
             seen.add(sample_id)
             label = int(info.get('label', -1))
             if not -1 <= label < num_classes:
-                raise ValueError(f'{self.ann_file}: sample {sample_id!r} has '
-                                 f'label {label}, outside [0, {num_classes})')
+                raise DataFileError(
+                    f'{self.ann_file}: sample {sample_id!r} has label '
+                    f'{label}, outside [0, {num_classes})')
             info['sample_id'] = sample_id
             if self.video_root is not None:
                 if not info.get('video_path') or 'start' not in info:
-                    raise ValueError(
+                    raise DataFileError(
                         f'{self.ann_file}: sample {sample_id!r} has no '
                         '`video_path`/`start`, so its RGB frames cannot be '
                         'found; re-run data_prep/imigue_to_mmaction.py with '

@@ -1,4 +1,5 @@
 """RGB clips as segments of long videos, or as pre-cut clip files."""
+import logging
 import os.path as osp
 from typing import Callable, List, NamedTuple, Optional, Sequence, Tuple, Union
 
@@ -7,8 +8,10 @@ from mmaction.datasets.transforms import DecordInit, OpenCVInit, PyAVInit
 from mmaction.registry import DATASETS
 from mmaction.utils import ConfigType
 from mmengine.fileio import list_from_file
+from mmengine.logging import print_log
 
 from ..classes import IMIGUE_CLASSES, get_classes
+from ..utils.cli import DataFileError
 from .transforms.segment_decode import DecordInitSegment
 
 # Field counts of the two list formats (the label column is optional):
@@ -42,7 +45,7 @@ def _int_field(text: str, what: str, where: str) -> int:
     try:
         return int(text)
     except ValueError:
-        raise ValueError(f'{where}: {what} {text!r} is not an integer')
+        raise DataFileError(f'{where}: {what} {text!r} is not an integer')
 
 
 def read_video_list(path: str, list_format: str = 'auto'
@@ -70,6 +73,9 @@ def read_video_list(path: str, list_format: str = 'auto'
     if list_format not in ('auto', *LIST_FIELDS):
         raise ValueError(f'list_format must be auto, segment or clip, got '
                          f'{list_format!r}')
+    if not osp.isfile(path):
+        raise DataFileError(f'clip list {path!r} not found; check the path '
+                            '(or --data-root)')
     entries, seen = [], {}
     for line_no, line in enumerate(list_from_file(path), 1):
         fields = line.split()
@@ -81,26 +87,27 @@ def read_video_list(path: str, list_format: str = 'auto'
                 (fmt for fmt, counts in LIST_FIELDS.items()
                  if len(fields) in counts), None)
             if list_format is None:
-                raise ValueError(
+                raise DataFileError(
                     f'{where}: {len(fields)} fields; expected a segment line '
                     '"<clip_id> <video> <start> <end> [<label>]" or a clip '
                     'line "<clip file> [<label>]"')
         if len(fields) not in LIST_FIELDS[list_format]:
             counts = ' or '.join(map(str, LIST_FIELDS[list_format]))
-            raise ValueError(f'{where}: {len(fields)} fields, but this is a '
-                             f'{list_format} list ({counts} fields a line)')
+            raise DataFileError(
+                f'{where}: {len(fields)} fields, but this is a {list_format} '
+                f'list ({counts} fields a line)')
         has_label = len(fields) == LIST_FIELDS[list_format][1]
         label = _int_field(fields[-1], 'label', where) if has_label else -1
         if label < -1:
-            raise ValueError(f'{where}: label {label} is negative (only -1, '
-                             'a hidden label, is allowed)')
+            raise DataFileError(f'{where}: label {label} is negative (only '
+                                '-1, a hidden label, is allowed)')
         if list_format == 'segment':
             sample_id, video = fields[0], fields[1]
             start = _int_field(fields[2], 'start', where)
             end = _int_field(fields[3], 'end', where)
             if not 0 <= start <= end:
-                raise ValueError(f'{where}: bad segment {start}-{end} of '
-                                 f'{sample_id!r} (need 0 <= start <= end)')
+                raise DataFileError(f'{where}: bad segment {start}-{end} of '
+                                    f'{sample_id!r} (need 0 <= start <= end)')
             entry = VideoListEntry(sample_id, video, label, start, end,
                                    line_no)
         else:
@@ -110,12 +117,15 @@ def read_video_list(path: str, list_format: str = 'auto'
             sample_id = osp.splitext(video.replace('\\', '/'))[0]
             entry = VideoListEntry(sample_id, video, label, line_no=line_no)
         if entry.sample_id in seen:
-            raise ValueError(f'{where}: sample id {entry.sample_id!r} also on '
-                             f'line {seen[entry.sample_id]}')
+            raise DataFileError(
+                f'{where}: sample id {entry.sample_id!r} also on line '
+                f'{seen[entry.sample_id]}')
         seen[entry.sample_id] = line_no
         entries.append(entry)
     if not entries:
-        raise ValueError(f'{path}: the list has no samples')
+        raise DataFileError(f'{path}: the list has no samples; drop this '
+                            'loader (e.g. test_dataloader for a release '
+                            'without a test split) or fill the list')
     return list_format, entries
 
 
@@ -154,6 +164,10 @@ class MGVideoClipDataset(BaseActionDataset):
         classes (Sequence[str] | str): Class names or a name in
             ``CLASS_LISTS``; labels are checked against
             them. Defaults to iMiGUE's 32.
+        skip_bad_videos (bool): In training, skip a sample whose video
+            fails to load or decode, with a warning naming it, and train on
+            another one; otherwise (and always in test mode) stop with an
+            error naming it. Defaults to False.
         **kwargs: Passed to :class:`mmaction.datasets.BaseActionDataset`.
     """
 
@@ -163,11 +177,13 @@ class MGVideoClipDataset(BaseActionDataset):
                  data_prefix: ConfigType = dict(video=''),
                  list_format: str = 'auto',
                  classes: Sequence[str] = IMIGUE_CLASSES,
+                 skip_bad_videos: bool = False,
                  **kwargs) -> None:
         if list_format not in ('auto', *LIST_FIELDS):
             raise ValueError(f'list_format must be auto, segment or clip, '
                              f'got {list_format!r}')
         self.list_format = list_format
+        self.skip_bad_videos = skip_bad_videos
         metainfo = dict(classes=get_classes(classes))
         metainfo.update(kwargs.pop('metainfo', None) or {})
         super().__init__(
@@ -201,12 +217,29 @@ class MGVideoClipDataset(BaseActionDataset):
         data_list = []
         for entry in entries:
             if entry.label >= num_labels:
-                raise ValueError(
+                raise DataFileError(
                     f'{self.ann_file}: line {entry.line_no}: sample '
                     f'{entry.sample_id!r} has label {entry.label}, outside '
                     f'[0, {num_labels})')
             data_list.append(self.entry_to_info(entry))
         return data_list
+
+    def prepare_data(self, idx: int):
+        """The pipeline output of sample ``idx``; a video that cannot be
+        read is named, and skipped (None) where ``skip_bad_videos`` asks."""
+        try:
+            return super().prepare_data(idx)
+        except Exception as e:  # decoders fail in many ways
+            info = self.get_data_info(idx)
+            where = (f'{self.ann_file}: sample {info["sample_id"]!r} '
+                     f'({info["filename"]}): {type(e).__name__}: {e}')
+            if self.test_mode or not self.skip_bad_videos:
+                raise DataFileError(
+                    f'{where}; replace or drop the video, or (training '
+                    'only) set skip_bad_videos=True on the dataset') from e
+            print_log(f'{where}; skipped', logger='current',
+                      level=logging.WARNING)
+            return None
 
     def _check_segment_pipeline(self) -> None:
         for transform in self.pipeline.transforms:

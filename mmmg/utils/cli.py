@@ -1,0 +1,126 @@
+"""One error convention for the command-line tools (see docs/errors.md).
+
+A known error -- bad input the user can fix: a missing or unreadable file,
+an option that does not fit, an unwritable output path -- ends the tool with
+exit status 2 and one line on stderr::
+
+    <tool>: error: <what, naming the file/sample/option> ... <the fix>
+
+``--debug`` shows the full traceback instead. Anything else is a bug and
+keeps its traceback. A tool opts in with three lines::
+
+    from mmmg.utils.cli import add_debug_arg, cli_main, quiet_mmcv_lite
+
+    quiet_mmcv_lite()          # before anything imports mmcv
+    ...
+    add_debug_arg(parser)
+    ...
+    if __name__ == '__main__':
+        cli_main(main)
+
+This module needs the standard library only.
+"""
+import os
+import os.path as osp
+import re
+import sys
+import traceback
+import warnings
+from typing import Callable, Optional, Sequence
+
+EXIT_KNOWN_ERROR = 2
+# Added by mmengine's registry to errors raised while building an object.
+_REGISTRY_PREFIX = re.compile(r'^class `\w+` in [\w/.]+\.py: ')
+# Added by torch's DataLoader to errors raised in a worker process.
+_WORKER_TRACEBACK = 'Original Traceback'
+
+
+class ToolError(Exception):
+    """A known error: the tool prints its message as one line and exits
+    with status 2."""
+
+
+class DataFileError(ToolError, ValueError):
+    """A bad annotation file, list or sample (still a ``ValueError`` for
+    library callers)."""
+
+
+def quiet_mmcv_lite() -> None:
+    """Silence MMCV-lite's ``MultiScaleDeformableAttention`` warning.
+
+    MMCV-lite has no compiled ops, so ``mmcv.cnn.bricks.transformer`` warns
+    at import that this one op is unavailable; no mmmg model uses it, so
+    the warning is expected. Only that message is filtered; call this
+    before mmcv is imported.
+    """
+    warnings.filterwarnings(
+        'ignore', message='Fail to import ``MultiScaleDeformableAttention``',
+        category=UserWarning)
+
+
+def add_debug_arg(parser) -> None:
+    parser.add_argument(
+        '--debug', action='store_true',
+        help='show the full traceback of a known error instead of one line')
+
+
+def error_line(error: BaseException) -> str:
+    """The one-line message of a known error."""
+    message = str(error)
+    if isinstance(error, OSError) and error.filename and \
+            str(error.filename) not in message:
+        message = f'{error.filename}: {error.strerror or message}'
+    if _WORKER_TRACEBACK in message:
+        # Keep the worker's own message: the last line, minus its type.
+        last = message.strip().splitlines()[-1]
+        message = last.split(': ', 1)[-1]
+    message = _REGISTRY_PREFIX.sub('', message.strip())
+    return ' '.join(message.split())
+
+
+def cli_main(main: Callable[[Optional[Sequence[str]]], object],
+             argv: Optional[Sequence[str]] = None) -> None:
+    """Run a tool's ``main(argv)`` under the error convention."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    prog = osp.basename(sys.argv[0])
+    try:
+        main(argv)
+    except (ToolError, FileNotFoundError, PermissionError,
+            IsADirectoryError, NotADirectoryError) as error:
+        if '--debug' in argv:
+            traceback.print_exc()
+        print(f'{prog}: error: {error_line(error)}', file=sys.stderr)
+        sys.exit(EXIT_KNOWN_ERROR)
+
+
+def _existing_ancestor(path: str) -> str:
+    path = osp.abspath(path)
+    while not osp.exists(path):
+        path = osp.dirname(path)
+    return path
+
+
+def check_output_dir(path: str, option: str) -> None:
+    """Fail now, not after hours of work, when ``path`` cannot become a
+    writable folder. Nothing is created."""
+    if osp.exists(path) and not osp.isdir(path):
+        raise ToolError(f'{option} {path!r} is a file, not a folder; pass a '
+                        'folder path')
+    base = _existing_ancestor(path)
+    if not osp.isdir(base):
+        raise ToolError(f'{option} {path!r}: {base!r} is a file, so no '
+                        'folder can be made below it; pass another path')
+    if not os.access(base, os.W_OK | os.X_OK):
+        raise ToolError(f'{option} {path!r}: {base!r} is not writable; pass '
+                        'a folder you can write to')
+
+
+def check_output_file(path: str, option: str) -> None:
+    """Fail now when ``path`` cannot be written as a file later. Nothing is
+    created."""
+    if osp.isdir(path):
+        raise ToolError(f'{option} {path!r} is a folder; pass a file path')
+    if osp.exists(path) and not os.access(path, os.W_OK):
+        raise ToolError(f'{option} {path!r} exists and is not writable; '
+                        'pass another path')
+    check_output_dir(osp.dirname(path) or '.', option)
