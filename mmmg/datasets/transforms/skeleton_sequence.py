@@ -14,6 +14,7 @@ from mmaction.registry import TRANSFORMS
 from mmcv.transforms import BaseTransform
 
 from mmmg.keypoints import get_layout
+from .transform_repr import transform_repr
 
 
 def _check_pose(results: Dict) -> None:
@@ -104,10 +105,8 @@ class NormalizeSkeleton(BaseTransform):
         return results
 
     def __repr__(self) -> str:
-        return (f'{self.__class__.__name__}(layout={self.layout!r}, '
-                f'reference={self.reference}, '
-                f'canonical_size={self.canonical_size}, '
-                f'min_score={self.min_score})')
+        return transform_repr(self, 'layout', 'reference', 'canonical_size',
+                              'min_score')
 
 
 @TRANSFORMS.register_module()
@@ -167,8 +166,7 @@ class FixSkeletonLength(BaseTransform):
         return results
 
     def __repr__(self) -> str:
-        return (f'{self.__class__.__name__}(length={self.length}, '
-                f'test_mode={self.test_mode})')
+        return transform_repr(self, 'length', 'test_mode')
 
 
 @TRANSFORMS.register_module()

@@ -24,6 +24,7 @@ from mmaction.registry import TRANSFORMS
 from mmcv.transforms import BaseTransform
 
 from .skeleton_sequence import _check_pose
+from .transform_repr import transform_repr
 
 
 def resample_clip(kp: np.ndarray, score: np.ndarray,
@@ -183,6 +184,5 @@ class SkeletonViews(BaseTransform):
         return results
 
     def __repr__(self) -> str:
-        return (f'{self.__class__.__name__}(num_views={self.num_views}, '
-                f'length={self.length}, crop_ratio={self.crop_ratio}, '
-                f'speed_range={self.speed_range})')
+        return transform_repr(self, 'num_views', 'length', 'crop_ratio',
+                              'speed_range')

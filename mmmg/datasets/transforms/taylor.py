@@ -59,6 +59,8 @@ import numpy as np
 from mmaction.registry import TRANSFORMS
 from mmcv.transforms import BaseTransform
 
+from .transform_repr import transform_repr
+
 DEFAULT_NUM_TERMS = 3
 # Per-channel scale of the 8-bit mapping, set on real footage at 24-30 fps
 # with K = 3 (five 640x336 face videos, a 1280x720 hand video, a 320x240
@@ -505,7 +507,7 @@ class ExpandTaylorWindows(BaseTransform):
         return results
 
     def __repr__(self) -> str:
-        return f'{self.__class__.__name__}(num_terms={self.num_terms})'
+        return transform_repr(self, 'num_terms')
 
 
 @TRANSFORMS.register_module()
@@ -639,8 +641,5 @@ class TaylorVideo(BaseTransform):
         return results
 
     def __repr__(self) -> str:
-        return (f'{self.__class__.__name__}(num_terms={self.num_terms}, '
-                f'scale={self.scale}, offset={self.offset}, '
-                f'channel_order={self.channel_order!r}, '
-                f'keep_length={self.keep_length}, '
-                f'short_clip={self.short_clip!r})')
+        return transform_repr(self, 'num_terms', 'scale', 'offset',
+                              'channel_order', 'keep_length', 'short_clip')
