@@ -52,7 +52,7 @@ computing it at once.
 """
 import math
 from concurrent.futures import ThreadPoolExecutor
-from typing import Dict, Optional, Sequence, Tuple, Union
+from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import cv2
 import numpy as np
@@ -256,20 +256,27 @@ def _window_sum(src: np.ndarray, length: int, ws: _Workspace,
 def _taylor_band(gray: np.ndarray, dst: np.ndarray, plan: _Plan,
                  ws: _Workspace, order: Sequence[int]) -> None:
     """Taylor frames of one band: ``gray [N, B]`` -> ``dst [M, B, 3]``."""
-    K, L = plan.K, plan.L
     num, width = gray.shape
-    out_rows = num - L + 1
     x = ws.get('x', num, width)
     np.copyto(x, gray, casting='unsafe')
 
     # D[k] = k-th forward difference for every window start (N - k rows).
     diffs = [x]
-    for k in range(1, K + 3):
+    for k in range(1, plan.K + 3):
         prev = diffs[-1]
         d = ws.get(f'd{k}', num - k, width)
         np.subtract(prev[1:], prev[:-1], out=d)
         diffs.append(d)
+    _write_channels(diffs, _horner_terms(x, plan, ws), dst, plan, ws, order)
 
+
+def _horner_terms(x: np.ndarray, plan: _Plan,
+                  ws: _Workspace) -> List[Optional[np.ndarray]]:
+    """``T_hat[n]`` (``n = 1 .. K-1``; index 0 unused) for every window
+    start of the band ``x`` (8-bit units)."""
+    K, L = plan.K, plan.L
+    num, width = x.shape
+    out_rows = num - L + 1
     # P[m] = w_m * window sums of x^m, m = 1 .. K-1, where w_m is the last
     # Horner coefficient of T_hat_m (1 for m = 1), so that step is fused.
     sums = [None]
@@ -302,7 +309,16 @@ def _taylor_band(gray: np.ndarray, dst: np.ndarray, plan: _Plan,
             cv2.scaleAdd(sums[m], rel[m - 1], h, dst=h)
         cv2.accumulateProduct(h, x0, sums[n])
         terms[n] = sums[n]
+    return terms
 
+
+def _write_channels(diffs: List[np.ndarray],
+                    terms: List[Optional[np.ndarray]], dst: np.ndarray,
+                    plan: _Plan, ws: _Workspace,
+                    order: Sequence[int]) -> None:
+    """Sum the channels ``T_c`` from the differences and the Horner terms
+    and write them, mapped to 8 bits for a uint8 ``dst``, in ``order``."""
+    out_rows, width = dst.shape[:2]
     quantize = dst.dtype == np.uint8
     depth = cv2.CV_8U if quantize else cv2.CV_32F
     acc = ws.get('acc', out_rows, width)
@@ -310,12 +326,12 @@ def _taylor_band(gray: np.ndarray, dst: np.ndarray, plan: _Plan,
     for c in range(3):
         plane = ws.get(f'c{c}', out_rows, width, dst.dtype)
         lead = diffs[1 + c][:out_rows]
-        if K == 1:
+        if plan.K == 1:
             cv2.addWeighted(lead, plan.w_diff[c], lead, 0.0, plan.offset,
                             dst=plane, dtype=depth)
         else:
             cv2.multiply(terms[1], diffs[2 + c][:out_rows], dst=acc)
-            for n in range(2, K):
+            for n in range(2, plan.K):
                 cv2.accumulateProduct(terms[n], diffs[n + 1 + c][:out_rows],
                                       acc)
             # One pass: weights, offset, rounding, saturation, dtype.
