@@ -36,6 +36,7 @@ from mmengine.dataset import Compose, pseudo_collate
 import mmmg.datasets  # noqa: F401
 import mmmg.models  # noqa: F401
 from mmmg.keypoints import get_layout
+from mmmg.keypoints.layouts import flip_lists
 
 LAYOUT = get_layout('mg36')
 CLIP_LEN = 48
@@ -142,7 +143,7 @@ def bench_transform(repeats: int) -> List[Dict]:
 def train_pipeline(heatmaps: Optional[Dict]) -> List[Dict]:
     """The recipe's training pipeline; without ``heatmaps`` it packs the
     keypoints for ``HeatmapDataPreprocessor``."""
-    left, right = zip(*LAYOUT.flip_pairs)
+    left, right = flip_lists(LAYOUT.name)
     steps = [
         dict(type='UniformSampleFrames', clip_len=CLIP_LEN),
         dict(type='PoseDecode'),

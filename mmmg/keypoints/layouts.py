@@ -346,6 +346,13 @@ def get_layout(name: str) -> KeypointLayout:
     return LAYOUTS[name]
 
 
+def flip_lists(name: str) -> Tuple[List[int], List[int]]:
+    """``left_kp`` and ``right_kp`` of MMAction2's ``Flip`` for layout
+    ``name``: the points a horizontal flip swaps, paired by position."""
+    pairs = get_layout(name).flip_pairs
+    return [a for a, _ in pairs], [b for _, b in pairs]
+
+
 @functools.lru_cache(maxsize=None)
 def conversion_table(source: str,
                      target: str) -> Tuple[Optional[Tuple[int, ...]], ...]:

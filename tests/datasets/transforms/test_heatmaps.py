@@ -6,8 +6,9 @@ import pytest
 from mmaction.datasets.transforms import FormatShape, GeneratePoseTarget
 from mmaction.registry import TRANSFORMS
 
-from mmmg.datasets.transforms import GeneratePoseHeatmaps
+from mmmg.datasets.transforms import GeneratePoseHeatmaps, HeatmapSpec
 from mmmg.keypoints import get_layout
+from mmmg.keypoints.layouts import flip_lists
 
 MG36 = get_layout('mg36')
 # Equal up to float32 rounding (the contract with the stock maps is 1e-2).
@@ -308,3 +309,12 @@ def test_bad_arguments():
         GeneratePoseHeatmaps(
             with_limb=True, skeletons=((0, 1), ), double=True, left_kp=(1, ),
             right_kp=(2, ))
+
+
+def test_config_helpers_follow_the_layout():
+    assert flip_lists('mg36') == kp_pairs(MG36)
+    spec = HeatmapSpec(with_kp=True, with_limb=True, layout='mg36')
+    assert spec.num_channels() == MG36.num_keypoints + len(MG36.edges)
+    assert HeatmapSpec(skeletons=((0, 1), )).num_channels(5) == 5
+    with pytest.raises(ValueError, match='num_kp'):
+        HeatmapSpec().num_channels()
