@@ -4,7 +4,10 @@ from .heatmaps import GeneratePoseHeatmaps
 from .pose_compact import MGMMCompact, MGPoseCompact
 from .rgbpose_decode import MMDecodeSegment
 
-__all__ = ['GeneratePoseHeatmaps', 'HeatmapSpec', 'MGMMCompact', 'MGPoseCompact', 'MMDecodeSegment', 'PackMGInputs']
+__all__ = [
+    'GeneratePoseHeatmaps', 'HeatmapSpec', 'MGMMCompact', 'MGPoseCompact',
+    'MMDecodeSegment', 'PackMGInputs'
+]
 
 from .segment_decode import DecordInitSegment, VideoSegmentError  # noqa: E402
 

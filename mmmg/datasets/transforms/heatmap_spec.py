@@ -136,9 +136,9 @@ class HeatmapSpec:
         with ``num_kp`` keypoints."""
         num_kp = num_kp if self.with_kp else 0
         index = np.arange(num_kp + len(self.limbs))
-        for offset, count, pairs, what in (
-            (0, num_kp, self.kp_pairs, 'kp'),
-            (num_kp, len(self.limbs), self.limb_pairs, 'limb')):
+        channel_groups = ((0, num_kp, self.kp_pairs, 'kp'),
+                          (num_kp, len(self.limbs), self.limb_pairs, 'limb'))
+        for offset, count, pairs, what in channel_groups:
             if not count:
                 continue
             if pairs is None:
@@ -174,4 +174,3 @@ def _mirror_limbs(skeletons: Sequence[Tuple[int, int]],
         if index[mirror] > i:
             pairs.append((i, index[mirror]))
     return pairs
-
