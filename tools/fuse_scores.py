@@ -44,6 +44,7 @@ from mmmg.fusion.score_sources import (align_streams, read_id_list,
 from mmmg.fusion.submission import (TARGETS, submission_rows,
                                     write_submission)
 from mmmg.fusion.weight_search import METRICS
+from mmmg.utils.cli import DataFileError, add_debug_arg, cli_main
 
 
 def parse_args(argv=None):
@@ -87,6 +88,7 @@ def parse_args(argv=None):
                         'failing on ids missing from some stream')
     parser.add_argument('--seed', type=int, default=0,
                         help='seed of the weight search')
+    add_debug_arg(parser)
     args = parser.parse_args(argv)
     if not args.val and not args.load:
         parser.error('give --val score files to fit on, or --load a '
@@ -147,6 +149,14 @@ def save_fused(path: str, ids, labels, fused, classes, meta) -> None:
 
 def main(argv=None):
     args = parse_args(argv)
+    try:
+        return run(args)
+    except ValueError as err:
+        # The fusion modules report bad input as ValueError.
+        raise DataFileError(str(err)) from err
+
+
+def run(args):
     os.makedirs(args.out_dir, exist_ok=True)
     outputs, splits = {}, {}
     if args.load:
@@ -203,7 +213,4 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    try:
-        main()
-    except (ValueError, FileNotFoundError) as err:
-        sys.exit(f'fuse_scores: error: {err}')
+    cli_main(main)

@@ -25,7 +25,6 @@ import argparse
 import json
 import os
 import os.path as osp
-import sys
 
 import numpy as np
 
@@ -36,6 +35,7 @@ from mmmg.fusion.pseudo_labels import (class_aware_thresholds,
                                        write_list_pseudo_annotations,
                                        write_pose_pseudo_annotations)
 from mmmg.utils import atomic_open
+from mmmg.utils.cli import DataFileError, add_debug_arg, cli_main
 
 
 def parse_args(argv=None):
@@ -65,6 +65,7 @@ def parse_args(argv=None):
                         help='at most this many per class')
     parser.add_argument('--report-dir', help='where pseudo_labels.json/.png '
                         'go (default: next to --out)')
+    add_debug_arg(parser)
     args = parser.parse_args(argv)
     lists = args.train_list, args.unlabelled_list
     if bool(args.ann_file) == any(lists):
@@ -135,6 +136,14 @@ def save_chart(path: str, summary: dict, classes) -> None:
 
 def main(argv=None):
     args = parse_args(argv)
+    try:
+        return run(args)
+    except ValueError as err:
+        # The fusion modules report bad input as ValueError.
+        raise DataFileError(str(err)) from err
+
+
+def run(args):
     score_file = load_scores(args.scores)
     streams = score_file['streams']
     stream = args.stream or (streams[0] if len(streams) == 1 else None)
@@ -184,7 +193,4 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    try:
-        main()
-    except (ValueError, FileNotFoundError) as err:
-        sys.exit(f'pseudo_label: error: {err}')
+    cli_main(main)

@@ -8,24 +8,25 @@ import os.path as osp
 
 import numpy as np
 
-from mmmg.evaluation import label_vector, load_scores, score_matrix
+from mmmg.evaluation import (label_vector, load_scores, mean_class_accuracy,
+                             score_matrix, top_k_accuracy)
 
 
 def accuracies(scores: np.ndarray, labels: np.ndarray) -> dict:
     """Top-1, top-5 and mean class accuracy over labelled samples."""
     known = labels >= 0
     scores, labels = scores[known], labels[known]
-    top5 = np.argsort(-scores, axis=1)[:, :5]
-    pred = top5[:, 0]
-    per_class = [np.mean(pred[labels == c] == c) for c in np.unique(labels)]
-    return dict(n=int(known.sum()), top1=float(np.mean(pred == labels)),
-                top5=float(np.mean((top5 == labels[:, None]).any(1))),
-                mean_class=float(np.mean(per_class)))
+    top = top_k_accuracy(scores, labels, (1, 5))
+    mean_class = mean_class_accuracy(labels, scores.argmax(1),
+                                     scores.shape[1])
+    return dict(n=int(known.sum()), top1=top[1], top5=top[5],
+                mean_class=mean_class)
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('scores', nargs='+', help='mmmg score pickles')
     args = parser.parse_args(argv)
     rows = []

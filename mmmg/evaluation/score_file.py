@@ -22,10 +22,11 @@ Files are written atomically (temp file + rename).
 import os
 import os.path as osp
 import pickle
-import tempfile
 from typing import Dict, List, Optional, Sequence
 
 import numpy as np
+
+from mmmg.utils.io import atomic_open
 
 SCORE_FORMAT = 'mmmg.scores'
 SCORE_VERSION = 1
@@ -101,31 +102,35 @@ def _natural_key(sample_id: str) -> List:
 
 def save_scores(path: str, score_file: dict) -> None:
     """Write a score file atomically."""
-    out_dir = osp.dirname(osp.abspath(path))
-    os.makedirs(out_dir, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=out_dir, suffix='.tmp')
-    try:
-        with os.fdopen(fd, 'wb') as f:
-            pickle.dump(score_file, f, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(tmp, path)
-    except BaseException:
-        if osp.exists(tmp):
-            os.remove(tmp)
-        raise
+    os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
+    with atomic_open(path, 'wb') as f:
+        pickle.dump(score_file, f, protocol=pickle.HIGHEST_PROTOCOL)
 
 
 def load_scores(path: str) -> dict:
     """Load and validate an mmmg score file."""
+    if not osp.isfile(path):
+        raise FileNotFoundError(f'score file {path!r} not found')
     with open(path, 'rb') as f:
-        data = pickle.load(f)
+        try:
+            data = pickle.load(f)
+        except Exception as err:
+            raise ScoreFileError(f'{path}: not a readable pickle '
+                                 f'({type(err).__name__}: {err})') from None
+    return check_score_file(data, path)
+
+
+def check_score_file(data, source: str) -> dict:
+    """Validate the unpickled content of a score file (named ``source`` in
+    messages); returns it rebuilt by :func:`build_score_file`."""
     if not isinstance(data, dict) or data.get('format') != SCORE_FORMAT:
-        raise ScoreFileError(f'{path}: not an mmmg score file '
+        raise ScoreFileError(f'{source}: not an mmmg score file '
                              f'(no "format": "mmmg.scores" key)')
     if data.get('version') != SCORE_VERSION:
-        raise ScoreFileError(f'{path}: unsupported version '
+        raise ScoreFileError(f'{source}: unsupported version '
                              f'{data.get("version")!r}')
     return build_score_file(data['samples'], data.get('classes'),
-                            data.get('meta'), source=path)
+                            data.get('meta'), source=source)
 
 
 def score_matrix(score_file: dict, stream: str) -> np.ndarray:

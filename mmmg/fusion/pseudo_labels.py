@@ -13,9 +13,10 @@ from typing import Dict, List, Optional, Sequence
 
 import numpy as np
 
-from mmmg.datasets.video_clip_dataset import read_video_list
 from mmmg.evaluation.score_file import natural_key
 from mmmg.utils import atomic_open
+
+from .score_sources import read_pose_split
 
 
 def class_aware_thresholds(probs: np.ndarray,
@@ -140,14 +141,8 @@ def write_pose_pseudo_annotations(ann_file: str,
     Returns:
         int: The number of training samples written.
     """
-    with open(ann_file, 'rb') as f:
-        data = pickle.load(f)
-    splits = data.get('split') if isinstance(data, dict) else None
-    if not splits or train_split not in splits:
-        raise ValueError(f'{ann_file}: no split {train_split!r} (the file '
-                         f'has {sorted(splits or {})})')
+    data, train = read_pose_split(ann_file, train_split)
     by_id = {str(a['frame_dir']): a for a in data['annotations']}
-    train = [str(i) for i in splits[train_split]]
     missing = [p.id for p in selected if p.id not in by_id]
     if missing:
         raise ValueError(f'{ann_file}: pseudo-labelled samples not in the '
@@ -179,6 +174,7 @@ def write_list_pseudo_annotations(train_list: str, unlabelled_list: str,
     Returns:
         int: The number of training samples written.
     """
+    from mmmg.datasets.video_clip_dataset import read_video_list
     train_format, train = read_video_list(train_list)
     other_format, other = read_video_list(unlabelled_list)
     if train_format != other_format:

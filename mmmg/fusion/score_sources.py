@@ -17,17 +17,16 @@ import logging
 import os.path as osp
 import pickle
 from dataclasses import dataclass
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, List, NamedTuple, Optional, Sequence, Tuple
 
 import numpy as np
-from mmengine.logging import print_log
 
-from mmmg.datasets.video_clip_dataset import read_video_list
-from mmmg.evaluation.metrics.score_dump import sample_label, sample_streams
+from mmmg.evaluation.predictions import sample_label, sample_streams
 from mmmg.evaluation.score_file import (SCORE_FORMAT, ScoreFileError,
-                                        load_scores, natural_key)
+                                        check_score_file, natural_key)
 
 SCORE_KINDS = ('auto', 'prob', 'logit')
+logger = logging.getLogger(__name__)
 # Metainfo keys that identify a sample in a stock dump.
 _ID_KEYS = ('sample_id', 'frame_dir')
 
@@ -83,23 +82,41 @@ def read_id_list(path: str) -> List[str]:
             raise ScoreSourceError(f'{path}: a CSV id list needs an "Id" '
                                    'column')
         return [row['Id'] for row in rows]
+    from mmmg.datasets.video_clip_dataset import read_video_list
     _, entries = read_video_list(path)
     return [entry.sample_id for entry in entries]
 
 
-def _pickle_split_ids(path: str, split: str) -> List[str]:
-    with open(path, 'rb') as f:
-        data = pickle.load(f)
+def read_pose_split(path: str, split: str) -> Tuple[dict, List[str]]:
+    """A pose annotation pickle and the ids of one of its splits, in the
+    split's order."""
+    data = _load_pickle(path, 'pose annotation')
     splits = data.get('split') if isinstance(data, dict) else None
     if not splits or split not in splits:
         raise ScoreSourceError(f'{path}: no split {split!r} (the file has '
                                f'{sorted(splits or {})})')
-    wanted = set(map(str, splits[split]))
+    return data, [str(i) for i in splits[split]]
+
+
+def _pickle_split_ids(path: str, split: str) -> List[str]:
+    data, split_ids = read_pose_split(path, split)
+    wanted = set(split_ids)
     # The order of MMAction2's PoseDataset: annotations filtered by split.
     return [
         str(a['frame_dir']) for a in data['annotations']
         if str(a['frame_dir']) in wanted
     ]
+
+
+def _load_pickle(path: str, what: str):
+    if not osp.isfile(path):
+        raise FileNotFoundError(f'{what} file {path!r} not found')
+    with open(path, 'rb') as f:
+        try:
+            return pickle.load(f)
+        except Exception as err:
+            raise ScoreSourceError(f'{path}: not a readable pickle '
+                                   f'({type(err).__name__}: {err})') from None
 
 
 def _to_probs(scores: np.ndarray, ids: Sequence[str], score_kind: str,
@@ -177,6 +194,60 @@ def _stock_records(records: list, path: str,
     return ids, dict(rows=rows, labels=labels)
 
 
+class _FileScores(NamedTuple):
+    """What one score file holds, before it is split into streams."""
+    ids: List[str]
+    rows: Dict[str, list]
+    labels: np.ndarray
+    classes: Optional[List[str]] = None
+
+
+def _read_file(path: str, ids: Optional[Sequence[str]]) -> _FileScores:
+    data = _load_pickle(path, 'score')
+    classes = None
+    if isinstance(data, dict) and data.get('format') == SCORE_FORMAT:
+        score_file = check_score_file(data, path)
+        samples = score_file['samples']
+        sample_ids = [s['id'] for s in samples]
+        rows = {
+            s: [r['scores'][s] for r in samples]
+            for s in score_file['streams']
+        }
+        labels = [r['label'] for r in samples]
+        classes = score_file['classes']
+    elif isinstance(data, list):
+        sample_ids, found = _stock_records(data, path, ids)
+        rows, labels = found['rows'], found['labels']
+    else:
+        raise ScoreSourceError(
+            f'{path}: unknown format ({type(data).__name__}); expected an '
+            'mmmg score pickle or a stock MMAction2 tools/test.py --dump '
+            'list')
+    _check_unique(sample_ids, path)
+    labels = np.array([-1 if y is None else int(y) for y in labels],
+                      dtype=np.int64)
+    return _FileScores(list(sample_ids), rows, labels, classes)
+
+
+def _stream_matrix(rows: list, content: _FileScores,
+                   source: str) -> np.ndarray:
+    """``[N, C]`` scores of one stream, checked."""
+    try:
+        scores = np.stack(
+            [np.asarray(r, dtype=np.float64).reshape(-1) for r in rows])
+    except ValueError:
+        sizes = sorted({np.asarray(r).size for r in rows})
+        raise ScoreSourceError(f'{source}: samples have different class '
+                               f'counts {sizes}') from None
+    _check_finite(scores, content.ids, source)
+    bad = np.flatnonzero(content.labels >= scores.shape[1])
+    if len(bad):
+        raise ScoreSourceError(
+            f'{source}: labels outside [0, {scores.shape[1]}) for '
+            f'{_some(content.ids[i] for i in bad)}')
+    return scores
+
+
 def read_score_streams(path: str,
                        name: Optional[str] = None,
                        stream: Optional[str] = None,
@@ -202,66 +273,29 @@ def read_score_streams(path: str,
     if score_kind not in SCORE_KINDS:
         raise ValueError(f'score_kind must be one of {SCORE_KINDS}, got '
                          f'{score_kind!r}')
-    with open(path, 'rb') as f:
-        try:
-            data = pickle.load(f)
-        except Exception as err:
-            raise ScoreSourceError(f'{path}: not a readable pickle '
-                                   f'({err})') from None
-    classes = None
-    if isinstance(data, dict) and data.get('format') == SCORE_FORMAT:
-        score_file = load_scores(path)
-        sample_ids = [s['id'] for s in score_file['samples']]
-        rows = {
-            s: [r['scores'][s] for r in score_file['samples']]
-            for s in score_file['streams']
-        }
-        labels = [r['label'] for r in score_file['samples']]
-        classes = score_file['classes']
-    elif isinstance(data, list):
-        sample_ids, found = _stock_records(data, path, ids)
-        rows, labels = found['rows'], found['labels']
-    else:
-        raise ScoreSourceError(
-            f'{path}: unknown format ({type(data).__name__}); expected an '
-            'mmmg score pickle or a stock MMAction2 tools/test.py --dump '
-            'list')
-    _check_unique(sample_ids, path)
-    available = sorted(rows)
+    content = _read_file(path, ids)
+    rows = content.rows
+    keys = sorted(rows)
     if stream is not None:
         # A single-stream stock dump's stream is anonymous ('').
         if stream not in rows:
             raise ScoreSourceError(
                 f'{path}: no stream {stream!r}; the file has '
-                f'{[s or "(unnamed)" for s in available]}')
-        available = [stream]
-    labels = np.array([-1 if y is None else int(y) for y in labels],
-                      dtype=np.int64)
+                f'{[s or "(unnamed)" for s in keys]}')
+        keys = [stream]
     default = osp.splitext(osp.basename(path))[0]
     out = []
-    for key in available:
+    for key in keys:
         source = f'{path}#{key}' if len(rows) > 1 else path
-        try:
-            scores = np.stack([np.asarray(r, dtype=np.float64).reshape(-1)
-                               for r in rows[key]])
-        except ValueError:
-            sizes = sorted({np.asarray(r).size for r in rows[key]})
-            raise ScoreSourceError(f'{source}: samples have different class '
-                                   f'counts {sizes}') from None
-        _check_finite(scores, sample_ids, source)
-        bad = np.flatnonzero(labels >= scores.shape[1])
-        if len(bad):
-            raise ScoreSourceError(
-                f'{source}: labels outside [0, {scores.shape[1]}) for '
-                f'{_some(sample_ids[i] for i in bad)}')
         if len(rows) == 1 or stream is not None:
             stream_name = name or key or default
         else:
             stream_name = f'{name}.{key}' if name else key
+        scores = _stream_matrix(rows[key], content, source)
         out.append(
-            StreamScores(stream_name, list(sample_ids),
-                         _to_probs(scores, sample_ids, score_kind, source),
-                         labels, source, classes))
+            StreamScores(stream_name, content.ids,
+                         _to_probs(scores, content.ids, score_kind, source),
+                         content.labels, source, content.classes))
     return out
 
 
@@ -308,10 +342,9 @@ def align_streams(
         if require_same_ids:
             raise ScoreSourceError('the streams score different samples:\n  '
                                    + '\n  '.join(lines))
-        print_log(
+        logger.warning(
             f'fusing the {len(common)} samples all streams share; dropped '
-            f'{len(union - common)}:\n  ' + '\n  '.join(lines),
-            logger='current', level=logging.WARNING)
+            f'{len(union - common)}:\n  ' + '\n  '.join(lines))
     if not common:
         raise ScoreSourceError('the streams share no sample id')
     ids = sorted(common, key=natural_key)

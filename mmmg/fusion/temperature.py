@@ -1,10 +1,12 @@
 """Temperature scaling of one stream's class probabilities (Guo et al.,
 ICML 2017), fitted on validation scores."""
+import logging
 import math
 from typing import Tuple
 
 import numpy as np
-from mmengine.logging import MMLogger
+
+logger = logging.getLogger(__name__)
 
 # Probabilities are floored here before the log: a 0 from a saturated
 # softmax would give an infinite NLL.
@@ -117,7 +119,7 @@ def fit_temperature(probs: np.ndarray,
     best_loss, log_t = min(candidates)
     temperature = math.exp(log_t)
     if log_t - math.log(low) < 2 * tol or math.log(high) - log_t < 2 * tol:
-        MMLogger.get_current_instance().warning(
+        logger.warning(
             f'fitted temperature {temperature:.4g} is at the bound of '
             f'{bounds} (NLL {best_loss:.4f})')
     return temperature

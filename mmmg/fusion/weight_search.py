@@ -7,6 +7,7 @@ follows from an argmax and a few bincounts, with no loop over candidates.
 from typing import Tuple
 
 import numpy as np
+from tqdm import tqdm
 
 from mmmg.evaluation.functional import macro_f1
 
@@ -93,10 +94,7 @@ def search_weights(stack: np.ndarray,
         return equal, float(evaluate_weights(stack, labels, equal, metric)[0])
     rng = np.random.default_rng(seed)
     steps = 1 + rounds * num_streams
-    bar = None
-    if progress:
-        from mmengine.utils import ProgressBar
-        bar = ProgressBar(steps)
+    bar = tqdm(total=steps, desc='weight search', disable=not progress)
 
     def pick(candidates, best, best_value):
         values = evaluate_weights(stack, labels, candidates, metric)
@@ -107,8 +105,7 @@ def search_weights(stack: np.ndarray,
                 values[i] == best_value
                 and distance[i] < np.abs(best - equal).sum()):
             best, best_value = candidates[i], float(values[i])
-        if bar is not None:
-            bar.update()
+        bar.update()
         return best, best_value
 
     first = np.concatenate([
@@ -128,6 +125,5 @@ def search_weights(stack: np.ndarray,
             candidates[:, np.arange(num_streams) != s] = \
                 (1 - values)[:, None] * rest
             best, best_value = pick(candidates, best, best_value)
-    if bar is not None:
-        print()
+    bar.close()
     return best / best.sum(), best_value

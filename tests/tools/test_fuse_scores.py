@@ -15,6 +15,17 @@ from mmmg.fusion.ensemble import Ensemble
 from tests.conftest import REPO, run_tool
 
 NUM_CLASSES = 32
+# Runs a tool with torch, MMEngine, MMAction2 and MMCV unimportable.
+WITHOUT_TORCH = '''
+import runpy, sys
+class Block:
+    def find_spec(self, name, path=None, target=None):
+        if name.split('.')[0] in ('torch', 'mmengine', 'mmaction', 'mmcv'):
+            raise ImportError(f'{name} is blocked in this test')
+sys.meta_path.insert(0, Block())
+sys.argv = sys.argv[1:]
+runpy.run_path(sys.argv[0], run_name='__main__')
+'''
 
 
 def load_tool():
@@ -199,3 +210,36 @@ def test_bad_inputs(score_files, tmp_path):
                    str(tmp_path)])
     with pytest.raises(FileNotFoundError, match='nope.pkl'):
         tool.main(['--val', 'joint=nope.pkl', '--out-dir', str(tmp_path)])
+
+
+def test_fusion_and_pseudo_labels_run_without_torch(score_files, tmp_path):
+    root, files = score_files
+    mmmg_specs = {
+        split: [f'{n}={files[split, n]}' for n in ('joint', 'limb')]
+        for split in ('val', 'test')
+    }
+    out = tmp_path / 'fusion'
+    proc = run_tool([
+        '-c', WITHOUT_TORCH, 'tools/fuse_scores.py', '--val',
+        *mmmg_specs['val'], '--test', *mmmg_specs['test'], '--search',
+        'macro_f1', '--out-dir',
+        str(out)
+    ])
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert (out / 'submission.csv').is_file()
+    # Pseudo-labels on the fused test scores, into a pose annotation.
+    truth = files['test', 'truth']
+    ann = tmp_path / 'ann.pkl'
+    with open(ann, 'wb') as f:
+        pickle.dump(
+            dict(split=dict(train=['0001_0']),
+                 annotations=[dict(frame_dir=i, label=0)
+                              for i in ['0001_0'] + truth['ids']]), f)
+    proc = run_tool([
+        '-c', WITHOUT_TORCH, 'tools/pseudo_label.py',
+        str(out / 'fused_test.pkl'), '--ann-file',
+        str(ann), '--min-confidence', '0', '--out',
+        str(tmp_path / 'pseudo.pkl')
+    ])
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert (tmp_path / 'pseudo.pkl').is_file()

@@ -81,7 +81,7 @@ def test_bad_inputs(fused_test_scores, tiny_pose_ann, tmp_path):
         'tools/pseudo_label.py', scores, '--ann-file', tiny_pose_ann,
         '--out', str(tmp_path / 'x.pkl'), '--min-confidence', '0.99'
     ])
-    assert proc.returncode == 1
+    assert proc.returncode == 2
     assert 'fused_test.pkl: no sample reaches its class threshold' in \
         proc.stderr
     # Pseudo-labelling the training split itself is refused.
@@ -95,7 +95,7 @@ def test_bad_inputs(fused_test_scores, tiny_pose_ann, tmp_path):
         [dict(id=sid, label=None, scores=dict(fused=probs / probs.sum()))]))
     proc = run_tool(['tools/pseudo_label.py', path, '--ann-file',
                      tiny_pose_ann, '--out', str(tmp_path / 'x.pkl')])
-    assert proc.returncode == 1
+    assert proc.returncode == 2
     assert f"in the 'train' split already: 1 ids ('{sid}')" in proc.stderr
 
 

@@ -13,7 +13,7 @@ from mmaction.registry import METRICS
 from mmmg.utils import atomic_open
 
 from ..functional import classification_report
-from .score_dump import sample_label, sample_streams
+from ..predictions import sample_label, sample_streams
 
 
 def format_table(per_class: dict, classes: Sequence[str]) -> str:

@@ -7,39 +7,8 @@ from mmengine.logging import MMLogger
 
 from mmaction.registry import METRICS
 
+from ..predictions import sample_label, sample_streams
 from ..score_file import build_score_file, label_vector, save_scores
-
-
-def _to_numpy(value: Any) -> np.ndarray:
-    return value.detach().cpu().numpy() if hasattr(value, 'detach') else \
-        np.asarray(value)
-
-
-def sample_streams(data_sample: dict, single_stream: str) -> dict:
-    """Per-stream scores of one model output, in either MMAction2 convention.
-
-    1.1.0 stores ``pred_scores`` as ``{'item': tensor}`` (or one key per
-    stream for RGBPoseConv3D); 1.2.0 stores ``pred_score`` as a tensor or a
-    dict of streams. The anonymous stream is named ``single_stream``.
-    """
-    pred = data_sample.get('pred_scores', data_sample.get('pred_score'))
-    if pred is None:
-        raise KeyError('model output has neither pred_scores nor pred_score')
-    if not isinstance(pred, dict):
-        return {single_stream: _to_numpy(pred)}
-    if set(pred) == {'item'}:
-        return {single_stream: _to_numpy(pred['item'])}
-    return {name: _to_numpy(score) for name, score in pred.items()}
-
-
-def sample_label(data_sample: dict) -> Optional[int]:
-    gt = data_sample.get('gt_labels', data_sample.get('gt_label'))
-    if gt is None:
-        return None
-    if isinstance(gt, dict):
-        gt = gt['item']
-    gt = _to_numpy(gt).reshape(-1)
-    return int(gt[0]) if gt.size == 1 and gt[0] >= 0 else None
 
 
 @METRICS.register_module()
