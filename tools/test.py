@@ -13,11 +13,18 @@ clip-averaged class probabilities per stream); see README "Score pickles".
 import argparse
 import os.path as osp
 
-from mmaction.registry import RUNNERS
+from mmmg.utils.cli import (ToolError, check_output_file, cli_main,
+                            quiet_mmcv_lite)
 
-import mmmg  # noqa: F401
-from mmmg.engine import shutdown_dist
-from mmmg.utils.config import add_common_args, load_config
+quiet_mmcv_lite()  # before mmaction imports mmcv
+
+from mmaction.registry import RUNNERS  # noqa: E402
+
+import mmmg  # noqa: E402
+from mmmg.engine import read_checkpoint, shutdown_dist  # noqa: E402
+from mmmg.utils.config import add_common_args, load_config  # noqa: E402
+
+mmmg.register_all_modules()  # mmmg was imported before MMEngine
 
 
 def parse_args(argv=None):
@@ -63,18 +70,24 @@ def add_score_dump(cfg, args) -> None:
     if head is not None and head.get('average_clips') != 'prob':
         head.average_clips = 'prob'
     stream = args.stream or osp.splitext(osp.basename(args.config))[0]
+    meta = dict(config=args.config, checkpoint=args.checkpoint)
+    if args.allow_partial:
+        # Some layers were not loaded: keep that with the scores.
+        meta['allow_partial'] = True
     dump = dict(type='DumpMGScores', out_file=args.dump, stream=stream,
-                meta=dict(config=args.config, checkpoint=args.checkpoint))
+                meta=meta)
     _set_evaluators(cfg, _evaluators(cfg) + [dump])
 
 
 def main(argv=None):
     args = parse_args(argv)
-    if not osp.isfile(args.checkpoint):
-        raise SystemExit(f'error: checkpoint {args.checkpoint!r} not found')
-    if args.dump and not args.dump.endswith(('.pkl', '.pickle')):
-        raise SystemExit(f'error: --dump must name a .pkl file, got '
-                         f'{args.dump!r}')
+    if args.dump:
+        if not args.dump.endswith(('.pkl', '.pickle')):
+            raise ToolError(f'--dump must name a .pkl file, got '
+                            f'{args.dump!r}')
+        check_output_file(args.dump, '--dump')
+    # Read it now, so a bad file fails before the model and data are built.
+    read_checkpoint(args.checkpoint)
     cfg = load_config(args)
     cfg.load_from = args.checkpoint
     add_classification_metric(cfg)
@@ -86,4 +99,4 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    main()
+    cli_main(main)

@@ -8,12 +8,18 @@ Examples:
 """
 import argparse
 
-from mmaction.registry import RUNNERS
+from mmmg.utils.cli import cli_main, quiet_mmcv_lite
 
-import mmmg  # noqa: F401  (registers MGRunner and the mmmg modules)
-from mmmg.engine import shutdown_dist
-from mmmg.utils.config import (add_common_args, enable_amp, load_config,
-                               use_pseudo_labels)
+quiet_mmcv_lite()  # before mmaction imports mmcv
+
+from mmaction.registry import RUNNERS  # noqa: E402
+
+import mmmg  # noqa: E402
+from mmmg.engine import shutdown_dist  # noqa: E402
+from mmmg.utils.config import (add_common_args, enable_amp,  # noqa: E402
+                               load_config, use_pseudo_labels)
+
+mmmg.register_all_modules()  # mmmg was imported before MMEngine
 
 
 def parse_args(argv=None):
@@ -73,4 +79,4 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    main()
+    cli_main(main)

@@ -1,6 +1,12 @@
-from .runner import (MGRunner, checkpoint_safe_globals, init_cpu_dist,
-                     shutdown_dist)
+from .checkpoint import (check_checkpoint_fits, checkpoint_safe_globals,
+                         latest_complete_checkpoint, read_checkpoint)
+from .random_state import (RandomStateHook, capture_random_state,
+                           restore_random_state)
+from .runner import MGRunner, init_cpu_dist, shutdown_dist
 
 __all__ = [
-    'MGRunner', 'checkpoint_safe_globals', 'init_cpu_dist', 'shutdown_dist'
+    'MGRunner', 'RandomStateHook', 'capture_random_state',
+    'check_checkpoint_fits', 'checkpoint_safe_globals', 'init_cpu_dist',
+    'latest_complete_checkpoint', 'read_checkpoint', 'restore_random_state',
+    'shutdown_dist'
 ]

@@ -1,65 +1,42 @@
-"""A Runner that works on torch >= 2.6 checkpoints and on CPU-only nodes.
+"""A Runner that works on torch >= 2.6 checkpoints and on CPU-only nodes,
+refuses checkpoints that do not fit, and resumes exactly.
 
-Two things of the stock mmengine 0.10.7 Runner break on the stack mmmg
-targets, and both are fixed here by subclassing, never by patching:
+What the stock mmengine 0.10.7 Runner lacks is added by subclassing, never
+by patching:
 
-* ``torch.load`` defaults to ``weights_only=True`` since torch 2.6 and rejects
-  the ``HistoryBuffer`` and numpy objects that the runner itself writes into
-  checkpoints, so ``--resume`` fails. Loading happens inside
-  :func:`checkpoint_safe_globals`, which allow-lists exactly those types for
-  the duration of the load (arbitrary pickled code stays rejected); so do
-  ``Pretrained`` weight initialisations.
+* Checkpoints load under ``torch.load(weights_only=True)`` with the types
+  the runner itself saves allow-listed (:mod:`.checkpoint`); a checkpoint
+  whose keys or shapes differ from the model is refused unless the config
+  allows those keys (``allow_partial_keys``; a resume allows none), and
+  ``--resume`` without a path skips a truncated latest checkpoint.
+* Every checkpoint carries the random state, restored on resume
+  (:class:`RandomStateHook`).
 * The ``pytorch``/``slurm`` launchers call ``torch.cuda.set_device`` and the
   default DDP wrapper passes ``device_ids``; on a machine without GPUs the
   process group is set up on gloo instead and DDP wraps the CPU module.
 """
 import os
-import pickle
+import re
 import subprocess
 
-import numpy as np
 import torch
 import torch.distributed as torch_dist
 from mmengine.dist import is_distributed
-from mmengine.logging.history_buffer import HistoryBuffer
+from mmengine.model import is_model_wrapper
 from mmengine.runner import Runner
+from mmengine.runner.checkpoint import _load_checkpoint_to_model
 
 from mmaction.registry import RUNNERS
+from .checkpoint import (check_checkpoint_fits, checkpoint_safe_globals,
+                         latest_complete_checkpoint, read_checkpoint)
+from .random_state import (RandomStateHook, _train_sampler,
+                           restore_random_state)
 
-
-def _numpy_checkpoint_types() -> list:
-    """Numpy callables and types that pickled scalars/arrays refer to."""
-    core = getattr(np, '_core', None) or np.core
-    types = [np.ndarray, np.dtype, core.multiarray._reconstruct,
-             core.multiarray.scalar]
-    # numpy >= 1.25 pickles dtypes as instances of per-type classes.
-    types += [type(np.dtype(t)) for t in np.sctypeDict.values()]
-    return types
-
-
-def _history_buffer_getattr(obj, name):
-    """Stand-in for ``getattr`` while unpickling.
-
-    A ``HistoryBuffer`` pickles its statistics methods as
-    ``getattr(HistoryBuffer, 'mean')``; allowing the real ``getattr`` would
-    let a checkpoint reach any attribute, so only those lookups pass.
-    """
-    public_method = (not name.startswith('_')
-                     and callable(vars(HistoryBuffer).get(name)))
-    if obj is HistoryBuffer and public_method:
-        return getattr(obj, name)
-    raise pickle.UnpicklingError(
-        f'checkpoint asks for getattr({obj!r}, {name!r}), which mmmg does '
-        'not allow while loading')
-
-
-def checkpoint_safe_globals():
-    """Context manager allow-listing the objects mmengine saves in a
-    checkpoint, for ``torch.load(weights_only=True)``."""
-    return torch.serialization.safe_globals(
-        [HistoryBuffer, (_history_buffer_getattr, 'builtins.getattr'),
-         (_history_buffer_getattr, '__builtin__.getattr')] +
-        _numpy_checkpoint_types())
+_REFIT = ("pass this config's own checkpoint, or allow the differing keys: "
+          "allow_partial_keys=['cls_head.*'] in the config, or "
+          '--allow-partial for all')
+_REFIT_RESUME = ('resume from a checkpoint of this config (another work '
+                 'dir?), or start afresh with load_from')
 
 
 def init_cpu_dist(launcher: str, backend: str = 'gloo') -> None:
@@ -119,9 +96,52 @@ class MGRunner(Runner):
             model_wrapper_cfg['device_ids'] = None
         return super().wrap_model(model_wrapper_cfg, model)
 
-    def load_checkpoint(self, filename, *args, **kwargs):
-        with checkpoint_safe_globals():
-            return super().load_checkpoint(filename, *args, **kwargs)
+    _resumed_random_state = None
+
+    def register_hooks(self, default_hooks=None, custom_hooks=None) -> None:
+        super().register_hooks(default_hooks, custom_hooks)
+        self.register_hook(RandomStateHook())
+
+    def load_or_resume(self) -> None:
+        if self._resume and self._load_from is None and not self._has_loaded:
+            self._load_from = latest_complete_checkpoint(self.work_dir)
+            if self._load_from is None:
+                self.logger.info(f'no checkpoint in {self.work_dir} to '
+                                 'resume from; training from the start')
+                self._resume = False
+        super().load_or_resume()
+
+    def load_checkpoint(self,
+                        filename: str,
+                        map_location='cpu',
+                        strict: bool = False,
+                        revise_keys: list = [(r'^module\.', '')]):
+        """Load ``filename`` into the model if it fits (see
+        :func:`check_checkpoint_fits`); ``strict`` allows no key even when
+        the config does."""
+        checkpoint = read_checkpoint(filename, map_location)
+        self.call_hook('after_load_checkpoint', checkpoint=checkpoint)
+        model = self.model.module if is_model_wrapper(self.model) \
+            else self.model
+        weights = checkpoint.get('state_dict', checkpoint)
+        for pattern, replacement in revise_keys:
+            weights = {re.sub(pattern, replacement, k): v
+                       for k, v in weights.items()}
+        allow = () if strict or self._resume else \
+            self.cfg.get('allow_partial_keys') or ()
+        check_checkpoint_fits(model, weights, filename, allow,
+                              _REFIT_RESUME if self._resume else _REFIT)
+        _load_checkpoint_to_model(model, checkpoint, revise_keys=revise_keys)
+        self._has_loaded = True
+        self._resumed_random_state = checkpoint.get('rng_state')
+        self.logger.info(f'Load checkpoint from {filename}')
+        return checkpoint
+
+    def resume(self, filename: str, *args, **kwargs) -> None:
+        super().resume(filename, *args, **kwargs)
+        if self._resumed_random_state is not None:
+            restore_random_state(self._resumed_random_state,
+                                 _train_sampler(self))
 
     def _init_model_weights(self) -> None:
         # ``init_cfg=dict(type='Pretrained', ...)`` loads mmengine

@@ -100,19 +100,27 @@ def _existing_ancestor(path: str) -> str:
     return path
 
 
+def _check_can_create(path: str, option: str) -> None:
+    """``path`` does not exist yet: can its folders be made and written?"""
+    base = _existing_ancestor(path)
+    if not osp.isdir(base):
+        raise ToolError(f'{option} {path!r}: {base!r} is a file, so nothing '
+                        'can be made below it; pass another path')
+    if not os.access(base, os.W_OK | os.X_OK):
+        raise ToolError(f'{option} {path!r}: {base!r} is not writable; pass '
+                        'a path you can write to')
+
+
 def check_output_dir(path: str, option: str) -> None:
     """Fail now, not after hours of work, when ``path`` cannot become a
     writable folder. Nothing is created."""
     if osp.exists(path) and not osp.isdir(path):
         raise ToolError(f'{option} {path!r} is a file, not a folder; pass a '
                         'folder path')
-    base = _existing_ancestor(path)
-    if not osp.isdir(base):
-        raise ToolError(f'{option} {path!r}: {base!r} is a file, so no '
-                        'folder can be made below it; pass another path')
-    if not os.access(base, os.W_OK | os.X_OK):
-        raise ToolError(f'{option} {path!r}: {base!r} is not writable; pass '
-                        'a folder you can write to')
+    if osp.isdir(path) and not os.access(path, os.W_OK | os.X_OK):
+        raise ToolError(f'{option} {path!r} is not writable; pass a folder '
+                        'you can write to')
+    _check_can_create(path, option)
 
 
 def check_output_file(path: str, option: str) -> None:
@@ -123,4 +131,4 @@ def check_output_file(path: str, option: str) -> None:
     if osp.exists(path) and not os.access(path, os.W_OK):
         raise ToolError(f'{option} {path!r} exists and is not writable; '
                         'pass another path')
-    check_output_dir(osp.dirname(path) or '.', option)
+    _check_can_create(path, option)

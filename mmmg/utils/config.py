@@ -3,9 +3,14 @@ import argparse
 import contextlib
 import os
 import os.path as osp
+from typing import Optional
 
 import torch
 from mmengine.config import Config, DictAction
+
+from .cli import ToolError, add_debug_arg, check_output_dir
+
+LOADERS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
 
 
 @contextlib.contextmanager
@@ -38,8 +43,13 @@ def read_config(path: str) -> Config:
     """``Config.fromfile`` that also works for ``mmaction::`` bases."""
     if not osp.isfile(path):
         raise FileNotFoundError(f'config file {path!r} not found')
-    with _tolerant_metafile_lookup():
-        return Config.fromfile(path)
+    try:
+        with _tolerant_metafile_lookup():
+            return Config.fromfile(path)
+    except SyntaxError as e:
+        where = str(e).replace('<unknown>, ', '')
+        raise ToolError(f'config {path} (or a base it inherits) has a '
+                        f'syntax error: {where}; fix the file') from e
 
 
 def add_common_args(parser: argparse.ArgumentParser) -> None:
@@ -52,6 +62,23 @@ def add_common_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         '--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
         default='none', help='job launcher (set by dist_*.sh / slurm_*.sh)')
+    parser.add_argument(
+        '--allow-partial', action='store_true',
+        help='load a checkpoint even when keys are missing, unexpected or '
+        'of another shape (those layers stay as initialised); without it '
+        "only the config's allow_partial_keys patterns may differ")
+    data = parser.add_argument_group(
+        'data roots (train, val and test loaders alike; see '
+        'docs/train_on_your_data.md)')
+    data.add_argument('--ann-file', metavar='PKL',
+                      help='skeleton annotation pickle of every pose loader')
+    data.add_argument('--list-dir', metavar='DIR',
+                      help='folder of the clip lists of every RGB loader '
+                      '(the file names of the config are kept)')
+    data.add_argument('--video-root', metavar='DIR',
+                      help='folder the video paths of every loader are '
+                      'relative to (data_prefix.video)')
+    add_debug_arg(parser)
     # torch.distributed.launch (deprecated) passes --local-rank.
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0,
                         help=argparse.SUPPRESS)
@@ -59,8 +86,6 @@ def add_common_args(parser: argparse.ArgumentParser) -> None:
 
 def load_config(args: argparse.Namespace) -> Config:
     """Read the config named on the command line and apply common args."""
-    if not osp.isfile(args.config):
-        raise SystemExit(f'error: config file {args.config!r} not found')
     if 'LOCAL_RANK' not in os.environ:
         os.environ['LOCAL_RANK'] = str(args.local_rank)
     cfg = read_config(args.config)
@@ -72,21 +97,59 @@ def load_config(args: argparse.Namespace) -> Config:
     elif cfg.get('work_dir') is None:
         cfg.work_dir = osp.join('./work_dirs',
                                 osp.splitext(osp.basename(args.config))[0])
+    check_output_dir(cfg.work_dir, '--work-dir')
     cfg.setdefault('runner_type', 'MGRunner')
+    if args.allow_partial:
+        cfg.allow_partial_keys = ['*']
+    set_data_roots(cfg, args.ann_file, args.list_dir, args.video_root)
     return cfg
+
+
+def inner_dataset(dataset: dict) -> dict:
+    """The dataset inside ``dataset=`` wrappers such as ``RepeatDataset``."""
+    while 'ann_file' not in dataset and 'dataset' in dataset:
+        dataset = dataset.dataset
+    return dataset
+
+
+def set_data_roots(cfg: Config,
+                   ann_file: Optional[str] = None,
+                   list_dir: Optional[str] = None,
+                   video_root: Optional[str] = None) -> None:
+    """Point the train, val and test loaders at the user's data.
+
+    Args:
+        cfg: The config, changed in place.
+        ann_file: Skeleton annotation pickle, for datasets that read one
+            (each loader keeps its ``split``).
+        list_dir: Folder of clip lists, for datasets that read a list; each
+            keeps its file name (``rgb_train.txt``, ...).
+        video_root: ``data_prefix.video`` of every dataset that has one.
+    """
+    for name in LOADERS:
+        loader = cfg.get(name)
+        if not loader or 'dataset' not in loader:
+            continue
+        dataset = inner_dataset(loader.dataset)
+        current = str(dataset.get('ann_file', ''))
+        if ann_file and current.endswith(('.pkl', '.pickle')):
+            dataset.ann_file = ann_file
+        elif list_dir and current.endswith('.txt'):
+            dataset.ann_file = osp.join(list_dir, osp.basename(current))
+        if video_root and 'video' in (dataset.get('data_prefix') or {}):
+            dataset.data_prefix.video = video_root
 
 
 def enable_amp(cfg: Config) -> None:
     """Switch the optimizer wrapper to mixed precision (GPU only)."""
     if not torch.cuda.is_available():
-        raise SystemExit('error: --amp needs a CUDA device; this machine '
-                         'has none')
+        raise ToolError('--amp needs a CUDA device; this machine has none')
     wrapper = cfg.optim_wrapper.get('type', 'OptimWrapper')
     if wrapper == 'AmpOptimWrapper':
         return
     if wrapper != 'OptimWrapper':
-        raise SystemExit(f'error: --amp cannot replace optim_wrapper type '
-                         f'{wrapper!r}')
+        raise ToolError(f'--amp cannot replace optim_wrapper type '
+                        f'{wrapper!r}; set AmpOptimWrapper in the config')
     cfg.optim_wrapper.type = 'AmpOptimWrapper'
     cfg.optim_wrapper.loss_scale = 'dynamic'
 
@@ -100,10 +163,12 @@ def use_pseudo_labels(cfg: Config, ann_file: str,
     none for a video list, and so does a class-weight spec that counts the
     training labels, so the weights follow the new training set.
     """
+    from mmmg.datasets.pose_dataset import load_pose_annotations
     if not osp.isfile(ann_file):
-        raise FileNotFoundError(f'pseudo-label annotation {ann_file!r} not '
-                                'found')
+        raise ToolError(f'--pseudo-labels {ann_file!r} not found')
     new_split = split if ann_file.endswith(('.pkl', '.pickle')) else None
+    if new_split:  # a score pickle here is a common slip
+        load_pose_annotations(ann_file, new_split)
 
     def point(spec):
         spec['ann_file'] = ann_file
@@ -112,11 +177,10 @@ def use_pseudo_labels(cfg: Config, ann_file: str,
         else:
             spec['split'] = new_split
 
-    dataset = cfg.train_dataloader.dataset
-    while 'ann_file' not in dataset and 'dataset' in dataset:
-        dataset = dataset.dataset
+    dataset = inner_dataset(cfg.train_dataloader.dataset)
     if 'ann_file' not in dataset:
-        raise ValueError('the training dataset has no ann_file to replace')
+        raise ToolError('--pseudo-labels: the training dataset of this '
+                        'config has no ann_file to replace')
     point(dataset)
     loss = cfg.get('model', {}).get('cls_head', {}).get('loss_cls', {})
     weight = loss.get('class_weight') if isinstance(loss, dict) else None
