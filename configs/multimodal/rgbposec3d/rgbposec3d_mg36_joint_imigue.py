@@ -7,6 +7,8 @@
 #       --out checkpoints/rgbpose_mg36_joint_init.pth
 _base_ = ['mmaction::_base_/default_runtime.py']
 custom_imports = dict(imports=['mmmg'], allow_failed_imports=False)
+# Below _base_, or MMEngine reads this as a lazy-import config.
+from mmmg.keypoints import get_layout
 
 layout = 'mg36'
 num_classes = 32
@@ -17,9 +19,7 @@ data_root = 'data/imigue'
 ann_file = f'{data_root}/annotations/imigue_{layout}.pkl'
 video_root = f'{data_root}/release'
 load_from = 'checkpoints/rgbpose_mg36_joint_init.pth'
-# get_layout('mg36').flip_pairs; tests/configs checks them against the layout
-left_kp = [2, 3, 4, 8, 10, 12, 13, 17, 20, 24, 25, 26, 27, 28, 29]
-right_kp = [5, 6, 7, 9, 11, 16, 15, 18, 22, 30, 31, 32, 33, 34, 35]
+left_kp, right_kp = map(list, zip(*get_layout(layout).flip_pairs))
 
 model = dict(
     type='MMRecognizer3D',
@@ -45,7 +45,7 @@ model = dict(
             lateral_infl=16,
             lateral_activate=(0, 1, 1),
             fusion_kernel=7,
-            in_channels=36,
+            in_channels=get_layout(layout).num_keypoints,
             base_channels=32,
             out_indices=(2, ),
             conv1_kernel=(1, 7, 7),

@@ -2,6 +2,7 @@
 # alone (8 frames at 224, the same person-centred crops), whose checkpoint
 # tools/merge_rgbpose_checkpoint.py merges with a PoseConv3D one.
 _base_ = ['./rgbposec3d_mg36_joint_imigue.py']
+from mmmg.utils.pipelines import update_transforms
 
 clip_len = dict(RGB=8)
 load_from = None
@@ -29,27 +30,15 @@ model = dict(
         std=[58.395, 57.12, 57.375],
         format_shape='NCTHW'))
 
-
-def _rgb_only(pipeline):
-    """The RGBPose pipeline without the pose maps and keypoint flipping."""
-    out = []
-    for t in pipeline:
-        t = dict(t)
-        if t['type'] == 'GeneratePoseHeatmaps':
-            continue
-        if t['type'] == 'MMUniformSampleFrames':
-            t['clip_len'] = dict(RGB=t['clip_len']['RGB'])
-        elif t['type'] == 'Flip':
-            t = dict(type='Flip', flip_ratio=t['flip_ratio'])
-        elif t['type'] == 'PackMGInputs':
-            t = dict(type='PackMGInputs')
-        out.append(t)
-    return out
-
-
-train_dataloader = dict(
-    dataset=dict(pipeline=_rgb_only(_base_.train_dataloader.dataset.pipeline)))
-val_dataloader = dict(
-    dataset=dict(pipeline=_rgb_only(_base_.val_dataloader.dataset.pipeline)))
-test_dataloader = dict(
-    dataset=dict(pipeline=_rgb_only(_base_.test_dataloader.dataset.pipeline)))
+# The RGBPose pipeline without the pose maps and keypoint flipping.
+rgb_only = dict(
+    GeneratePoseHeatmaps=None,
+    MMUniformSampleFrames=dict(clip_len=dict(RGB=clip_len['RGB'])),
+    Flip=dict(_delete_=True, flip_ratio=0.5),
+    PackMGInputs=dict(_delete_=True))
+train_dataloader = dict(dataset=dict(pipeline=update_transforms(
+    _base_.train_dataloader.dataset.pipeline, **rgb_only)))
+val_dataloader = dict(dataset=dict(pipeline=update_transforms(
+    _base_.val_dataloader.dataset.pipeline, **rgb_only)))
+test_dataloader = dict(dataset=dict(pipeline=update_transforms(
+    _base_.test_dataloader.dataset.pipeline, **rgb_only)))

@@ -1,6 +1,7 @@
 # Tiny RGB-only SlowOnly on the toy iMiGUE data: the RGB pathway of the toy
 # RGBPoseConv3D trained alone (the merge tool's RGB source in tests).
 _base_ = ['./rgbposec3d_mg36_joint_toy.py']
+from mmmg.utils.pipelines import update_transforms
 
 model = dict(
     _delete_=True,
@@ -27,27 +28,15 @@ model = dict(
         std=[58.395, 57.12, 57.375],
         format_shape='NCTHW'))
 
-
-def _rgb_only(pipeline):
-    """The RGBPose pipeline without the pose maps and keypoint flipping."""
-    out = []
-    for t in pipeline:
-        t = dict(t)
-        if t['type'] == 'GeneratePoseHeatmaps':
-            continue
-        if t['type'] == 'MMUniformSampleFrames':
-            t['clip_len'] = dict(RGB=t['clip_len']['RGB'])
-        elif t['type'] == 'Flip':
-            t = dict(type='Flip', flip_ratio=t['flip_ratio'])
-        elif t['type'] == 'PackMGInputs':
-            t = dict(type='PackMGInputs')
-        out.append(t)
-    return out
-
-
-train_dataloader = dict(
-    dataset=dict(pipeline=_rgb_only(_base_.train_dataloader.dataset.pipeline)))
-val_dataloader = dict(
-    dataset=dict(pipeline=_rgb_only(_base_.val_dataloader.dataset.pipeline)))
-test_dataloader = dict(
-    dataset=dict(pipeline=_rgb_only(_base_.test_dataloader.dataset.pipeline)))
+# The RGBPose pipeline without the pose maps and keypoint flipping.
+rgb_only = dict(
+    GeneratePoseHeatmaps=None,
+    MMUniformSampleFrames=dict(clip_len=dict(RGB=_base_.clip_len.RGB)),
+    Flip=dict(_delete_=True, flip_ratio=0.5),
+    PackMGInputs=dict(_delete_=True))
+train_dataloader = dict(dataset=dict(pipeline=update_transforms(
+    _base_.train_dataloader.dataset.pipeline, **rgb_only)))
+val_dataloader = dict(dataset=dict(pipeline=update_transforms(
+    _base_.val_dataloader.dataset.pipeline, **rgb_only)))
+test_dataloader = dict(dataset=dict(pipeline=update_transforms(
+    _base_.test_dataloader.dataset.pipeline, **rgb_only)))

@@ -5,6 +5,8 @@
 #   bash tools/dist_train.sh configs/skeleton/posec3d/posec3d_slowonly_mg36_joint_imigue.py 8
 _base_ = ['mmaction::_base_/default_runtime.py']
 custom_imports = dict(imports=['mmmg'], allow_failed_imports=False)
+# Below _base_, or MMEngine reads this as a lazy-import config.
+from mmmg.keypoints import get_layout
 
 layout = 'mg36'
 num_classes = 32
@@ -12,9 +14,7 @@ clip_len = 48
 num_test_clips = 10
 data_root = 'data/imigue/annotations'
 ann_file = f'{data_root}/imigue_{layout}.pkl'
-# get_layout('mg36').flip_pairs; tests/configs checks them against the layout
-left_kp = [2, 3, 4, 8, 10, 12, 13, 17, 20, 24, 25, 26, 27, 28, 29]
-right_kp = [5, 6, 7, 9, 11, 16, 15, 18, 22, 30, 31, 32, 33, 34, 35]
+left_kp, right_kp = map(list, zip(*get_layout(layout).flip_pairs))
 
 model = dict(
     type='Recognizer3D',
@@ -22,7 +22,7 @@ model = dict(
         type='ResNet3dSlowOnly',
         depth=50,
         pretrained=None,
-        in_channels=36,
+        in_channels=get_layout(layout).num_keypoints,
         base_channels=32,
         num_stages=3,
         out_indices=(2, ),
