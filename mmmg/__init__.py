@@ -16,7 +16,7 @@ from .version import __version__
 
 def register_all_modules() -> None:
     """Register every mmmg module into MMAction2's registries (idempotent)."""
-    from . import datasets, engine, models  # noqa: F401
+    from . import datasets, emotion, engine, models  # noqa: F401
     from .evaluation import metrics  # noqa: F401
 
 

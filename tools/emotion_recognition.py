@@ -2,11 +2,14 @@
 from frozen clip features, grouped by video, padded with a mask and pooled by
 a gated-attention MIL aggregator; accuracy and F1 on the test videos.
 
-Several feature files per split (e.g. a skeleton and an RGB encoder) are
-joined by sample id and concatenated. Video labels: a CSV ``video,outcome``
-with outcomes ``win``/``lose``.
+Runs configs/emotion/attention_mil_1xb16-100e_imigue3k_win_lose.py (or
+--config) with the mmengine Runner on the files given here: several feature
+files per split (e.g. a skeleton and an RGB encoder) are joined by sample id
+and concatenated. Video labels: a CSV ``video,outcome`` with outcomes
+``win``/``lose``. The same config trains through tools/train.py and tests
+through tools/test.py.
 Writes to --out-dir: metrics.json, predictions.csv, aggregator.pth and
-loss.png.
+loss.png (next to the Runner's logs and checkpoint).
 
 Examples:
     python tools/emotion_recognition.py \\
@@ -15,18 +18,22 @@ Examples:
         --labels data/imigue3k/outcomes.csv --out-dir work_dirs/emotion
 """
 import argparse
-import csv
 import json
 import os
 import os.path as osp
 import sys
 
+import numpy as np
 import torch
+from mmaction.registry import DATASETS, RUNNERS
 
-from mmmg.emotion import (build_bags, evaluate_bags, fit_aggregator,
-                          read_video_labels)
-from mmmg.evaluation.features import FeatureFileError, load_features
+import mmmg  # noqa: F401  (registers the aggregator, dataset and metric)
+from mmmg.evaluation.features import FeatureFileError
+from mmmg.utils.config import read_config
 from mmmg.utils.io import atomic_open
+
+CONFIG = osp.join(osp.dirname(osp.dirname(osp.abspath(__file__))), 'configs',
+                  'emotion', 'attention_mil_1xb16-100e_imigue3k_win_lose.py')
 
 
 def parse_args(argv=None):
@@ -39,6 +46,8 @@ def parse_args(argv=None):
                         help='feature files of the test clips, same streams')
     parser.add_argument('--labels', required=True, help='video,outcome CSV')
     parser.add_argument('--out-dir', required=True)
+    parser.add_argument('--config', default=CONFIG,
+                        help='the emotion config (default: %(default)s)')
     parser.add_argument('--max-clips', type=int, default=64)
     parser.add_argument('--epochs', type=int, default=100)
     parser.add_argument('--lr', type=float, default=1e-3)
@@ -46,6 +55,31 @@ def parse_args(argv=None):
     parser.add_argument('--strict', action='store_true',
                         help='fail on videos without a label')
     return parser.parse_args(argv)
+
+
+def build_config(args):
+    """The config with the command line's data, schedule and outputs."""
+    cfg = read_config(args.config)
+    for loader, files in ((cfg.train_dataloader, args.train),
+                          (cfg.test_dataloader, args.test)):
+        loader.dataset.update(ann_file=args.labels, feature_files=files,
+                              max_clips=args.max_clips, strict=args.strict)
+    cfg.train_cfg.update(max_epochs=args.epochs, val_interval=args.epochs + 1)
+    cfg.default_hooks.checkpoint.interval = args.epochs
+    cfg.optim_wrapper.optimizer.lr = args.lr
+    cfg.randomness = dict(seed=args.seed)
+    cfg.test_evaluator.prediction_file = osp.join(args.out_dir,
+                                                  'predictions.csv')
+    cfg.work_dir = args.out_dir
+    cfg.setdefault('runner_type', 'MGRunner')
+    return cfg
+
+
+def epoch_losses(runner) -> list:
+    """Mean training loss of every epoch, from the Runner's message hub."""
+    losses = runner.message_hub.get_scalar('train/loss').data[0]
+    return [float(np.mean(e))
+            for e in np.array_split(losses, runner.max_epochs)]
 
 
 def plot_loss(history, path):
@@ -67,37 +101,28 @@ def main(argv=None) -> int:
         print('error: give the same streams for --train and --test',
               file=sys.stderr)
         return 2
-    try:
-        labels = read_video_labels(args.labels)
-        train = build_bags([load_features(p) for p in args.train], labels,
-                           args.max_clips, args.strict)
-        test = build_bags([load_features(p) for p in args.test], labels,
-                          args.max_clips, args.strict)
+    cfg = build_config(args)
+    try:  # bad inputs stop here, before the Runner starts
+        train, test = (DATASETS.build(cfg[f'{split}_dataloader'].dataset)
+                       for split in ('train', 'test'))
     except (FeatureFileError, ValueError, KeyError, OSError) as e:
         print(f'error: {e}', file=sys.stderr)
         return 2
-    model, history = fit_aggregator(train, epochs=args.epochs, lr=args.lr,
-                                     seed=args.seed)
-    result = evaluate_bags(model, test)
+    cfg.model.in_dims = train.feature_dims
     os.makedirs(args.out_dir, exist_ok=True)
-    metrics = {k: result[k] for k in ('accuracy', 'f1_win', 'f1_lose',
-                                      'macro_f1')}
-    metrics.update(train_videos=len(train.videos),
-                   test_videos=len(test.videos),
-                   final_train_loss=history[-1])
+    runner = RUNNERS.build(cfg)
+    runner.train()
+    history = epoch_losses(runner)
+    metrics = {k.split('/')[-1]: v for k, v in runner.test().items()}
+    metrics.update(train_videos=len(train), test_videos=len(test),
+                   train_loss=history, final_train_loss=history[-1])
     with atomic_open(osp.join(args.out_dir, 'metrics.json'), 'w') as f:
         json.dump(metrics, f, indent=1)
-    with atomic_open(osp.join(args.out_dir, 'predictions.csv'), 'w') as f:
-        w = csv.writer(f)
-        w.writerow(['video', 'outcome', 'prob_win'])
-        for v, y, p in zip(result['videos'], result['labels'],
-                           result['prob_win']):
-            w.writerow([v, 'win' if y else 'lose', f'{p:.4f}'])
     with atomic_open(osp.join(args.out_dir, 'aggregator.pth')) as f:
-        torch.save(model.state_dict(), f)
+        torch.save(runner.model.state_dict(), f)
     plot_loss(history, osp.join(args.out_dir, 'loss.png'))
-    print(f'{len(train.videos)} training / {len(test.videos)} test videos; '
-          f'loss {history[0]:.3f} -> {history[-1]:.3f}; test accuracy '
+    print(f'{len(train)} training / {len(test)} test videos; loss '
+          f'{history[0]:.3f} -> {history[-1]:.3f}; test accuracy '
           f'{100 * metrics["accuracy"]:.2f}%, F1 win '
           f'{100 * metrics["f1_win"]:.2f}%, macro-F1 '
           f'{100 * metrics["macro_f1"]:.2f}%')

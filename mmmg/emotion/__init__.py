@@ -1,10 +1,13 @@
 """MG-based emotion recognition: video-level win/lose from frozen clip
-features, aggregated by attention-based multiple-instance learning."""
+features, aggregated by attention-based multiple-instance learning and
+trained by the MMEngine Runner (configs/emotion/)."""
+from .bag_dataset import VideoBagDataset
 from .bags import VideoBags, build_bags, read_video_labels
+from .class_balance_hook import ClassBalanceHook
+from .metric import OutcomeF1Metric
 from .mil_aggregator import AttentionMILAggregator
-from .training import evaluate_bags, fit_aggregator
 
 __all__ = [
-    'AttentionMILAggregator', 'VideoBags', 'build_bags', 'evaluate_bags',
-    'fit_aggregator', 'read_video_labels'
+    'AttentionMILAggregator', 'ClassBalanceHook', 'OutcomeF1Metric',
+    'VideoBagDataset', 'VideoBags', 'build_bags', 'read_video_labels'
 ]

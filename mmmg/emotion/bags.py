@@ -30,8 +30,8 @@ def read_video_labels(path: str) -> Dict[str, int]:
     with open(path, newline='') as f:
         rows = csv.reader(f)
         header = next(rows, None)
-        if not header or [h.strip() for h in header[:2]] != ['video',
-                                                               'outcome']:
+        if not header or [h.strip()
+                          for h in header[:2]] != ['video', 'outcome']:
             raise ValueError(f'{path}: the first line must be the header '
                              f'`video,outcome`, got {header}')
         for line, row in enumerate(rows, start=2):

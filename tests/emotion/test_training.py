@@ -1,40 +1,93 @@
+"""The emotion config trained by the mmengine Runner through
+tools/emotion_recognition.py learns a MIL problem; OutcomeF1Metric by
+hand."""
+import importlib.util
+import json
+import os.path as osp
+
 import numpy as np
+import pytest
+import torch
 
-from mmmg.emotion.bags import VideoBags
-from mmmg.emotion.training import binary_f1, evaluate_bags, fit_aggregator
+from mmmg.emotion.metric import OutcomeF1Metric
+from mmmg.evaluation.features import save_features
+from tests.conftest import REPO
 
 
-def test_binary_f1_by_hand():
+def test_f1_of_each_outcome_by_hand():
     pred = np.array([1, 1, 0, 0, 1])
     labels = np.array([1, 0, 0, 1, 1])
-    # positive 1: tp 2, fp 1, fn 1 -> 4 / 6; positive 0: tp 1, fp 1, fn 1.
-    assert binary_f1(pred, labels, 1) == 4 / 6
-    assert binary_f1(pred, labels, 0) == 2 / 4
+    metric = OutcomeF1Metric()
+    metric.dataset_meta = dict(classes=('lose', 'win'))
+    probs = np.eye(2)[pred]
+    result = metric.compute_metrics([
+        dict(prob=p, label=y, video=f'v{i}')
+        for i, (p, y) in enumerate(zip(probs, labels))])
+    # win: tp 2, fp 1, fn 1 -> 4 / 6; lose: tp 1, fp 1, fn 1.
+    assert result['f1_win'] == 4 / 6
+    assert result['f1_lose'] == 2 / 4
+    assert result['macro_f1'] == pytest.approx((4 / 6 + 2 / 4) / 2)
+    assert result['accuracy'] == 3 / 5
 
 
-def synthetic_bags(n, seed):
+def synthetic_features(path, n, seed):
     """A video wins iff one of its clips comes from a distinctive cluster
-    (a needle among noise clips), the MIL setting."""
+    (a needle among noise clips), the MIL setting. Writes the clips as a
+    feature file and returns the outcome of every video."""
     rng = np.random.default_rng(seed)
     k, d = 8, 16
     centre = np.zeros(d)
     centre[:4] = 3.
-    feats = rng.normal(size=(n, k, d)).astype(np.float32)
-    labels = rng.integers(0, 2, n)
-    lengths = rng.integers(3, k + 1, n)
-    mask = np.arange(k)[None] < lengths[:, None]
-    for b in np.flatnonzero(labels):
-        feats[b, rng.integers(lengths[b])] += centre
-    return VideoBags(feats, mask, labels.astype(np.int64),
-                     [f'v{i}' for i in range(n)])
+    feats, ids, outcomes = [], [], {}
+    for b in range(n):
+        length, win = rng.integers(3, k + 1), rng.integers(0, 2)
+        clips = rng.normal(size=(length, d))
+        if win:
+            clips[rng.integers(length)] += centre
+        feats.append(clips)
+        ids += [f's{seed}v{b}_{i}' for i in range(length)]
+        outcomes[f's{seed}v{b}'] = 'win' if win else 'lose'
+    save_features(path, dict(
+        features=np.concatenate(feats).astype(np.float32),
+        labels=np.zeros(len(ids), np.int64), sample_ids=np.array(ids),
+        videos=np.array([i.rsplit('_', 1)[0] for i in ids])))
+    return outcomes
 
 
-def test_aggregator_learns_the_needle():
-    model, history = fit_aggregator(synthetic_bags(200, 0), epochs=40,
-                                    lr=3e-3, seed=0)
+@pytest.fixture
+def one_thread():
+    """A model this small runs ten times faster on one thread than on
+    several contended ones."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def test_aggregator_learns_the_needle(tmp_path, one_thread):
+    outcomes = synthetic_features(str(tmp_path / 'train.npz'), 200, 0)
+    outcomes.update(synthetic_features(str(tmp_path / 'test.npz'), 100, 1))
+    labels = tmp_path / 'labels.csv'
+    labels.write_text('video,outcome\n' + ''.join(
+        f'{v},{o}\n' for v, o in outcomes.items()))
+    spec = importlib.util.spec_from_file_location(
+        'emotion_recognition', osp.join(REPO, 'tools',
+                                        'emotion_recognition.py'))
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    out = tmp_path / 'out'
+    assert tool.main([
+        '--train', str(tmp_path / 'train.npz'), '--test',
+        str(tmp_path / 'test.npz'), '--labels', str(labels), '--out-dir',
+        str(out), '--epochs', '40', '--lr', '3e-3', '--max-clips', '8'
+    ]) == 0
+    result = json.load(open(out / 'metrics.json'))
+    history = result['train_loss']
     assert history[-1] < 0.5 * history[0]
-    result = evaluate_bags(model, synthetic_bags(100, 1))
     assert result['accuracy'] >= 0.9
-    assert set(result) >= {'accuracy', 'f1_win', 'f1_lose', 'macro_f1',
-                           'videos', 'prob_win', 'labels'}
-    assert 0 <= min(result['prob_win']) <= max(result['prob_win']) <= 1
+    assert set(result) >= {'accuracy', 'f1_win', 'f1_lose', 'macro_f1'}
+    with open(out / 'predictions.csv') as f:
+        rows = f.read().splitlines()
+    assert rows[0] == 'video,outcome,prob_win' and len(rows) == 101
+    prob_win = [float(r.split(',')[2]) for r in rows[1:]]
+    assert 0 <= min(prob_win) <= max(prob_win) <= 1

@@ -290,4 +290,3 @@ class PrototypeHead(EmbeddingHead):
 
 
 __all__ = ['PrototypeHead', 'calibration_loss']
-

@@ -365,5 +365,3 @@ def count_tokens(num_frames: int, size: Union[int, Sequence[int]],
     return dict(grid=grid, tokens=grid[0] * per_slice,
                 masked_per_slice=masked,
                 visible=grid[0] * (per_slice - masked))
-
-
