@@ -8,7 +8,7 @@
 _base_ = ['mmaction::_base_/default_runtime.py']
 custom_imports = dict(imports=['mmmg'], allow_failed_imports=False)
 # Below _base_, or MMEngine reads this as a lazy-import config.
-from mmmg.keypoints import get_layout
+from mmmg.keypoints.layouts import flip_lists, get_layout
 
 layout = 'mg36'
 num_classes = 32
@@ -19,7 +19,7 @@ data_root = 'data/imigue'
 ann_file = f'{data_root}/annotations/imigue_{layout}.pkl'
 video_root = f'{data_root}/release'
 load_from = 'checkpoints/rgbpose_mg36_joint_init.pth'
-left_kp, right_kp = map(list, zip(*get_layout(layout).flip_pairs))
+left_kp, right_kp = flip_lists(layout)
 
 model = dict(
     type='MMRecognizer3D',

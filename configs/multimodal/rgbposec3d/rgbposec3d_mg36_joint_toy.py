@@ -5,6 +5,7 @@
 _base_ = ['./rgbposec3d_mg36_joint_imigue.py']
 
 clip_len = dict(RGB=4, Pose=16)
+num_test_clips = 2
 rgb_size = 64
 data_root = 'data/toy_imigue'
 ann_file = f'{data_root}/annotations/imigue_mg36.pkl'
@@ -19,35 +20,47 @@ model = dict(
     cls_head=dict(in_channels=[512, 128], dropout=0.3))
 
 
-def _toy(pipeline):
-    """The recipe's pipeline at the toy clip length and frame size."""
-    sizes = {224: rgb_size, 256: rgb_size + 8}
-    out = []
-    for t in pipeline:
-        t = dict(t)
-        if t['type'] == 'MMUniformSampleFrames':
-            t['clip_len'] = clip_len
-            t['num_clips'] = min(t.get('num_clips', 1), 2)
-        elif t['type'] == 'Resize':
-            t['scale'] = tuple(sizes[s] for s in t['scale'])
-        out.append(t)
-    return out
-
+# The recipe's pipelines at the toy clip length and frame size.
+heatmaps = _base_.heatmaps
+pack = _base_.pack
+train_pipeline = [
+    dict(type='MMUniformSampleFrames', clip_len=clip_len, num_clips=1),
+    dict(type='MMDecodeSegment'),
+    dict(type='MGMMCompact', hw_ratio=1., allow_imgpad=True),
+    dict(type='Resize', scale=(rgb_size + 8, rgb_size + 8),
+         keep_ratio=False),
+    dict(type='RandomResizedCrop', area_range=(0.56, 1.0)),
+    dict(type='Resize', scale=(rgb_size, rgb_size), keep_ratio=False),
+    dict(type='Flip', flip_ratio=0.5, left_kp=_base_.left_kp,
+         right_kp=_base_.right_kp),
+    heatmaps,
+    dict(type='FormatShape', input_format='NCTHW'),
+    pack,
+]
+val_pipeline = [
+    dict(type='MMUniformSampleFrames', clip_len=clip_len, num_clips=1,
+         test_mode=True),
+    dict(type='MMDecodeSegment'),
+    dict(type='MGMMCompact', hw_ratio=1., allow_imgpad=True),
+    dict(type='Resize', scale=(rgb_size, rgb_size), keep_ratio=False),
+    heatmaps,
+    dict(type='FormatShape', input_format='NCTHW'),
+    pack,
+]
+test_pipeline = [
+    dict(val_pipeline[0], num_clips=num_test_clips),
+    *val_pipeline[1:],
+]
 
 dataset = dict(ann_file=ann_file, data_prefix=dict(video=video_root))
 loader = dict(num_workers=1, persistent_workers=True)
 train_dataloader = dict(
     **loader, batch_size=8,
-    dataset=dict(**dataset,
-                 pipeline=_toy(_base_.train_dataloader.dataset.pipeline)))
+    dataset=dict(**dataset, pipeline=train_pipeline))
 val_dataloader = dict(
-    **loader, batch_size=8,
-    dataset=dict(**dataset,
-                 pipeline=_toy(_base_.val_dataloader.dataset.pipeline)))
+    **loader, batch_size=8, dataset=dict(**dataset, pipeline=val_pipeline))
 test_dataloader = dict(
-    **loader,
-    dataset=dict(**dataset,
-                 pipeline=_toy(_base_.test_dataloader.dataset.pipeline)))
+    **loader, dataset=dict(**dataset, pipeline=test_pipeline))
 
 train_cfg = dict(max_epochs=6, val_interval=3)
 optim_wrapper = dict(optimizer=dict(lr=0.05))

@@ -3,7 +3,7 @@
 # RGB-only SlowOnly and the PoseConv3D limb stream with
 # tools/merge_rgbpose_checkpoint.py.
 _base_ = ['./rgbposec3d_mg36_joint_imigue.py']
-from mmmg.keypoints import get_layout
+from mmmg.keypoints.layouts import get_layout
 from mmmg.utils.pipelines import update_transforms
 
 num_limbs = len(get_layout(_base_.layout).edges)

@@ -1,7 +1,7 @@
 # Tiny RGBPoseConv3D (RGB + limb heatmaps) on the toy iMiGUE data: the RGB +
 # joint toy config with one pose map per MG-36 limb.
 _base_ = ['./rgbposec3d_mg36_joint_toy.py']
-from mmmg.keypoints import get_layout
+from mmmg.keypoints.layouts import get_layout
 from mmmg.utils.pipelines import update_transforms
 
 num_limbs = len(get_layout(_base_.layout).edges)

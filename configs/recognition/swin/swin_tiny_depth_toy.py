@@ -1,4 +1,5 @@
-# The tiny Video Swin on the toy iMiGUE depth videos (data_prep/make_depth_videos.py).
+# The tiny Video Swin on the toy iMiGUE depth videos
+# (data_prep/make_depth_videos.py).
 _base_ = ['./swin_tiny_rgb_toy.py']
 
 video_root = 'data/toy_imigue/depth'

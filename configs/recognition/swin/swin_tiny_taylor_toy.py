@@ -1,4 +1,5 @@
-# The tiny Video Swin on the toy iMiGUE Taylor videos (data_prep/make_taylor_videos.py).
+# The tiny Video Swin on the toy iMiGUE Taylor videos
+# (data_prep/make_taylor_videos.py).
 _base_ = ['./swin_tiny_rgb_toy.py']
 
 video_root = 'data/toy_imigue/taylor'

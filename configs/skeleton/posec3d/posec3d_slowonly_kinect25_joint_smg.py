@@ -2,14 +2,14 @@
 # skeletons, data_prep/smg_to_mmaction.py): the MiGA-2025 iMiGUE joint recipe
 # on the 25 Kinect joints.
 _base_ = ['./posec3d_slowonly_mg36_joint_imigue.py']
-from mmmg.keypoints import get_layout
+from mmmg.keypoints.layouts import flip_lists, get_layout
 from mmmg.utils.pipelines import update_transforms
 
 layout = 'kinect25'
 num_classes = 17
 data_root = 'data/smg/annotations'
 ann_file = f'{data_root}/smg_{layout}.pkl'
-left_kp, right_kp = map(list, zip(*get_layout(layout).flip_pairs))
+left_kp, right_kp = flip_lists(layout)
 kinect_maps = dict(
     GeneratePoseHeatmaps=dict(layout=layout),
     Flip=dict(left_kp=left_kp, right_kp=right_kp))

@@ -1,7 +1,7 @@
 # PoseConv3D on Gaussian limb heatmaps of SMG: the SMG joint config with one
 # map per Kinect bone and the limb stream's learning rate (0.2).
 _base_ = ['./posec3d_slowonly_kinect25_joint_smg.py']
-from mmmg.keypoints import get_layout
+from mmmg.keypoints.layouts import get_layout
 from mmmg.utils.pipelines import update_transforms
 
 num_limbs = len(get_layout(_base_.layout).edges)

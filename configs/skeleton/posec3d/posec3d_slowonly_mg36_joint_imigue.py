@@ -2,11 +2,12 @@
 # MiGA-2025 winning recipe: 36-point MG layout, 48 uniformly sampled frames,
 # 56x56 training crops of 64-pixel maps, sigma 0.6, 10 test clips with flip
 # averaging, SGD lr 0.05 with cosine decay over 24 epochs, grad clip 40.
-#   bash tools/dist_train.sh configs/skeleton/posec3d/posec3d_slowonly_mg36_joint_imigue.py 8
+#   bash tools/dist_train.sh \
+#       configs/skeleton/posec3d/posec3d_slowonly_mg36_joint_imigue.py 8
 _base_ = ['mmaction::_base_/default_runtime.py']
 custom_imports = dict(imports=['mmmg'], allow_failed_imports=False)
 # Below _base_, or MMEngine reads this as a lazy-import config.
-from mmmg.keypoints import get_layout
+from mmmg.keypoints.layouts import flip_lists, get_layout
 
 layout = 'mg36'
 num_classes = 32
@@ -14,7 +15,7 @@ clip_len = 48
 num_test_clips = 10
 data_root = 'data/imigue/annotations'
 ann_file = f'{data_root}/imigue_{layout}.pkl'
-left_kp, right_kp = map(list, zip(*get_layout(layout).flip_pairs))
+left_kp, right_kp = flip_lists(layout)
 
 model = dict(
     type='Recognizer3D',

@@ -1,7 +1,7 @@
 # PoseConv3D on Gaussian limb heatmaps of iMiGUE: the joint recipe with one
 # map per MG-36 limb and the limb stream's learning rate (0.2).
 _base_ = ['./posec3d_slowonly_mg36_joint_imigue.py']
-from mmmg.keypoints import get_layout
+from mmmg.keypoints.layouts import get_layout
 from mmmg.utils.pipelines import update_transforms
 
 num_limbs = len(get_layout(_base_.layout).edges)

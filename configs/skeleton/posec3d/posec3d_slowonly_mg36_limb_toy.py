@@ -1,7 +1,7 @@
 # Tiny PoseConv3D on limb heatmaps of the toy iMiGUE data: the joint toy
 # config with one map per MG-36 limb instead of one per joint.
 _base_ = ['./posec3d_slowonly_mg36_joint_toy.py']
-from mmmg.keypoints import get_layout
+from mmmg.keypoints.layouts import get_layout
 from mmmg.utils.pipelines import update_transforms
 
 num_limbs = len(get_layout(_base_.layout).edges)

@@ -2,14 +2,17 @@
 # encoder of usdrl_upper59_joint_pretrain_interviews.py, on iMiGUE clips in
 # the same upper-body layout (data_prep/imigue_to_mmaction.py --layout
 # upper_body59), 64 frames padded or truncated, Adam 1e-3 for 30 epochs.
-#   python tools/train.py configs/ssl/skeleton/linear_probe_upper59_joint_imigue.py \
+#   python tools/train.py \
+#       configs/ssl/skeleton/linear_probe_upper59_joint_imigue.py \
 #       --cfg-options model.backbone.init_cfg.checkpoint=PRETRAINED.pth
 # A randomly initialised encoder (the baseline): model.backbone.init_cfg=None
 _base_ = ['mmaction::_base_/default_runtime.py']
 custom_imports = dict(imports=['mmmg'], allow_failed_imports=False)
+# Below _base_, or MMEngine reads this as a lazy-import config.
+from mmmg.keypoints.layouts import get_layout
 
 layout = 'upper_body59'
-num_joints = 59
+num_joints = get_layout(layout).num_keypoints
 seq_len = 64
 num_classes = 32
 stream = 'joint'

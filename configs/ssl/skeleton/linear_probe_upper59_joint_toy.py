@@ -16,22 +16,26 @@ model = dict(
     cls_head=dict(in_channels=128))
 
 
-def _toy(pipeline):
-    """The recipe's pipeline at the toy length."""
-    return [dict(t, length=seq_len) if t['type'] == 'FixSkeletonLength'
-            else t for t in pipeline]
-
-
+# The recipe's pipelines at the toy length.
+train_pipeline = [
+    dict(type='NormalizeSkeleton', layout=_base_.layout),
+    dict(type='FixSkeletonLength', length=seq_len),
+    dict(type='FormatSkeletonSequence'),
+    dict(type='PackMGInputs')
+]
+test_pipeline = [
+    dict(type='NormalizeSkeleton', layout=_base_.layout),
+    dict(type='FixSkeletonLength', length=seq_len, test_mode=True),
+    dict(type='FormatSkeletonSequence'),
+    dict(type='PackMGInputs')
+]
 loader = dict(batch_size=32, num_workers=0, persistent_workers=False)
 train_dataloader = dict(
-    **loader,
-    dataset=dict(ann_file=ann_file, pipeline=_toy(_base_.train_pipeline)))
+    **loader, dataset=dict(ann_file=ann_file, pipeline=train_pipeline))
 val_dataloader = dict(
-    **loader,
-    dataset=dict(ann_file=ann_file, pipeline=_toy(_base_.test_pipeline)))
+    **loader, dataset=dict(ann_file=ann_file, pipeline=test_pipeline))
 test_dataloader = dict(
-    **loader,
-    dataset=dict(ann_file=ann_file, pipeline=_toy(_base_.test_pipeline)))
+    **loader, dataset=dict(ann_file=ann_file, pipeline=test_pipeline))
 max_epochs = 30
 train_cfg = dict(max_epochs=max_epochs, val_interval=10)
 param_scheduler = [

@@ -3,5 +3,6 @@
 _base_ = ['./linear_probe_upper59_joint_imigue.py']
 model = dict(backbone=dict(
     stream='motion',
-    init_cfg=dict(checkpoint='work_dirs/usdrl_upper59_motion_pretrain_interviews/'
-                  'epoch_300.pth')))
+    init_cfg=dict(
+        checkpoint='work_dirs/usdrl_upper59_motion_pretrain_interviews/'
+        'epoch_300.pth')))

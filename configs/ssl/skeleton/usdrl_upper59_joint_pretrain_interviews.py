@@ -2,15 +2,19 @@
 # interview clips: the upper-body 59-point layout, 64 frames, four views,
 # dual-stream transformer, multi-grained feature decorrelation; Adam 5e-4,
 # weight decay 1e-5, batch 256, constant lr (USDRL).
-#   python data_prep/sample_ssl_clips.py data/miga --out data/ssl/ssl_clips.txt \
+#   python data_prep/sample_ssl_clips.py data/miga \
+#       --out data/ssl/ssl_clips.txt \
 #       --cut-skeleton data/ssl/ssl_upper_body59.pkl --layout upper_body59
-#   bash tools/dist_train.sh configs/ssl/skeleton/usdrl_upper59_joint_pretrain_interviews.py 8
+#   bash tools/dist_train.sh \
+#       configs/ssl/skeleton/usdrl_upper59_joint_pretrain_interviews.py 8
 # Bone / motion streams: the _bone / _motion variants.
 _base_ = ['mmaction::_base_/default_runtime.py']
 custom_imports = dict(imports=['mmmg'], allow_failed_imports=False)
+# Below _base_, or MMEngine reads this as a lazy-import config.
+from mmmg.keypoints.layouts import get_layout
 
 layout = 'upper_body59'
-num_joints = 59
+num_joints = get_layout(layout).num_keypoints
 seq_len = 64
 stream = 'joint'
 ann_file = 'data/ssl/ssl_upper_body59.pkl'

@@ -20,28 +20,26 @@ model = dict(
     masking=dict(ratio=0.75))
 
 
-def _toy(pipeline):
-    """The recipe's pipeline at the toy clip length and frame size."""
-    out = []
-    for t in pipeline:
-        t = dict(t)
-        if t['type'] == 'SampleFrames':
-            t.update(clip_len=clip_len, frame_interval=frame_interval)
-        elif t['type'] == 'Resize':
-            t['scale'] = ((-1, img_size + 8) if t['scale'][0] == -1 else
-                          (img_size, img_size))
-        elif t['type'] == 'MultiScaleCrop':
-            t['input_size'] = img_size
-        out.append(t)
-    return out
-
-
+# The recipe's pipeline at the toy clip length and frame size.
+train_pipeline = [
+    dict(type='DecordInitSegment'),
+    dict(type='SampleFrames', clip_len=clip_len,
+         frame_interval=frame_interval, num_clips=1),
+    dict(type='DecordDecode'),
+    dict(type='Resize', scale=(-1, img_size + 8)),
+    dict(type='MultiScaleCrop', input_size=img_size,
+         scales=(1, 0.875, 0.75, 0.66), random_crop=False,
+         max_wh_scale_gap=1),
+    dict(type='Resize', scale=(img_size, img_size), keep_ratio=False),
+    dict(type='FormatShape', input_format='NCTHW'),
+    dict(type='PackMGInputs')
+]
 train_dataloader = dict(
     batch_size=5,
     num_workers=0,
     persistent_workers=False,
     dataset=dict(ann_file=ssl_list, data_prefix=dict(video=video_root),
-                 pipeline=_toy(_base_.train_pipeline)))
+                 pipeline=train_pipeline))
 
 max_epochs = 6
 train_cfg = dict(max_epochs=max_epochs)

@@ -7,6 +7,7 @@ _base_ = ['./vit_base_p16_16x4_imigue_finetune.py']
 clip_len = 4
 frame_interval = 2
 img_size = 64
+num_test_clips = 2
 data_root = 'data/toy_imigue'
 video_root = f'{data_root}/release'
 list_dir = f'{data_root}/annotations'
@@ -19,36 +20,54 @@ model = dict(
     cls_head=dict(in_channels=32, dropout_ratio=0.3))
 
 
-def _toy(pipeline):
-    """The recipe's pipeline at the toy clip length and frame size."""
-    sizes = {224: img_size, 256: img_size + 8, -1: -1}
-    out = []
-    for t in pipeline:
-        t = dict(t)
-        if t['type'] == 'SampleFrames':
-            t.update(clip_len=clip_len, frame_interval=frame_interval,
-                     num_clips=min(t['num_clips'], 2))
-        elif t['type'] == 'Resize':
-            t['scale'] = tuple(sizes[s] for s in t['scale'])
-        elif 'crop_size' in t:
-            t['crop_size'] = img_size
-        out.append(t)
-    return out
-
-
-def _data(split, pipeline):
-    return dict(ann_file=f'{list_dir}/rgb_{split}.txt',
-                data_prefix=dict(video=video_root), pipeline=_toy(pipeline))
-
+# The recipe's pipelines at the toy clip length and frame size.
+train_pipeline = [
+    dict(type='DecordInitSegment'),
+    dict(type='SampleFrames', clip_len=clip_len,
+         frame_interval=frame_interval, num_clips=1),
+    dict(type='DecordDecode'),
+    dict(type='Resize', scale=(-1, img_size + 8)),
+    dict(type='RandomResizedCrop'),
+    dict(type='Resize', scale=(img_size, img_size), keep_ratio=False),
+    dict(type='Flip', flip_ratio=0.5),
+    dict(type='FormatShape', input_format='NCTHW'),
+    dict(type='PackMGInputs')
+]
+val_pipeline = [
+    dict(type='DecordInitSegment'),
+    dict(type='SampleFrames', clip_len=clip_len,
+         frame_interval=frame_interval, num_clips=1, test_mode=True),
+    dict(type='DecordDecode'),
+    dict(type='Resize', scale=(-1, img_size + 8)),
+    dict(type='CenterCrop', crop_size=img_size),
+    dict(type='FormatShape', input_format='NCTHW'),
+    dict(type='PackMGInputs')
+]
+test_pipeline = [
+    dict(type='DecordInitSegment'),
+    dict(type='SampleFrames', clip_len=clip_len,
+         frame_interval=frame_interval, num_clips=num_test_clips,
+         test_mode=True),
+    dict(type='DecordDecode'),
+    dict(type='Resize', scale=(-1, img_size)),
+    dict(type='ThreeCrop', crop_size=img_size),
+    dict(type='FormatShape', input_format='NCTHW'),
+    dict(type='PackMGInputs')
+]
 
 loader = dict(num_workers=0, persistent_workers=False)
 train_dataloader = dict(
     **loader, batch_size=5,
-    dataset=_data('train', _base_.train_dataloader.dataset.pipeline))
+    dataset=dict(ann_file=f'{list_dir}/rgb_train.txt',
+                 data_prefix=dict(video=video_root), pipeline=train_pipeline))
 val_dataloader = dict(
-    **loader, dataset=_data('val', _base_.val_dataloader.dataset.pipeline))
+    **loader,
+    dataset=dict(ann_file=f'{list_dir}/rgb_val.txt',
+                 data_prefix=dict(video=video_root), pipeline=val_pipeline))
 test_dataloader = dict(
-    **loader, dataset=_data('test', _base_.test_dataloader.dataset.pipeline))
+    **loader,
+    dataset=dict(ann_file=f'{list_dir}/rgb_test.txt',
+                 data_prefix=dict(video=video_root), pipeline=test_pipeline))
 
 max_epochs = 6
 train_cfg = dict(max_epochs=max_epochs, val_interval=3)
