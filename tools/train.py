@@ -1,7 +1,8 @@
 """Train a recognizer with the mmengine Runner (mmmg's MGRunner by default).
 
 Examples:
-    python tools/train.py configs/skeleton/posec3d_joint_toy.py
+    python tools/train.py \\
+        configs/skeleton/posec3d/posec3d_slowonly_mg36_joint_toy.py
     python tools/train.py CONFIG --resume            # latest checkpoint
     python tools/train.py CONFIG --resume PATH.pth   # a given checkpoint
     bash tools/dist_train.sh CONFIG 8                # 8 GPUs (or CPU procs)
