@@ -1,0 +1,34 @@
+"""update_transforms: change, replace and drop transforms by type."""
+import pytest
+
+from mmmg.utils.pipelines import update_transforms
+
+PIPELINE = [
+    dict(type='Resize', scale=(64, 64)),
+    dict(type='Flip', flip_ratio=0.5, left_kp=[1], right_kp=[2]),
+    dict(type='GeneratePoseHeatmaps', with_kp=True, with_limb=False),
+    dict(type='Resize', scale=(32, 32)),
+]
+
+
+def test_update_replace_drop():
+    out = update_transforms(
+        PIPELINE, Resize=dict(keep_ratio=False),
+        Flip=dict(_delete_=True, flip_ratio=0.5), GeneratePoseHeatmaps=None)
+    assert out == [
+        dict(type='Resize', scale=(64, 64), keep_ratio=False),
+        dict(type='Flip', flip_ratio=0.5),
+        dict(type='Resize', scale=(32, 32), keep_ratio=False),
+    ]
+    # The input, and the changes, stay as they were.
+    assert PIPELINE[1]['left_kp'] == [1] and 'keep_ratio' not in PIPELINE[0]
+    assert update_transforms(PIPELINE) == PIPELINE
+
+
+def test_types_in_no_transform():
+    # A type missing from this pipeline is fine while another one applies
+    # (val pipelines have no Flip); none applying is a mistake.
+    assert update_transforms(PIPELINE[2:], Flip=None,
+                             Resize=dict(scale=(8, 8)))[-1]['scale'] == (8, 8)
+    with pytest.raises(ValueError, match="'Flipp'.*'Resize'"):
+        update_transforms(PIPELINE, Flipp=None)
