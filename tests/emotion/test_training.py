@@ -91,3 +91,34 @@ def test_aggregator_learns_the_needle(tmp_path, one_thread):
     assert rows[0] == 'video,outcome,prob_win' and len(rows) == 101
     prob_win = [float(r.split(',')[2]) for r in rows[1:]]
     assert 0 <= min(prob_win) <= max(prob_win) <= 1
+
+
+def test_bag_dataset_and_class_balance(tmp_path):
+    from types import SimpleNamespace
+
+    from mmmg.emotion import (AttentionMILAggregator, ClassBalanceHook,
+                              VideoBagDataset)
+    outcomes = synthetic_features(str(tmp_path / 'f.npz'), 6, 2)
+    labels = tmp_path / 'labels.csv'
+    labels.write_text('video,outcome\n' + ''.join(
+        f'{v},{o}\n' for v, o in outcomes.items()))
+    dataset = VideoBagDataset(str(labels), [str(tmp_path / 'f.npz')] * 2,
+                              max_clips=8)
+    sample = dataset[0]
+    assert sample['features'].shape == (8, 32) and dataset.feature_dims == 32
+    assert sample['mask'].dtype == torch.bool and sample['mask'][0]
+    assert sample['data_samples'].video == 's2v0'
+    counts = dataset.class_counts()
+    assert counts.sum() == 6
+    model = AttentionMILAggregator(32)
+    runner = SimpleNamespace(model=model, logger=SimpleNamespace(
+        info=lambda msg: None), train_dataloader=SimpleNamespace(
+            dataset=dataset))
+    ClassBalanceHook().before_train(runner)
+    torch.testing.assert_close(
+        model.class_weight,
+        torch.tensor(6 / (2 * np.maximum(counts, 1)), dtype=torch.float))
+    assert 'class_weight' not in model.state_dict()
+    with pytest.raises(ValueError, match='32 wide, the aggregator takes 16'):
+        AttentionMILAggregator(16)(sample['features'][None],
+                                   sample['mask'][None])
