@@ -20,7 +20,8 @@ MIGA_NON_MG_RAW_LABEL = 99
 
 def miga_label_to_index(raw: int) -> int:
     """Map a raw MiGA label-table class to the 0-based iMiGUE index."""
-    index = len(IMIGUE_CLASSES) - 1 if raw == MIGA_NON_MG_RAW_LABEL else raw - 1
+    non_mg = len(IMIGUE_CLASSES) - 1
+    index = non_mg if raw == MIGA_NON_MG_RAW_LABEL else raw - 1
     if not 0 <= index < len(IMIGUE_CLASSES):
         raise ValueError(f'raw MiGA label {raw} is out of range '
                          f'(expected 1-{len(IMIGUE_CLASSES) - 1} or '
@@ -32,7 +33,8 @@ def index_to_miga_label(index: int) -> int:
     """Inverse of :func:`miga_label_to_index` (used when writing toy data)."""
     if not 0 <= index < len(IMIGUE_CLASSES):
         raise ValueError(f'class index {index} is out of range')
-    return MIGA_NON_MG_RAW_LABEL if index == len(IMIGUE_CLASSES) - 1 else index + 1
+    non_mg = len(IMIGUE_CLASSES) - 1
+    return MIGA_NON_MG_RAW_LABEL if index == non_mg else index + 1
 
 
 # MA-52 (Micro-Action-52): 52 action-level classes grouped into 7 body-level

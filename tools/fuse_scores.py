@@ -29,9 +29,12 @@ Examples:
 import argparse
 import os
 import os.path as osp
+import shutil
 import sys
+import tempfile
 import time
-from typing import List, Optional, Tuple
+from functools import partial
+from typing import Callable, List, NamedTuple, Optional, Tuple
 
 import numpy as np
 
@@ -39,12 +42,18 @@ from mmmg.evaluation.score_file import build_score_file, save_scores
 from mmmg.fusion.ensemble import METHODS, Ensemble, fit_ensemble
 from mmmg.fusion.report import (build_report, format_table, save_report,
                                 score_rows)
-from mmmg.fusion.score_sources import (align_streams, read_id_list,
-                                       read_score_streams)
+from mmmg.fusion.provenance import check_provenance, stream_provenance
+from mmmg.fusion.score_sources import (StreamScores, align_streams,
+                                       read_id_list, read_score_streams)
 from mmmg.fusion.submission import (TARGETS, submission_rows,
                                     write_submission)
 from mmmg.fusion.weight_search import METRICS
-from mmmg.utils.cli import DataFileError, add_debug_arg, cli_main
+from mmmg.utils.cli import (DataFileError, add_debug_arg, check_output_dir,
+                            cli_main)
+
+# Every file a run may write; a run replaces the whole set.
+OUTPUTS = ('fusion.json', 'fused_val.pkl', 'fused_test.pkl',
+           'submission.csv', 'report.md', 'report.json', 'report.png')
 
 
 def parse_args(argv=None):
@@ -111,8 +120,21 @@ def parse_spec(spec: str) -> Tuple[Optional[str], str, Optional[str]]:
     return name or None, path, stream or None
 
 
-def load_split(specs: List[str], ids_file: Optional[str], score_kind: str,
-               partial: bool):
+class Split(NamedTuple):
+    """The streams of one split, joined by sample id."""
+    streams: List[StreamScores]
+    ids: List[str]
+    stack: np.ndarray
+    labels: np.ndarray
+    classes: Optional[List[str]]
+
+    @property
+    def names(self) -> List[str]:
+        return [s.name for s in self.streams]
+
+
+def load_split(split: str, specs: List[str], ids_file: Optional[str],
+               score_kind: str, partial: bool) -> Split:
     ids = read_id_list(ids_file) if ids_file else None
     streams = []
     for spec in specs:
@@ -122,9 +144,17 @@ def load_split(specs: List[str], ids_file: Optional[str], score_kind: str,
         streams += read_score_streams(
             path, name=name, stream=stream, ids=ids, score_kind=score_kind)
     ids, stack, labels = align_streams(streams, require_same_ids=not partial)
-    classes = next((s.classes for s in streams if s.classes), None)
-    sources = {s.name: s.source for s in streams}
-    return [s.name for s in streams], ids, stack, labels, classes, sources
+    named = [s for s in streams if s.classes]
+    for s in named[1:]:
+        if s.classes != named[0].classes:
+            raise ValueError(f'{s.source} and {named[0].source} name the '
+                             'classes differently')
+    print(f'{split}: {len(ids)} samples, {stack.shape[2]} classes')
+    for s in streams:
+        kind = 'probabilities' if s.kind == 'prob' else 'logits (softmaxed)'
+        print(f'  {s.name:<24} {kind:<19} {s.source}')
+    return Split(streams, ids, stack, labels,
+                 named[0].classes if named else None)
 
 
 def in_order(names: List[str], stack: np.ndarray,
@@ -139,12 +169,52 @@ def in_order(names: List[str], stack: np.ndarray,
     return stack[[names.index(n) for n in ensemble.streams]]
 
 
-def save_fused(path: str, ids, labels, fused, classes, meta) -> None:
+def fused_writer(split: Split, fused: np.ndarray,
+                 meta: dict) -> Callable[[str], None]:
+    """Validate the fused score file now; write it when called."""
     records = [
         dict(id=i, label=int(y), scores=dict(fused=p))
-        for i, y, p in zip(ids, labels, fused)
+        for i, y, p in zip(split.ids, split.labels, fused)
     ]
-    save_scores(path, build_score_file(records, classes, meta, source=path))
+    score_file = build_score_file(records, split.classes, meta)
+    return partial(save_scores, score_file=score_file)
+
+
+def fit(args, val: Split, provenance: dict) -> Ensemble:
+    start = time.perf_counter()
+    ensemble = fit_ensemble(
+        val.stack, val.labels, val.names, method=args.method,
+        metric=None if args.search == 'none' else args.search,
+        weights=args.weights, seed=args.seed,
+        progress=sys.stdout.isatty(),
+        meta=dict(
+            val_sources={s.name: s.source for s in val.streams},
+            val_samples=len(val.ids),
+            provenance=provenance))
+    print(f'fitted in {time.perf_counter() - start:.2f} s')
+    return ensemble
+
+
+def replace_outputs(out_dir: str, write: Callable[[str], None]) -> None:
+    """Write the outputs into a folder beside ``out_dir``, then move them
+    in and remove an earlier run's outputs that this run does not write,
+    so the folder never mixes two runs and a failure leaves it as it
+    was."""
+    out_dir = osp.abspath(out_dir)
+    parent = osp.dirname(out_dir)
+    os.makedirs(parent, exist_ok=True)
+    stage = tempfile.mkdtemp(prefix=f'.{osp.basename(out_dir)}.', dir=parent)
+    try:
+        write(stage)
+        written = sorted(os.listdir(stage))
+        os.makedirs(out_dir, exist_ok=True)
+        for name in set(OUTPUTS) - set(written):
+            if osp.isfile(osp.join(out_dir, name)):
+                os.remove(osp.join(out_dir, name))
+        for name in written:
+            os.replace(osp.join(stage, name), osp.join(out_dir, name))
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
 
 
 def main(argv=None):
@@ -156,47 +226,61 @@ def main(argv=None):
         raise DataFileError(str(err)) from err
 
 
-def run(args):
-    os.makedirs(args.out_dir, exist_ok=True)
-    outputs, splits = {}, {}
+def run(args) -> dict:
+    """Read and check every input, compute everything, then write the
+    output set as a whole."""
+    check_output_dir(args.out_dir, '--out-dir')
+    writers, splits = {}, {}
+    test = None if not args.test else load_split(
+        'test', args.test, args.test_ids, args.score_kind, args.partial)
     if args.load:
         ensemble = Ensemble.load(args.load)
         print(f'loaded {args.load}: {ensemble.method}, streams '
               f'{ensemble.streams}')
+        reference, against = ensemble.meta.get('provenance', {}), args.load
     else:
-        names, ids, stack, labels, classes, sources = load_split(
-            args.val, args.val_ids, args.score_kind, args.partial)
-        print(f'validation: {len(ids)} samples, {stack.shape[2]} classes, '
-              f'streams {names}')
-        start = time.perf_counter()
-        ensemble = fit_ensemble(
-            stack, labels, names, method=args.method,
-            metric=None if args.search == 'none' else args.search,
-            weights=args.weights, seed=args.seed,
-            progress=sys.stdout.isatty(),
-            meta=dict(val_sources=sources, val_samples=len(ids)))
-        print(f'fitted in {time.perf_counter() - start:.2f} s')
+        val = load_split('validation', args.val, args.val_ids,
+                         args.score_kind, args.partial)
+        reference = {s.name: stream_provenance(s) for s in val.streams}
+        against = 'the validation files'
+    if test:
+        # Before the fit: a mismatch should not wait for the search.
+        check_provenance(reference, test.streams, against)
+    if not args.load:
+        ensemble = fit(args, val, reference)
+        fused = ensemble.fuse(val.stack)
+        writers['fused_val.pkl'] = fused_writer(
+            val, fused, dict(split='val', ensemble=ensemble.to_dict()))
+        splits['val'] = score_rows(val.stack, val.labels, fused, ensemble)
+    writers['fusion.json'] = ensemble.save
+    if test:
+        stack = in_order(test.names, test.stack, ensemble)
         fused = ensemble.fuse(stack)
-        outputs['fused_val'] = osp.join(args.out_dir, 'fused_val.pkl')
-        save_fused(outputs['fused_val'], ids, labels, fused, classes,
-                   dict(split='val', ensemble=ensemble.to_dict()))
-        splits['val'] = score_rows(stack, labels, fused, ensemble)
-        outputs['fusion'] = osp.join(args.out_dir, 'fusion.json')
-        ensemble.save(outputs['fusion'])
-    if args.test:
-        names, ids, stack, labels, classes, _ = load_split(
-            args.test, args.test_ids, args.score_kind, args.partial)
-        stack = in_order(names, stack, ensemble)
-        fused = ensemble.fuse(stack)
-        outputs['fused_test'] = osp.join(args.out_dir, 'fused_test.pkl')
-        save_fused(outputs['fused_test'], ids, labels, fused, classes,
-                   dict(split='test', ensemble=ensemble.to_dict()))
+        writers['fused_test.pkl'] = fused_writer(
+            test, fused, dict(split='test', ensemble=ensemble.to_dict()))
         order = read_id_list(args.test_list) if args.test_list else None
-        outputs['submission'] = osp.join(args.out_dir, 'submission.csv')
-        write_submission(outputs['submission'],
-                         submission_rows(ids, fused, order, args.target))
-        splits['test'] = score_rows(stack, labels, fused, ensemble)
+        rows = submission_rows(test.ids, fused, order, args.target)
+        writers['submission.csv'] = partial(write_submission, rows=rows)
+        splits['test'] = score_rows(stack, test.labels, fused, ensemble)
+    print_summary(ensemble, splits)
+    outputs = {
+        osp.splitext(name)[0]: osp.join(args.out_dir, name)
+        for name in writers
+    }
+    report = build_report(ensemble, splits, outputs)
 
+    def write(stage):
+        for name, writer in writers.items():
+            writer(osp.join(stage, name))
+        save_report(stage, report)
+
+    replace_outputs(args.out_dir, write)
+    print(f'\nwritten to {args.out_dir}: ' +
+          ', '.join(sorted(os.listdir(args.out_dir))))
+    return report
+
+
+def print_summary(ensemble: Ensemble, splits: dict) -> None:
     print('\nstream weights and temperatures:')
     for name, w, t in zip(ensemble.streams, ensemble.weights,
                           ensemble.temperatures):
@@ -205,11 +289,6 @@ def run(args):
         if rows:
             print(f'\n{split} ({rows[0]["samples"]} labelled samples)')
             print(format_table(rows))
-    report = build_report(ensemble, splits, outputs)
-    for ext, path in save_report(args.out_dir, report).items():
-        outputs[f'report_{ext}'] = path
-    print('\nwritten: ' + ', '.join(outputs.values()))
-    return report
 
 
 if __name__ == '__main__':

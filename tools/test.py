@@ -22,7 +22,8 @@ from mmaction.registry import RUNNERS  # noqa: E402
 
 import mmmg  # noqa: E402
 from mmmg.engine import read_checkpoint, shutdown_dist  # noqa: E402
-from mmmg.utils.config import add_common_args, load_config  # noqa: E402
+from mmmg.utils.config import (add_common_args, inner_dataset,  # noqa: E402
+                               load_config)
 
 mmmg.register_all_modules()  # mmmg was imported before MMEngine
 
@@ -70,7 +71,10 @@ def add_score_dump(cfg, args) -> None:
     if head is not None and head.get('average_clips') != 'prob':
         head.average_clips = 'prob'
     stream = args.stream or osp.splitext(osp.basename(args.config))[0]
-    meta = dict(config=args.config, checkpoint=args.checkpoint)
+    # What was tested, so fusion can tell val from test scores.
+    data = inner_dataset(cfg.test_dataloader.dataset)
+    meta = dict(config=args.config, checkpoint=args.checkpoint,
+                ann_file=data.get('ann_file'), split=data.get('split'))
     if args.allow_partial:
         # Some layers were not loaded: keep that with the scores.
         meta['allow_partial'] = True

@@ -1,9 +1,9 @@
 r"""Classification metrics on numpy arrays, declared once.
 
-The registered metric (:class:`~mmmg.evaluation.metrics.MGClassificationMetric`),
-the fusion report and weight search and the emotion task all score through
-these functions. Labels are class indices in ``[0, C)``; callers drop
-unknown labels (-1) first.
+The registered metric (``MGClassificationMetric``), the fusion report and
+weight search and the emotion task all score through these functions.
+Labels are class indices in ``[0, C)``; callers drop unknown labels (-1)
+first.
 
 F1 of class :math:`k` is computed as
 :math:`F1_k = 2 TP_k / (\#\mathrm{predicted}_k + \#\mathrm{true}_k)`, which

@@ -8,7 +8,7 @@ A score file is a pickled dict::
         'num_classes': C,
         'classes': [C names] or None,
         'streams': ['joint'],              # or ['rgb', 'pose'] for RGBPose
-        'meta': {...},                     # config, checkpoint, ...
+        'meta': {...},                     # provenance, see below
         'samples': [                       # sorted by id, each id once
             {'id': '0187_3',               # clip name (stable sample id)
              'label': 10,                  # ground truth, None if unknown
@@ -17,8 +17,12 @@ A score file is a pickled dict::
         ],
     }
 
-Files are written atomically (temp file + rename).
+Files are written atomically (temp file + rename). ``meta`` records where
+the scores come from: ``config``, ``checkpoint``, ``checkpoint_sha256``
+(:func:`with_checkpoint_digest`) and the tested ``split`` where the writer
+knows them; fusion refuses to join files whose provenance differs.
 """
+import hashlib
 import os
 import os.path as osp
 import pickle
@@ -34,6 +38,20 @@ SCORE_VERSION = 1
 
 class ScoreFileError(ValueError):
     """A score file or record set that breaks the format."""
+
+
+def with_checkpoint_digest(meta: Optional[dict]) -> dict:
+    """``meta`` plus the SHA-256 of its ``checkpoint`` file, which tells
+    two checkpoints apart whatever their paths."""
+    meta = dict(meta or {})
+    checkpoint = meta.get('checkpoint')
+    if checkpoint and osp.isfile(checkpoint):
+        digest = hashlib.sha256()
+        with open(checkpoint, 'rb') as f:
+            for block in iter(lambda: f.read(2**20), b''):
+                digest.update(block)
+        meta['checkpoint_sha256'] = digest.hexdigest()
+    return meta
 
 
 def build_score_file(records: Sequence[dict],

@@ -16,7 +16,7 @@ import csv
 import logging
 import os.path as osp
 import pickle
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Dict, List, NamedTuple, Optional, Sequence, Tuple
 
 import numpy as np
@@ -46,6 +46,10 @@ class StreamScores:
         labels (np.ndarray): ``[N]`` int64 labels, -1 where unknown.
         source (str): The file (and ``#stream`` of a multi-stream file).
         classes (list[str], optional): Class names, when the file has them.
+        kind (str): What the file held: ``'prob'``, or ``'logit'``
+            (softmaxed into :attr:`scores`).
+        meta (dict): The file's provenance (mmmg score files; empty for
+            stock dumps).
     """
     name: str
     ids: List[str]
@@ -53,6 +57,8 @@ class StreamScores:
     labels: np.ndarray
     source: str
     classes: Optional[List[str]] = None
+    kind: str = 'prob'
+    meta: Dict = field(default_factory=dict)
 
 
 def _some(ids: Sequence, limit: int = 5) -> str:
@@ -119,21 +125,37 @@ def _load_pickle(path: str, what: str):
                                    f'({type(err).__name__}: {err})') from None
 
 
-def _to_probs(scores: np.ndarray, ids: Sequence[str], score_kind: str,
-              source: str) -> np.ndarray:
-    is_prob = (scores >= -1e-6).all(1) & (np.abs(scores.sum(1) - 1) <= 1e-3)
+def _score_kind(matrices: Sequence[np.ndarray], ids: Sequence[str],
+                score_kind: str, path: str) -> str:
+    """Whether a file holds probabilities or logits, decided for the whole
+    file: ``'auto'`` refuses a file in which only some rows are
+    probabilities (a mixed file is broken, not a file of logits)."""
+    is_prob = np.stack([(m >= -1e-6).all(1) & (np.abs(m.sum(1) - 1) <= 1e-3)
+                        for m in matrices]).all(0)
+    if score_kind == 'logit' or (score_kind == 'auto'
+                                 and not is_prob.any()):
+        return 'logit'
     if score_kind == 'prob' and not is_prob.all():
         bad = np.flatnonzero(~is_prob)
         raise ScoreSourceError(
-            f'{source}: {len(bad)} samples ({_some(ids[i] for i in bad)}) '
+            f'{path}: {len(bad)} samples ({_some(ids[i] for i in bad)}) '
             'are not probabilities (negative or not summing to 1); pass '
             "score_kind='logit' if the dump holds logits")
-    if score_kind == 'logit' or (score_kind == 'auto'
-                                 and not is_prob.all()):
-        z = scores - scores.max(1, keepdims=True)
-        np.exp(z, out=z)
-        return z / z.sum(1, keepdims=True)
-    return scores
+    if not is_prob.all():
+        bad = np.flatnonzero(~is_prob)
+        raise ScoreSourceError(
+            f'{path}: mixes probabilities and other scores: '
+            f'{len(bad)} of {len(is_prob)} samples '
+            f'({_some(ids[i] for i in bad)}) are not probabilities '
+            '(negative or not summing to 1) while the others are; a file '
+            'must hold one kind: dump it again')
+    return 'prob'
+
+
+def _softmax(logits: np.ndarray) -> np.ndarray:
+    z = logits - logits.max(1, keepdims=True)
+    np.exp(z, out=z)
+    return z / z.sum(1, keepdims=True)
 
 
 def _check_finite(scores: np.ndarray, ids: Sequence[str],
@@ -156,8 +178,29 @@ def _check_unique(ids: Sequence[str], source: str) -> None:
                                f'({_some(sorted(set(dup)))})')
 
 
+class _FileScores(NamedTuple):
+    """What one score file holds, before it is split into streams."""
+    ids: List[str]
+    rows: Dict[str, list]
+    labels: list
+    classes: Optional[List[str]] = None
+    meta: Optional[dict] = None
+
+
+def _mmmg_records(data: dict, path: str) -> _FileScores:
+    score_file = check_score_file(data, path)
+    samples = score_file['samples']
+    rows = {
+        s: [r['scores'][s] for r in samples]
+        for s in score_file['streams']
+    }
+    return _FileScores([r['id'] for r in samples], rows,
+                       [r['label'] for r in samples], score_file['classes'],
+                       score_file['meta'])
+
+
 def _stock_records(records: list, path: str,
-                   ids: Optional[Sequence[str]]) -> Tuple[List[str], Dict]:
+                   ids: Optional[Sequence[str]]) -> _FileScores:
     """Ids, labels and per-stream score rows of a DumpResults list."""
     if not records:
         raise ScoreSourceError(f'{path}: the dump holds no samples')
@@ -185,48 +228,29 @@ def _stock_records(records: list, path: str,
         raise ScoreSourceError(
             f'{path}: {len(records)} samples but the id list has {len(ids)} '
             'ids; it must be the list the dump was tested on')
-    ids = [str(i) for i in ids]
     rows: Dict[str, list] = {}
-    for sid, rec in zip(ids, records):
+    for rec in records:
         for name, score in sample_streams(rec, '').items():
             rows.setdefault(name, []).append(score)
-    labels = [sample_label(rec) for rec in records]
-    return ids, dict(rows=rows, labels=labels)
-
-
-class _FileScores(NamedTuple):
-    """What one score file holds, before it is split into streams."""
-    ids: List[str]
-    rows: Dict[str, list]
-    labels: np.ndarray
-    classes: Optional[List[str]] = None
+    return _FileScores([str(i) for i in ids], rows,
+                       [sample_label(rec) for rec in records])
 
 
 def _read_file(path: str, ids: Optional[Sequence[str]]) -> _FileScores:
     data = _load_pickle(path, 'score')
-    classes = None
     if isinstance(data, dict) and data.get('format') == SCORE_FORMAT:
-        score_file = check_score_file(data, path)
-        samples = score_file['samples']
-        sample_ids = [s['id'] for s in samples]
-        rows = {
-            s: [r['scores'][s] for r in samples]
-            for s in score_file['streams']
-        }
-        labels = [r['label'] for r in samples]
-        classes = score_file['classes']
+        content = _mmmg_records(data, path)
     elif isinstance(data, list):
-        sample_ids, found = _stock_records(data, path, ids)
-        rows, labels = found['rows'], found['labels']
+        content = _stock_records(data, path, ids)
     else:
         raise ScoreSourceError(
             f'{path}: unknown format ({type(data).__name__}); expected an '
             'mmmg score pickle or a stock MMAction2 tools/test.py --dump '
             'list')
-    _check_unique(sample_ids, path)
-    labels = np.array([-1 if y is None else int(y) for y in labels],
+    _check_unique(content.ids, path)
+    labels = np.array([-1 if y is None else int(y) for y in content.labels],
                       dtype=np.int64)
-    return _FileScores(list(sample_ids), rows, labels, classes)
+    return content._replace(labels=labels)
 
 
 def _stream_matrix(rows: list, content: _FileScores,
@@ -265,7 +289,8 @@ def read_score_streams(path: str,
         ids (Sequence[str], optional): Ids of a stock dump's samples, in
             order, when its records carry none.
         score_kind (str): ``'prob'``, ``'logit'`` (softmaxed) or
-            ``'auto'``: probabilities if every row is one.
+            ``'auto'``, decided for the whole file: probabilities if every
+            row is one, logits if none is; a file mixing both is refused.
 
     Returns:
         list[StreamScores]: One per stream.
@@ -283,19 +308,21 @@ def read_score_streams(path: str,
                 f'{path}: no stream {stream!r}; the file has '
                 f'{[s or "(unnamed)" for s in keys]}')
         keys = [stream]
+    sources = {k: f'{path}#{k}' if len(rows) > 1 else path for k in keys}
+    matrices = [_stream_matrix(rows[k], content, sources[k]) for k in keys]
+    kind = _score_kind(matrices, content.ids, score_kind, path)
     default = osp.splitext(osp.basename(path))[0]
     out = []
-    for key in keys:
-        source = f'{path}#{key}' if len(rows) > 1 else path
+    for key, scores in zip(keys, matrices):
         if len(rows) == 1 or stream is not None:
             stream_name = name or key or default
         else:
             stream_name = f'{name}.{key}' if name else key
-        scores = _stream_matrix(rows[key], content, source)
         out.append(
             StreamScores(stream_name, content.ids,
-                         _to_probs(scores, content.ids, score_kind, source),
-                         content.labels, source, content.classes))
+                         _softmax(scores) if kind == 'logit' else scores,
+                         content.labels, sources[key], content.classes, kind,
+                         dict(content.meta or {})))
     return out
 
 

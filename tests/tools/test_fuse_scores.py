@@ -243,3 +243,88 @@ def test_fusion_and_pseudo_labels_run_without_torch(score_files, tmp_path):
     ])
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert (tmp_path / 'pseudo.pkl').is_file()
+
+
+def provenance_file(path, truth, stream='joint', scores=None, **meta):
+    scores = truth['streams'][stream] if scores is None else scores
+    records = [
+        dict(id=i, label=int(y), scores={stream: p})
+        for i, y, p in zip(truth['ids'], truth['labels'], scores)
+    ]
+    save_scores(str(path), build_score_file(records, meta=meta))
+    return f'{stream}={path}'
+
+
+def snapshot(folder):
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
+
+
+def test_bad_inputs_change_nothing(score_files, tmp_path):
+    """Each bad input: one line naming the file and what differs, exit
+    status 2, and the earlier run's output set left as it was."""
+    _, files = score_files
+    val, test = files['val', 'truth'], files['test', 'truth']
+    model = dict(config='configs/joint.py', checkpoint_sha256='a' * 64)
+    val_spec = provenance_file(tmp_path / 'val.pkl', val, split='val',
+                               **model)
+    out = tmp_path / 'out'
+    proc = run_tool([
+        'tools/fuse_scores.py', '--val', val_spec, '--test',
+        provenance_file(tmp_path / 'test.pkl', test, split='test', **model),
+        '--out-dir',
+        str(out)
+    ])
+    assert proc.returncode == 0, proc.stderr
+    assert 'probabilities' in proc.stdout
+    before = snapshot(out)
+    assert 'submission.csv' in before
+
+    other = dict(model, checkpoint_sha256='b' * 64)
+    logits = test['streams']['joint'].copy()
+    logits[3] = np.log(logits[3]) - 1  # one row is not a probability
+    cases = [
+        (provenance_file(tmp_path / 'other.pkl', test, split='test',
+                         **other), "other.pkl (stream 'joint') has "
+         "checkpoint_sha256 bbbbbbbbbbbb..."),
+        (provenance_file(tmp_path / 'again_val.pkl', test, split='val',
+                         **model), "again_val.pkl (stream 'joint') scores "
+         "the data"),
+        (provenance_file(tmp_path / 'mixed.pkl', test, scores=logits,
+                         split='test', **model),
+         'mixed.pkl: mixes probabilities and other scores: 1 of 120'),
+    ]
+    for spec, message in cases:
+        proc = run_tool([
+            'tools/fuse_scores.py', '--val', val_spec, '--test', spec,
+            '--out-dir',
+            str(out)
+        ])
+        assert proc.returncode == 2, proc.stderr
+        assert message in proc.stderr
+        assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr
+        assert snapshot(out) == before
+    # A saved ensemble refuses test scores of another class count.
+    fewer = test['streams']['joint'][:, :10]
+    proc = run_tool([
+        'tools/fuse_scores.py', '--load',
+        str(out / 'fusion.json'), '--test',
+        provenance_file(tmp_path / 'ten.pkl',
+                        dict(test, labels=test['labels'] % 10),
+                        scores=fewer / fewer.sum(1, keepdims=True),
+                        split='test', **model), '--out-dir',
+        str(out)
+    ])
+    assert proc.returncode == 2
+    assert "ten.pkl (stream 'joint') has num_classes 10 but" in proc.stderr
+    assert snapshot(out) == before
+    # A run that succeeds replaces the whole set: no test outputs are
+    # left from the earlier run.
+    proc = run_tool(
+        ['tools/fuse_scores.py', '--val', val_spec, '--out-dir',
+         str(out)])
+    assert proc.returncode == 0, proc.stderr
+    assert sorted(snapshot(out)) == [
+        'fused_val.pkl', 'fusion.json', 'report.json', 'report.md',
+        'report.png'
+    ]
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith('.')]

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from mmmg.evaluation import build_score_file, save_scores
+from mmmg.utils.cli import ToolError
 from mmmg.utils.config import read_config, use_pseudo_labels
 from tests.conftest import REPO, TOY_CONFIG, run_tool, tiny_cfg_options
 
@@ -101,7 +102,9 @@ def test_bad_inputs(fused_test_scores, tiny_pose_ann, tmp_path):
 
 def test_switch_redirects_dataset_and_class_weights(tmp_path):
     ann = tmp_path / 'pseudo.pkl'
-    ann.write_bytes(b'')
+    ann.write_bytes(pickle.dumps(dict(
+        split=dict(train_pseudo=['0001_0']),
+        annotations=[dict(frame_dir='0001_0', label=0)])))
     cfg = read_config(osp.join(REPO, 'configs', 'long_tail',
                                'posec3d_mg36_joint_toy_sqrt_weights.py'))
     use_pseudo_labels(cfg, str(ann))
@@ -122,5 +125,5 @@ def test_switch_redirects_dataset_and_class_weights(tmp_path):
     while 'ann_file' not in dataset:
         dataset = dataset.dataset
     assert dataset.ann_file == str(lst) and 'split' not in dataset
-    with pytest.raises(FileNotFoundError, match='nope.pkl'):
+    with pytest.raises(ToolError, match='nope.pkl'):
         use_pseudo_labels(cfg, str(tmp_path / 'nope.pkl'))

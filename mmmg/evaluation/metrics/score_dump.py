@@ -8,7 +8,8 @@ from mmengine.logging import MMLogger
 from mmaction.registry import METRICS
 
 from ..predictions import sample_label, sample_streams
-from ..score_file import build_score_file, label_vector, save_scores
+from ..score_file import (build_score_file, label_vector, save_scores,
+                          with_checkpoint_digest)
 
 
 @METRICS.register_module()
@@ -61,7 +62,8 @@ class DumpMGScores(BaseMetric):
     def compute_metrics(self, results: list) -> dict:
         classes = (self.dataset_meta or {}).get('classes')
         score_file = build_score_file(
-            results, classes=classes, meta=self.meta, source=self.out_file)
+            results, classes=classes, meta=with_checkpoint_digest(self.meta),
+            source=self.out_file)
         save_scores(self.out_file, score_file)
         MMLogger.get_current_instance().info(
             f'{len(results)} sample scores ({", ".join(score_file["streams"])})'

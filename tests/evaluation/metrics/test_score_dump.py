@@ -1,4 +1,6 @@
 """DumpMGScores on model outputs of both MMAction2 conventions."""
+import hashlib
+
 import pytest
 import torch
 
@@ -14,7 +16,10 @@ def _prob(c=3, hot=0):
 
 def test_single_stream_110_and_dual_stream_120(tmp_path):
     out = str(tmp_path / 's.pkl')
-    metric = DumpMGScores(out_file=out, stream='joint')
+    checkpoint = tmp_path / 'epoch_1.pth'
+    checkpoint.write_bytes(b'weights')
+    metric = DumpMGScores(out_file=out, stream='joint',
+                          meta=dict(checkpoint=str(checkpoint), split='val'))
     metric.dataset_meta = dict(classes=('a', 'b', 'c'))
     metric.process(None, [
         dict(sample_id='v_1', pred_scores=dict(item=_prob(hot=1)),
@@ -27,6 +32,10 @@ def test_single_stream_110_and_dual_stream_120(tmp_path):
     sf = load_scores(out)
     assert [s['id'] for s in sf['samples']] == ['v_0', 'v_1']
     assert sf['classes'] == ['a', 'b', 'c']
+    # Provenance: the checkpoint's digest tells models apart.
+    assert sf['meta'] == dict(
+        checkpoint=str(checkpoint), split='val',
+        checkpoint_sha256=hashlib.sha256(b'weights').hexdigest())
 
     out2 = str(tmp_path / 'rgbpose.pkl')
     metric = DumpMGScores(out_file=out2)
