@@ -30,8 +30,6 @@ def parse_args(argv=None):
                         'encoder')
     parser.add_argument('--split', help='dataset split (default: the test '
                         "dataloader's)")
-    parser.add_argument('--ann-file', help='annotation file (default: the '
-                        "test dataloader's)")
     parser.add_argument('--out', required=True, help='feature file to write')
     parser.add_argument('--no-progress', action='store_true')
     add_common_args(parser)
@@ -46,8 +44,6 @@ def main(argv=None) -> int:
     loader.dataset = dict(loader.dataset)
     if args.split:
         loader.dataset['split'] = args.split
-    if args.ann_file:
-        loader.dataset['ann_file'] = args.ann_file
     loader.update(num_workers=0, persistent_workers=False)
     try:
         model = load_encoder(cfg, args.checkpoint)
