@@ -57,10 +57,13 @@ class RandomStateHook(Hook):
         self._train_state: Optional[dict] = None
 
     def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
-        checkpoint['rng_state'] = capture_random_state(_train_sampler(runner))
+        # CheckpointHook also saves during validation (``save_best``): keep
+        # the state training goes on with, not validation's.
+        checkpoint['rng_state'] = self._train_state or capture_random_state(
+            _train_sampler(runner))
 
     def before_val(self, runner) -> None:
-        self._train_state = capture_random_state()
+        self._train_state = capture_random_state(_train_sampler(runner))
 
     def after_val(self, runner) -> None:
         if self._train_state is not None:
