@@ -9,14 +9,14 @@ confident as the head's, are not swamped by a single global threshold.
 import copy
 import pickle
 from dataclasses import dataclass
-from typing import Dict, List, Optional, Sequence
+from typing import Collection, Dict, Iterable, List, Optional, Sequence
 
 import numpy as np
 
 from mmmg.evaluation.score_file import natural_key
 from mmmg.utils import atomic_open
 
-from .score_sources import read_pose_split
+from .score_sources import read_pose_split, some_ids
 
 
 def class_aware_thresholds(probs: np.ndarray,
@@ -120,9 +120,18 @@ def pseudo_label_summary(probs: np.ndarray,
     return summary
 
 
-def _some(ids: Sequence[str], limit: int = 5) -> str:
-    more = f' and {len(ids) - limit} more' if len(ids) > limit else ''
-    return f'{len(ids)} ids ({", ".join(map(repr, ids[:limit]))}{more})'
+def _check_selected(selected: Sequence[PseudoLabel], known: Collection[str],
+                    not_known: str, train: Iterable[str],
+                    in_train: str) -> None:
+    """Every pseudo-labelled sample must be among ``known`` and none among
+    the training samples; the messages start with ``not_known`` and
+    ``in_train``."""
+    missing = [p.id for p in selected if p.id not in known]
+    if missing:
+        raise ValueError(f'{not_known}: {some_ids(missing, count=True)}')
+    overlap = sorted(set(train) & {p.id for p in selected}, key=natural_key)
+    if overlap:
+        raise ValueError(f'{in_train}: {some_ids(overlap, count=True)}')
 
 
 def write_pose_pseudo_annotations(ann_file: str,
@@ -143,14 +152,11 @@ def write_pose_pseudo_annotations(ann_file: str,
     """
     data, train = read_pose_split(ann_file, train_split)
     by_id = {str(a['frame_dir']): a for a in data['annotations']}
-    missing = [p.id for p in selected if p.id not in by_id]
-    if missing:
-        raise ValueError(f'{ann_file}: pseudo-labelled samples not in the '
-                         f'annotations: {_some(missing)}')
-    overlap = sorted(set(train) & {p.id for p in selected}, key=natural_key)
-    if overlap:
-        raise ValueError(f'{ann_file}: pseudo-labelled samples are in the '
-                         f'{train_split!r} split already: {_some(overlap)}')
+    _check_selected(
+        selected, by_id,
+        f'{ann_file}: pseudo-labelled samples not in the annotations', train,
+        f'{ann_file}: pseudo-labelled samples are in the {train_split!r} '
+        'split already')
     annotations = [by_id[i] for i in train if i in by_id]
     for p in selected:
         ann = copy.copy(by_id[p.id])
@@ -181,15 +187,11 @@ def write_list_pseudo_annotations(train_list: str, unlabelled_list: str,
         raise ValueError(f'{train_list} is a {train_format} list but '
                          f'{unlabelled_list} a {other_format} list')
     by_id = {e.sample_id: e for e in other}
-    missing = [p.id for p in selected if p.id not in by_id]
-    if missing:
-        raise ValueError(f'{unlabelled_list}: pseudo-labelled samples not in '
-                         f'the list: {_some(missing)}')
-    overlap = sorted({e.sample_id for e in train} & {p.id for p in selected},
-                     key=natural_key)
-    if overlap:
-        raise ValueError(f'{train_list}: pseudo-labelled samples are '
-                         f'training samples already: {_some(overlap)}')
+    _check_selected(
+        selected, by_id,
+        f'{unlabelled_list}: pseudo-labelled samples not in the list',
+        [e.sample_id for e in train],
+        f'{train_list}: pseudo-labelled samples are training samples already')
 
     def line(entry, label):
         if train_format == 'segment':

@@ -17,7 +17,8 @@ import logging
 import os.path as osp
 import pickle
 from dataclasses import dataclass, field
-from typing import Dict, List, NamedTuple, Optional, Sequence, Tuple
+from typing import (Dict, Iterable, List, NamedTuple, Optional, Sequence,
+                    Tuple)
 
 import numpy as np
 
@@ -61,10 +62,15 @@ class StreamScores:
     meta: Dict = field(default_factory=dict)
 
 
-def _some(ids: Sequence, limit: int = 5) -> str:
+def some_ids(ids: Iterable, limit: int = 5, count: bool = False) -> str:
+    """The first ids of a collection for a message: ``'a', 'b' and 3
+    more``, or with ``count`` ``5 ids ('a', 'b' and 3 more)``."""
     ids = list(ids)
+    if count and not ids:
+        return 'no ids'
     more = f' and {len(ids) - limit} more' if len(ids) > limit else ''
-    return f'{", ".join(map(repr, ids[:limit]))}{more}'
+    listed = f'{", ".join(map(repr, ids[:limit]))}{more}'
+    return f'{len(ids)} ids ({listed})' if count else listed
 
 
 def read_id_list(path: str) -> List[str]:
@@ -138,7 +144,7 @@ def _score_kind(matrices: Sequence[np.ndarray], ids: Sequence[str],
     if score_kind == 'prob' and not is_prob.all():
         bad = np.flatnonzero(~is_prob)
         raise ScoreSourceError(
-            f'{path}: {len(bad)} samples ({_some(ids[i] for i in bad)}) '
+            f'{path}: {len(bad)} samples ({some_ids(ids[i] for i in bad)}) '
             'are not probabilities (negative or not summing to 1); pass '
             "score_kind='logit' if the dump holds logits")
     if not is_prob.all():
@@ -146,7 +152,7 @@ def _score_kind(matrices: Sequence[np.ndarray], ids: Sequence[str],
         raise ScoreSourceError(
             f'{path}: mixes probabilities and other scores: '
             f'{len(bad)} of {len(is_prob)} samples '
-            f'({_some(ids[i] for i in bad)}) are not probabilities '
+            f'({some_ids(ids[i] for i in bad)}) are not probabilities '
             '(negative or not summing to 1) while the others are; a file '
             'must hold one kind: dump it again')
     return 'prob'
@@ -164,7 +170,7 @@ def _check_finite(scores: np.ndarray, ids: Sequence[str],
     if len(bad):
         raise ScoreSourceError(
             f'{source}: NaN or infinite scores in {len(bad)} samples '
-            f'({_some(ids[i] for i in bad)})')
+            f'({some_ids(ids[i] for i in bad)})')
 
 
 def _check_unique(ids: Sequence[str], source: str) -> None:
@@ -175,7 +181,7 @@ def _check_unique(ids: Sequence[str], source: str) -> None:
         seen.add(i)
     if dup:
         raise ScoreSourceError(f'{source}: duplicate sample ids '
-                               f'({_some(sorted(set(dup)))})')
+                               f'({some_ids(sorted(set(dup)))})')
 
 
 class _FileScores(NamedTuple):
@@ -268,7 +274,7 @@ def _stream_matrix(rows: list, content: _FileScores,
     if len(bad):
         raise ScoreSourceError(
             f'{source}: labels outside [0, {scores.shape[1]}) for '
-            f'{_some(content.ids[i] for i in bad)}')
+            f'{some_ids(content.ids[i] for i in bad)}')
     return scores
 
 
@@ -363,7 +369,7 @@ def align_streams(
     if common != union:
         lines = [
             f'{s.source}: misses {len(union - set(s.ids))} ids '
-            f'({_some(sorted(union - set(s.ids), key=natural_key))})'
+            f'({some_ids(sorted(union - set(s.ids), key=natural_key))})'
             for s in streams if union - set(s.ids)
         ]
         if require_same_ids:
@@ -388,7 +394,7 @@ def align_streams(
             i = np.flatnonzero(clash)
             raise ScoreSourceError(
                 f'{s.source} and {label_source[i[0]]} disagree on the labels '
-                f'of {len(i)} samples ({_some(ids[j] for j in i)})')
+                f'of {len(i)} samples ({some_ids(ids[j] for j in i)})')
         fill = (own >= 0) & (labels < 0)
         labels[fill] = own[fill]
         for j in np.flatnonzero(fill):

@@ -9,6 +9,8 @@ from mmmg.classes import IMIGUE_CLASSES, index_to_miga_label
 from mmmg.evaluation.score_file import natural_key
 from mmmg.utils import atomic_open
 
+from .score_sources import some_ids
+
 TARGETS = ('miga', 'index')
 
 
@@ -47,19 +49,12 @@ def submission_rows(ids: Sequence[str],
         if missing or extra or len(order) != len(set(order)):
             raise ValueError(
                 'the test list and the fused scores differ: '
-                f'{_some(missing)} in the list without scores; '
-                f'{_some(extra)} scored but not in the list'
+                f'{some_ids(missing, count=True)} in the list without scores; '
+                f'{some_ids(extra, count=True)} scored but not in the list'
                 + ('; the list repeats ids' if len(order) != len(set(order))
                    else ''))
     convert = index_to_miga_label if target == 'miga' else int
     return [(i, convert(pred[i])) for i in order]
-
-
-def _some(ids: Sequence[str], limit: int = 5) -> str:
-    if not ids:
-        return 'no ids'
-    more = f' and {len(ids) - limit} more' if len(ids) > limit else ''
-    return f'{len(ids)} ids ({", ".join(map(repr, ids[:limit]))}{more})'
 
 
 def write_submission(path: str, rows: Sequence[Tuple[str, int]]) -> None:
