@@ -181,6 +181,11 @@ def fused_writer(split: Split, fused: np.ndarray,
 
 
 def fit(args, val: Split, provenance: dict) -> Ensemble:
+    if not (val.labels >= 0).any():
+        raise ValueError(
+            'the validation files have no labels (' +
+            ', '.join(s.source for s in val.streams) + '); fitting needs '
+            'validation scores with labels')
     start = time.perf_counter()
     ensemble = fit_ensemble(
         val.stack, val.labels, val.names, method=args.method,

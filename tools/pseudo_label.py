@@ -35,7 +35,8 @@ from mmmg.fusion.pseudo_labels import (class_aware_thresholds,
                                        write_list_pseudo_annotations,
                                        write_pose_pseudo_annotations)
 from mmmg.utils import atomic_open
-from mmmg.utils.cli import DataFileError, add_debug_arg, cli_main
+from mmmg.utils.cli import (DataFileError, add_debug_arg, check_output_file,
+                            cli_main)
 
 
 def parse_args(argv=None):
@@ -144,6 +145,7 @@ def main(argv=None):
 
 
 def run(args):
+    check_output_file(args.out, '--out')
     score_file = load_scores(args.scores)
     streams = score_file['streams']
     stream = args.stream or (streams[0] if len(streams) == 1 else None)

@@ -106,7 +106,11 @@ class Ensemble:
     @classmethod
     def load(cls, path: str) -> 'Ensemble':
         with open(path) as f:
-            data = json.load(f)
+            try:
+                data = json.load(f)
+            except json.JSONDecodeError as err:
+                raise ValueError(f'{path}: not a readable fusion.json '
+                                 f'({err})') from None
         if not isinstance(data, dict) or data.get('format') != FUSION_FORMAT:
             raise ValueError(f'{path}: not a fusion file written by '
                              'tools/fuse_scores.py (no "format": '
@@ -176,7 +180,8 @@ def fit_ensemble(stack: np.ndarray,
         weights = np.asarray(weights, dtype=np.float64)
         if len(weights) != len(streams) or (weights < 0).any() or \
                 weights.sum() <= 0:
-            raise ValueError(f'need {len(streams)} non-negative weights, not '
-                             f'all 0; got {list(weights)}')
+            raise ValueError(
+                f'need {len(streams)} non-negative weights, one per stream '
+                f'{list(streams)}, not all 0; got {weights.tolist()}')
         ensemble.weights = (weights / weights.sum()).tolist()
     return ensemble

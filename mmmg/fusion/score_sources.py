@@ -103,7 +103,13 @@ def read_pose_split(path: str, split: str) -> Tuple[dict, List[str]]:
     """A pose annotation pickle and the ids of one of its splits, in the
     split's order."""
     data = _load_pickle(path, 'pose annotation')
-    splits = data.get('split') if isinstance(data, dict) else None
+    if not isinstance(data, dict) or 'annotations' not in data:
+        what = ('an mmmg score file' if isinstance(data, dict)
+                and data.get('format') == SCORE_FORMAT else 'another file')
+        raise ScoreSourceError(
+            f'{path}: {what}, not a pose annotation pickle (a dict with '
+            '"split" and "annotations", as data_prep writes it)')
+    splits = data.get('split')
     if not splits or split not in splits:
         raise ScoreSourceError(f'{path}: no split {split!r} (the file has '
                                f'{sorted(splits or {})})')

@@ -98,6 +98,13 @@ def test_bad_inputs(fused_test_scores, tiny_pose_ann, tmp_path):
                      tiny_pose_ann, '--out', str(tmp_path / 'x.pkl')])
     assert proc.returncode == 2
     assert f"in the 'train' split already: 1 ids ('{sid}')" in proc.stderr
+    # A score file given as the annotation: named, nothing written.
+    proc = run_tool(['tools/pseudo_label.py', scores, '--ann-file', scores,
+                     '--min-confidence', '0', '--out',
+                     str(tmp_path / 'y.pkl')])
+    assert proc.returncode == 2
+    assert 'an mmmg score file, not a pose annotation pickle' in proc.stderr
+    assert not (tmp_path / 'y.pkl').exists()
 
 
 def test_switch_redirects_dataset_and_class_weights(tmp_path):
