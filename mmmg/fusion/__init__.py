@@ -5,6 +5,7 @@ from .pseudo_labels import (PseudoLabel, class_aware_thresholds,
                             pseudo_label_summary, select_pseudo_labels,
                             write_list_pseudo_annotations,
                             write_pose_pseudo_annotations)
+from .provenance import check_provenance, stream_provenance
 from .score_sources import (ScoreSourceError, StreamScores, align_streams,
                             read_id_list, read_score_streams)
 from .submission import submission_rows, write_submission
@@ -18,5 +19,5 @@ __all__ = [
     'fit_temperature', 'nll', 'evaluate_weights', 'search_weights',
     'PseudoLabel', 'class_aware_thresholds', 'pseudo_label_summary',
     'select_pseudo_labels', 'write_list_pseudo_annotations',
-    'write_pose_pseudo_annotations'
+    'write_pose_pseudo_annotations', 'check_provenance', 'stream_provenance'
 ]

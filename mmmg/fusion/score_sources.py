@@ -2,12 +2,8 @@
 
 Reads mmmg score pickles (``tools/test.py --dump``) and stock MMAction2
 ``tools/test.py --dump`` files (mmengine's ``DumpResults``: a list of data
-samples in dataset order), in both of MMAction2's key conventions:
-
-* 1.1.0: ``pred_scores={'item': [C]}``, ``gt_labels={'item': [1]}``; an
-  RGBPoseConv3D stores ``pred_scores={'rgb': [C], 'pose': [C]}``;
-* 1.2.0: ``pred_score=[C]`` (or the same dict of streams),
-  ``gt_label=[1]``.
+samples in dataset order), in both of MMAction2's key conventions (see
+:mod:`mmmg.evaluation.predictions`).
 
 Stock dumps carry no sample id unless the pipeline packed one, so their ids
 come from the list the dump was tested on, in order.
