@@ -1,5 +1,10 @@
 """Helpers with no dependency beyond numpy; the torch/MMEngine-side config
 helpers live in :mod:`mmmg.utils.config`."""
-from .io import atomic_open
+from .io import atomic_open, atomic_path, partial_path
+from .job_runner import JobError, JobReport, run_jobs
+from .sorting import natural_key
 
-__all__ = ['atomic_open']
+__all__ = [
+    'atomic_open', 'atomic_path', 'partial_path', 'JobError', 'JobReport',
+    'run_jobs', 'natural_key'
+]

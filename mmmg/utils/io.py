@@ -2,21 +2,66 @@
 import os
 import os.path as osp
 from contextlib import contextmanager
+from typing import Iterator
+
+
+def partial_path(path: str) -> str:
+    """The hidden file ``path`` is written to before it is renamed.
+
+    It keeps the extension last (OpenCV picks the container from it) and is
+    fixed per output (one writer per output at a time), so an interrupted
+    run leaves at most one partial file, replaced by the next.
+    """
+    folder, name = osp.split(path)
+    stem, ext = osp.splitext(name)
+    return osp.join(folder, f'.{stem}.partial{ext}')
 
 
 @contextmanager
-def atomic_open(path: str, mode: str = 'wb'):
-    """Open ``path`` for writing; it appears only once fully written.
+def atomic_path(path: str) -> Iterator[str]:
+    """Give a temporary path to write ``path`` through; the file appears at
+    ``path`` only once the block finishes without error.
 
-    The data goes to a temporary file next to ``path`` that is renamed over
-    it on success and removed on failure, so a crash or a kill never leaves
-    a truncated output that a resumed job would take for a finished one.
+    The partial file (:func:`partial_path`) is renamed over ``path`` on
+    success and removed on failure, so a crash or a kill never leaves a
+    truncated output that a resumed job would take for a finished one. The
+    output gets the user's normal permissions (``0o666`` less the umask);
+    the folder must exist.
+
+    Raises:
+        FileNotFoundError: The block wrote nothing to the partial path.
     """
-    tmp = f'{path}.tmp{os.getpid()}'
+    tmp = partial_path(path)
     try:
-        with open(tmp, mode) as f:
-            yield f
+        yield tmp
+        if not osp.isfile(tmp):
+            raise FileNotFoundError(f'nothing was written for {path}')
+        os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, path)
     finally:
         if osp.exists(tmp):
             os.remove(tmp)
+
+
+@contextmanager
+def atomic_open(path: str, mode: str = 'wb'):
+    """Open ``path`` for writing; it appears only once fully written (see
+    :func:`atomic_path`)."""
+    with atomic_path(path) as tmp:
+        with open(tmp, mode) as f:
+            yield f
+
+
+def _umask() -> int:
+    """The process umask; read from /proc where possible, as setting it to
+    read it races with threads creating files."""
+    try:
+        with open('/proc/self/status') as f:
+            for line in f:
+                if line.startswith('Umask:'):
+                    return int(line.split()[1], 8)
+    except OSError:
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
