@@ -18,6 +18,7 @@ import time
 from toy.imigue_release import TOY_PRESETS, ToyImigueConfig, make_toy_imigue
 
 from mmmg.classes import IMIGUE_CLASSES
+from mmmg.utils.job_runner import JobError
 
 
 def _frame_size(text):
@@ -94,7 +95,7 @@ def main(argv=None):
         summary = make_toy_imigue(
             args.out, seed=args.seed, num_workers=args.workers,
             overwrite=args.overwrite, progress=True, **options)
-    except (ValueError, FileExistsError, NotADirectoryError) as e:
+    except (ValueError, FileExistsError, NotADirectoryError, JobError) as e:
         parser.error(str(e))
     elapsed = time.perf_counter() - start
 

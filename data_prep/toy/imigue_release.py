@@ -27,9 +27,10 @@ subject's look from ``(seed, subject)`` and each video's timing and noise from
 """
 import csv
 import datetime
+import functools
 import json
 import math
-import multiprocessing
+import operator
 import os
 import os.path as osp
 import shutil
@@ -41,6 +42,7 @@ import numpy as np
 import xlsxwriter
 
 from mmmg.classes import IMIGUE_CLASSES, index_to_miga_label
+from mmmg.utils.job_runner import run_jobs
 
 SPLITS = ('train', 'val', 'test')
 # Release folders per split: (skeleton folder, RGB folder), as path parts.
@@ -1029,10 +1031,6 @@ def write_video_files(plan: ToyPlan, video: VideoPlan, root: str) -> int:
     return video.num_frames
 
 
-def _write_job(args):
-    write_video_files(*args)
-
-
 def plan_meta(plan: ToyPlan) -> dict:
     """The contents of ``toy_meta.json``."""
     cfg = plan.config
@@ -1108,29 +1106,20 @@ def make_toy_imigue(root: str,
     Returns:
         dict: ``root``, ``num_videos``, ``num_frames``, clips per split and
         class counts per split.
+
+    Raises:
+        JobError: A video could not be written; the message names it.
     """
     plan = plan_toy_imigue(seed, **options)
     _prepare_root(root, overwrite)
     os.makedirs(root, exist_ok=True)
-    # Longest videos first, so the last worker does not finish alone.
-    jobs = [(plan, v, root)
-            for v in sorted(plan.videos, key=lambda v: -v.num_frames)]
-    bar = None
-    if progress:
-        from tqdm import tqdm
-        bar = tqdm(total=len(jobs), unit='video', desc='toy iMiGUE')
-    if num_workers > 0:
-        with multiprocessing.Pool(min(num_workers, len(jobs))) as pool:
-            for _ in pool.imap_unordered(_write_job, jobs):
-                if bar is not None:
-                    bar.update()
-    else:
-        for job in jobs:
-            _write_job(job)
-            if bar is not None:
-                bar.update()
-    if bar is not None:
-        bar.close()
+    # Longest videos first, so the last worker does not finish alone. A
+    # failed video stops the run: a toy release with holes is no use.
+    run_jobs(
+        sorted(plan.videos, key=lambda v: -v.num_frames),
+        functools.partial(write_video_files, plan, root=root),
+        workers=num_workers, strict=True, name=operator.attrgetter('vid'),
+        progress=progress, desc='toy iMiGUE', unit='video')
 
     meta = plan_meta(plan)
     with open(osp.join(root, META_FILE), 'w') as f:

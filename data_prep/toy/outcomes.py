@@ -13,8 +13,8 @@ from typing import Dict
 
 import numpy as np
 
-from mmmg.evaluation.score_file import natural_key
 from mmmg.utils.io import atomic_open
+from mmmg.utils.sorting import natural_key
 
 
 def toy_outcomes(ann_file: str) -> Dict[str, int]:
