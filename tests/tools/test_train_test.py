@@ -3,13 +3,14 @@ import glob
 import json
 import os.path as osp
 import pickle
+import shutil
 
 import numpy as np
 import pytest
 import torch
 
 from mmmg.engine import checkpoint_safe_globals
-from mmmg.evaluation import load_scores
+from mmmg.evaluation import build_score_file, load_scores, save_scores
 
 from ..conftest import TOY_CONFIG, run_tool, tiny_cfg_options
 
@@ -156,3 +157,169 @@ def test_dist_train_and_test_two_cpu_processes(tiny_pose_ann, tmp_path):
     # 15 test samples over 2 processes: the sampler pads one; the dump must
     # still hold every sample exactly once.
     _check_dump(out, tiny_pose_ann, 'joint')
+
+
+# Known errors: exit status 2, one line naming the file/option and the fix,
+# nothing half-written (see docs/errors.md).
+
+
+def _check_error(proc, tool, *messages):
+    assert proc.returncode == 2, proc.stdout[-2000:] + proc.stderr[-3000:]
+    last = proc.stderr.strip().splitlines()[-1]
+    assert last.startswith(f'{tool}: error: '), proc.stderr[-3000:]
+    for message in messages:
+        assert message in last, last
+    assert 'Traceback' not in proc.stderr
+    # MMCV-lite's expected warning is filtered in every tool.
+    assert 'MultiScaleDeformableAttention' not in proc.stderr
+
+
+def _write_ann(path, tiny_pose_ann, **split_changes):
+    with open(tiny_pose_ann, 'rb') as f:
+        ann = pickle.load(f)
+    ann['split'].update(split_changes)
+    with open(path, 'wb') as f:
+        pickle.dump(ann, f)
+    return str(path)
+
+
+@pytest.fixture(scope='module')
+def bad_inputs(tiny_pose_ann, tmp_path_factory):
+    root = tmp_path_factory.mktemp('bad')
+    with open(tiny_pose_ann, 'rb') as f:
+        data = f.read()
+    (root / 'truncated.pkl').write_bytes(data[:len(data) // 2])
+    (root / 'text.pkl').write_text('frame_dir label\n')
+    (root / 'syntax.py').write_text("_base_ = ['x.py'\nmodel = dict(\n")
+    (root / 'a_file').write_text('')
+    (root / 'garbage.pth').write_bytes(b'\x00garbage' * 64)
+    return dict(
+        root=root, empty_test=_write_ann(root / 'empty_test.pkl',
+                                         tiny_pose_ann, test=[]))
+
+
+@pytest.mark.parametrize('case, split, messages', [
+    ('missing.pkl', 'train', ['missing.pkl', 'not found']),
+    ('truncated.pkl', 'train', ['truncated.pkl', 'not a readable']),
+    ('text.pkl', 'train', ['text.pkl', 'not a readable']),
+    ('tiny', 'valid', ["no split 'valid'", "'train', 'val', 'test'"]),
+])
+def test_train_refuses_bad_annotations(case, split, messages, bad_inputs,
+                                       tiny_pose_ann, tmp_path):
+    ann = tiny_pose_ann if case == 'tiny' else str(bad_inputs['root'] / case)
+    proc = run_tool(['tools/train.py', TOY_CONFIG, '--work-dir',
+                     str(tmp_path), '--ann-file', ann, '--cfg-options'] +
+                    tiny_cfg_options(tiny_pose_ann)[3:] +
+                    [f'train_dataloader.dataset.split={split}'])
+    _check_error(proc, 'train.py', *messages)
+    assert not glob.glob(str(tmp_path / '*.pth'))
+
+
+def test_test_refuses_empty_split(trained, bad_inputs, tiny_pose_ann,
+                                  tmp_path):
+    out = tmp_path / 'scores.pkl'
+    proc = run_tool(['tools/test.py', TOY_CONFIG,
+                     osp.join(trained, 'epoch_3.pth'), '--work-dir',
+                     str(tmp_path), '--dump', str(out), '--cfg-options'] +
+                    tiny_cfg_options(bad_inputs['empty_test']))
+    _check_error(proc, 'test.py', "split 'test' has no samples",
+                 'test_dataloader')
+    assert not out.exists()
+
+
+@pytest.fixture(scope='module')
+def other_model_ckpt(trained, tmp_path_factory):
+    """The trained checkpoint with a first layer for 17 keypoints."""
+    with checkpoint_safe_globals():
+        ckpt = torch.load(osp.join(trained, 'epoch_3.pth'))
+    ckpt['state_dict']['backbone.conv1.conv.weight'] = torch.zeros(
+        8, 17, 1, 7, 7)
+    path = str(tmp_path_factory.mktemp('other') / 'other.pth')
+    torch.save(ckpt, path)
+    return path
+
+
+def test_test_refuses_checkpoint_that_does_not_fit(other_model_ckpt,
+                                                   tiny_pose_ann, tmp_path):
+    out = tmp_path / 'scores.pkl'
+    argv = ['tools/test.py', TOY_CONFIG, other_model_ckpt, '--work-dir',
+            str(tmp_path), '--dump', str(out), '--ann-file', tiny_pose_ann,
+            '--cfg-options'] + tiny_cfg_options(tiny_pose_ann)[3:]
+    proc = run_tool(argv)
+    _check_error(proc, 'test.py', other_model_ckpt,
+                 'backbone.conv1.conv.weight (8, 17, 1, 7, 7) vs '
+                 '(8, 36, 1, 7, 7)', '--allow-partial')
+    assert not out.exists()
+    # Loosened explicitly: tested, and the score file says so.
+    proc = run_tool(argv + ['--allow-partial'])
+    _check_ok(proc)
+    assert 'keys differ from the model and are allowed' in proc.stdout
+    assert load_scores(str(out))['meta']['allow_partial'] is True
+
+
+def test_resume_refuses_another_models_checkpoint(other_model_ckpt,
+                                                  tiny_pose_ann, tmp_path):
+    proc = run_tool(['tools/train.py', TOY_CONFIG, '--work-dir',
+                     str(tmp_path), '--resume', other_model_ckpt,
+                     '--cfg-options'] + tiny_cfg_options(tiny_pose_ann))
+    _check_error(proc, 'train.py', 'does not fit the model',
+                 'resume from a checkpoint of this config')
+    assert not glob.glob(str(tmp_path / '*.pth'))
+
+
+def test_resume_skips_truncated_latest_checkpoint(trained, tiny_pose_ann,
+                                                  tmp_path):
+    shutil.copy(osp.join(trained, 'epoch_2.pth'), tmp_path)
+    with open(osp.join(trained, 'epoch_3.pth'), 'rb') as f:
+        data = f.read()
+    (tmp_path / 'epoch_3.pth').write_bytes(data[:len(data) // 3])
+    (tmp_path / 'last_checkpoint').write_text(str(tmp_path / 'epoch_3.pth'))
+    proc = run_tool(['tools/train.py', TOY_CONFIG, '--work-dir',
+                     str(tmp_path), '--resume', '--cfg-options'] +
+                    tiny_cfg_options(tiny_pose_ann, epochs=3))
+    _check_ok(proc)
+    log = proc.stdout + proc.stderr
+    assert 'epoch_3.pth is truncated or unreadable' in log
+    assert 'resumed epoch: 2' in log
+    assert _ckpt_epoch(tmp_path / 'epoch_3.pth') == 3
+
+
+@pytest.mark.parametrize('argv, tool, messages', [
+    (['tools/test.py', TOY_CONFIG, '{root}/garbage.pth'], 'test.py',
+     ['garbage.pth', 'not a PyTorch checkpoint']),
+    (['tools/train.py', '{root}/syntax.py'], 'train.py',
+     ['syntax.py', 'syntax error', 'line 1']),
+    (['tools/train.py', TOY_CONFIG, '--work-dir', '{root}/a_file'],
+     'train.py', ['--work-dir', 'a_file', 'is a file']),
+    (['tools/train.py', TOY_CONFIG, '--work-dir', '{root}/a_file/sub'],
+     'train.py', ['--work-dir', 'a_file', 'is a file']),
+    (['tools/test.py', TOY_CONFIG, '{ckpt}', '--dump',
+      '{root}/a_file/x.pkl'], 'test.py', ['--dump', 'a_file', 'is a file']),
+    (['tools/test.py', TOY_CONFIG, '{ckpt}', '--dump', '{root}/dir.pkl'],
+     'test.py', ['--dump', 'dir.pkl', 'is a folder']),
+    (['tools/train.py', TOY_CONFIG, '--pseudo-labels', '{scores}'],
+     'train.py', ['is a score pickle', 'tools/pseudo_label.py']),
+])
+def test_refused_before_the_work(argv, tool, messages, bad_inputs, trained,
+                                 tmp_path):
+    root = bad_inputs['root']
+    (root / 'dir.pkl').mkdir(exist_ok=True)
+    scores = tmp_path / 'scores.pkl'
+    save_scores(str(scores), build_score_file(
+        [dict(id='a', label=0, scores=dict(joint=np.ones(32) / 32))]))
+    fill = dict(root=root, ckpt=osp.join(trained, 'epoch_3.pth'),
+                scores=scores)
+    argv = [a.format(**fill) for a in argv]
+    if '--work-dir' not in argv:
+        argv += ['--work-dir', str(tmp_path / 'work')]
+    proc = run_tool(argv)
+    _check_error(proc, tool, *messages)
+    # Refused before the runner made its work dir.
+    assert not osp.exists(tmp_path / 'work')
+
+
+def test_debug_shows_the_traceback(bad_inputs):
+    proc = run_tool(['tools/train.py', str(bad_inputs['root'] / 'syntax.py'),
+                     '--debug'])
+    assert proc.returncode == 2
+    assert 'Traceback' in proc.stderr and 'SyntaxError' in proc.stderr

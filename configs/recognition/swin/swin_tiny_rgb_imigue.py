@@ -24,6 +24,8 @@ data_root = 'data/imigue'
 video_root = f'{data_root}/release'
 list_dir = f'{data_root}/annotations'
 load_from = 'checkpoints/swin_tiny_rgb_ma52.pth'
+# The only keys load_from may lack or differ in: MA-52's 52-class layer.
+allow_partial_keys = ['cls_head.fc_cls.*']
 
 model = dict(
     backbone=dict(pretrained=None, pretrained2d=False, drop_path_rate=0.1),

@@ -28,6 +28,8 @@ data_root = 'data/imigue'
 video_root = f'{data_root}/release'
 list_dir = f'{data_root}/annotations'
 load_from = 'work_dirs/videomae_vit_base_p16_16x4_interviews/epoch_800.pth'
+# Keys load_from may lack (the new head) or add (pre-training parts).
+allow_partial_keys = ['cls_head.*', 'decoder.*', 'encoder_norm.*']
 
 model = dict(
     type='Recognizer3D',
