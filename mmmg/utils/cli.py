@@ -67,9 +67,8 @@ def add_debug_arg(parser) -> None:
 def error_line(error: BaseException) -> str:
     """The one-line message of a known error."""
     message = str(error)
-    if isinstance(error, OSError) and error.filename and \
-            str(error.filename) not in message:
-        message = f'{error.filename}: {error.strerror or message}'
+    if isinstance(error, OSError) and error.filename and error.strerror:
+        message = f'{error.filename}: {error.strerror}'
     if _WORKER_TRACEBACK in message:
         # Keep the worker's own message: the last line, minus its type.
         last = message.strip().splitlines()[-1]

@@ -9,6 +9,7 @@ from mmaction.datasets.transforms import (DecordDecode, DecordInit,
 from mmaction.utils import register_all_modules
 
 from mmmg.datasets import IMIGUE_CLASSES, MGVideoClipDataset, read_video_list
+from mmmg.utils.cli import DataFileError
 
 from ..video_helpers import decode_indices, write_index_video
 
@@ -201,3 +202,23 @@ def test_missing_video_names_sample(tmp_path):
                        'no such video file'):
         dataset[0]
     assert np.isscalar(dataset.get_data_info(0)['start'])
+
+
+def test_undecodable_video_named_or_skipped(tmp_path):
+    write_index_video(str(tmp_path / 'good.mp4'), 20)
+    (tmp_path / 'bad.mp4').write_bytes(b'\x00not a video' * 50)
+    ann = _write(tmp_path / 'l.txt', ['bad.mp4 1', 'good.mp4 2'])
+    prefix = dict(video=str(tmp_path))
+    dataset = MGVideoClipDataset(ann, _train_pipeline(), data_prefix=prefix)
+    with pytest.raises(DataFileError, match=r"l\.txt: sample 'bad' \(.*"
+                       r'bad\.mp4\): .*skip_bad_videos=True'):
+        dataset[0]
+    skipping = MGVideoClipDataset(ann, _train_pipeline(), data_prefix=prefix,
+                                  skip_bad_videos=True)
+    assert skipping[0]['data_samples'].sample_id == 'good'
+    # Testing never skips: the score file would lack the sample.
+    testing = MGVideoClipDataset(ann, _train_pipeline(test_mode=True),
+                                 data_prefix=prefix, skip_bad_videos=True,
+                                 test_mode=True)
+    with pytest.raises(DataFileError, match="sample 'bad'"):
+        testing[0]
