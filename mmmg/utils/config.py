@@ -11,6 +11,14 @@ from mmengine.config import Config, DictAction
 from .cli import ToolError, add_debug_arg, check_output_dir
 
 LOADERS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
+# The arguments of set_data_roots as options: flag, metavar, help.
+DATA_ROOT_OPTIONS = (
+    ('--ann-file', 'PKL', 'skeleton annotation pickle of every pose loader'),
+    ('--list-dir', 'DIR', 'folder of the clip lists of every RGB loader '
+     '(the file names of the config are kept)'),
+    ('--video-root', 'DIR', 'folder the video paths of every loader are '
+     'relative to (data_prefix.video)'),
+)
 
 
 @contextlib.contextmanager
@@ -70,14 +78,8 @@ def add_common_args(parser: argparse.ArgumentParser) -> None:
     data = parser.add_argument_group(
         'data roots (train, val and test loaders alike; see '
         'docs/train_on_your_data.md)')
-    data.add_argument('--ann-file', metavar='PKL',
-                      help='skeleton annotation pickle of every pose loader')
-    data.add_argument('--list-dir', metavar='DIR',
-                      help='folder of the clip lists of every RGB loader '
-                      '(the file names of the config are kept)')
-    data.add_argument('--video-root', metavar='DIR',
-                      help='folder the video paths of every loader are '
-                      'relative to (data_prefix.video)')
+    for flag, metavar, help in DATA_ROOT_OPTIONS:
+        data.add_argument(flag, metavar=metavar, help=help)
     add_debug_arg(parser)
     # torch.distributed.launch (deprecated) passes --local-rank.
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0,
