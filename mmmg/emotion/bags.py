@@ -9,7 +9,7 @@ from typing import Dict, List, Sequence
 
 import numpy as np
 
-from mmmg.evaluation.score_file import natural_key
+from mmmg.utils.sorting import natural_key
 
 OUTCOMES = {'win': 1, 'lose': 0, '1': 1, '0': 0}
 

@@ -26,11 +26,12 @@ import hashlib
 import os
 import os.path as osp
 import pickle
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, Optional, Sequence
 
 import numpy as np
 
 from mmmg.utils.io import atomic_open
+from mmmg.utils.sorting import natural_key
 
 SCORE_FORMAT = 'mmmg.scores'
 SCORE_VERSION = 1
@@ -109,13 +110,7 @@ def build_score_file(records: Sequence[dict],
         classes=list(classes) if classes is not None else None,
         streams=streams,
         meta=dict(meta or {}),
-        samples=[by_id[k] for k in sorted(by_id, key=_natural_key)])
-
-
-def _natural_key(sample_id: str) -> List:
-    """Sort '0054_2' before '0054_10' (video ascending, clip numeric)."""
-    parts = sample_id.replace('-', '_').split('_')
-    return [(0, int(p), '') if p.isdigit() else (1, 0, p) for p in parts]
+        samples=[by_id[k] for k in sorted(by_id, key=natural_key)])
 
 
 def save_scores(path: str, score_file: dict) -> None:
@@ -160,7 +155,3 @@ def label_vector(score_file: dict) -> np.ndarray:
     """``[N]`` labels in sample order, -1 where unknown."""
     return np.array([-1 if s['label'] is None else s['label']
                      for s in score_file['samples']], dtype=np.int64)
-
-
-# The sample order of score files and MiGA submissions.
-natural_key = _natural_key

@@ -13,8 +13,8 @@ from typing import Collection, Dict, Iterable, List, Optional, Sequence
 
 import numpy as np
 
-from mmmg.evaluation.score_file import natural_key
 from mmmg.utils import atomic_open
+from mmmg.utils.sorting import natural_key
 
 from .score_sources import read_pose_split, some_ids
 

@@ -20,7 +20,8 @@ import numpy as np
 
 from mmmg.evaluation.predictions import sample_label, sample_streams
 from mmmg.evaluation.score_file import (SCORE_FORMAT, ScoreFileError,
-                                        check_score_file, natural_key)
+                                        check_score_file)
+from mmmg.utils.sorting import natural_key
 
 SCORE_KINDS = ('auto', 'prob', 'logit')
 logger = logging.getLogger(__name__)

@@ -6,8 +6,8 @@ from typing import List, Optional, Sequence, Tuple
 import numpy as np
 
 from mmmg.classes import IMIGUE_CLASSES, index_to_miga_label
-from mmmg.evaluation.score_file import natural_key
 from mmmg.utils import atomic_open
+from mmmg.utils.sorting import natural_key
 
 from .score_sources import some_ids
 
