@@ -1,9 +1,11 @@
 """tools/train.py, --resume, tools/test.py --dump and the dist scripts."""
 import glob
+import importlib.util
 import json
 import os.path as osp
 import pickle
 import shutil
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -11,8 +13,9 @@ import torch
 
 from mmmg.engine import checkpoint_safe_globals
 from mmmg.evaluation import build_score_file, load_scores, save_scores
+from mmmg.utils.cli import cli_main
 
-from ..conftest import TOY_CONFIG, run_tool, tiny_cfg_options
+from ..conftest import REPO, TOY_CONFIG, run_tool, tiny_cfg_options
 
 
 def _losses(work_dir):
@@ -174,6 +177,21 @@ def _check_error(proc, tool, *messages):
     assert 'MultiScaleDeformableAttention' not in proc.stderr
 
 
+def _run_in_process(argv, capsys, monkeypatch):
+    """Run a tool's main under the error convention in this interpreter:
+    for errors caught before any model is built, without a start-up."""
+    path = osp.join(REPO, argv[0])
+    spec = importlib.util.spec_from_file_location(
+        'tool_' + osp.splitext(osp.basename(path))[0], path)
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    monkeypatch.setattr('sys.argv', [path])
+    with pytest.raises(SystemExit) as exit_info:
+        cli_main(tool.main, argv[1:])
+    return SimpleNamespace(returncode=exit_info.value.code, stdout='',
+                           stderr=capsys.readouterr().err)
+
+
 def _write_ann(path, tiny_pose_ann, **split_changes):
     with open(tiny_pose_ann, 'rb') as f:
         ann = pickle.load(f)
@@ -301,7 +319,7 @@ def test_resume_skips_truncated_latest_checkpoint(trained, tiny_pose_ann,
      'train.py', ['is a score pickle', 'tools/pseudo_label.py']),
 ])
 def test_refused_before_the_work(argv, tool, messages, bad_inputs, trained,
-                                 tmp_path):
+                                 tmp_path, capsys, monkeypatch):
     root = bad_inputs['root']
     (root / 'dir.pkl').mkdir(exist_ok=True)
     scores = tmp_path / 'scores.pkl'
@@ -312,14 +330,15 @@ def test_refused_before_the_work(argv, tool, messages, bad_inputs, trained,
     argv = [a.format(**fill) for a in argv]
     if '--work-dir' not in argv:
         argv += ['--work-dir', str(tmp_path / 'work')]
-    proc = run_tool(argv)
+    proc = _run_in_process(argv, capsys, monkeypatch)
     _check_error(proc, tool, *messages)
     # Refused before the runner made its work dir.
     assert not osp.exists(tmp_path / 'work')
 
 
-def test_debug_shows_the_traceback(bad_inputs):
-    proc = run_tool(['tools/train.py', str(bad_inputs['root'] / 'syntax.py'),
-                     '--debug'])
+def test_debug_shows_the_traceback(bad_inputs, capsys, monkeypatch):
+    proc = _run_in_process(
+        ['tools/train.py', str(bad_inputs['root'] / 'syntax.py'), '--debug'],
+        capsys, monkeypatch)
     assert proc.returncode == 2
     assert 'Traceback' in proc.stderr and 'SyntaxError' in proc.stderr
