@@ -17,12 +17,11 @@ Examples:
         --colormap inferno
 """
 import argparse
-import sys
 import time
 
 from mmmg.data_prep.depth_videos import (NORMALIZATIONS,
                                          DepthVideoConverter)
-from mmmg.data_prep.video_jobs import (VideoJobError, add_job_arguments,
+from mmmg.data_prep.video_jobs import (add_job_arguments,
                                        check_job_arguments,
                                        run_jobs_from_args)
 
@@ -86,8 +85,6 @@ def main(argv=None):
         report = run_jobs_from_args(args, converter, desc='depth videos')
     except (ValueError, FileNotFoundError, NotADirectoryError) as e:
         parser.error(str(e))
-    except VideoJobError as e:  # --strict
-        sys.exit(f'error: {e}')
     print(f'done in {time.perf_counter() - start:.1f} s')
     return report
 

@@ -38,7 +38,7 @@ import os.path as osp
 import sys
 import time
 
-from mmmg.data_prep.video_jobs import (VideoJobError, add_job_arguments,
+from mmmg.data_prep.video_jobs import (add_job_arguments,
                                        check_job_arguments, discover_videos,
                                        plan_video_jobs, read_video_list)
 from mmmg.keypoints.layouts import LAYOUTS
@@ -48,6 +48,7 @@ from mmmg.pose_extraction.convert import (build_annotations, split_lists,
 from mmmg.pose_extraction.extractor import (BackendSpec, PoseExtractor,
                                             default_threads, extract_poses,
                                             shard_failure_log)
+from mmmg.utils.job_runner import EXIT_STOPPED, JobError
 from mmmg.pose_extraction.sharding import (local_device, resolve_shard,
                                            select_shard)
 
@@ -199,17 +200,16 @@ def run_extract(parser, args):
                                failure_log=failure_log,
                                progress=not args.no_progress,
                                quiet=not args.decoder_log)
+    except JobError as e:  # --strict
+        print(f'error: {e}', file=sys.stderr)
+        sys.exit(EXIT_STOPPED)
     except (ValueError, FileNotFoundError, ImportError, RuntimeError) as e:
-        if isinstance(e, VideoJobError):  # --strict
-            sys.exit(f'error: {e}')
         parser.error(str(e))
     seconds = time.perf_counter() - start
-    print(f'{len(report.done)} written ({report.frames} frames, '
-          f'{report.frames / max(seconds, 1e-9):.1f} frames/s), '
-          f'{len(report.skipped)} already done, {len(report.failed)} failed '
-          f'of {len(jobs)} videos in {args.out}')
-    if report.failed:
-        print(f'failures are listed in {report.failure_log}')
+    print(report.summary('videos', args.out, f'{report.frames} frames, '
+                         f'{report.frames / max(seconds, 1e-9):.1f} frames/s'))
+    if report.exit_status:
+        sys.exit(report.exit_status)
     return report
 
 

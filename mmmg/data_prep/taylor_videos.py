@@ -49,6 +49,8 @@ from mmmg.datasets.transforms.taylor import (DEFAULT_NUM_TERMS,
                                              SHORT_CLIP_MODES, compute_taylor,
                                              parse_scale, taylor_window,
                                              to_gray)
+from mmmg.utils.io import atomic_open
+
 from .video_jobs import (DEFAULT_CHUNK_SIZE, FrameCallback, FrameWriter,
                          VideoReadError, VideoStream)
 
@@ -323,11 +325,9 @@ def write_taylor_meta(out_root: str,
                 'every video')
         return path
     os.makedirs(out_root, exist_ok=True)
-    tmp = f'{path}.tmp{os.getpid()}'
-    with open(tmp, 'w') as f:
+    with atomic_open(path, 'w') as f:
         json.dump(settings, f, indent=2)
         f.write('\n')
-    os.replace(tmp, path)
     return path
 
 

@@ -10,15 +10,16 @@ Flow, depth and similar converters share the same chores, gathered here:
   frames, so a long video is never held in memory whole; :class:`FrameWriter`
   writes RGB chunks with ``cv2.VideoWriter``. A video that cannot be opened
   or decoded raises :class:`VideoReadError`, whose message names the file.
-- **Running** (:func:`run_video_jobs`): a per-video function in worker
-  processes, with tqdm bars over videos and frames; a worker that crashes
-  (a segfault in a decoder) fails only its own video. Each output is
-  written to a hidden partial file next to it and renamed into place when
-  complete, so an existing output is always a finished one: reruns skip it
-  (resume) unless told to overwrite. A failing video is logged to a JSON
-  lines file (``{"video": ..., "output": ..., "error": ...}``, the error
-  starting with the video's path) and skipped, or stops the run in strict
-  mode.
+- **Running** (:func:`run_video_jobs`): a per-video function run by
+  :func:`mmmg.utils.job_runner.run_jobs` (worker processes, bars over videos
+  and frames, a worker crash fails only its video, failure log, strict
+  stop, exit status). Each output is written to a hidden partial file next
+  to it and renamed into place when complete; reruns skip the outputs that
+  decord reads to their last frame (:func:`video_is_complete`), so a
+  zero-byte or truncated file of a killed run is redone. A failing video is
+  logged to a JSON lines file (``{"video": ..., "output": ..., "error":
+  ...}``, the error starting with the video's path) and skipped, or stops
+  the run in strict mode.
 
 A per-video function has the signature ``fn(src, dst, on_frames) -> int``:
 it reads ``src``, writes the complete output to ``dst`` (the partial path,
@@ -33,21 +34,20 @@ pickle. A function may name the start method it needs in a
 the same input, output and run options.
 """
 import argparse
-import collections
-import json
-import multiprocessing
 import os
 import os.path as osp
-import queue as queue_module
 import re
 import sys
-import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Callable, Iterator, List, Optional, Sequence, Tuple
 
 import cv2
 import numpy as np
-from tqdm import tqdm
+
+from mmmg.utils.io import atomic_path
+from mmmg.utils.job_runner import EXIT_STOPPED, JobError
+from mmmg.utils.job_runner import JobReport as _RunReport
+from mmmg.utils.job_runner import run_jobs
 
 VIDEO_EXTENSIONS = ('.mp4', '.avi', '.mkv', '.mov', '.webm', '.m4v')
 DEFAULT_CHUNK_SIZE = 32
@@ -75,20 +75,6 @@ class VideoReadError(RuntimeError):
         super().__init__(f'{path}: {problem}')
 
 
-class VideoJobError(RuntimeError):
-    """A video job failed in strict mode.
-
-    Args:
-        video (str): The input video.
-        error (str): The failure, starting with the video's path.
-    """
-
-    def __init__(self, video: str, error: str) -> None:
-        self.video = video
-        self.error = error
-        super().__init__(error)
-
-
 @dataclass(frozen=True)
 class VideoJob:
     """One input video and the output made from it.
@@ -99,25 +85,6 @@ class VideoJob:
     """
     src: str
     dst: str
-
-
-@dataclass
-class JobReport:
-    """What a run did, in job order.
-
-    Attributes:
-        done (list[VideoJob]): Jobs whose output was written.
-        skipped (list[VideoJob]): Jobs whose output already existed.
-        failed (list[dict]): ``{'video', 'output', 'error'}`` per failure;
-            the error message starts with the video's path.
-        frames (int): Frames written over the done jobs.
-        failure_log (str, optional): The failure log, when it was written.
-    """
-    done: List[VideoJob] = field(default_factory=list)
-    skipped: List[VideoJob] = field(default_factory=list)
-    failed: List[dict] = field(default_factory=list)
-    frames: int = 0
-    failure_log: Optional[str] = None
 
 
 # ---------------------------------------------------------------- inputs --
@@ -239,17 +206,6 @@ def plan_video_jobs(videos: Sequence[str],
         owners[real_dst] = src
         jobs.append(VideoJob(src, dst))
     return jobs
-
-
-def partial_path(dst: str) -> str:
-    """The hidden file an output is written to before it is renamed.
-
-    The name is fixed per output (one writer per output at a time), so an
-    interrupted run leaves at most one partial file, replaced by the next.
-    """
-    folder, name = osp.split(dst)
-    stem, ext = osp.splitext(name)
-    return osp.join(folder, f'.{stem}.partial{ext}')
 
 
 # ------------------------------------------------------------- streaming --
@@ -425,143 +381,48 @@ def quiet_decoder() -> None:
     decord.logging.set_level(decord.logging.QUIET)
 
 
-def _run_one(job: VideoJob, fn: VideoFunction, on_frames: FrameCallback
-             ) -> Tuple[VideoJob, Optional[str], int]:
-    """Run ``fn`` on one job, publishing its output atomically.
-
-    Returns:
-        tuple: ``(job, error message or None, frames written)``; errors are
-        returned rather than raised so the caller picks skip or stop.
-    """
-    tmp = partial_path(job.dst)
+def video_is_complete(path: str) -> bool:
+    """Whether ``path`` is a finished video: decord opens it and decodes its
+    last frame. A zero-byte or truncated file of a killed run is not."""
+    if not osp.isfile(path) or osp.getsize(path) == 0:
+        return False
     try:
+        with VideoStream(path) as video:
+            video.read([video.num_frames - 1])
+    except VideoReadError:
+        return False
+    return True
+
+
+@dataclass
+class JobReport(_RunReport):
+    """A :class:`~mmmg.utils.job_runner.JobReport` of video jobs, whose
+    results are the frames written."""
+
+    @property
+    def frames(self) -> int:
+        """Frames written over the done jobs."""
+        return int(sum(self.results))
+
+
+@dataclass(frozen=True)
+class _VideoTask:
+    """Run a per-video function on a job, publishing its output
+    atomically."""
+    fn: VideoFunction
+
+    def __call__(self, job: VideoJob, on_frames: FrameCallback) -> int:
         os.makedirs(osp.dirname(osp.abspath(job.dst)), exist_ok=True)
-        frames = fn(job.src, tmp, on_frames)
-        if not osp.isfile(tmp):
-            raise RuntimeError(f'the converter wrote no file for {job.src}')
-        os.replace(tmp, job.dst)
-        return job, None, int(frames)
-    except VideoReadError as e:  # its message names the file
-        return job, str(e), 0
-    except Exception as e:  # any failure of one video must not end the run
-        return job, f'{job.src}: {type(e).__name__}: {e}', 0
-    finally:
-        if osp.exists(tmp):
-            os.remove(tmp)
+        with atomic_path(job.dst) as tmp:
+            return int(self.fn(job.src, tmp, on_frames))
 
 
-def _worker_loop(worker: int, fn: VideoFunction, tasks, events,
-                 threads: int, quiet: bool) -> None:
-    """A worker process: run the jobs sent to it until it gets None."""
-    if quiet:
-        quiet_decoder()
-    # Each worker gets its share of the cores for torch. OpenCV's pool is
-    # left alone: cv2.setNumThreads hangs in a child forked after the parent
-    # used that pool.
-    os.environ.setdefault('OMP_NUM_THREADS', str(threads))
-    if 'torch' in sys.modules:
-        sys.modules['torch'].set_num_threads(threads)
-    for job in iter(tasks.get, None):
-        result = _run_one(job, fn,
-                          lambda n: events.put(('frames', worker, n)))
-        events.put(('done', worker, result))
+def _job_name(job: VideoJob) -> str:
+    return job.src
 
 
-def _crash_message(job: VideoJob, exitcode: Optional[int]) -> str:
-    return (f'{job.src}: the worker process died (exit code {exitcode}) '
-            'while converting this video: a crash in native code (decoder, '
-            'model) or out of memory')
-
-
-def _run_in_processes(todo: List[VideoJob], fn: VideoFunction, workers: int,
-                      on_frames: FrameCallback, start_method: Optional[str],
-                      quiet: bool):
-    """Yield results of ``todo`` run by ``workers`` processes.
-
-    Jobs are handed out one at a time, so when a worker dies (a segfault in
-    a decoder, the OOM killer) its job is known: it is reported as failed
-    and a fresh worker takes over the rest. ``multiprocessing.Pool`` would
-    hang instead, and ``ProcessPoolExecutor`` fails every queued job.
-    """
-    ctx = multiprocessing.get_context(start_method)
-    events = ctx.Queue()
-    threads = max(1, (os.cpu_count() or 1) // workers)
-    pending = collections.deque(todo)
-    procs, tasks, current = {}, {}, {}
-
-    def start(worker):
-        tasks[worker] = ctx.SimpleQueue()
-        procs[worker] = ctx.Process(
-            target=_worker_loop, daemon=True,
-            args=(worker, fn, tasks[worker], events, threads, quiet))
-        procs[worker].start()
-
-    def feed(worker):
-        current[worker] = pending.popleft() if pending else None
-        tasks[worker].put(current[worker])  # None retires the worker
-
-    def receive(timeout):
-        """Handle one message; return a finished job's result, if any."""
-        kind, worker, payload = events.get(timeout=timeout)
-        if kind == 'frames':
-            on_frames(payload)
-            return None
-        feed(worker)
-        return payload
-
-    def check_workers():
-        for worker, proc in list(procs.items()):
-            job = current[worker]
-            if job is None or proc.is_alive():
-                continue
-            # What the worker sent before it died counts first.
-            while True:
-                try:
-                    result = receive(timeout=0.1)
-                except queue_module.Empty:
-                    break
-                if result is not None:
-                    yield result
-            proc.join()
-            if current[worker] is not job:
-                # It died after finishing ``job``: the job fed since then
-                # never reached it.
-                if current[worker] is not None:
-                    pending.appendleft(current[worker])
-                job = None
-            if pending or job is not None:
-                start(worker)
-                feed(worker)
-            else:
-                current[worker] = None
-            if job is not None:
-                yield job, _crash_message(job, proc.exitcode), 0
-
-    try:
-        for worker in range(min(workers, len(todo))):
-            start(worker)
-            feed(worker)
-        last_check = time.monotonic()
-        while any(job is not None for job in current.values()):
-            try:
-                result = receive(timeout=0.5)
-            except queue_module.Empty:
-                result, last_check = None, 0
-            if result is not None:
-                yield result
-            # Check for dead workers when idle and every second, as busy
-            # workers' progress messages may never leave the queue idle.
-            if time.monotonic() - last_check > 1:
-                last_check = time.monotonic()
-                yield from check_workers()
-    finally:
-        # Normal end: every worker got None and exits. Strict stop or
-        # Ctrl-C: do not wait for the running videos.
-        busy = any(job is not None for job in current.values())
-        for proc in procs.values():
-            if busy and proc.is_alive():
-                proc.terminate()
-            proc.join()
+def _job_fields(job: VideoJob) -> dict:
+    return dict(video=job.src, output=job.dst)
 
 
 def run_video_jobs(jobs: Sequence[VideoJob],
@@ -573,8 +434,11 @@ def run_video_jobs(jobs: Sequence[VideoJob],
                    progress: bool = True,
                    desc: str = 'videos',
                    start_method: Optional[str] = None,
-                   quiet: bool = False) -> JobReport:
-    """Run ``fn`` (see the module docstring) on every job.
+                   quiet: bool = False,
+                   verify: Callable[[str], bool] = video_is_complete
+                   ) -> JobReport:
+    """Run ``fn`` (see the module docstring) on every job with
+    :func:`mmmg.utils.job_runner.run_jobs`.
 
     Args:
         jobs (Sequence[VideoJob]): Work to do.
@@ -582,13 +446,13 @@ def run_video_jobs(jobs: Sequence[VideoJob],
         workers (int): Worker processes. A worker that dies (e.g. a decoder
             crash) fails only its video. 0 runs the jobs in this process,
             where such a crash ends the run.
-        overwrite (bool): Redo jobs whose output exists instead of skipping
-            them.
+        overwrite (bool): Redo jobs whose output is complete instead of
+            skipping them.
         strict (bool): Stop at the first failure with
-            :class:`VideoJobError` instead of logging and going on.
+            :class:`~mmmg.utils.job_runner.JobError` instead of logging and
+            going on.
         failure_log (str, optional): JSON lines file listing the failures of
-            this run; a stale one from an earlier run is removed at the
-            start and a new one is only written when something fails.
+            this run (``{"video", "output", "error"}``).
         progress (bool): Show tqdm bars over videos and frames.
         desc (str): Label of the video bar.
         start_method (str, optional): Multiprocessing start method.
@@ -599,71 +463,23 @@ def run_video_jobs(jobs: Sequence[VideoJob],
             can hang.
         quiet (bool): Silence FFmpeg's messages (:func:`quiet_decoder`), in
             this process too.
+        verify (callable): ``verify(output)`` is True for a finished output
+            (resume skips it); by default a video decord reads to its end.
 
     Returns:
         JobReport: Done, skipped and failed jobs.
     """
-    report = JobReport()
-    todo = []
-    for job in jobs:
-        if not overwrite and osp.exists(job.dst):
-            report.skipped.append(job)
-        else:
-            todo.append(job)
-    if failure_log and osp.exists(failure_log):
-        os.remove(failure_log)
     if quiet:
         quiet_decoder()
-
-    video_bar = tqdm(total=len(jobs), initial=len(report.skipped), desc=desc,
-                     unit='video', disable=not progress, position=0)
-    frame_bar = tqdm(desc='frames', unit='frame', disable=not progress,
-                     position=1)
-    if workers < 1:
-        results = (_run_one(job, fn, frame_bar.update) for job in todo)
-    else:
-        start_method = start_method or getattr(fn, 'start_method', None)
-        results = _run_in_processes(todo, fn, workers, frame_bar.update,
-                                    start_method, quiet)
-    finished = {}
-    log = None
-    try:
-        for job, error, frames in results:
-            video_bar.update()
-            finished[job] = (error, frames)
-            if error is None:
-                continue
-            if strict:
-                raise VideoJobError(job.src, error)
-            entry = dict(video=job.src, output=job.dst, error=error)
-            if failure_log:
-                if log is None:
-                    os.makedirs(osp.dirname(osp.abspath(failure_log)),
-                                exist_ok=True)
-                    log = open(failure_log, 'a')
-                    report.failure_log = failure_log
-                # One flushed line per failure: the log survives a crash.
-                log.write(json.dumps(entry) + '\n')
-                log.flush()
-            tqdm.write(f'skipped {error}', file=sys.stderr)
-    finally:
-        # Closing the generator now stops the workers before the error
-        # leaves.
-        results.close()
-        if log is not None:
-            log.close()
-        frame_bar.close()
-        video_bar.close()
-
-    for job in todo:  # job order, whatever the completion order
-        error, frames = finished[job]
-        if error is None:
-            report.done.append(job)
-            report.frames += frames
-        else:
-            report.failed.append(dict(video=job.src, output=job.dst,
-                                      error=error))
-    return report
+    report = run_jobs(
+        jobs, _VideoTask(fn), workers=workers,
+        verify=lambda job: verify(job.dst), overwrite=overwrite,
+        strict=strict, failure_log=failure_log, name=_job_name,
+        fields=_job_fields, progress=progress, desc=desc, unit='video',
+        units='frame',
+        start_method=start_method or getattr(fn, 'start_method', None),
+        worker_init=quiet_decoder if quiet else None)
+    return JobReport(**vars(report))
 
 
 # ------------------------------------------------------------------- CLI --
@@ -730,20 +546,30 @@ def jobs_from_args(args: argparse.Namespace) -> List[VideoJob]:
 def run_jobs_from_args(args: argparse.Namespace,
                        fn: VideoFunction,
                        desc: str = 'videos',
-                       start_method: Optional[str] = None) -> JobReport:
-    """Plan and run the jobs of a tool's parsed options; print a summary."""
+                       start_method: Optional[str] = None,
+                       verify: Callable[[str], bool] = video_is_complete
+                       ) -> JobReport:
+    """Plan and run the jobs of a tool's parsed options; print a summary.
+
+    A strict stop prints one ``error:`` line and exits with status 2; a run
+    in which every video failed exits with status 1 after the summary (the
+    rule of :mod:`mmmg.utils.job_runner`).
+    """
     jobs = jobs_from_args(args)
     failure_log = args.failure_log or osp.join(args.out, 'failures.jsonl')
-    report = run_video_jobs(
-        jobs, fn, workers=args.workers, overwrite=args.overwrite,
-        strict=args.strict, failure_log=failure_log,
-        progress=not args.no_progress, desc=desc, start_method=start_method,
-        quiet=not args.decoder_log)
-    print(f'{len(report.done)} written ({report.frames} frames), '
-          f'{len(report.skipped)} already done, {len(report.failed)} failed '
-          f'of {len(jobs)} videos in {args.out}')
-    if report.failed:
-        print(f'failures are listed in {report.failure_log}')
+    try:
+        report = run_video_jobs(
+            jobs, fn, workers=args.workers, overwrite=args.overwrite,
+            strict=args.strict, failure_log=failure_log,
+            progress=not args.no_progress, desc=desc,
+            start_method=start_method, quiet=not args.decoder_log,
+            verify=verify)
+    except JobError as e:
+        print(f'error: {e}', file=sys.stderr)
+        sys.exit(EXIT_STOPPED)
+    print(report.summary('videos', args.out, f'{report.frames} frames'))
+    if report.exit_status:
+        sys.exit(report.exit_status)
     return report
 
 

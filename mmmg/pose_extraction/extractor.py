@@ -296,6 +296,17 @@ def save_pose_file(path: str, record: dict) -> None:
             pickle.dump(record, f, protocol=pickle.HIGHEST_PROTOCOL)
 
 
+def pose_file_complete(path: str) -> bool:
+    """Whether ``path`` is a finished pose file (resume skips it); a
+    zero-byte or truncated file of a killed run is not."""
+    from .convert import load_pose_file  # convert imports this module
+    try:
+        load_pose_file(path)
+    except (FileNotFoundError, ValueError):
+        return False
+    return True
+
+
 def shard_failure_log(out_root: str, index: int, count: int) -> str:
     """Default failure log of a shard; shards must not share one, as a run
     removes its stale log first."""
@@ -318,7 +329,7 @@ def extract_poses(jobs: Sequence[VideoJob], extractor: PoseExtractor,
             with ``plan_video_jobs(..., suffix='.npz')``).
         extractor (PoseExtractor): The per-video function.
         workers (int): Worker processes; 0 runs in this process.
-        overwrite (bool): Redo videos whose pose file exists.
+        overwrite (bool): Redo videos whose pose file is complete.
         strict (bool): Stop at the first failing video.
         failure_log (str, optional): JSON lines log of failures.
         progress (bool): Show progress bars (videos, frames/s).
@@ -337,7 +348,8 @@ def extract_poses(jobs: Sequence[VideoJob], extractor: PoseExtractor,
     return run_video_jobs(jobs, extractor, workers=workers,
                           overwrite=overwrite, strict=strict,
                           failure_log=failure_log, progress=progress,
-                          desc='pose', quiet=quiet)
+                          desc='pose', quiet=quiet,
+                          verify=pose_file_complete)
 
 
 def default_threads(workers: int) -> int:

@@ -139,8 +139,10 @@ def test_cli_end_to_end_with_a_list(tmp_path, tiny_model, capsys):
     assert len(main(args + ['--workers', '0']).skipped) == 2
     assert os.stat(out / 'a' / 'x.mp4').st_mtime_ns == mtime
 
-    with pytest.raises(SystemExit, match='bad.mp4'):
+    with pytest.raises(SystemExit) as error:
         main(args + ['--workers', '0', '--strict'])
+    assert error.value.code == 2
+    assert 'bad.mp4' in capsys.readouterr().err
     with pytest.raises(SystemExit):
         main(args + ['--depth-range', '0', '1'])
     assert '--depth-range needs --normalize fixed' in capsys.readouterr().err

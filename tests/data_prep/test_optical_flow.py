@@ -10,9 +10,10 @@ import pytest
 
 from mmmg.data_prep.optical_flow import (FlowVideoConverter, OpenCVFlow,
                                          RaftFlow, decode_flow, encode_flow)
-from mmmg.data_prep.video_jobs import (VideoJob, VideoJobError,
-                                       VideoReadError, VideoStream,
-                                       run_video_jobs)
+from mmmg.data_prep.video_jobs import (VideoJob, VideoReadError,
+                                       VideoStream, run_video_jobs)
+from mmmg.utils.job_runner import JobError
+
 from ..conftest import REPO, run_tool
 from .synthetic_video import (plain_frames, translating_frames,
                               write_corrupt_video, write_video)
@@ -181,7 +182,7 @@ def test_runner_with_flow_skips_bad_and_finished(tmp_path, moving_video):
     report = run_video_jobs(jobs, converter, workers=2, progress=False)
     assert report.done == jobs[:1] and report.frames == 9
     assert report.failed[0]['video'] == bad
-    with pytest.raises(VideoJobError, match='bad.mp4'):
+    with pytest.raises(JobError, match='bad.mp4'):
         run_video_jobs(jobs, converter, strict=True, progress=False)
     assert run_video_jobs(jobs[:1], converter,
                           progress=False).skipped == jobs[:1]

@@ -3,6 +3,7 @@ files, the command line."""
 import json
 import os
 import os.path as osp
+import re
 import runpy
 
 import decord
@@ -12,8 +13,8 @@ import pytest
 from mmmg.data_prep.taylor_videos import (META_FILE, TaylorStream,
                                           TaylorVideoConverter,
                                           convert_frames, write_taylor_meta)
-from mmmg.data_prep.video_jobs import (VideoJob, VideoJobError, VideoStream,
-                                       run_video_jobs)
+from mmmg.data_prep.video_jobs import VideoJob, VideoStream, run_video_jobs
+from mmmg.utils.job_runner import JobError
 from mmmg.datasets.transforms import TaylorVideo
 from mmmg.datasets.transforms.taylor import (DEFAULT_TAYLOR_SCALE,
                                              compute_taylor, pad_frames,
@@ -184,6 +185,13 @@ def test_runner_resumes_and_skips_finished_outputs(tmp_path, video_tree):
     assert not [f for _, _, fs in os.walk(out) for f in fs
                 if f.startswith('.')]  # no partial files
 
+    # A killed run's zero-byte and truncated outputs are redone.
+    open(jobs[0].dst, 'wb').close()
+    data = open(jobs[1].dst, 'rb').read()
+    open(jobs[1].dst, 'wb').write(data[:len(data) // 2])
+    report = run_video_jobs(jobs, converter, progress=False, workers=0)
+    assert report.done == jobs and report.frames == sum(lengths.values())
+
 
 @pytest.mark.parametrize('workers', [1, 2])
 def test_bad_videos_are_logged_and_skipped(tmp_path, video_tree, workers):
@@ -211,7 +219,7 @@ def test_strict_mode_raises_naming_the_file(tmp_path, video_tree):
     root, _ = video_tree
     write_truncated_video(osp.join(root, 'cut.mp4'))
     jobs = jobs_for(root, ['cut.mp4', 'a.mp4'], str(tmp_path / 'taylor'))
-    with pytest.raises(VideoJobError, match=r'cut\.mp4'):
+    with pytest.raises(JobError, match=r'cut\.mp4'):
         run_video_jobs(jobs, TaylorVideoConverter(), strict=True,
                        progress=False)
     assert not osp.exists(jobs[0].dst)
@@ -222,7 +230,7 @@ def test_short_video_error_mode_names_the_file(tmp_path):
                       translating_frames(3, size=(32, 32)))
     converter = TaylorVideoConverter(keep_length=False, short_video='error')
     job = VideoJob(src, str(tmp_path / 'out' / 'tiny.mp4'))
-    with pytest.raises(VideoJobError, match=r'tiny\.mp4.*3 frames are fewer'):
+    with pytest.raises(JobError, match=r'tiny\.mp4.*3 frames are fewer'):
         run_video_jobs([job], converter, strict=True, progress=False)
 
 
@@ -277,8 +285,10 @@ def test_cli_converts_resumes_and_logs(tmp_path, video_tree, capsys):
     assert error.value.code == 2
     assert 'other settings' in capsys.readouterr().err
 
-    with pytest.raises(SystemExit, match=r'error: .*garbage\.mp4'):
+    with pytest.raises(SystemExit) as error:
         main(args + ['--workers', '1', '--strict', '--overwrite'])
+    assert error.value.code == 2
+    assert re.search(r'error: .*garbage\.mp4', capsys.readouterr().err)
 
 
 def test_cli_rejects_bad_scale(tmp_path, video_tree, capsys):

@@ -7,12 +7,14 @@ import signal
 import numpy as np
 import pytest
 
-from mmmg.data_prep.video_jobs import (FrameWriter, VideoJob, VideoJobError,
+from mmmg.data_prep.video_jobs import (FrameWriter, VideoJob,
                                        VideoReadError, VideoStream,
-                                       discover_videos, partial_path,
-                                       plan_video_jobs, read_video_list,
-                                       resize_frames, run_video_jobs,
-                                       scaled_size)
+                                       discover_videos, plan_video_jobs,
+                                       read_video_list, resize_frames,
+                                       run_video_jobs, scaled_size,
+                                       video_is_complete)
+from mmmg.utils.io import partial_path
+from mmmg.utils.job_runner import JobError
 from .synthetic_video import (plain_frames, translating_frames,
                               write_corrupt_video, write_garbage_video,
                               write_truncated_video, write_video)
@@ -194,6 +196,30 @@ def test_run_writes_outputs_then_resumes(tmp_path, video_tree, workers):
                           overwrite=True, progress=False).done == jobs
 
 
+def plant_killed_outputs(paths):
+    """What a killed run leaves: a zero-byte and a truncated output."""
+    open(paths[0], 'wb').close()
+    with open(paths[1], 'rb') as f:
+        data = f.read()
+    with open(paths[1], 'wb') as f:
+        f.write(data[:len(data) // 2])
+
+
+def test_resume_redoes_zero_byte_and_truncated_outputs(tmp_path,
+                                                       video_tree):
+    root, lengths = video_tree
+    jobs = plan_video_jobs(discover_videos(root), str(tmp_path / 'out'),
+                           root)
+    run_video_jobs(jobs, invert_video, workers=0, progress=False)
+    plant_killed_outputs([jobs[0].dst, jobs[1].dst])
+    assert not video_is_complete(jobs[0].dst)
+    assert not video_is_complete(jobs[1].dst)
+    report = run_video_jobs(jobs, invert_video, workers=0, progress=False)
+    assert report.done == jobs[:2] and report.skipped == jobs[2:]
+    for job, rel in zip(jobs, sorted(lengths)):
+        assert len(read_all(job.dst)) == lengths[rel]
+
+
 @pytest.mark.parametrize('workers', [0, 2])
 def test_bad_videos_are_logged_and_skipped(tmp_path, video_tree, workers):
     root, lengths = video_tree
@@ -227,10 +253,10 @@ def test_strict_stops_at_the_first_failure(tmp_path, video_tree, workers):
     jobs = plan_video_jobs(discover_videos(root), str(tmp_path / 'out'),
                            root)
     assert jobs[0].src == corrupt
-    with pytest.raises(VideoJobError, match='0_corrupt.mp4') as info:
+    with pytest.raises(JobError, match='0_corrupt.mp4') as info:
         run_video_jobs(jobs, invert_video, workers=workers, strict=True,
                        progress=False)
-    assert info.value.video == corrupt
+    assert info.value.item == corrupt
     assert not osp.exists(jobs[0].dst)
 
 
@@ -256,6 +282,6 @@ def test_a_crashed_worker_fails_only_its_video(tmp_path, video_tree,
     assert [f['video'] for f in report.failed] == [crashing[0].src]
     assert 'worker process died' in report.failed[0]['error']
     assert report.failed[0]['error'].startswith(crashing[0].src)
-    with pytest.raises(VideoJobError, match='b.mp4: the worker process'):
+    with pytest.raises(JobError, match='b.mp4: the worker process'):
         run_video_jobs(crashing, crash_on_b, workers=1, strict=True,
                        progress=False)

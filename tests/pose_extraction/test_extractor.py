@@ -7,7 +7,8 @@ import pickle
 import numpy as np
 import pytest
 
-from mmmg.data_prep.video_jobs import VideoJobError, plan_video_jobs
+from mmmg.data_prep.video_jobs import plan_video_jobs
+from mmmg.utils.job_runner import JobError
 from mmmg.pose_extraction.extractor import (BackendSpec, PoseExtractor,
                                             extract_poses, prefetch,
                                             save_pose_file,
@@ -126,7 +127,15 @@ def test_runs_resume_and_log_failures(tmp_path, blob_video, pose_onnx,
                           progress=False)
     assert [j.src for j in again.skipped] == [good]
     assert [f['video'] for f in again.failed] == [bad]
-    with pytest.raises(VideoJobError, match='bad.mp4'):
+    # A killed run's zero-byte or truncated pose file is redone.
+    dst = jobs[1].dst
+    data = open(dst, 'rb').read()
+    for planted in (b'', data[:len(data) // 2]):
+        with open(dst, 'wb') as f:
+            f.write(planted)
+        redo = extract_poses(jobs[1:], extractor, workers=0, progress=False)
+        assert redo.done == jobs[1:] and open(dst, 'rb').read() == data
+    with pytest.raises(JobError, match='bad.mp4'):
         extract_poses(jobs, extractor, workers=0, strict=True,
                       progress=False)
     with pytest.raises(ValueError, match='pose files end in'):

@@ -5,6 +5,7 @@ import json
 import os
 import os.path as osp
 import pickle
+import re
 
 import numpy as np
 import pytest
@@ -135,7 +136,7 @@ def test_shards_cover_the_videos_disjointly(tool, setup, tmp_path,
 
 
 def test_a_corrupt_video_is_logged_and_skipped_or_stops_strict(
-        tool, setup, tmp_path):
+        tool, setup, tmp_path, capsys):
     _, videos, models, _ = setup
     folder = tmp_path / 'videos'
     os.makedirs(folder)
@@ -149,9 +150,11 @@ def test_a_corrupt_video_is_logged_and_skipped_or_stops_strict(
         failure, = map(json.loads, f)
     assert failure['video'] == bad and bad in failure['error']
     assert not osp.exists(osp.join(out, 'bad.npz'))
-    with pytest.raises(SystemExit, match='error: .*bad.mp4'):
+    with pytest.raises(SystemExit) as e:
         tool.main(extract_args(str(folder), str(tmp_path / 'strict'),
                                models, '--strict'))
+    assert e.value.code == 2
+    assert re.search('error: .*bad.mp4', capsys.readouterr().err)
 
 
 def test_bad_models_and_options_are_reported(tool, setup, tmp_path, capsys):
