@@ -17,6 +17,7 @@ import sys
 
 from mmmg.data_prep.cut_clips import CutError, cut_clips
 from mmmg.datasets.transforms.segment_decode import DEFAULT_END_TOLERANCE
+from mmmg.utils.job_runner import EXIT_STOPPED
 
 
 def _count(text: str, minimum: int) -> int:
@@ -80,7 +81,10 @@ def main(argv=None):
             fourcc=args.fourcc,
             end_tolerance=args.end_tolerance,
             progress=not args.no_progress)
-    except (CutError, ValueError) as e:
+    except CutError as e:  # --strict
+        print(f'error: {e}', file=sys.stderr)
+        sys.exit(EXIT_STOPPED)
+    except ValueError as e:
         sys.exit(f'error: {e}')
 
 

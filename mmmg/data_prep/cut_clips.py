@@ -6,15 +6,19 @@ Input: a segment list (``rgb_{split}.txt`` of the iMiGUE converter), lines
 
 - ``<clip_id>.mp4``: frames ``start..end`` of the long video, same size and
   frame rate, re-encoded (``mp4v`` by default, what OpenCV writes without
-  extra codecs). Each appears only once complete (written to a temporary
-  file, then renamed), so a rerun skips the clips that exist and cuts the
-  rest.
+  extra codecs). Each appears only once complete (written to a partial
+  file, then renamed), and a rerun skips only the clips that decord reads
+  to their last frame, so a zero-byte or truncated clip of a killed run is
+  cut again.
 - a clip list (default ``<list stem>_clips.txt``), lines ``<clip_id>.mp4
   <label>`` in the input order, of the clips that exist; it reads with
   :class:`mmmg.datasets.MGVideoClipDataset` (``data_prefix=dict(video=
   out_dir)``), with the same sample ids as the segment list.
 - ``cut_summary.json``: counts and the failures, one entry per video with
   its failed clips and the reason.
+
+The long videos are jobs of :func:`mmmg.utils.job_runner.run_jobs`
+(progress, strict stop, a worker crash fails only its video).
 
 Frames are decoded with decord, as :class:`DecordInitSegment` decodes the
 segments, so a clip holds the frames a segment sample would read. Each long
@@ -23,25 +27,24 @@ every frame that some clip needs is decoded once and written to all clips
 that hold it (segments may overlap).
 """
 import json
-import logging
 import os
 import os.path as osp
-from concurrent.futures import ProcessPoolExecutor, as_completed
-from contextlib import closing
 from dataclasses import dataclass, field
-from typing import Dict, Iterator, List, Optional, Sequence
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import cv2
 import numpy as np
 from mmengine.logging import print_log
-from tqdm import tqdm
 
 from mmmg.datasets.transforms.segment_decode import (DEFAULT_END_TOLERANCE,
                                                      VideoSegmentError,
                                                      open_video_reader,
                                                      resolve_segment)
 from mmmg.datasets.video_clip_dataset import VideoListEntry, read_video_list
-from mmmg.utils.io import atomic_open
+from mmmg.utils.io import atomic_open, atomic_path
+from mmmg.utils.job_runner import JobError, JobReport, run_jobs
+
+from .video_jobs import video_is_complete
 
 SUMMARY_FILE = 'cut_summary.json'
 CLIP_EXT = '.mp4'
@@ -77,21 +80,21 @@ def clip_path(out_dir: str, clip_id: str) -> str:
 
 
 class _ClipWriter:
-    """Writes one clip to a temporary file and renames it when complete."""
+    """Writes one clip through a partial file renamed when complete."""
 
     def __init__(self, entry: VideoListEntry, end: int, options: CutOptions,
                  fps: float) -> None:
         self.entry, self.end, self.options, self.fps = entry, end, options, fps
         self.path = clip_path(options.out_dir, entry.sample_id)
-        # OpenCV picks the container from the extension: keep ``.mp4`` last.
-        self.tmp = f'{self.path[:-len(CLIP_EXT)]}.part{os.getpid()}{CLIP_EXT}'
+        os.makedirs(osp.dirname(self.path) or '.', exist_ok=True)
+        self._publish = atomic_path(self.path)
+        self.tmp = self._publish.__enter__()
         self.writer = None
 
     def write(self, frames_rgb: np.ndarray) -> None:
         if self.writer is None:
             # Opened at the first frames, whose size it takes.
             height, width = frames_rgb.shape[1:3]
-            os.makedirs(osp.dirname(self.path) or '.', exist_ok=True)
             self.writer = cv2.VideoWriter(
                 self.tmp, cv2.VideoWriter_fourcc(*self.options.fourcc),
                 self.fps, (width, height))
@@ -103,13 +106,12 @@ class _ClipWriter:
 
     def finish(self) -> None:
         self.writer.release()
-        os.replace(self.tmp, self.path)
+        self._publish.__exit__(None, None, None)
 
     def discard(self) -> None:
         if self.writer is not None:
             self.writer.release()
-        if osp.exists(self.tmp):
-            os.remove(self.tmp)
+        self._publish.__exit__(CutError, CutError('discarded'), None)
 
 
 def cut_video(video_path: str, entries: Sequence[VideoListEntry],
@@ -182,56 +184,66 @@ def cut_video(video_path: str, entries: Sequence[VideoListEntry],
     return result
 
 
-def _cut_or_error(video_path: str, entries: Sequence[VideoListEntry],
-                  options: CutOptions) -> VideoCutResult:
-    """Worker entry: unexpected errors become failures of the video."""
-    try:
-        return cut_video(video_path, entries, options)
-    except Exception as e:  # noqa: BLE001 - reported, never swallowed
-        result = VideoCutResult(video_path, failed=[e.sample_id
-                                                    for e in entries])
-        result.errors.append(f'{type(e).__name__}: {e}')
-        return result
+@dataclass(frozen=True)
+class _VideoClips:
+    """One long video and the clips to cut from it: a job of the runner."""
+    video: str
+    entries: Tuple[VideoListEntry, ...]
+
+    def __str__(self) -> str:
+        return self.video
 
 
-def _iter_results(jobs: Dict[str, List[VideoListEntry]],
-                  options: CutOptions, workers: int,
-                  progress: bool) -> Iterator[VideoCutResult]:
-    bar = tqdm(total=sum(map(len, jobs.values())), desc='clips',
-               unit='clip', disable=not progress)
-    with bar:
-        if workers <= 1 or len(jobs) <= 1:
-            for video, entries in jobs.items():
-                yield _cut_or_error(video, entries, options)
-                bar.update(len(entries))
-            return
-        pool = ProcessPoolExecutor(max_workers=min(workers, len(jobs)))
-        try:
-            futures = {
-                pool.submit(_cut_or_error, video, entries, options): entries
-                for video, entries in jobs.items()
-            }
-            for future in as_completed(futures):
-                yield future.result()
-                bar.update(len(futures[future]))
-        finally:
-            # Stop early (strict mode, Ctrl-C) without waiting for the queue.
-            pool.shutdown(wait=True, cancel_futures=True)
+@dataclass(frozen=True)
+class _CutTask:
+    options: CutOptions
+
+    def __call__(self, job: _VideoClips, on_units) -> int:
+        """Cut one video's clips; any failed clip fails the job, naming the
+        clips and the reasons (the clips written stay)."""
+        result = cut_video(job.video, job.entries, self.options)
+        on_units(len(result.written))
+        if result.failed:
+            raise CutError(f'{job.video}: ' + '; '.join(result.errors))
+        return len(result.written)
 
 
-def _remove_stale_parts(out_dir: str,
-                        entries: Sequence[VideoListEntry]) -> None:
-    """Temporary files of a killed run (never renamed into place)."""
-    stems = {osp.basename(e.sample_id) for e in entries}
-    for dirpath in {osp.dirname(clip_path(out_dir, e.sample_id))
-                    for e in entries}:
-        if not osp.isdir(dirpath):
+def _video_fields(job: _VideoClips) -> dict:
+    return dict(video=job.video)
+
+
+def _plan(entries: Sequence[VideoListEntry], video_root: str,
+          out_dir: str) -> Tuple[List[_VideoClips], int]:
+    """Jobs of the clips without a complete file, and how many have one.
+
+    Resume trusts only clips that read to their last frame: a zero-byte or
+    truncated clip of a killed run is removed and cut again.
+    """
+    groups: Dict[str, List[VideoListEntry]] = {}
+    done = 0
+    for entry in entries:
+        path = clip_path(out_dir, entry.sample_id)
+        if video_is_complete(path):
+            done += 1
             continue
-        for name in os.listdir(dirpath):
-            stem, sep, rest = name.partition('.part')
-            if sep and stem in stems and rest.endswith(CLIP_EXT) and \
-                    rest[:-len(CLIP_EXT)].isdigit():
-                os.remove(osp.join(dirpath, name))
+        if osp.exists(path):
+            os.remove(path)
+        groups.setdefault(osp.join(video_root, entry.video), []).append(entry)
+    return [_VideoClips(v, tuple(e)) for v, e in groups.items()], done
+
+
+def _failures(report: JobReport, jobs: Sequence[_VideoClips],
+              out_dir: str) -> List[dict]:
+    """Summary entries of the failed videos: their missing clips and why."""
+    by_video = {job.video: job for job in jobs}
+    failures = []
+    for entry in report.failed:
+        entries = by_video[entry['video']].entries
+        clips = [e.sample_id for e in entries
+                 if not osp.exists(clip_path(out_dir, e.sample_id))]
+        failures.append(dict(video=entry['video'], clips=sorted(clips),
+                             errors=[entry['error']]))
+    return sorted(failures, key=lambda f: f['video'])
 
 
 def cut_clips(list_file: str,
@@ -269,32 +281,18 @@ def cut_clips(list_file: str,
     """
     _, entries = read_video_list(list_file, 'segment')
     os.makedirs(out_dir, exist_ok=True)
-    _remove_stale_parts(out_dir, entries)
     options = CutOptions(out_dir=out_dir, fourcc=fourcc,
                          end_tolerance=end_tolerance)
-
-    # Resume: a clip file exists only once complete (renamed into place).
-    todo = [e for e in entries
-            if not osp.exists(clip_path(out_dir, e.sample_id))]
-    jobs: Dict[str, List[VideoListEntry]] = {}
-    for entry in todo:
-        jobs.setdefault(osp.join(video_root, entry.video), []).append(entry)
-
-    written, failures = 0, []
-    with closing(_iter_results(jobs, options, workers, progress)) as stream:
-        for result in stream:
-            written += len(result.written)
-            if not result.failed:
-                continue
-            failure = dict(video=result.video, clips=sorted(result.failed),
-                           errors=result.errors)
-            if strict:
-                raise CutError(f'{result.video}: ' + '; '.join(result.errors))
-            print_log(f'cut_clips: {result.video}: ' +
-                      '; '.join(result.errors), logger='current',
-                      level=logging.WARNING)
-            failures.append(failure)
-    failures.sort(key=lambda f: f['video'])
+    jobs, already_cut = _plan(entries, video_root, out_dir)
+    try:
+        report = run_jobs(jobs, _CutTask(options),
+                          workers=workers if workers > 1 else 0,
+                          strict=strict, fields=_video_fields,
+                          progress=progress, desc='videos', unit='video',
+                          units='clip')
+    except JobError as e:
+        raise CutError(str(e)) from None
+    failures = _failures(report, jobs, out_dir)
 
     if clip_list is None:
         stem = osp.splitext(osp.basename(list_file))[0]
@@ -309,8 +307,8 @@ def cut_clips(list_file: str,
         out_dir=out_dir,
         clip_list=clip_list,
         clips=len(entries),
-        already_cut=len(entries) - len(todo),
-        written=written,
+        already_cut=already_cut,
+        written=len(listed) - already_cut,
         failed=sum(len(f['clips']) for f in failures),
         listed=len(listed),
         failures=failures)

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from mmmg.data_prep.cut_clips import SUMMARY_FILE, CutError, cut_clips
+from mmmg.utils.io import partial_path
 from mmmg.datasets import MGVideoClipDataset, read_video_list
 
 from ..conftest import REPO, run_tool
@@ -91,17 +92,21 @@ def test_resume_skips_finished_clips(tmp_path, release):
     again = cut_clips(segments, root, out, progress=False)
     assert (again['written'], again['already_cut']) == (0, len(SEGMENTS))
 
-    # A lost clip and the temporary file of a killed run.
+    # A lost clip, the partial file of a killed run, and a zero-byte and a
+    # truncated clip.
     os.remove(paths['0001_1'])
-    stale = osp.join(out, '0001_1.part999999.mp4')
+    stale = partial_path(paths['0001_1'])
     with open(stale, 'wb') as f:
         f.write(b'half a clip')
+    killed = [c for c, *_ in SEGMENTS if c != '0001_1'][:2]
+    open(paths[killed[0]], 'wb').close()
+    truncate(paths[killed[1]], 0.5)
     third = cut_clips(segments, root, out, progress=False)
-    assert (third['written'], third['already_cut']) == (1, len(SEGMENTS) - 1)
+    assert (third['written'], third['already_cut']) == (3, len(SEGMENTS) - 3)
     assert not osp.exists(stale)
     assert len(decord.VideoReader(paths['0001_1'])) == 20
     for clip_id, path in paths.items():
-        if clip_id != '0001_1':
+        if clip_id != '0001_1' and clip_id not in killed:
             assert os.stat(path).st_mtime_ns == stamps[clip_id]
     assert sorted(os.listdir(out)) == sorted(
         [f'{c}.mp4' for c in paths] + ['rgb_train_clips.txt', SUMMARY_FILE])
@@ -165,6 +170,6 @@ def test_cli(tmp_path, release):
     bad = _write_list(tmp_path / 'bad.txt', [('x', 'missing.mp4', 0, 3, 1)])
     proc = run_tool([CLI, bad, '--video-root', root, '--out', out,
                      '--strict', '--no-progress'])
-    assert proc.returncode == 1
+    assert proc.returncode == 2
     assert 'missing.mp4' in proc.stderr and 'no such video file' in \
         proc.stderr
