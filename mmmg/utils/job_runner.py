@@ -13,13 +13,15 @@ way, through :func:`run_jobs`:
 - **Progress**: a tqdm bar over the items with rate and ETA; with ``units``
   (e.g. ``'frame'``) a second bar counts what the function reports through
   its ``on_units(n)`` callback.
-- **Failures**: an exception of the function fails its item. The message
-  names the item (``'<item>: <Error>: <text>'``, or the exception's own text
-  when it already starts with the item's name). Each failure is logged at
-  once as one JSON line ``{<fields of the item>, "error": ...}`` to the
-  failure log, when one is given (a stale log of an earlier run is removed
-  first), and the run goes on; ``strict=True`` stops at the first failure
-  with :class:`JobError` instead.
+- **Failures**: an exception of the function fails its item; it is kept
+  in :attr:`JobReport.errors` and as the ``__cause__`` of
+  :class:`JobError`, so callers can re-raise their own error types. The
+  message names the item (``'<item>: <Error>: <text>'``, or the
+  exception's own text when it already starts with the item's name). Each
+  failure is logged at once as one JSON line ``{<fields of the item>,
+  "error": ...}`` to the failure log, when one is given (a stale log of an
+  earlier run is removed first), and the run goes on; ``strict=True``
+  stops at the first failure with :class:`JobError` instead.
 - **Resume**: with a ``verify(item) -> bool`` hook, items whose output is
   verified (readable, the expected length, or a completion record written
   after the file) are skipped, unless ``overwrite``. Merely existing files
@@ -47,6 +49,7 @@ import json
 import multiprocessing
 import os
 import os.path as osp
+import pickle
 import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -63,7 +66,7 @@ EXIT_STOPPED = 2
 BACKENDS = ('process', 'thread')
 
 UnitCallback = Callable[[int], None]
-# (position in the work list, failure entry or None, result)
+# (position in the work list, failure entry or None, result or exception)
 Outcome = Tuple[int, Optional[dict], Any]
 
 
@@ -91,6 +94,9 @@ class JobReport:
         results (list): The function's return value for each done item.
         skipped (list): Items whose output was already verified.
         failed (list[dict]): The failure log entry of each failed item.
+        errors (list): The exception of each failed item, where it could
+            be brought back (None for a crashed worker or an exception
+            that does not pickle).
         failure_log (str, optional): The failure log, when it was written.
     """
     total: int = 0
@@ -98,6 +104,7 @@ class JobReport:
     results: List[Any] = field(default_factory=list)
     skipped: List[Any] = field(default_factory=list)
     failed: List[dict] = field(default_factory=list)
+    errors: List[Optional[BaseException]] = field(default_factory=list)
     failure_log: Optional[str] = None
 
     @property
@@ -163,7 +170,17 @@ def _attempt(work: _Work, index: int, item: Any,
     except Exception as e:  # one bad item must not end the run
         entry = dict(work.fields(item))
         entry['error'] = failure_message(work.name(item), e)
-        return index, entry, None
+        return index, entry, _portable(e)
+
+
+def _portable(error: BaseException) -> Optional[BaseException]:
+    """``error`` if it survives the trip from a worker process, else None.
+    """
+    try:
+        pickle.loads(pickle.dumps(error))
+    except Exception:  # custom __init__ signatures, unpicklable members
+        return None
+    return error
 
 
 # -------------------------------------------------------------- backends --
@@ -455,11 +472,13 @@ def run_jobs(items: Sequence,
     try:
         for outcome in outcomes:
             item_bar.update()
-            index, entry, _ = finished[outcome[0]] = outcome
+            index, entry, error = finished[outcome[0]] = outcome
             if entry is None:
                 continue
             if strict:
-                raise JobError(name(todo[index]), entry['error'])
+                # The item's own exception, where it came back, is the
+                # cause: callers may re-raise their known error types.
+                raise JobError(name(todo[index]), entry['error']) from error
             log.write(entry)
             report.failure_log = log.path
             tqdm.write(f'skipped {entry["error"]}', file=sys.stderr)
@@ -477,4 +496,5 @@ def run_jobs(items: Sequence,
             report.results.append(result)
         else:
             report.failed.append(entry)
+            report.errors.append(result)
     return report

@@ -36,6 +36,7 @@ def test_results_failures_and_log_in_item_order(tmp_path, workers, backend):
     assert report.failed == [dict(item='3',
                                   error='3: ValueError: three is bad')]
     assert report.failure_log == log
+    assert [type(e) for e in report.errors] == [ValueError]
     assert [json.loads(line) for line in open(log)] == report.failed
     assert report.exit_status == EXIT_OK
     assert report.summary('numbers', 'out') == (
@@ -56,6 +57,7 @@ def test_strict_stops_with_one_line_naming_the_item(workers):
         run_jobs([3, 1, 2], square, workers=workers, strict=True,
                  progress=False)
     assert e.value.item == '3'
+    assert isinstance(e.value.__cause__, ValueError)
 
 
 def test_verify_skips_only_verified_outputs(tmp_path):
