@@ -22,8 +22,8 @@ from mmaction.registry import RUNNERS  # noqa: E402
 
 import mmmg  # noqa: E402
 from mmmg.engine import read_checkpoint, shutdown_dist  # noqa: E402
-from mmmg.utils.config import (add_common_args, inner_dataset,  # noqa: E402
-                               load_config)
+from mmmg.utils.config import (add_checkpoint_args,  # noqa: E402
+                               add_common_args, inner_dataset, load_config)
 
 mmmg.register_all_modules()  # mmmg was imported before MMEngine
 
@@ -39,6 +39,7 @@ def parse_args(argv=None):
     parser.add_argument('--stream', help='stream name of a single-stream '
                         'model in the score pickle (default: config name)')
     add_common_args(parser)
+    add_checkpoint_args(parser)
     return parser.parse_args(argv)
 
 

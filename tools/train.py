@@ -17,8 +17,9 @@ from mmaction.registry import RUNNERS  # noqa: E402
 
 import mmmg  # noqa: E402
 from mmmg.engine import shutdown_dist  # noqa: E402
-from mmmg.utils.config import (add_common_args, enable_amp,  # noqa: E402
-                               load_config, use_pseudo_labels)
+from mmmg.utils.config import (add_checkpoint_args,  # noqa: E402
+                               add_common_args, enable_amp, load_config,
+                               use_pseudo_labels)
 
 mmmg.register_all_modules()  # mmmg was imported before MMEngine
 
@@ -49,6 +50,7 @@ def parse_args(argv=None):
     parser.add_argument('--deterministic', action='store_true',
                         help='deterministic cuDNN/torch algorithms')
     add_common_args(parser)
+    add_checkpoint_args(parser)
     return parser.parse_args(argv)
 
 

@@ -70,20 +70,25 @@ def add_common_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         '--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
         default='none', help='job launcher (set by dist_*.sh / slurm_*.sh)')
-    parser.add_argument(
-        '--allow-partial', action='store_true',
-        help='load a checkpoint even when keys are missing, unexpected or '
-        'of another shape (those layers stay as initialised); without it '
-        "only the config's allow_partial_keys patterns may differ")
     data = parser.add_argument_group(
         'data roots (train, val and test loaders alike; see '
         'docs/train_on_your_data.md)')
     for flag, metavar, help in DATA_ROOT_OPTIONS:
         data.add_argument(flag, metavar=metavar, help=help)
-    add_debug_arg(parser)
     # torch.distributed.launch (deprecated) passes --local-rank.
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0,
                         help=argparse.SUPPRESS)
+
+
+def add_checkpoint_args(parser: argparse.ArgumentParser) -> None:
+    """Options of the tools that load checkpoints into MGRunner and follow
+    the error convention of :mod:`mmmg.utils.cli`."""
+    parser.add_argument(
+        '--allow-partial', action='store_true',
+        help='load a checkpoint even when keys are missing, unexpected or '
+        'of another shape (those layers stay as initialised); without it '
+        "only the config's allow_partial_keys patterns may differ")
+    add_debug_arg(parser)
 
 
 def load_config(args: argparse.Namespace) -> Config:
@@ -101,7 +106,7 @@ def load_config(args: argparse.Namespace) -> Config:
                                 osp.splitext(osp.basename(args.config))[0])
     check_output_dir(cfg.work_dir, '--work-dir')
     cfg.setdefault('runner_type', 'MGRunner')
-    if args.allow_partial:
+    if getattr(args, 'allow_partial', False):
         cfg.allow_partial_keys = ['*']
     set_data_roots(cfg, args.ann_file, args.list_dir, args.video_root)
     return cfg
