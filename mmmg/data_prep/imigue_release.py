@@ -31,9 +31,9 @@ Outputs, each written atomically (temporary file + rename):
            video=vid, video_path=relpath or None, start=start, end=end)]}
 
   The clip is skeleton rows ``start..end`` (and frames ``start..end`` of
-  the long video at ``video_path``, relative to the video root); ``label`` is ``-1`` for hidden
-  test labels. ``(H, W)`` is read from the mp4 header, or a default when the
-  video is missing.
+  the long video at ``video_path``, relative to the video root); ``label``
+  is ``-1`` for hidden test labels. ``(H, W)`` is read from the mp4
+  header, or a default when the video is missing.
 - ``rgb_{train,val,test}.txt``: one clip a line::
 
       <clip_id> <video path relative to the video root> <start> <end> <label>
@@ -53,18 +53,14 @@ parse what changed.
 """
 import csv
 import json
-import logging
 import os
 import os.path as osp
-import pickle
 import posixpath
 import re
 import warnings
 import zipfile
-from concurrent.futures import ProcessPoolExecutor, as_completed
-from contextlib import closing
 from dataclasses import dataclass, field
-from typing import Dict, Iterator, List, Optional, Sequence, Tuple
+from typing import Dict, Iterator, List, Optional, Tuple
 from xml.etree import ElementTree
 
 import cv2
@@ -72,13 +68,15 @@ import numpy as np
 import openpyxl
 from mmengine.logging import print_log
 from openpyxl.utils.exceptions import InvalidFileException
-from tqdm import tqdm
 
 from mmmg.classes import miga_label_to_index
 from mmmg.keypoints.layouts import convert_keypoints, get_layout
 from mmmg.utils.io import atomic_open
 
-SPLITS = ('train', 'val', 'test')
+from .release_jobs import (SPLITS, ReleaseFormatError, check_video_path,
+                           clip_annotation, convert_each, label_histograms,
+                           rgb_line, skip_errors, write_annotations)
+
 OPENPOSE_POINTS = 137
 OPENPOSE_COLUMNS = OPENPOSE_POINTS * 3
 
@@ -95,24 +93,6 @@ _RELEASE_FILES = {
 _VIDEO_FILE = re.compile(r'^(\d+)\.mp4$', re.IGNORECASE)
 # Split-list entries: ``0187_0.mp4 8`` (a clip) or ``0187`` (a video).
 _LIST_ENTRY = re.compile(r'^(\d+)(?:_\d+)?$')
-
-
-class ReleaseFormatError(ValueError):
-    """A video of the release whose files are missing or malformed.
-
-    Args:
-        vid (str): Video id.
-        path (str): The offending file (or the one expected).
-        problem (str): What is wrong.
-    """
-
-    def __init__(self, vid: str, path: str, problem: str) -> None:
-        # Keep all three in ``args`` so the error pickles across processes.
-        super().__init__(vid, path, problem)
-        self.vid, self.path, self.problem = vid, path, problem
-
-    def __str__(self) -> str:
-        return f'video {self.vid}: {self.path}: {self.problem}'
 
 
 @dataclass
@@ -584,14 +564,8 @@ def load_openpose_skeleton(path: str,
     return keypoints, True
 
 
-def convert_video(files: VideoFiles, options: ConvertOptions) -> VideoResult:
-    """Cut one long video into clip annotations and RGB list lines.
-
-    Raises:
-        ReleaseFormatError: Missing files, malformed tables, labels out of
-            range, segments outside the skeleton, or skeleton and video
-            lengths that disagree by more than ``options.frame_tolerance``.
-    """
+def _check_files(files: VideoFiles, options: ConvertOptions) -> None:
+    """Refuse a video whose files are missing or cannot be listed."""
     vid = files.vid
     if files.label is None and files.skeleton is None:
         raise ReleaseFormatError(vid, files.video, 'a video without label '
@@ -608,102 +582,85 @@ def convert_video(files: VideoFiles, options: ConvertOptions) -> VideoResult:
             'train/val/test above it and no split list names it')
     if files.video is None and options.require_video:
         raise ReleaseFormatError(vid, f'{vid}.mp4', 'video not found')
-    if files.video_rel is not None and re.search(r'\s', files.video_rel):
-        raise ReleaseFormatError(vid, files.video, 'the video path has '
-                                 'white space, which the RGB lists cannot '
-                                 'hold')
+    check_video_path(ReleaseFormatError, vid, files.video, files.video_rel)
 
+
+def _segment_labels(files: VideoFiles, options: ConvertOptions
+                    ) -> Tuple[list, List[int]]:
+    """The label table's segments and their class indices (-1 for hidden
+    test labels)."""
     hidden = options.hidden_test_labels and files.split == 'test'
-    segments = read_label_csv(files.label, vid, hidden_class=hidden)
+    segments = read_label_csv(files.label, files.vid, hidden_class=hidden)
+    if hidden:
+        return segments, [-1] * len(segments)
     labels = []
     for row, (raw, _, _) in enumerate(segments):
-        if hidden:
-            labels.append(-1)
-            continue
         try:
             labels.append(miga_label_to_index(raw))
         except ValueError as e:
             hint = (' (pass --hidden-test-labels if the test labels are '
                     'placeholders)' if files.split == 'test' else '')
-            raise ReleaseFormatError(vid, files.label,
+            raise ReleaseFormatError(files.vid, files.label,
                                      f'row {row}: {e}{hint}') from e
+    return segments, labels
 
-    shape, video_frames = tuple(options.default_shape), 0
-    if files.video is not None:
-        height, width, video_frames = probe_video(files.video, vid)
-        shape = (height, width)
 
-    skeleton, parsed = load_openpose_skeleton(files.skeleton, vid,
-                                              options.cache_dir)
-    num_frames = len(skeleton)
-    if video_frames and abs(num_frames - video_frames) > \
-            options.frame_tolerance:
+def _check_lengths(files: VideoFiles, segments: list, num_frames: int,
+                   video_frames: int, tolerance: int) -> None:
+    """Skeleton, video and segments must describe the same frames."""
+    if video_frames and abs(num_frames - video_frames) > tolerance:
         raise ReleaseFormatError(
-            vid, files.skeleton, f'{num_frames} skeleton rows but the video '
-            f'{files.video} has {video_frames} frames (tolerance '
-            f'{options.frame_tolerance})')
+            files.vid, files.skeleton, f'{num_frames} skeleton rows but the '
+            f'video {files.video} has {video_frames} frames (tolerance '
+            f'{tolerance})')
     for row, (_, start, end) in enumerate(segments):
         if end >= num_frames:
             raise ReleaseFormatError(
-                vid, files.label, f'row {row}: segment {start}-{end} ends '
-                f'beyond the skeleton ({num_frames} rows in '
+                files.vid, files.label, f'row {row}: segment {start}-{end} '
+                f'ends beyond the skeleton ({num_frames} rows in '
                 f'{osp.basename(files.skeleton)})')
 
+
+def convert_video(files: VideoFiles, options: ConvertOptions) -> VideoResult:
+    """Cut one long video into clip annotations and RGB list lines.
+
+    Raises:
+        ReleaseFormatError: Missing files, malformed tables, labels out of
+            range, segments outside the skeleton, or skeleton and video
+            lengths that disagree by more than ``options.frame_tolerance``.
+    """
+    _check_files(files, options)
+    segments, labels = _segment_labels(files, options)
+    shape, video_frames = tuple(options.default_shape), 0
+    if files.video is not None:
+        height, width, video_frames = probe_video(files.video, files.vid)
+        shape = (height, width)
+    skeleton, parsed = load_openpose_skeleton(files.skeleton, files.vid,
+                                              options.cache_dir)
+    _check_lengths(files, segments, len(skeleton), video_frames,
+                   options.frame_tolerance)
+
     skeleton = convert_keypoints(skeleton, 'openpose137', options.layout)
-    result = VideoResult(vid, files.split, parsed=parsed)
+    result = VideoResult(files.vid, files.split, parsed=parsed)
     for row, ((_, start, end), label) in enumerate(zip(segments, labels)):
-        clip_id = f'{vid}_{row}'
-        clip = skeleton[start:end + 1]
+        clip_id = f'{files.vid}_{row}'
         result.annotations.append(
-            dict(
-                frame_dir=clip_id,
-                label=label,
-                total_frames=end - start + 1,
-                img_shape=shape,
-                original_shape=shape,
-                keypoint=np.ascontiguousarray(clip[None, ..., :2]),
-                keypoint_score=np.ascontiguousarray(clip[None, ..., 2]),
-                video=vid,
-                video_path=files.video_rel,
-                start=start,
-                end=end))
+            clip_annotation(clip_id, label, start, end, shape,
+                            skeleton[..., :2], skeleton[..., 2],
+                            video=files.vid, video_path=files.video_rel))
         if files.video_rel is not None:
             result.rgb_lines.append(
-                f'{clip_id} {files.video_rel} {start} {end} {label}')
+                rgb_line(clip_id, files.video_rel, start, end, label))
     return result
 
 
-def _convert_or_error(files: VideoFiles, options: ConvertOptions):
-    """Worker entry: a :class:`ReleaseFormatError` is returned, not raised,
-    so the caller decides between skipping and stopping."""
-    try:
-        return convert_video(files, options)
-    except ReleaseFormatError as e:
-        return e
+@dataclass(frozen=True)
+class _ConvertTask:
+    """:func:`convert_video` with fixed options: a job of the runner."""
+    options: ConvertOptions
 
-
-def _iter_results(videos: Sequence[VideoFiles], options: ConvertOptions,
-                  workers: int, progress: bool):
-    bar = tqdm(total=len(videos), desc='videos', unit='video',
-               disable=not progress)
-    with bar:
-        if workers <= 1 or len(videos) <= 1:
-            for files in videos:
-                yield _convert_or_error(files, options)
-                bar.update()
-            return
-        pool = ProcessPoolExecutor(max_workers=min(workers, len(videos)))
-        try:
-            futures = [
-                pool.submit(_convert_or_error, files, options)
-                for files in videos
-            ]
-            for future in as_completed(futures):
-                yield future.result()
-                bar.update()
-        finally:
-            # Stop early (strict mode, Ctrl-C) without waiting for the queue.
-            pool.shutdown(wait=True, cancel_futures=True)
+    def __call__(self, files: VideoFiles) -> VideoResult:
+        return convert_video(files, self.options)
 
 
 def _read_split_overrides(split_files: Dict[str, str]) -> Dict[str, str]:
@@ -785,25 +742,10 @@ def convert_release(root: str,
         raise FileNotFoundError(f'no <vid>_label.csv or <vid>_openpose.xlsx '
                                 f'found under {root}')
 
-    skipped, results = [], []
-
-    def skip(error: ReleaseFormatError) -> None:
-        if strict:
-            raise error
-        print_log(f'skipping {error}', logger='current',
-                  level=logging.WARNING)
-        skipped.append(
-            dict(video=error.vid, file=error.path, reason=error.problem))
-
-    for error in errors:
-        skip(error)
-    # closing() stops the workers at once when strict mode raises.
-    with closing(_iter_results(videos, options, workers, progress)) as stream:
-        for result in stream:
-            if isinstance(result, ReleaseFormatError):
-                skip(result)
-            else:
-                results.append(result)
+    skipped = skip_errors(errors, 'video', strict)
+    results, failed = convert_each(videos, _ConvertTask(options), 'video',
+                                   'vid', strict, workers, progress)
+    skipped += failed
     results.sort(key=lambda r: r.vid)
     skipped.sort(key=lambda s: s['video'])
 
@@ -813,40 +755,6 @@ def convert_release(root: str,
         json.dump(summary, f, indent=2)
     print_log(format_summary(summary), logger='current')
     return summary
-
-
-def write_annotations(out_dir: str, ann_name: str, results: Sequence) -> str:
-    """Write the pose pickle ``ann_name`` and ``rgb_{split}.txt`` of
-    converted videos (each with ``split``, ``annotations`` and
-    ``rgb_lines``) atomically; returns the pickle's path."""
-    split = {name: [] for name in SPLITS}
-    annotations, rgb_lines = [], {name: [] for name in SPLITS}
-    for result in results:
-        split[result.split] += [a['frame_dir'] for a in result.annotations]
-        annotations += result.annotations
-        rgb_lines[result.split] += result.rgb_lines
-
-    os.makedirs(out_dir, exist_ok=True)
-    ann_file = osp.join(out_dir, ann_name)
-    with atomic_open(ann_file) as f:
-        pickle.dump(dict(split=split, annotations=annotations), f,
-                    protocol=pickle.HIGHEST_PROTOCOL)
-    for name, lines in rgb_lines.items():
-        with atomic_open(osp.join(out_dir, f'rgb_{name}.txt'), 'w') as f:
-            f.writelines(line + '\n' for line in lines)
-    return ann_file
-
-
-def label_histograms(by_split: Dict[str, Sequence]) -> Dict[str, dict]:
-    """Clips per label (as strings, sorted) of each split's results."""
-    histogram = {}
-    for name, split_results in by_split.items():
-        counts = {}
-        for result in split_results:
-            for ann in result.annotations:
-                counts[ann['label']] = counts.get(ann['label'], 0) + 1
-        histogram[name] = {str(k): counts[k] for k in sorted(counts)}
-    return histogram
 
 
 def _summarize(root: str, ann_file: str, layout: str,

@@ -61,15 +61,17 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 from mmengine.logging import print_log
-from tqdm import tqdm
 
 from mmmg.classes import smg_label_to_index
 from mmmg.keypoints.layouts import (KINECT_V2_JOINTS, MISSING_POLICIES,
                                     MissingKeypointsError, convert_pose,
                                     get_layout, missing_keypoints)
-from .imigue_release import (SPLITS, ReleaseFormatError, atomic_open,
-                             label_histograms, write_annotations,
-                             probe_video, read_label_csv)
+from mmmg.utils.io import atomic_open
+
+from .imigue_release import probe_video, read_label_csv
+from .release_jobs import (SPLITS, ReleaseFormatError, check_video_path,
+                           clip_annotation, convert_each, label_histograms,
+                           rgb_line, skip_errors, write_annotations)
 
 SOURCE_LAYOUT = 'kinect25'
 # Per-joint values of a skeleton row (assumed; see the module docstring).
@@ -241,8 +243,8 @@ def read_smg_skeleton(path: str,
     while lines and not lines[-1].strip():
         lines.pop()
     if not lines:
-        raise SampleFormatError(sample, path, 'the skeleton table has no '
-                                 'rows')
+        raise SampleFormatError(sample, path,
+                                'the skeleton table has no rows')
     # Some CSV writers end every row with a comma.
     rows = [line.strip().rstrip(',') for line in lines]
     for line_no, row in enumerate(rows, 1):
@@ -309,6 +311,55 @@ def read_smg_labels(path: str,
     return clips
 
 
+def _check_files(files: SampleFiles, options: SMGOptions) -> None:
+    """Refuse a sample whose files are missing or cannot be listed."""
+    sample = files.sample
+    if files.skeleton is None:
+        raise SampleFormatError(sample, files.label or files.video,
+                                f'no skeleton {sample}_skeleton.csv found')
+    if files.label is None:
+        raise SampleFormatError(sample, files.skeleton,
+                                f'no label table {sample}_finelabels.csv '
+                                'found')
+    if files.video is None and options.require_video:
+        raise SampleFormatError(sample, f'{sample}_color.mp4',
+                                'video not found')
+    check_video_path(SampleFormatError, sample, files.video, files.video_rel)
+
+
+def _check_segments(files: SampleFiles, clips: list, num_frames: int,
+                    frame_base: int) -> None:
+    for row, (_, start, end) in enumerate(clips):
+        if end >= num_frames:
+            hint = (' (is the frame base 1?)'
+                    if end == num_frames and frame_base == 0 else '')
+            raise SampleFormatError(
+                files.sample, files.label, f'row {row}: segment {start}-'
+                f'{end} (0-based) ends beyond the skeleton ({num_frames} '
+                f'rows in {osp.basename(files.skeleton)}){hint}')
+
+
+def _probe(files: SampleFiles, options: SMGOptions, result: SampleResult
+           ) -> Tuple[int, int]:
+    """The frame ``(H, W)``; records the video's frame count."""
+    if files.video is None:
+        return tuple(options.default_shape)
+    try:
+        height, width, result.video_frames = probe_video(
+            files.video, files.sample)
+    except ReleaseFormatError as e:
+        raise SampleFormatError(e.vid, e.path, e.problem) from e
+    if (options.frame_tolerance is not None and result.video_frames
+            and abs(result.skeleton_frames - result.video_frames) >
+            options.frame_tolerance):
+        raise SampleFormatError(
+            files.sample, files.skeleton, f'{result.skeleton_frames} '
+            f'skeleton rows but the video {files.video} has '
+            f'{result.video_frames} frames (tolerance '
+            f'{options.frame_tolerance})')
+    return height, width
+
+
 def convert_sample(files: SampleFiles, options: SMGOptions) -> SampleResult:
     """Cut one recording into clip annotations and RGB list lines.
 
@@ -318,51 +369,15 @@ def convert_sample(files: SampleFiles, options: SMGOptions) -> SampleResult:
             ``options.frame_tolerance``) skeleton and video lengths that
             disagree.
     """
-    sample = files.sample
-    if files.skeleton is None:
-        raise SampleFormatError(sample, files.label or files.video,
-                                 f'no skeleton {sample}_skeleton.csv found')
-    if files.label is None:
-        raise SampleFormatError(sample, files.skeleton,
-                                 f'no label table {sample}_finelabels.csv '
-                                 'found')
-    if files.video is None and options.require_video:
-        raise SampleFormatError(sample, f'{sample}_color.mp4',
-                                 'video not found')
-    if files.video_rel is not None and re.search(r'\s', files.video_rel):
-        raise SampleFormatError(sample, files.video, 'the video path has '
-                                 'white space, which the RGB lists cannot '
-                                 'hold')
-    clips = read_smg_labels(files.label, sample, options.frame_base)
-    xy, score = read_smg_skeleton(files.skeleton, sample, options.xy_columns)
-    num_frames = len(xy)
-    result = SampleResult(sample, subject_split(
+    _check_files(files, options)
+    clips = read_smg_labels(files.label, files.sample, options.frame_base)
+    xy, score = read_smg_skeleton(files.skeleton, files.sample,
+                                  options.xy_columns)
+    result = SampleResult(files.sample, subject_split(
         files.subject, options.test_subjects, options.val_subjects),
-        skeleton_frames=num_frames)
-    for row, (_, start, end) in enumerate(clips):
-        if end >= num_frames:
-            hint = (' (is the frame base 1?)'
-                    if end == num_frames and options.frame_base == 0 else '')
-            raise SampleFormatError(
-                sample, files.label, f'row {row}: segment {start}-{end} (0-'
-                f'based) ends beyond the skeleton ({num_frames} rows in '
-                f'{osp.basename(files.skeleton)}){hint}')
-
-    shape = tuple(options.default_shape)
-    if files.video is not None:
-        try:
-            height, width, result.video_frames = probe_video(
-                files.video, sample)
-        except ReleaseFormatError as e:
-            raise SampleFormatError(e.vid, e.path, e.problem) from e
-        shape = (height, width)
-        if (options.frame_tolerance is not None and result.video_frames
-                and abs(num_frames - result.video_frames) >
-                options.frame_tolerance):
-            raise SampleFormatError(
-                sample, files.skeleton, f'{num_frames} skeleton rows but '
-                f'the video {files.video} has {result.video_frames} frames '
-                f'(tolerance {options.frame_tolerance})')
+        skeleton_frames=len(xy))
+    _check_segments(files, clips, len(xy), options.frame_base)
+    shape = _probe(files, options, result)
     tracked = score > 0
     outside = tracked & ((xy[..., 0] < 0) | (xy[..., 0] >= shape[1])
                          | (xy[..., 1] < 0) | (xy[..., 1] >= shape[0]))
@@ -371,25 +386,24 @@ def convert_sample(files: SampleFiles, options: SMGOptions) -> SampleResult:
     keypoint, keypoint_score = convert_pose(xy, score, SOURCE_LAYOUT,
                                             options.layout, options.missing)
     for row, (label, start, end) in enumerate(clips):
-        clip_id = f'{sample}_{row}'
+        clip_id = f'{files.sample}_{row}'
         result.annotations.append(
-            dict(
-                frame_dir=clip_id,
-                label=label,
-                total_frames=end - start + 1,
-                img_shape=shape,
-                original_shape=shape,
-                keypoint=np.ascontiguousarray(keypoint[None, start:end + 1]),
-                keypoint_score=np.ascontiguousarray(
-                    keypoint_score[None, start:end + 1]),
-                video=sample,
-                subject=files.subject,
-                start=start,
-                end=end))
+            clip_annotation(clip_id, label, start, end, shape, keypoint,
+                            keypoint_score, video=files.sample,
+                            subject=files.subject))
         if files.video_rel is not None:
             result.rgb_lines.append(
-                f'{clip_id} {files.video_rel} {start} {end} {label}')
+                rgb_line(clip_id, files.video_rel, start, end, label))
     return result
+
+
+@dataclass(frozen=True)
+class _ConvertTask:
+    """:func:`convert_sample` with fixed options: a job of the runner."""
+    options: SMGOptions
+
+    def __call__(self, files: SampleFiles) -> SampleResult:
+        return convert_sample(files, self.options)
 
 
 def _check_options(options: SMGOptions) -> None:
@@ -428,6 +442,7 @@ def convert_smg_release(root: str,
                         require_video: bool = False,
                         frame_tolerance: Optional[int] = None,
                         strict: bool = False,
+                        workers: int = 1,
                         progress: bool = True) -> dict:
     """Convert an SMG release (see the module docstring).
 
@@ -456,6 +471,7 @@ def convert_smg_release(root: str,
             in the summary, since how SMG's streams are synchronised is not
             documented.
         strict (bool): Raise on the first bad sample instead of skipping it.
+        workers (int): Parallel processes; 1 converts in this process.
         progress (bool): Show a progress bar.
 
     Returns:
@@ -485,24 +501,10 @@ def convert_smg_release(root: str,
                                 f'SampleNNNN_finelabels.csv found under '
                                 f'{root}')
 
-    skipped, results = [], []
-
-    def skip(error: ReleaseFormatError) -> None:
-        if strict:
-            raise error
-        print_log(f'skipping {error}', logger='current',
-                  level=logging.WARNING)
-        skipped.append(
-            dict(sample=error.vid, file=error.path, reason=error.problem))
-
-    for error in errors:
-        skip(error)
-    for files in tqdm(samples, desc='samples', unit='sample',
-                      disable=not progress):
-        try:
-            results.append(convert_sample(files, options))
-        except ReleaseFormatError as e:
-            skip(e)
+    skipped = skip_errors(errors, 'sample', strict)
+    results, failed = convert_each(samples, _ConvertTask(options), 'sample',
+                                   'sample', strict, workers, progress)
+    skipped += failed
     for result in results:
         if result.out_of_frame > OUT_OF_FRAME_WARNING:
             print_log(

@@ -146,9 +146,13 @@ def failure_message(name: str, error: BaseException) -> str:
     return f'{name}: {type(error).__name__}: {text}'
 
 
-def default_fields(item: Any) -> dict:
-    """Failure log fields of an item: its name."""
-    return dict(item=str(item))
+@dataclass(frozen=True)
+class _NameField:
+    """Failure log fields of an item by default: its name."""
+    name: Callable[[Any], str]
+
+    def __call__(self, item: Any) -> dict:
+        return dict(item=self.name(item))
 
 
 @dataclass(frozen=True)
@@ -417,7 +421,7 @@ def run_jobs(items: Sequence,
              strict: bool = False,
              failure_log: Optional[str] = None,
              name: Callable[[Any], str] = str,
-             fields: Callable[[Any], dict] = default_fields,
+             fields: Optional[Callable[[Any], dict]] = None,
              progress: bool = True,
              desc: str = 'items',
              unit: str = 'item',
@@ -441,7 +445,8 @@ def run_jobs(items: Sequence,
             of logging it and going on.
         failure_log (str, optional): JSON lines log of this run's failures.
         name (callable): An item's name in messages.
-        fields (callable): An item's fields in the failure log.
+        fields (callable, optional): An item's fields in the failure log;
+            by default ``{'item': name(item)}``.
         progress (bool): Show progress bars.
         desc (str): Label of the item bar.
         unit (str): Unit of the item bar.
@@ -461,7 +466,7 @@ def run_jobs(items: Sequence,
     report = JobReport(total=len(items))
     report.skipped, todo = _split_done(items, verify, overwrite)
     log = _FailureLog(failure_log)
-    work = _Work(fn, name, fields, units is not None)
+    work = _Work(fn, name, fields or _NameField(name), units is not None)
     item_bar = tqdm(total=len(items), initial=len(report.skipped), desc=desc,
                     unit=unit, disable=not progress, position=0)
     unit_bar = tqdm(desc=units, unit=units or 'it', position=1,

@@ -1,0 +1,166 @@
+"""What the release converters (iMiGUE / MiGA, SMG, SSL clip sampling)
+share: the error of one bad video or sample, the per-video run with
+skip-or-stop on :func:`mmmg.utils.job_runner.run_jobs`, the clip records and
+the annotation outputs."""
+import logging
+import os
+import os.path as osp
+import pickle
+import re
+from operator import attrgetter
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
+
+import numpy as np
+from mmengine.logging import print_log
+
+from mmmg.utils.io import atomic_open
+from mmmg.utils.job_runner import JobError, run_jobs
+
+SPLITS = ('train', 'val', 'test')
+
+
+class ReleaseFormatError(ValueError):
+    """A video of the release whose files are missing or malformed.
+
+    Args:
+        vid (str): Video id.
+        path (str): The offending file (or the one expected).
+        problem (str): What is wrong.
+    """
+
+    def __init__(self, vid: str, path: str, problem: str) -> None:
+        # Keep all three in ``args`` so the error pickles across processes.
+        super().__init__(vid, path, problem)
+        self.vid, self.path, self.problem = vid, path, problem
+
+    def __str__(self) -> str:
+        return f'video {self.vid}: {self.path}: {self.problem}'
+
+
+def check_video_path(error: type, vid: str, video: Optional[str],
+                     video_rel: Optional[str]) -> None:
+    """Refuse a video path the RGB lists cannot hold."""
+    if video_rel is not None and re.search(r'\s', video_rel):
+        raise error(vid, video, 'the video path has white space, which the '
+                    'RGB lists cannot hold')
+
+
+def skip_entry(error: ReleaseFormatError, key: str) -> dict:
+    """The summary entry of a skipped video or sample."""
+    return {key: error.vid, 'file': error.path, 'reason': error.problem}
+
+
+def skip_errors(errors: Sequence[ReleaseFormatError], key: str,
+                strict: bool) -> List[dict]:
+    """Summary entries of errors found before converting (file discovery);
+    with ``strict`` the first one is raised."""
+    skipped = []
+    for error in errors:
+        if strict:
+            raise error
+        print_log(f'skipping {error}', logger='current',
+                  level=logging.WARNING)
+        skipped.append(skip_entry(error, key))
+    return skipped
+
+
+def convert_each(items: Sequence, fn: Callable, key: str, id_attr: str,
+                 strict: bool = False, workers: int = 1,
+                 progress: bool = True) -> Tuple[list, List[dict]]:
+    """Run ``fn`` on every item with the job runner: results and skips.
+
+    Args:
+        items (Sequence): The videos or samples (each with ``id_attr``).
+        fn (callable): ``fn(item)`` returning the item's result; it raises
+            :class:`ReleaseFormatError` for a bad item.
+        key (str): Name of the id in the summary entries
+            (``'video'``, ``'sample'``).
+        id_attr (str): Attribute of an item holding its id.
+        strict (bool): Raise the first bad item's error instead of skipping
+            it.
+        workers (int): Parallel processes; 1 runs in this process.
+        progress (bool): Show a progress bar.
+
+    Returns:
+        tuple: The results of the converted items, in item order, and the
+        summary entries ``{key, 'file', 'reason'}`` of the skipped ones.
+    """
+    try:
+        report = run_jobs(items, fn, workers=workers if workers > 1 else 0,
+                          strict=strict, name=attrgetter(id_attr),
+                          progress=progress, desc=f'{key}s', unit=key)
+    except JobError as e:
+        if isinstance(e.__cause__, ReleaseFormatError):
+            raise e.__cause__ from None
+        raise
+    skipped = [
+        skip_entry(error, key) if isinstance(error, ReleaseFormatError) else
+        {key: entry['item'], 'file': None, 'reason': entry['error']}
+        for entry, error in zip(report.failed, report.errors)
+    ]
+    return report.results, skipped
+
+
+def clip_annotation(clip_id: str, label: int, start: int, end: int,
+                    shape: Tuple[int, int], keypoint: np.ndarray,
+                    keypoint_score: np.ndarray, **extra) -> dict:
+    """The pose annotation of frames ``start..end`` of a long sequence.
+
+    Args:
+        keypoint (np.ndarray): ``(T, K, 2)`` of the whole video.
+        keypoint_score (np.ndarray): ``(T, K)`` of the whole video.
+        **extra: Fields after the keypoints (``video``, ``video_path``...).
+    """
+    return dict(
+        frame_dir=clip_id,
+        label=label,
+        total_frames=end - start + 1,
+        img_shape=shape,
+        original_shape=shape,
+        keypoint=np.ascontiguousarray(keypoint[None, start:end + 1]),
+        keypoint_score=np.ascontiguousarray(keypoint_score[None,
+                                                           start:end + 1]),
+        **extra,
+        start=start,
+        end=end)
+
+
+def rgb_line(clip_id: str, video_rel: str, start: int, end: int,
+             label: Optional[int] = None) -> str:
+    """A segment list line ``<clip_id> <video> <start> <end> [<label>]``."""
+    line = f'{clip_id} {video_rel} {start} {end}'
+    return line if label is None else f'{line} {label}'
+
+
+def write_annotations(out_dir: str, ann_name: str, results: Sequence) -> str:
+    """Write the pose pickle ``ann_name`` and ``rgb_{split}.txt`` of
+    converted videos (each with ``split``, ``annotations`` and
+    ``rgb_lines``) atomically; returns the pickle's path."""
+    split = {name: [] for name in SPLITS}
+    annotations, rgb_lines = [], {name: [] for name in SPLITS}
+    for result in results:
+        split[result.split] += [a['frame_dir'] for a in result.annotations]
+        annotations += result.annotations
+        rgb_lines[result.split] += result.rgb_lines
+
+    os.makedirs(out_dir, exist_ok=True)
+    ann_file = osp.join(out_dir, ann_name)
+    with atomic_open(ann_file) as f:
+        pickle.dump(dict(split=split, annotations=annotations), f,
+                    protocol=pickle.HIGHEST_PROTOCOL)
+    for name, lines in rgb_lines.items():
+        with atomic_open(osp.join(out_dir, f'rgb_{name}.txt'), 'w') as f:
+            f.writelines(line + '\n' for line in lines)
+    return ann_file
+
+
+def label_histograms(by_split: Dict[str, Sequence]) -> Dict[str, dict]:
+    """Clips per label (as strings, sorted) of each split's results."""
+    histogram = {}
+    for name, split_results in by_split.items():
+        counts = {}
+        for result in split_results:
+            for ann in result.annotations:
+                counts[ann['label']] = counts.get(ann['label'], 0) + 1
+        histogram[name] = {str(k): counts[k] for k in sorted(counts)}
+    return histogram
