@@ -16,25 +16,23 @@ Parsed skeleton workbooks are cached (as by the converter), so a rerun
 only samples again, which is cheap and gives the same clips for a seed.
 """
 import json
-import logging
 import os
 import os.path as osp
 import pickle
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
-from typing import Iterator, List, Optional, Sequence
+from typing import List, Optional, Sequence, Tuple
 
 import numpy as np
-from mmengine.logging import print_log
-from mmengine.utils import ProgressBar
 
 from mmmg.classes import MIGA_NON_MG_RAW_LABEL
 from mmmg.keypoints import convert_pose
 from mmmg.utils import atomic_open
 
-from .imigue_release import (ReleaseFormatError, VideoFiles,
-                             discover_release, load_openpose_skeleton,
-                             probe_video, read_label_csv)
+from .imigue_release import (VideoFiles, discover_release,
+                             load_openpose_skeleton, probe_video,
+                             read_label_csv)
+from .release_jobs import (ReleaseFormatError, clip_annotation, convert_each,
+                           rgb_line, skip_entry, skip_errors)
 from .ssl_clip_sampler import (DurationDistribution, Interval, anchor_indices,
                                mg_iod, sample_video_clips, video_rng,
                                visible_prefix)
@@ -92,16 +90,13 @@ def sample_one(files: VideoFiles, durations: DurationDistribution,
                  if files.video else DEFAULT_SHAPE)
         kp, score = convert_pose(skeleton[..., :2], skeleton[..., 2],
                                  SOURCE_LAYOUT, options.layout)
-        for k, (start, end) in enumerate(clips):
-            result.annotations.append(
-                dict(frame_dir=clip_id(files.vid, k), label=-1,
-                     total_frames=end - start + 1, img_shape=shape,
-                     original_shape=shape,
-                     keypoint=kp[None, start:end + 1].astype(np.float32),
-                     keypoint_score=score[None, start:end + 1].astype(
-                         np.float32),
-                     video=files.vid, video_path=files.video_rel,
-                     start=start, end=end))
+        kp, score = kp.astype(np.float32), score.astype(np.float32)
+        result.annotations = [
+            clip_annotation(clip_id(files.vid, k), -1, start, end, shape, kp,
+                            score, video=files.vid,
+                            video_path=files.video_rel)
+            for k, (start, end) in enumerate(clips)
+        ]
     return result
 
 
@@ -109,30 +104,79 @@ def clip_id(vid: str, k: int) -> str:
     return f'{vid}_ssl{k}'
 
 
-def _sample_or_error(args):
-    try:
-        return sample_one(*args)
-    except (ReleaseFormatError, OSError, ValueError) as err:
-        return err if isinstance(err, ReleaseFormatError) else \
-            ReleaseFormatError(args[0].vid, args[0].skeleton, str(err))
+@dataclass(frozen=True)
+class _SampleTask:
+    """:func:`sample_one` with fixed durations and options: a job of the
+    runner."""
+    durations: DurationDistribution
+    options: SamplerOptions
+
+    def __call__(self, files: VideoFiles) -> VideoClips:
+        return sample_one(files, self.durations, self.options)
 
 
-def _results(videos: Sequence[VideoFiles], durations, options, workers,
-             progress) -> Iterator:
-    tasks = [(v, durations, options) for v in videos]
-    bar = ProgressBar(len(tasks)) if progress and tasks else None
-    if workers > 1:
-        with ProcessPoolExecutor(workers) as pool:
-            for result in pool.map(_sample_or_error, tasks):
-                bar and bar.update()
-                yield result
-    else:
-        for task in tasks:
-            result = _sample_or_error(task)
-            bar and bar.update()
-            yield result
-    if bar is not None:
-        print()
+def _label_durations(videos: Sequence[VideoFiles],
+                     duration_splits: Sequence[str], strict: bool
+                     ) -> Tuple[List[int], dict, List[dict]]:
+    """MG durations of ``duration_splits``, every labelled video's MG
+    segments, and the summary entries of unreadable label tables."""
+    durations, ground_truth, skipped = [], {}, []
+    for files in videos:
+        if files.label is None:
+            continue
+        try:
+            segments = mg_segments(files)
+        except ReleaseFormatError as err:
+            skipped += skip_errors([err], 'video', strict)
+            continue
+        ground_truth[files.vid] = segments
+        if files.split in duration_splits:
+            durations += [end - start + 1 for start, end in segments]
+    return durations, ground_truth, skipped
+
+
+def _write_outputs(results: Sequence[VideoClips], out_list: str,
+                   out_pickle: Optional[str]) -> None:
+    """The segment list and, if asked, the pose pickle, atomically."""
+    lines, annotations = [], []
+    for result in results:
+        video = result.video_rel or f'{result.vid}.mp4'
+        lines += [rgb_line(clip_id(result.vid, k), video, start, end)
+                  for k, (start, end) in enumerate(result.clips)]
+        annotations += result.annotations
+    os.makedirs(osp.dirname(osp.abspath(out_list)), exist_ok=True)
+    with atomic_open(out_list, 'w') as f:
+        f.write(''.join(line + '\n' for line in lines))
+    if out_pickle:
+        os.makedirs(osp.dirname(osp.abspath(out_pickle)), exist_ok=True)
+        with atomic_open(out_pickle, 'wb') as f:
+            pickle.dump(
+                dict(split=dict(ssl=[a['frame_dir'] for a in annotations]),
+                     annotations=annotations), f,
+                protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def _summarize(root: str, options: SamplerOptions,
+               results: Sequence[VideoClips], durations: List[int],
+               ground_truth: dict) -> dict:
+    clips = {r.vid: r.clips for r in results}
+    frames = sum(r.num_frames for r in results)
+    visible = sum(r.visible_frames for r in results)
+    lengths = np.array([e - s + 1 for v in clips.values() for s, e in v])
+    iod = mg_iod(clips, {k: v for k, v in ground_truth.items() if v})
+    return dict(
+        root=root, seed=options.seed, quota=options.quota,
+        threshold=options.threshold, videos=len(clips),
+        clips=int(lengths.size),
+        videos_at_quota=sum(len(v) >= options.quota for v in clips.values()),
+        visible_frame_share=visible / frames if frames else None,
+        mean_duration=float(lengths.mean()) if lengths.size else None,
+        label_durations=dict(count=len(durations),
+                             mean=float(np.mean(durations)),
+                             min=int(np.min(durations)),
+                             max=int(np.max(durations))),
+        mg_iod=dict(precision=iod.precision, mean_iod=iod.mean_iod,
+                    hit_rate=iod.hit_rate, clips=iod.clips))
 
 
 def sample_release_clips(root: str,
@@ -170,73 +214,20 @@ def sample_release_clips(root: str,
     videos, errors = discover_release(root)
     if errors and strict:
         raise errors[0]
-    durations, ground_truth, skipped = [], {}, []
-    for files in videos:
-        if files.label is None:
-            continue
-        try:
-            segments = mg_segments(files)
-        except ReleaseFormatError as err:
-            if strict:
-                raise
-            skipped.append(dict(video=err.vid, reason=str(err)))
-            continue
-        ground_truth[files.vid] = segments
-        if files.split in duration_splits:
-            durations += [end - start + 1 for start, end in segments]
+    durations, ground_truth, skipped = _label_durations(
+        videos, duration_splits, strict)
     if not durations:
         raise ValueError(f'{root}: no labelled MG segment in the splits '
                          f'{list(duration_splits)} to draw durations from')
-    distribution = DurationDistribution(durations)
     todo = [v for v in videos if v.skeleton is not None
             and (splits is None or v.split in splits)]
-
-    lines, annotations, clips, frames, visible = [], [], {}, 0, 0
-    for result in _results(todo, distribution, options, workers, progress):
-        if isinstance(result, ReleaseFormatError):
-            if strict:
-                raise result
-            print_log(f'sample_ssl_clips: skipped {result}', logger='current',
-                      level=logging.WARNING)
-            skipped.append(dict(video=result.vid, reason=str(result)))
-            continue
-        clips[result.vid] = result.clips
-        frames += result.num_frames
-        visible += result.visible_frames
-        annotations += result.annotations
-        video = result.video_rel or f'{result.vid}.mp4'
-        lines += [f'{clip_id(result.vid, k)} {video} {start} {end}'
-                  for k, (start, end) in enumerate(result.clips)]
-    for error in errors:
-        skipped.append(dict(video=error.vid, reason=str(error)))
-
-    os.makedirs(osp.dirname(osp.abspath(out_list)), exist_ok=True)
-    with atomic_open(out_list, 'w') as f:
-        f.write(''.join(line + '\n' for line in lines))
-    if out_pickle:
-        os.makedirs(osp.dirname(osp.abspath(out_pickle)), exist_ok=True)
-        with atomic_open(out_pickle, 'wb') as f:
-            pickle.dump(
-                dict(split=dict(ssl=[a['frame_dir'] for a in annotations]),
-                     annotations=annotations), f,
-                protocol=pickle.HIGHEST_PROTOCOL)
-
-    lengths = np.array([e - s + 1 for v in clips.values() for s, e in v])
-    iod = mg_iod(clips, {k: v for k, v in ground_truth.items() if v})
-    summary = dict(
-        root=root, seed=options.seed, quota=options.quota,
-        threshold=options.threshold, videos=len(clips),
-        clips=int(lengths.size),
-        videos_at_quota=sum(len(v) >= options.quota for v in clips.values()),
-        visible_frame_share=visible / frames if frames else None,
-        mean_duration=float(lengths.mean()) if lengths.size else None,
-        label_durations=dict(count=len(durations),
-                             mean=float(np.mean(durations)),
-                             min=int(np.min(durations)),
-                             max=int(np.max(durations))),
-        mg_iod=dict(precision=iod.precision, mean_iod=iod.mean_iod,
-                    hit_rate=iod.hit_rate, clips=iod.clips),
-        skipped=skipped, list=out_list, pickle=out_pickle)
+    results, failed = convert_each(
+        todo, _SampleTask(DurationDistribution(durations), options),
+        'video', 'vid', strict, workers, progress)
+    skipped += failed + [skip_entry(error, 'video') for error in errors]
+    _write_outputs(results, out_list, out_pickle)
+    summary = _summarize(root, options, results, durations, ground_truth)
+    summary.update(skipped=skipped, list=out_list, pickle=out_pickle)
     stem = osp.splitext(out_list)[0]
     with atomic_open(f'{stem}_summary.json', 'w') as f:
         json.dump(summary, f, indent=2)
@@ -266,9 +257,9 @@ def format_summary(summary: dict) -> str:
                     f'{iod["hit_rate"]:.1%} of {iod["clips"]} clips with '
                     'ground truth)')
     if summary['skipped']:
-        text.append(f'skipped {len(summary["skipped"])} videos: '
-                    + '; '.join(s['reason'] for s in summary['skipped'][:5]))
+        text.append(f'skipped {len(summary["skipped"])} videos: ' + '; '.join(
+            f'video {s["video"]}: {s["reason"]}'
+            for s in summary['skipped'][:5]))
     text.append(f'list: {summary["list"]}' + (
         f', skeleton clips: {summary["pickle"]}' if summary['pickle'] else ''))
     return '\n'.join(text)
-
