@@ -6,6 +6,7 @@ import pytest
 
 from mmmg.datasets import IMIGUE_CLASSES, MGPoseDataset
 from mmmg.datasets.transforms import PackMGInputs
+from mmmg.utils.cli import DataFileError
 
 
 def _ann(path, labels, ids=None):
@@ -38,6 +39,28 @@ def test_bad_label_and_duplicate_id(tmp_path):
     with pytest.raises(ValueError, match="'x' appears twice"):
         MGPoseDataset(_ann(tmp_path / 'c.pkl', [1, 2], ids=['x', 'x']),
                       pipeline=[], split='test')
+
+
+def test_unreadable_annotations_name_file_and_fix(tmp_path):
+    good = _ann(tmp_path / 'good.pkl', [1, 2])
+    with open(good, 'rb') as f:
+        (tmp_path / 'cut.pkl').write_bytes(f.read()[:100])
+    with open(tmp_path / 'scores.pkl', 'wb') as f:
+        pickle.dump(dict(format='mmmg-scores', samples=[]), f)
+    cases = [
+        ('missing.pkl', 'test', "'.*missing.pkl' not found"),
+        ('cut.pkl', 'test', 'cut.pkl: not a readable annotation pickle'),
+        ('scores.pkl', 'test', 'scores.pkl is a score pickle'),
+        ('good.pkl', 'valid', "no split 'valid'; it has 'test'"),
+    ]
+    for name, split, message in cases:
+        with pytest.raises(DataFileError, match=message):
+            MGPoseDataset(str(tmp_path / name), pipeline=[], split=split)
+    with open(tmp_path / 'empty.pkl', 'wb') as f:
+        pickle.dump(dict(split=dict(test=[]), annotations=[]), f)
+    with pytest.raises(DataFileError, match="split 'test' has no samples"):
+        MGPoseDataset(str(tmp_path / 'empty.pkl'), pipeline=[],
+                      split='test')
 
 
 # --- labelled_fraction / subset_seed ---------------------------------------
