@@ -14,6 +14,8 @@ import torch
 from mmmg.engine import checkpoint_safe_globals
 from mmmg.evaluation import build_score_file, load_scores, save_scores
 from mmmg.utils.cli import cli_main
+from mmmg.utils.config import (LOADERS, inner_dataset, read_config,
+                               set_data_roots)
 
 from ..conftest import REPO, TOY_CONFIG, run_tool, tiny_cfg_options
 
@@ -342,3 +344,19 @@ def test_debug_shows_the_traceback(bad_inputs, capsys, monkeypatch):
         capsys, monkeypatch)
     assert proc.returncode == 2
     assert 'Traceback' in proc.stderr and 'SyntaxError' in proc.stderr
+
+
+def test_data_roots_set_every_loader():
+    rgb = read_config(osp.join(REPO, 'configs', 'recognition', 'swin',
+                               'swin_tiny_rgb_imigue.py'))
+    set_data_roots(rgb, ann_file='mine.pkl', list_dir='mine/lists',
+                   video_root='mine/videos')
+    for loader, split in zip(LOADERS, ('train', 'val', 'test')):
+        dataset = inner_dataset(rgb[loader].dataset)
+        assert dataset.ann_file == f'mine/lists/rgb_{split}.txt'
+        assert dataset.data_prefix.video == 'mine/videos'
+    pose = read_config(TOY_CONFIG)
+    set_data_roots(pose, ann_file='mine.pkl', list_dir='mine/lists')
+    for loader, split in zip(LOADERS, ('train', 'val', 'test')):
+        dataset = inner_dataset(pose[loader].dataset)
+        assert dataset.ann_file == 'mine.pkl' and dataset.split == split
