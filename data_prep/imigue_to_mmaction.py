@@ -19,6 +19,7 @@ import sys
 from mmmg.data_prep.imigue_release import (SPLITS, ReleaseFormatError,
                                            convert_release)
 from mmmg.keypoints import conversion_targets
+from mmmg.utils.job_runner import EXIT_INCOMPLETE, exit_stopped
 
 
 def _int(text: str) -> int:
@@ -104,7 +105,7 @@ def parse_args(argv=None):
 def main(argv=None):
     args = parse_args(argv)
     try:
-        convert_release(
+        summary = convert_release(
             args.root,
             args.out,
             layout=args.layout,
@@ -118,8 +119,13 @@ def main(argv=None):
             workers=args.workers,
             cache_dir=args.cache_dir,
             progress=not args.no_progress)
-    except (ReleaseFormatError, ValueError, FileNotFoundError) as e:
+    except ReleaseFormatError as e:  # --strict
+        exit_stopped(e)
+    except (ValueError, FileNotFoundError) as e:
         sys.exit(f'error: {e}')
+    if summary['empty_splits']:
+        sys.exit(EXIT_INCOMPLETE)
+    return summary
 
 
 if __name__ == '__main__':

@@ -19,6 +19,7 @@ from mmmg.data_prep.cut_clips import CutError, cut_clips
 from mmmg.data_prep.imigue_release import ReleaseFormatError
 from mmmg.data_prep.ssl_clips import (SamplerOptions, format_summary,
                                       sample_release_clips)
+from mmmg.utils.job_runner import exit_stopped
 
 
 def parse_args(argv=None):
@@ -92,5 +93,7 @@ def main(argv=None):
 if __name__ == '__main__':
     try:
         main()
-    except (ReleaseFormatError, CutError, ValueError) as err:
+    except (ReleaseFormatError, CutError) as err:  # --strict
+        exit_stopped(err, 'sample_ssl_clips')
+    except ValueError as err:
         sys.exit(f'sample_ssl_clips: error: {err}')

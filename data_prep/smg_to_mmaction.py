@@ -21,6 +21,7 @@ from mmmg.data_prep.smg_release import (DEFAULT_SHAPE, DEFAULT_XY_COLUMNS,
                                         SampleFormatError,
                                         convert_smg_release)
 from mmmg.keypoints.layouts import MissingKeypointsError, conversion_targets
+from mmmg.utils.job_runner import EXIT_INCOMPLETE, exit_stopped
 
 
 def _int(text: str) -> int:
@@ -135,7 +136,7 @@ def parse_args(argv=None):
 def main(argv=None):
     args = parse_args(argv)
     try:
-        convert_smg_release(
+        summary = convert_smg_release(
             args.root,
             args.out,
             layout=args.layout,
@@ -154,8 +155,13 @@ def main(argv=None):
         sys.exit(f'error: --layout {e.target}: Kinect cannot provide '
                  f'{len(e.names)} of its points ({", ".join(e.names)}); pass '
                  '--fill-missing to fill them with zeros')
-    except (SampleFormatError, ValueError, FileNotFoundError) as e:
+    except SampleFormatError as e:  # --strict
+        exit_stopped(e)
+    except (ValueError, FileNotFoundError) as e:
         sys.exit(f'error: {e}')
+    if summary['empty_splits']:
+        sys.exit(EXIT_INCOMPLETE)
+    return summary
 
 
 if __name__ == '__main__':

@@ -74,8 +74,9 @@ from mmmg.keypoints.layouts import convert_keypoints, get_layout
 from mmmg.utils.io import atomic_open
 
 from .release_jobs import (SPLITS, ReleaseFormatError, check_video_path,
-                           clip_annotation, convert_each, label_histograms,
-                           rgb_line, skip_errors, write_annotations)
+                           clip_annotation, convert_each, empty_splits,
+                           label_histograms, rgb_line, skip_errors,
+                           write_annotations)
 
 OPENPOSE_POINTS = 137
 OPENPOSE_COLUMNS = OPENPOSE_POINTS * 3
@@ -751,6 +752,8 @@ def convert_release(root: str,
 
     ann_file = write_annotations(out_dir, f'imigue_{layout}.pkl', results)
     summary = _summarize(root, ann_file, layout, results, skipped, videos)
+    summary['empty_splits'] = empty_splits([v.split for v in videos],
+                                           results)
     with atomic_open(osp.join(out_dir, 'summary.json'), 'w') as f:
         json.dump(summary, f, indent=2)
     print_log(format_summary(summary), logger='current')
@@ -796,4 +799,7 @@ def format_summary(summary: dict) -> str:
                  f'{len(summary["skipped"])}')
     lines += [f'    skipped {s["video"]}: {s["reason"]}'
               for s in summary['skipped']]
+    if summary.get('empty_splits'):
+        lines.append(f'  every video of {", ".join(summary["empty_splits"])}'
+                     ' was skipped: the split is empty')
     return '\n'.join(lines)

@@ -101,6 +101,14 @@ def convert_each(items: Sequence, fn: Callable, key: str, id_attr: str,
     return report.results, skipped
 
 
+def empty_splits(input_splits: Sequence[Optional[str]],
+                 results: Sequence) -> List[str]:
+    """Splits that had input but got no converted result (each result has
+    a ``split``): such a run must not end with status 0."""
+    converted = {r.split for r in results}
+    return sorted({s for s in input_splits if s} - converted)
+
+
 def clip_annotation(clip_id: str, label: int, start: int, end: int,
                     shape: Tuple[int, int], keypoint: np.ndarray,
                     keypoint_score: np.ndarray, **extra) -> dict:

@@ -70,8 +70,9 @@ from mmmg.utils.io import atomic_open
 
 from .imigue_release import probe_video, read_label_csv
 from .release_jobs import (SPLITS, ReleaseFormatError, check_video_path,
-                           clip_annotation, convert_each, label_histograms,
-                           rgb_line, skip_errors, write_annotations)
+                           clip_annotation, convert_each, empty_splits,
+                           label_histograms, rgb_line, skip_errors,
+                           write_annotations)
 
 SOURCE_LAYOUT = 'kinect25'
 # Per-joint values of a skeleton row (assumed; see the module docstring).
@@ -515,6 +516,10 @@ def convert_smg_release(root: str,
 
     ann_file = write_annotations(out_dir, f'smg_{layout}.pkl', results)
     summary = _summarize(root, ann_file, options, results, skipped, samples)
+    summary['empty_splits'] = empty_splits([
+        subject_split(s.subject, options.test_subjects, options.val_subjects)
+        for s in samples
+    ], results)
     with atomic_open(osp.join(out_dir, 'summary.json'), 'w') as f:
         json.dump(summary, f, indent=2)
     print_log(format_summary(summary), logger='current')
@@ -568,4 +573,7 @@ def format_summary(summary: dict) -> str:
                  f'skipped {len(summary["skipped"])}')
     lines += [f'    skipped {s["sample"]}: {s["reason"]}'
               for s in summary['skipped']]
+    if summary.get('empty_splits'):
+        lines.append(f'  every sample of {", ".join(summary["empty_splits"])}'
+                     ' was skipped: the split is empty')
     return '\n'.join(lines)

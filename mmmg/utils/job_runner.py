@@ -137,6 +137,14 @@ class JobReport:
         return line
 
 
+def exit_stopped(error: BaseException, tool: Optional[str] = None) -> None:
+    """End a tool after a strict stop: one ``error:`` line on stderr and
+    status :data:`EXIT_STOPPED`."""
+    prefix = f'{tool}: ' if tool else ''
+    print(f'{prefix}error: {error}', file=sys.stderr)
+    sys.exit(EXIT_STOPPED)
+
+
 def failure_message(name: str, error: BaseException) -> str:
     """``'<name>: <Error>: <text>'``, or the error's text when it already
     starts with ``name``."""

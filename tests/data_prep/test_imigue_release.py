@@ -3,6 +3,7 @@ import importlib.util
 import os
 import os.path as osp
 import pickle
+import re
 import shutil
 
 import cv2
@@ -532,7 +533,7 @@ def test_cli_rejects_missing_root(tmp_path, capsys):
     assert 'is not a folder' in capsys.readouterr().err
 
 
-def test_cli_end_to_end(release, tmp_path):
+def test_cli_end_to_end(release, tmp_path, capsys):
     root, _ = release
     out = tmp_path / 'out'
     proc = run_tool([
@@ -546,11 +547,14 @@ def test_cli_end_to_end(release, tmp_path):
         'summary.json', 'cache'
     }
     _remove_video(root)
-    with pytest.raises(SystemExit, match='^error: video 0002: .*not found'):
+    with pytest.raises(SystemExit) as info:
         _load_cli().main([
             root, '--out', str(tmp_path / 'out2'), '--require-video',
             '--strict', '--hidden-test-labels', '--no-progress'
         ])
+    assert info.value.code == 2
+    assert re.match('error: video 0002: .*not found',
+                    capsys.readouterr().err)
 
 
 def test_pose_dataset_loads_the_pickle(release, tmp_path):

@@ -123,7 +123,7 @@ def test_bad_video_is_skipped_or_fatal(toy_imigue, tmp_path):
                                for e in entries)
     proc = run_tool([TOOL, release, '--out', out, '--threshold', '0',
                      '--strict', '--no-progress'])
-    assert proc.returncode == 1
+    assert proc.returncode == 2
     assert osp.basename(bad.skeleton) in proc.stderr
 
 
