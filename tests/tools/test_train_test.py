@@ -168,6 +168,10 @@ def test_dist_train_and_test_two_cpu_processes(tiny_pose_ann, tmp_path):
 # nothing half-written (see docs/errors.md).
 
 
+RGB_TOY_CONFIG = osp.join(REPO, 'configs', 'recognition', 'swin',
+                          'swin_tiny_rgb_toy.py')
+
+
 def _check_error(proc, tool, *messages):
     assert proc.returncode == 2, proc.stdout[-2000:] + proc.stderr[-3000:]
     last = proc.stderr.strip().splitlines()[-1]
@@ -360,3 +364,15 @@ def test_data_roots_set_every_loader():
     for loader, split in zip(LOADERS, ('train', 'val', 'test')):
         dataset = inner_dataset(pose[loader].dataset)
         assert dataset.ann_file == 'mine.pkl' and dataset.split == split
+
+
+def test_train_names_undecodable_video(tmp_path):
+    (tmp_path / 'bad.mp4').write_bytes(b'\x00not a video' * 50)
+    for split in ('train', 'val', 'test'):
+        (tmp_path / f'rgb_{split}.txt').write_text('bad.mp4 1\n')
+    proc = run_tool(['tools/train.py', RGB_TOY_CONFIG, '--work-dir',
+                     str(tmp_path / 'work'), '--list-dir', str(tmp_path),
+                     '--video-root', str(tmp_path)])
+    _check_error(proc, 'train.py', "rgb_train.txt: sample 'bad'", 'bad.mp4',
+                 'skip_bad_videos=True')
+    assert not glob.glob(str(tmp_path / 'work' / '*.pth'))
