@@ -32,7 +32,8 @@ def restore_random_state(state: dict, sampler=None) -> None:
         sampler.seed = state['sampler_seed']
 
 
-def _train_sampler(runner):
+def train_sampler(runner):
+    """The sampler of the runner's training loader, once built."""
     loop = getattr(runner, '_train_loop', None)
     loader = getattr(loop, 'dataloader', None)
     return getattr(loader, 'sampler', None)
@@ -60,10 +61,10 @@ class RandomStateHook(Hook):
         # CheckpointHook also saves during validation (``save_best``): keep
         # the state training goes on with, not validation's.
         checkpoint['rng_state'] = self._train_state or capture_random_state(
-            _train_sampler(runner))
+            train_sampler(runner))
 
     def before_val(self, runner) -> None:
-        self._train_state = capture_random_state(_train_sampler(runner))
+        self._train_state = capture_random_state(train_sampler(runner))
 
     def after_val(self, runner) -> None:
         if self._train_state is not None:

@@ -29,8 +29,8 @@ from mmengine.runner.checkpoint import _load_checkpoint_to_model
 from mmaction.registry import RUNNERS
 from .checkpoint import (check_checkpoint_fits, checkpoint_safe_globals,
                          latest_complete_checkpoint, read_checkpoint)
-from .random_state import (RandomStateHook, _train_sampler,
-                           restore_random_state)
+from .random_state import (RandomStateHook, restore_random_state,
+                           train_sampler)
 
 _REFIT = ("pass this config's own checkpoint, or allow the differing keys: "
           "allow_partial_keys=['cls_head.*'] in the config, or "
@@ -71,12 +71,18 @@ def init_cpu_dist(launcher: str, backend: str = 'gloo') -> None:
 
 @RUNNERS.register_module()
 class MGRunner(Runner):
-    """mmengine ``Runner`` with checkpoint loading that works on torch >= 2.6
-    and distributed training/testing on CPU-only machines (gloo).
+    """mmengine ``Runner`` with safe and strict checkpoint loading, exact
+    resumes, and distributed training/testing on CPU-only machines (gloo).
 
+    A checkpoint must fit the model: keys that may be missing, unexpected or
+    of another shape in ``load_from`` are listed in the config as
+    ``allow_partial_keys`` (``fnmatch`` patterns); a resume allows none.
     On CUDA machines the distributed path is the stock one (NCCL by default,
     as set in ``env_cfg.dist_cfg``).
     """
+    # The random state of the checkpoint being resumed, restored once
+    # mmengine's resume has reseeded.
+    _resumed_random_state = None
 
     def setup_env(self, env_cfg: dict) -> None:
         if (self.distributed and not is_distributed()
@@ -95,8 +101,6 @@ class MGRunner(Runner):
                 self.cfg.get('find_unused_parameters', False))
             model_wrapper_cfg['device_ids'] = None
         return super().wrap_model(model_wrapper_cfg, model)
-
-    _resumed_random_state = None
 
     def register_hooks(self, default_hooks=None, custom_hooks=None) -> None:
         super().register_hooks(default_hooks, custom_hooks)
@@ -141,7 +145,7 @@ class MGRunner(Runner):
         super().resume(filename, *args, **kwargs)
         if self._resumed_random_state is not None:
             restore_random_state(self._resumed_random_state,
-                                 _train_sampler(self))
+                                 train_sampler(self))
 
     def _init_model_weights(self) -> None:
         # ``init_cfg=dict(type='Pretrained', ...)`` loads mmengine
