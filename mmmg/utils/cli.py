@@ -24,6 +24,7 @@ import os
 import os.path as osp
 import re
 import sys
+import tempfile
 import traceback
 import warnings
 from typing import Callable, Optional, Sequence
@@ -99,32 +100,38 @@ def _existing_ancestor(path: str) -> str:
     return path
 
 
+def _writable(folder: str) -> bool:
+    # A real probe: os.access says yes to root on a read-only file system.
+    try:
+        with tempfile.TemporaryFile(dir=folder):
+            return True
+    except OSError:
+        return False
+
+
 def _check_can_create(path: str, option: str) -> None:
-    """``path`` does not exist yet: can its folders be made and written?"""
+    """Can ``path`` (or the folders up to it) be written?"""
     base = _existing_ancestor(path)
     if not osp.isdir(base):
         raise ToolError(f'{option} {path!r}: {base!r} is a file, so nothing '
                         'can be made below it; pass another path')
-    if not os.access(base, os.W_OK | os.X_OK):
+    if not _writable(base):
         raise ToolError(f'{option} {path!r}: {base!r} is not writable; pass '
                         'a path you can write to')
 
 
 def check_output_dir(path: str, option: str) -> None:
     """Fail now, not after hours of work, when ``path`` cannot become a
-    writable folder. Nothing is created."""
+    writable folder. Nothing is left behind."""
     if osp.exists(path) and not osp.isdir(path):
         raise ToolError(f'{option} {path!r} is a file, not a folder; pass a '
                         'folder path')
-    if osp.isdir(path) and not os.access(path, os.W_OK | os.X_OK):
-        raise ToolError(f'{option} {path!r} is not writable; pass a folder '
-                        'you can write to')
     _check_can_create(path, option)
 
 
 def check_output_file(path: str, option: str) -> None:
     """Fail now when ``path`` cannot be written as a file later. Nothing is
-    created."""
+    left behind."""
     if osp.isdir(path):
         raise ToolError(f'{option} {path!r} is a folder; pass a file path')
     if osp.exists(path) and not os.access(path, os.W_OK):

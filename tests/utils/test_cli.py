@@ -65,6 +65,13 @@ def test_output_checks_create_nothing(tmp_path):
         check_output_file(str(tmp_path), '--dump')
 
 
+@pytest.mark.skipif(not os.path.isdir('/proc/self'), reason='needs /proc')
+def test_unwritable_folder_found_even_as_root():
+    # Writes fail in /proc whoever runs the test (os.access would pass root).
+    with pytest.raises(ToolError, match="'/proc' is not writable"):
+        check_output_dir('/proc/mmmg_work', '--work-dir')
+
+
 def test_quiet_mmcv_lite_filters_only_that_warning():
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter('always')
