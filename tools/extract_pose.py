@@ -38,9 +38,8 @@ import os.path as osp
 import sys
 import time
 
-from mmmg.data_prep.video_jobs import (add_job_arguments,
-                                       check_job_arguments, discover_videos,
-                                       plan_video_jobs, read_video_list)
+from mmmg.data_prep.video_jobs import (add_job_arguments, check_job_arguments,
+                                       discover_videos, plan_video_jobs)
 from mmmg.keypoints.layouts import LAYOUTS
 from mmmg.pose_extraction.backends import DETECTOR_PRESETS
 from mmmg.pose_extraction.convert import (build_annotations, split_lists,
@@ -48,9 +47,10 @@ from mmmg.pose_extraction.convert import (build_annotations, split_lists,
 from mmmg.pose_extraction.extractor import (BackendSpec, PoseExtractor,
                                             default_threads, extract_poses,
                                             shard_failure_log)
-from mmmg.utils.job_runner import EXIT_STOPPED, JobError
 from mmmg.pose_extraction.sharding import (local_device, resolve_shard,
                                            select_shard)
+from mmmg.utils.job_runner import EXIT_STOPPED, JobError
+from mmmg.utils.video_list import list_videos
 
 
 def _size(values):
@@ -165,7 +165,7 @@ def plan_jobs(args):
         root = args.input_dir
     else:
         root = args.root or osp.dirname(osp.abspath(args.list))
-        videos = read_video_list(args.list, root, args.column)
+        videos = list_videos(args.list, root, args.column)
     jobs = plan_video_jobs(videos, args.out, root, suffix='.' + args.format)
     index, count, source = resolve_shard(args.shard)
     return jobs, select_shard(jobs, index, count), (index, count, source)

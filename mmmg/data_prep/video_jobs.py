@@ -3,9 +3,9 @@
 Flow, depth and similar converters share the same chores, gathered here:
 
 - **Inputs**: videos found under a folder (:func:`discover_videos`) or named
-  in a list file (:func:`read_video_list`). :func:`plan_video_jobs` maps each
-  one to an output that keeps its sub-folder under the output root and ends
-  in ``.mp4``.
+  in a segment or clip list (:func:`mmmg.utils.video_list.list_videos`).
+  :func:`plan_video_jobs` maps each one to an output that keeps its
+  sub-folder under the output root and ends in ``.mp4``.
 - **Streaming**: :class:`VideoStream` decodes with decord in chunks of
   frames, so a long video is never held in memory whole; :class:`FrameWriter`
   writes RGB chunks with ``cv2.VideoWriter``. A video that cannot be opened
@@ -48,6 +48,7 @@ from mmmg.utils.io import atomic_path
 from mmmg.utils.job_runner import EXIT_STOPPED, JobError
 from mmmg.utils.job_runner import JobReport as _RunReport
 from mmmg.utils.job_runner import run_jobs
+from mmmg.utils.video_list import list_videos
 
 VIDEO_EXTENSIONS = ('.mp4', '.avi', '.mkv', '.mov', '.webm', '.m4v')
 DEFAULT_CHUNK_SIZE = 32
@@ -123,45 +124,6 @@ def discover_videos(root: str,
             if not name.startswith('.')
             and osp.splitext(name)[1].lower() in extensions)
     return sorted(videos)
-
-
-def read_video_list(list_file: str,
-                    root: Optional[str] = None,
-                    column: int = 0) -> List[str]:
-    """Videos named in a list file, in order, without repeats.
-
-    Each non-blank line not starting with ``#`` is split on whitespace and
-    field ``column`` is the video path (so paths cannot hold spaces). This
-    reads plain lists (``column=0``), MMAction2 video lists ``path label``
-    and, with ``column=1``, the RGB clip lists of
-    :mod:`mmmg.data_prep.imigue_release`.
-
-    Args:
-        list_file (str): The list.
-        root (str, optional): Base of relative paths; defaults to the list
-            file's folder.
-        column (int): 0-based field holding the path.
-
-    Returns:
-        list[str]: Video paths (relative ones joined to ``root``).
-    """
-    if not osp.isfile(list_file):
-        raise FileNotFoundError(f'video list {list_file} does not exist')
-    base = root if root is not None else osp.dirname(osp.abspath(list_file))
-    videos, seen = [], set()
-    with open(list_file) as f:
-        for number, line in enumerate(f, 1):
-            fields = line.split()
-            if not fields or fields[0].startswith('#'):
-                continue
-            if column >= len(fields):
-                raise ValueError(f'{list_file}, line {number}: no field '
-                                 f'{column} in {line.strip()!r}')
-            path = osp.join(base, fields[column])
-            if path not in seen:
-                seen.add(path)
-                videos.append(path)
-    return videos
 
 
 def plan_video_jobs(videos: Sequence[str],
@@ -493,15 +455,15 @@ def add_job_arguments(parser: argparse.ArgumentParser,
     source.add_argument('--input-dir', metavar='DIR',
                         help='convert every video below this folder')
     source.add_argument('--list', metavar='FILE',
-                        help='convert the videos named in this file, one a '
-                        'line (first whitespace-separated field, see '
-                        '--column)')
+                        help='convert the videos named in this segment or '
+                        'clip list (each video once)')
     io.add_argument('--root', metavar='DIR',
                     help='with --list: base of relative paths and of the '
                     'output sub-folders (default: the list file folder)')
-    io.add_argument('--column', type=int, default=0, metavar='N',
-                    help='with --list: 0-based field holding the path '
-                    '(default 0; 1 for the rgb_*.txt clip lists)')
+    io.add_argument('--column', type=int, metavar='N',
+                    help='with --list: 0-based field holding the path; the '
+                    'list format decides by default (1 in segment lists '
+                    'such as rgb_*.txt, 0 in clip lists)')
     io.add_argument('--out', required=True, metavar='DIR',
                     help='output root; sub-folders of the inputs are kept '
                     f'and {outputs}')
@@ -539,7 +501,7 @@ def jobs_from_args(args: argparse.Namespace) -> List[VideoJob]:
         root = args.input_dir
     else:
         root = args.root or osp.dirname(osp.abspath(args.list))
-        videos = read_video_list(args.list, root, args.column)
+        videos = list_videos(args.list, root, args.column)
     return plan_video_jobs(videos, args.out, root)
 
 
@@ -580,7 +542,7 @@ def check_job_arguments(parser: argparse.ArgumentParser,
         parser.error(f'--workers must be >= 0, got {args.workers}')
     if args.chunk_size < 1:
         parser.error(f'--chunk-size must be >= 1, got {args.chunk_size}')
-    if args.column < 0:
+    if args.column is not None and args.column < 0:
         parser.error(f'--column must be >= 0, got {args.column}')
     if args.root and not args.list:
         parser.error('--root only applies to --list')

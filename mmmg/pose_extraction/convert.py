@@ -32,10 +32,9 @@ import numpy as np
 
 from mmmg.datasets.transforms.segment_decode import (DEFAULT_END_TOLERANCE,
                                                      resolve_segment)
-from mmmg.datasets.video_clip_dataset import read_video_list
 from mmmg.keypoints.layouts import convert_pose
 from mmmg.utils.io import atomic_open
-
+from mmmg.utils.video_list import read_video_list
 from .extractor import OUTPUT_FORMATS
 
 REQUIRED_KEYS = ('keypoint', 'keypoint_score', 'person_found', 'img_shape',

@@ -7,14 +7,14 @@ import signal
 import numpy as np
 import pytest
 
-from mmmg.data_prep.video_jobs import (FrameWriter, VideoJob,
-                                       VideoReadError, VideoStream,
-                                       discover_videos, plan_video_jobs,
-                                       read_video_list, resize_frames,
+from mmmg.data_prep.video_jobs import (FrameWriter, VideoJob, VideoReadError,
+                                       VideoStream, discover_videos,
+                                       plan_video_jobs, resize_frames,
                                        run_video_jobs, scaled_size,
                                        video_is_complete)
 from mmmg.utils.io import partial_path
 from mmmg.utils.job_runner import JobError
+from mmmg.utils.video_list import list_videos
 from .synthetic_video import (plain_frames, translating_frames,
                               write_corrupt_video, write_garbage_video,
                               write_truncated_video, write_video)
@@ -76,21 +76,24 @@ def test_discover_videos_nested_sorted_and_filtered(tmp_path, video_tree):
         discover_videos(str(tmp_path / 'missing'))
 
 
-def test_read_video_list_fields_roots_and_repeats(tmp_path):
+def test_list_videos_formats_roots_and_repeats(tmp_path):
     lst = tmp_path / 'lists' / 'videos.txt'
     lst.parent.mkdir()
     lst.write_text('# comment\n\nclip0 v/a.mp4 0 9 3\nclip1 v/b.mp4 1 5 2\n'
                    'clip2 v/a.mp4 10 20 1\n')
-    assert read_video_list(str(lst), column=1) == [
-        str(tmp_path / 'lists' / 'v' / 'a.mp4'),
-        str(tmp_path / 'lists' / 'v' / 'b.mp4')
-    ]
-    assert read_video_list(str(lst), root='/data', column=1)[0] == \
-        '/data/v/a.mp4'
-    with pytest.raises(ValueError, match='videos.txt, line 3: no field 7'):
-        read_video_list(str(lst), column=7)
-    with pytest.raises(FileNotFoundError, match='nope.txt'):
-        read_video_list(str(tmp_path / 'nope.txt'))
+    expected = [str(tmp_path / 'lists' / 'v' / 'a.mp4'),
+                str(tmp_path / 'lists' / 'v' / 'b.mp4')]
+    assert list_videos(str(lst)) == expected
+    assert list_videos(str(lst), column=1) == expected
+    assert list_videos(str(lst), root='/data')[0] == '/data/v/a.mp4'
+    with pytest.raises(ValueError, match='segment list holds its videos in '
+                       'field 1, not 0'):
+        list_videos(str(lst), column=0)
+    plain = tmp_path / 'plain.txt'
+    plain.write_text('x.mp4 1\ny.avi 0\n')
+    assert list_videos(str(plain), root='/d') == ['/d/x.mp4', '/d/y.avi']
+    with pytest.raises(ValueError, match='nope.txt'):
+        list_videos(str(tmp_path / 'nope.txt'))
 
 
 def test_plan_keeps_subfolders_and_rejects_clashes(tmp_path):
