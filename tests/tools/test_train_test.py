@@ -281,13 +281,21 @@ def test_test_refuses_checkpoint_that_does_not_fit(other_model_ckpt,
     assert load_scores(str(out))['meta']['allow_partial'] is True
 
 
-def test_resume_refuses_another_models_checkpoint(other_model_ckpt,
-                                                  tiny_pose_ann, tmp_path):
+def test_resume_and_load_from_refuse_another_models_checkpoint(
+        other_model_ckpt, tiny_pose_ann, tmp_path):
     proc = run_tool(['tools/train.py', TOY_CONFIG, '--work-dir',
                      str(tmp_path), '--resume', other_model_ckpt,
                      '--cfg-options'] + tiny_cfg_options(tiny_pose_ann))
     _check_error(proc, 'train.py', 'does not fit the model',
                  'resume from a checkpoint of this config')
+    assert not glob.glob(str(tmp_path / '*.pth'))
+    # Fine-tuning from it (load_from) names the config key to allow.
+    proc = run_tool(['tools/train.py', TOY_CONFIG, '--work-dir',
+                     str(tmp_path), '--cfg-options',
+                     f'load_from={other_model_ckpt}'] +
+                    tiny_cfg_options(tiny_pose_ann))
+    _check_error(proc, 'train.py', 'backbone.conv1.conv.weight',
+                 'allow_partial_keys')
     assert not glob.glob(str(tmp_path / '*.pth'))
 
 
