@@ -52,7 +52,6 @@ the workbook's size and modification time; reruns and interrupted runs only
 parse what changed.
 """
 import csv
-import json
 import os
 import os.path as osp
 import posixpath
@@ -66,7 +65,6 @@ from xml.etree import ElementTree
 import cv2
 import numpy as np
 import openpyxl
-from mmengine.logging import print_log
 from openpyxl.utils.exceptions import InvalidFileException
 
 from mmmg.classes import miga_label_to_index
@@ -74,9 +72,8 @@ from mmmg.keypoints.layouts import convert_keypoints, get_layout
 from mmmg.utils.io import atomic_open
 
 from .release_jobs import (SPLITS, ReleaseFormatError, check_video_path,
-                           clip_annotation, convert_each, empty_splits,
-                           label_histograms, rgb_line, skip_errors,
-                           write_annotations)
+                           clip_annotation, convert_each, publish_release,
+                           rgb_line, skip_errors, split_counts)
 
 OPENPOSE_POINTS = 137
 OPENPOSE_COLUMNS = OPENPOSE_POINTS * 3
@@ -750,32 +747,24 @@ def convert_release(root: str,
     results.sort(key=lambda r: r.vid)
     skipped.sort(key=lambda s: s['video'])
 
-    ann_file = write_annotations(out_dir, f'imigue_{layout}.pkl', results)
-    summary = _summarize(root, ann_file, layout, results, skipped, videos)
-    summary['empty_splits'] = empty_splits([v.split for v in videos],
-                                           results)
-    with atomic_open(osp.join(out_dir, 'summary.json'), 'w') as f:
-        json.dump(summary, f, indent=2)
-    print_log(format_summary(summary), logger='current')
-    return summary
+    return publish_release(
+        out_dir, f'imigue_{layout}.pkl', results,
+        lambda ann_file: _summarize(root, ann_file, layout, results, skipped,
+                                    videos), [v.split for v in videos],
+        format_summary)
 
 
 def _summarize(root: str, ann_file: str, layout: str,
                results: List[VideoResult], skipped: List[dict],
                videos: List[VideoFiles]) -> dict:
-    by_split = {name: [r for r in results if r.split == name]
-                for name in SPLITS}
-    histogram = label_histograms(by_split)
+    by_split, clips, histogram = split_counts(results)
     converted = {r.vid for r in results}
     return dict(
         root=root,
         ann_file=ann_file,
         layout=layout,
         videos={name: len(rs) for name, rs in by_split.items()},
-        clips={
-            name: sum(len(r.annotations) for r in rs)
-            for name, rs in by_split.items()
-        },
+        clips=clips,
         class_histogram=histogram,
         skipped=skipped,
         without_video=[

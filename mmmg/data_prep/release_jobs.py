@@ -2,6 +2,7 @@
 share: the error of one bad video or sample, the per-video run with
 skip-or-stop on :func:`mmmg.utils.job_runner.run_jobs`, the clip records and
 the annotation outputs."""
+import json
 import logging
 import os
 import os.path as osp
@@ -160,6 +161,42 @@ def write_annotations(out_dir: str, ann_name: str, results: Sequence) -> str:
         with atomic_open(osp.join(out_dir, f'rgb_{name}.txt'), 'w') as f:
             f.writelines(line + '\n' for line in lines)
     return ann_file
+
+
+def publish_release(out_dir: str, ann_name: str, results: Sequence,
+                    summarize: Callable[[str], dict],
+                    input_splits: Sequence[Optional[str]],
+                    describe: Callable[[dict], str]) -> dict:
+    """Write the outputs of a conversion and its ``summary.json``.
+
+    Args:
+        out_dir (str): Output folder.
+        ann_name (str): File name of the pose pickle.
+        results (Sequence): Converted videos or samples.
+        summarize (callable): ``summarize(ann_file)`` gives the summary.
+        input_splits (Sequence): The split of every input, to find splits
+            left empty (``summary['empty_splits']``).
+        describe (callable): Human-readable lines of the summary, logged.
+
+    Returns:
+        dict: The summary.
+    """
+    ann_file = write_annotations(out_dir, ann_name, results)
+    summary = summarize(ann_file)
+    summary['empty_splits'] = empty_splits(input_splits, results)
+    with atomic_open(osp.join(out_dir, 'summary.json'), 'w') as f:
+        json.dump(summary, f, indent=2)
+    print_log(describe(summary), logger='current')
+    return summary
+
+
+def split_counts(results: Sequence) -> Tuple[Dict[str, list], dict, dict]:
+    """Results by split, clips per split and the label histograms."""
+    by_split = {name: [r for r in results if r.split == name]
+                for name in SPLITS}
+    clips = {name: sum(len(r.annotations) for r in rs)
+             for name, rs in by_split.items()}
+    return by_split, clips, label_histograms(by_split)
 
 
 def label_histograms(by_split: Dict[str, Sequence]) -> Dict[str, dict]:

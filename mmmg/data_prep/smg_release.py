@@ -51,7 +51,6 @@ Outputs, each written atomically (temporary file + rename):
   samples with the reason, samples without video, skeleton/video frame
   counts, and the share of tracked points outside the video frame.
 """
-import json
 import logging
 import os
 import os.path as osp
@@ -66,13 +65,10 @@ from mmmg.classes import smg_label_to_index
 from mmmg.keypoints.layouts import (KINECT_V2_JOINTS, MISSING_POLICIES,
                                     MissingKeypointsError, convert_pose,
                                     get_layout, missing_keypoints)
-from mmmg.utils.io import atomic_open
-
 from .imigue_release import probe_video, read_label_csv
 from .release_jobs import (SPLITS, ReleaseFormatError, check_video_path,
-                           clip_annotation, convert_each, empty_splits,
-                           label_histograms, rgb_line, skip_errors,
-                           write_annotations)
+                           clip_annotation, convert_each, publish_release,
+                           rgb_line, skip_errors, split_counts)
 
 SOURCE_LAYOUT = 'kinect25'
 # Per-joint values of a skeleton row (assumed; see the module docstring).
@@ -514,24 +510,19 @@ def convert_smg_release(root: str,
                 f'{options.xy_columns} the right 2D pair?', logger='current',
                 level=logging.WARNING)
 
-    ann_file = write_annotations(out_dir, f'smg_{layout}.pkl', results)
-    summary = _summarize(root, ann_file, options, results, skipped, samples)
-    summary['empty_splits'] = empty_splits([
-        subject_split(s.subject, options.test_subjects, options.val_subjects)
-        for s in samples
-    ], results)
-    with atomic_open(osp.join(out_dir, 'summary.json'), 'w') as f:
-        json.dump(summary, f, indent=2)
-    print_log(format_summary(summary), logger='current')
-    return summary
+    return publish_release(
+        out_dir, f'smg_{layout}.pkl', results,
+        lambda ann_file: _summarize(root, ann_file, options, results,
+                                    skipped, samples), [
+            subject_split(s.subject, options.test_subjects,
+                          options.val_subjects) for s in samples
+        ], format_summary)
 
 
 def _summarize(root: str, ann_file: str, options: SMGOptions,
                results: List[SampleResult], skipped: List[dict],
                samples: List[SampleFiles]) -> dict:
-    by_split = {name: [r for r in results if r.split == name]
-                for name in SPLITS}
-    histogram = label_histograms(by_split)
+    by_split, clips, histogram = split_counts(results)
     converted = {r.sample for r in results}
     return dict(
         root=root,
@@ -544,10 +535,7 @@ def _summarize(root: str, ann_file: str, options: SMGOptions,
         val_subjects=list(options.val_subjects),
         samples={name: [r.sample for r in rs]
                  for name, rs in by_split.items()},
-        clips={
-            name: sum(len(r.annotations) for r in rs)
-            for name, rs in by_split.items()
-        },
+        clips=clips,
         class_histogram=histogram,
         skipped=skipped,
         without_video=[

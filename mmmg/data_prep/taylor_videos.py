@@ -346,4 +346,3 @@ def convert_frames(frames: np.ndarray,
     ]
     parts.append(stream.finish().copy())
     return np.concatenate(parts)
-
