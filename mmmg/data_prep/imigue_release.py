@@ -72,8 +72,8 @@ from mmmg.keypoints.layouts import convert_keypoints, get_layout
 from mmmg.utils.io import atomic_open
 
 from .release_jobs import (SPLITS, ReleaseFormatError, check_video_path,
-                           clip_annotation, convert_each, publish_release,
-                           rgb_line, skip_errors, split_counts)
+                           BoundTask, add_clips, convert_each,
+                           publish_release, skip_errors, split_counts)
 
 OPENPOSE_POINTS = 137
 OPENPOSE_COLUMNS = OPENPOSE_POINTS * 3
@@ -640,25 +640,12 @@ def convert_video(files: VideoFiles, options: ConvertOptions) -> VideoResult:
 
     skeleton = convert_keypoints(skeleton, 'openpose137', options.layout)
     result = VideoResult(files.vid, files.split, parsed=parsed)
-    for row, ((_, start, end), label) in enumerate(zip(segments, labels)):
-        clip_id = f'{files.vid}_{row}'
-        result.annotations.append(
-            clip_annotation(clip_id, label, start, end, shape,
-                            skeleton[..., :2], skeleton[..., 2],
-                            video=files.vid, video_path=files.video_rel))
-        if files.video_rel is not None:
-            result.rgb_lines.append(
-                rgb_line(clip_id, files.video_rel, start, end, label))
+    clips = [(label, start, end)
+             for (_, start, end), label in zip(segments, labels)]
+    add_clips(result, files.vid, clips, shape, skeleton[..., :2],
+              skeleton[..., 2], files.video_rel, video=files.vid,
+              video_path=files.video_rel)
     return result
-
-
-@dataclass(frozen=True)
-class _ConvertTask:
-    """:func:`convert_video` with fixed options: a job of the runner."""
-    options: ConvertOptions
-
-    def __call__(self, files: VideoFiles) -> VideoResult:
-        return convert_video(files, self.options)
 
 
 def _read_split_overrides(split_files: Dict[str, str]) -> Dict[str, str]:
@@ -741,8 +728,8 @@ def convert_release(root: str,
                                 f'found under {root}')
 
     skipped = skip_errors(errors, 'video', strict)
-    results, failed = convert_each(videos, _ConvertTask(options), 'video',
-                                   'vid', strict, workers, progress)
+    results, failed = convert_each(videos, BoundTask(convert_video, options),
+                                   'video', 'vid', strict, workers, progress)
     skipped += failed
     results.sort(key=lambda r: r.vid)
     skipped.sort(key=lambda s: s['video'])

@@ -8,8 +8,9 @@ import os
 import os.path as osp
 import pickle
 import re
+from dataclasses import dataclass
 from operator import attrgetter
-from typing import Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 from mmengine.logging import print_log
@@ -132,6 +133,33 @@ def clip_annotation(clip_id: str, label: int, start: int, end: int,
         **extra,
         start=start,
         end=end)
+
+
+def add_clips(result, vid: str, clips: Sequence[Tuple[int, int, int]],
+              shape: Tuple[int, int], keypoint: np.ndarray,
+              keypoint_score: np.ndarray, video_rel: Optional[str],
+              **extra) -> None:
+    """Append the annotations ``<vid>_<row>`` of ``(label, start, end)``
+    clips to ``result.annotations``, and their RGB list lines when the
+    video is known."""
+    for row, (label, start, end) in enumerate(clips):
+        clip_id = f'{vid}_{row}'
+        result.annotations.append(
+            clip_annotation(clip_id, label, start, end, shape, keypoint,
+                            keypoint_score, **extra))
+        if video_rel is not None:
+            result.rgb_lines.append(
+                rgb_line(clip_id, video_rel, start, end, label))
+
+
+@dataclass(frozen=True)
+class BoundTask:
+    """``fn(item, options)`` as a picklable one-argument job."""
+    fn: Callable
+    options: Any
+
+    def __call__(self, item):
+        return self.fn(item, self.options)
 
 
 def rgb_line(clip_id: str, video_rel: str, start: int, end: int,

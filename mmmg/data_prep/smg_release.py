@@ -67,8 +67,8 @@ from mmmg.keypoints.layouts import (KINECT_V2_JOINTS, MISSING_POLICIES,
                                     get_layout, missing_keypoints)
 from .imigue_release import probe_video, read_label_csv
 from .release_jobs import (SPLITS, ReleaseFormatError, check_video_path,
-                           clip_annotation, convert_each, publish_release,
-                           rgb_line, skip_errors, split_counts)
+                           BoundTask, add_clips, convert_each,
+                           publish_release, skip_errors, split_counts)
 
 SOURCE_LAYOUT = 'kinect25'
 # Per-joint values of a skeleton row (assumed; see the module docstring).
@@ -382,25 +382,9 @@ def convert_sample(files: SampleFiles, options: SMGOptions) -> SampleResult:
 
     keypoint, keypoint_score = convert_pose(xy, score, SOURCE_LAYOUT,
                                             options.layout, options.missing)
-    for row, (label, start, end) in enumerate(clips):
-        clip_id = f'{files.sample}_{row}'
-        result.annotations.append(
-            clip_annotation(clip_id, label, start, end, shape, keypoint,
-                            keypoint_score, video=files.sample,
-                            subject=files.subject))
-        if files.video_rel is not None:
-            result.rgb_lines.append(
-                rgb_line(clip_id, files.video_rel, start, end, label))
+    add_clips(result, files.sample, clips, shape, keypoint, keypoint_score,
+              files.video_rel, video=files.sample, subject=files.subject)
     return result
-
-
-@dataclass(frozen=True)
-class _ConvertTask:
-    """:func:`convert_sample` with fixed options: a job of the runner."""
-    options: SMGOptions
-
-    def __call__(self, files: SampleFiles) -> SampleResult:
-        return convert_sample(files, self.options)
 
 
 def _check_options(options: SMGOptions) -> None:
@@ -499,8 +483,10 @@ def convert_smg_release(root: str,
                                 f'{root}')
 
     skipped = skip_errors(errors, 'sample', strict)
-    results, failed = convert_each(samples, _ConvertTask(options), 'sample',
-                                   'sample', strict, workers, progress)
+    results, failed = convert_each(samples,
+                                   BoundTask(convert_sample, options),
+                                   'sample', 'sample', strict, workers,
+                                   progress)
     skipped += failed
     for result in results:
         if result.out_of_frame > OUT_OF_FRAME_WARNING:
