@@ -162,6 +162,19 @@ def _static(dim) -> Optional[int]:
     return dim if isinstance(dim, int) and dim > 0 else None
 
 
+def _input_geometry(path: str, shape: Sequence, input_size, what: str
+                    ) -> Tuple[Optional[int], Tuple[int, int]]:
+    """The fixed batch size (None if dynamic) and ``(W, H)`` of an
+    ``[N, 3, H, W]`` input; ``input_size`` fills a symbolic size."""
+    h, w = _static(shape[2]), _static(shape[3])
+    if input_size is not None:
+        w, h = input_size
+    if h is None or w is None:
+        raise ModelError(path, f'the input size is symbolic ({shape}); '
+                         f'pass the {what} input size (W, H)')
+    return _static(shape[0]), (int(w), int(h))
+
+
 def _run_batched(session, name: str, inputs: np.ndarray, batch: int,
                  fixed_batch: Optional[int]) -> List[np.ndarray]:
     """Run ``inputs`` in slices of ``batch`` (padded to a fixed batch)."""
@@ -217,15 +230,8 @@ class ONNXPoseBackend(PoseBackend):
             raise ModelError(path, 'expected one input [N, 3, H, W], got '
                              f'{[(i.name, i.shape) for i in inputs]}')
         self.input_name = inputs[0].name
-        shape = inputs[0].shape
-        self.fixed_batch = _static(shape[0])
-        h, w = _static(shape[2]), _static(shape[3])
-        if input_size is not None:
-            w, h = input_size
-        if h is None or w is None:
-            raise ModelError(path, f'the input size is symbolic ({shape}); '
-                             'pass the model input size (W, H)')
-        self.input_size = (int(w), int(h))
+        self.fixed_batch, self.input_size = _input_geometry(
+            path, inputs[0].shape, input_size, 'model')
         outputs = self.session.get_outputs()
         names = [o.name for o in outputs]
         if len(outputs) != 2 or any(len(o.shape) != 3 for o in outputs):
@@ -350,15 +356,8 @@ class ONNXDetector(DetectorBackend):
             raise ModelError(path, 'expected one image input [N, 3, H, W], '
                              f'got {[(i.name, i.shape) for i in inputs]}')
         self.input_name = inputs[0].name
-        shape = inputs[0].shape
-        self.fixed_batch = _static(shape[0])
-        h, w = _static(shape[2]), _static(shape[3])
-        if input_size is not None:
-            w, h = input_size
-        if h is None or w is None:
-            raise ModelError(path, f'the input size is symbolic ({shape}); '
-                             'pass the detector input size (W, H)')
-        self.input_size = (int(w), int(h))
+        self.fixed_batch, self.input_size = _input_geometry(
+            path, inputs[0].shape, input_size, 'detector')
         outputs = self.session.get_outputs()
         dets = [i for i, o in enumerate(outputs)
                 if len(o.shape) == 3 and o.shape[2] == 5]
