@@ -30,7 +30,7 @@ import json
 import os
 import os.path as osp
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 import cv2
 import numpy as np
@@ -113,6 +113,22 @@ class _ClipWriter:
         self._publish.__exit__(CutError, CutError('discarded'), None)
 
 
+def _resolve(entries: Sequence[VideoListEntry], num_frames: int,
+             end_tolerance: int, fail: Callable) -> List[tuple]:
+    """``(start, end, entry)`` of the segments that fit the video, by start;
+    ``fail(entries, reason)`` gets the others."""
+    pending = []
+    for entry in sorted(entries, key=lambda e: (e.start, e.end)):
+        try:
+            start, end = resolve_segment(entry.start, entry.end, num_frames,
+                                         end_tolerance)
+        except ValueError as e:
+            fail([entry], str(e))
+            continue
+        pending.append((start, end, entry))
+    return pending
+
+
 def cut_video(video_path: str, entries: Sequence[VideoListEntry],
               options: CutOptions) -> VideoCutResult:
     """Cut the clips of one long video, decoding it once front to back.
@@ -139,15 +155,7 @@ def cut_video(video_path: str, entries: Sequence[VideoListEntry],
         return result
     num_frames, fps = len(reader), reader.get_avg_fps()
 
-    pending = []
-    for entry in sorted(entries, key=lambda e: (e.start, e.end)):
-        try:
-            start, end = resolve_segment(entry.start, entry.end, num_frames,
-                                         options.end_tolerance)
-        except ValueError as e:
-            fail([entry], str(e))
-            continue
-        pending.append((start, end, entry))
+    pending = _resolve(entries, num_frames, options.end_tolerance, fail)
 
     active: List[_ClipWriter] = []
     frame, i = 0, 0

@@ -46,6 +46,44 @@ def _int_field(text: str, what: str, where: str) -> int:
         raise DataFileError(f'{where}: {what} {text!r} is not an integer')
 
 
+def _format_of(fields: List[str], where: str) -> str:
+    """The list format a first line's field count names."""
+    for fmt, counts in LIST_FIELDS.items():
+        if len(fields) in counts:
+            return fmt
+    raise DataFileError(
+        f'{where}: {len(fields)} fields; expected a segment line '
+        '"<clip_id> <video> <start> <end> [<label>]" or a clip '
+        'line "<clip file> [<label>]"')
+
+
+def _parse_line(fields: List[str], list_format: str, where: str,
+                line_no: int) -> VideoListEntry:
+    """One line of a list of ``list_format``."""
+    if len(fields) not in LIST_FIELDS[list_format]:
+        counts = ' or '.join(map(str, LIST_FIELDS[list_format]))
+        raise DataFileError(
+            f'{where}: {len(fields)} fields, but this is a {list_format} '
+            f'list ({counts} fields a line)')
+    has_label = len(fields) == LIST_FIELDS[list_format][1]
+    label = _int_field(fields[-1], 'label', where) if has_label else -1
+    if label < -1:
+        raise DataFileError(f'{where}: label {label} is negative (only '
+                            '-1, a hidden label, is allowed)')
+    if list_format == 'clip':
+        # ``0187_0.mp4`` -> ``0187_0``: the id of the same clip as a
+        # segment, so cut clips and segments are interchangeable.
+        sample_id = osp.splitext(fields[0].replace('\\', '/'))[0]
+        return VideoListEntry(sample_id, fields[0], label, line_no=line_no)
+    sample_id, video = fields[0], fields[1]
+    start = _int_field(fields[2], 'start', where)
+    end = _int_field(fields[3], 'end', where)
+    if not 0 <= start <= end:
+        raise DataFileError(f'{where}: bad segment {start}-{end} of '
+                            f'{sample_id!r} (need 0 <= start <= end)')
+    return VideoListEntry(sample_id, video, label, start, end, line_no)
+
+
 def read_video_list(path: str, list_format: str = 'auto'
                     ) -> Tuple[str, List[VideoListEntry]]:
     """Read a segment list or a clip list.
@@ -83,39 +121,8 @@ def read_video_list(path: str, list_format: str = 'auto'
             continue
         where = f'{path}: line {line_no}'
         if list_format == 'auto':
-            list_format = next(
-                (fmt for fmt, counts in LIST_FIELDS.items()
-                 if len(fields) in counts), None)
-            if list_format is None:
-                raise DataFileError(
-                    f'{where}: {len(fields)} fields; expected a segment line '
-                    '"<clip_id> <video> <start> <end> [<label>]" or a clip '
-                    'line "<clip file> [<label>]"')
-        if len(fields) not in LIST_FIELDS[list_format]:
-            counts = ' or '.join(map(str, LIST_FIELDS[list_format]))
-            raise DataFileError(
-                f'{where}: {len(fields)} fields, but this is a {list_format} '
-                f'list ({counts} fields a line)')
-        has_label = len(fields) == LIST_FIELDS[list_format][1]
-        label = _int_field(fields[-1], 'label', where) if has_label else -1
-        if label < -1:
-            raise DataFileError(f'{where}: label {label} is negative (only '
-                                '-1, a hidden label, is allowed)')
-        if list_format == 'segment':
-            sample_id, video = fields[0], fields[1]
-            start = _int_field(fields[2], 'start', where)
-            end = _int_field(fields[3], 'end', where)
-            if not 0 <= start <= end:
-                raise DataFileError(f'{where}: bad segment {start}-{end} of '
-                                    f'{sample_id!r} (need 0 <= start <= end)')
-            entry = VideoListEntry(sample_id, video, label, start, end,
-                                   line_no)
-        else:
-            video = fields[0]
-            # ``0187_0.mp4`` -> ``0187_0``: the id of the same clip as a
-            # segment, so cut clips and segments are interchangeable.
-            sample_id = osp.splitext(video.replace('\\', '/'))[0]
-            entry = VideoListEntry(sample_id, video, label, line_no=line_no)
+            list_format = _format_of(fields, where)
+        entry = _parse_line(fields, list_format, where, line_no)
         if entry.sample_id in seen:
             raise DataFileError(
                 f'{where}: sample id {entry.sample_id!r} also on line '
