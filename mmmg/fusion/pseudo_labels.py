@@ -15,6 +15,7 @@ import numpy as np
 
 from mmmg.utils import atomic_open
 from mmmg.utils.sorting import natural_key
+from mmmg.utils.video_list import read_video_list
 
 from .score_sources import read_pose_split, some_ids
 
@@ -180,7 +181,6 @@ def write_list_pseudo_annotations(train_list: str, unlabelled_list: str,
     Returns:
         int: The number of training samples written.
     """
-    from mmmg.datasets.video_clip_dataset import read_video_list
     train_format, train = read_video_list(train_list)
     other_format, other = read_video_list(unlabelled_list)
     if train_format != other_format:

@@ -22,6 +22,7 @@ from mmmg.evaluation.predictions import sample_label, sample_streams
 from mmmg.evaluation.score_file import (SCORE_FORMAT, ScoreFileError,
                                         check_score_file)
 from mmmg.utils.sorting import natural_key
+from mmmg.utils.video_list import read_video_list
 
 SCORE_KINDS = ('auto', 'prob', 'logit')
 logger = logging.getLogger(__name__)
@@ -91,7 +92,6 @@ def read_id_list(path: str) -> List[str]:
             raise ScoreSourceError(f'{path}: a CSV id list needs an "Id" '
                                    'column')
         return [row['Id'] for row in rows]
-    from mmmg.datasets.video_clip_dataset import read_video_list
     _, entries = read_video_list(path)
     return [entry.sample_id for entry in entries]
 

@@ -4,12 +4,12 @@ import numpy as np
 import pytest
 
 from mmmg.datasets import MGPoseDataset
-from mmmg.datasets.video_clip_dataset import read_video_list
 from mmmg.fusion.pseudo_labels import (PseudoLabel, class_aware_thresholds,
                                        pseudo_label_summary,
                                        select_pseudo_labels,
                                        write_list_pseudo_annotations,
                                        write_pose_pseudo_annotations)
+from mmmg.utils.video_list import read_video_list
 
 
 def plain_thresholds(probs, keep_ratio, floor):

@@ -221,8 +221,8 @@ def test_fusion_and_pseudo_labels_run_without_torch(score_files, tmp_path):
     out = tmp_path / 'fusion'
     proc = run_tool([
         '-c', WITHOUT_TORCH, 'tools/fuse_scores.py', '--val',
-        *mmmg_specs['val'], '--test', *mmmg_specs['test'], '--search',
-        'macro_f1', '--out-dir',
+        *mmmg_specs['val'], '--test', *mmmg_specs['test'], '--test-list',
+        files['test', 'list'], '--search', 'macro_f1', '--out-dir',
         str(out)
     ])
     assert proc.returncode == 0, proc.stdout + proc.stderr
@@ -243,6 +243,17 @@ def test_fusion_and_pseudo_labels_run_without_torch(score_files, tmp_path):
     ])
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert (tmp_path / 'pseudo.pkl').is_file()
+    # And into a video list.
+    (tmp_path / 'train.txt').write_text('0001_0.mp4 0\n')
+    proc = run_tool([
+        '-c', WITHOUT_TORCH, 'tools/pseudo_label.py',
+        str(out / 'fused_test.pkl'), '--train-list',
+        str(tmp_path / 'train.txt'), '--unlabelled-list',
+        files['test', 'list'], '--min-confidence', '0', '--out',
+        str(tmp_path / 'pseudo.txt')
+    ])
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert (tmp_path / 'pseudo.txt').is_file()
 
 
 def provenance_file(path, truth, stream='joint', scores=None, **meta):
