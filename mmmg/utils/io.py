@@ -5,33 +5,34 @@ from contextlib import contextmanager
 from typing import Iterator
 
 
-def partial_path(path: str) -> str:
+def partial_path(path: str, tag: str = '') -> str:
     """The hidden file ``path`` is written to before it is renamed.
 
-    It keeps the extension last (OpenCV picks the container from it) and is
-    fixed per output (one writer per output at a time), so an interrupted
-    run leaves at most one partial file, replaced by the next.
+    It keeps the extension last (OpenCV picks the container from it). With
+    no ``tag`` it is fixed per output, for jobs with one writer per output:
+    an interrupted run leaves at most one partial file, replaced by the
+    next.
     """
     folder, name = osp.split(path)
     stem, ext = osp.splitext(name)
-    return osp.join(folder, f'.{stem}.partial{ext}')
+    return osp.join(folder, f'.{stem}.partial{tag}{ext}')
 
 
 @contextmanager
-def atomic_path(path: str) -> Iterator[str]:
+def atomic_path(path: str, tag: str = '') -> Iterator[str]:
     """Give a temporary path to write ``path`` through; the file appears at
     ``path`` only once the block finishes without error.
 
-    The partial file (:func:`partial_path`) is renamed over ``path`` on
-    success and removed on failure, so a crash or a kill never leaves a
-    truncated output that a resumed job would take for a finished one. The
-    output gets the user's normal permissions (``0o666`` less the umask);
-    the folder must exist.
+    The partial file (:func:`partial_path` with ``tag``) is renamed over
+    ``path`` on success and removed on failure, so a crash or a kill never
+    leaves a truncated output that a resumed job would take for a finished
+    one. The output gets the user's normal permissions (``0o666`` less the
+    umask); the folder must exist.
 
     Raises:
         FileNotFoundError: The block wrote nothing to the partial path.
     """
-    tmp = partial_path(path)
+    tmp = partial_path(path, tag)
     try:
         yield tmp
         if not osp.isfile(tmp):
@@ -46,8 +47,9 @@ def atomic_path(path: str) -> Iterator[str]:
 @contextmanager
 def atomic_open(path: str, mode: str = 'wb'):
     """Open ``path`` for writing; it appears only once fully written (see
-    :func:`atomic_path`)."""
-    with atomic_path(path) as tmp:
+    :func:`atomic_path`). The partial file is tagged with the process id, as
+    processes may write the same file."""
+    with atomic_path(path, str(os.getpid())) as tmp:
         with open(tmp, mode) as f:
             yield f
 

@@ -12,6 +12,9 @@ def test_atomic_open_publishes_with_normal_permissions(tmp_path):
         with atomic_open(path) as f:
             f.write(b'data')
             assert not os.path.exists(path)
+            # Tagged by process: processes may write the same file.
+            assert os.listdir(tmp_path) == [
+                f'.scores.partial{os.getpid()}.pkl']
     finally:
         os.umask(old)
     assert open(path, 'rb').read() == b'data'
