@@ -297,3 +297,14 @@ def test_cli_rejects_bad_scale(tmp_path, video_tree, capsys):
         cli_main()(['--input-dir', root, '--out', str(tmp_path / 'o'),
                     '--scale', '1', '2'])
     assert '--scale takes 1 or 3' in capsys.readouterr().err
+
+
+def test_cli_exits_1_when_every_video_fails(tmp_path, capsys):
+    root = tmp_path / 'videos'
+    os.makedirs(root)
+    write_garbage_video(str(root / 'g.mp4'))
+    with pytest.raises(SystemExit) as error:
+        cli_main()(['--input-dir', str(root), '--out', str(tmp_path / 'o'),
+                    '--no-progress', '--workers', '0'])
+    assert error.value.code == 1
+    assert ', 0 already done, 1 failed of 1' in capsys.readouterr().out
