@@ -34,12 +34,11 @@ Examples:
         --out data/imigue/imigue_rtmw_mg36.pkl
 """
 import argparse
-import os.path as osp
 import sys
 import time
 
 from mmmg.data_prep.video_jobs import (add_job_arguments, check_job_arguments,
-                                       discover_videos, plan_video_jobs)
+                                       jobs_from_args)
 from mmmg.keypoints.layouts import LAYOUTS
 from mmmg.pose_extraction.backends import DETECTOR_PRESETS
 from mmmg.pose_extraction.convert import (build_annotations, split_lists,
@@ -50,7 +49,6 @@ from mmmg.pose_extraction.extractor import (BackendSpec, PoseExtractor,
 from mmmg.pose_extraction.sharding import (local_device, resolve_shard,
                                            select_shard)
 from mmmg.utils.job_runner import EXIT_STOPPED, JobError
-from mmmg.utils.video_list import list_videos
 
 
 def _size(values):
@@ -160,13 +158,7 @@ def parse_args(argv=None):
 
 def plan_jobs(args):
     """All jobs of the inputs, then this process's shard of them."""
-    if args.input_dir:
-        videos = discover_videos(args.input_dir, args.ext, exclude=args.out)
-        root = args.input_dir
-    else:
-        root = args.root or osp.dirname(osp.abspath(args.list))
-        videos = list_videos(args.list, root, args.column)
-    jobs = plan_video_jobs(videos, args.out, root, suffix='.' + args.format)
+    jobs = jobs_from_args(args, suffix='.' + args.format)
     index, count, source = resolve_shard(args.shard)
     return jobs, select_shard(jobs, index, count), (index, count, source)
 

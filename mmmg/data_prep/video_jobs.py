@@ -479,8 +479,9 @@ def add_job_arguments(parser: argparse.ArgumentParser,
                      metavar='N', help='frames decoded at a time (memory '
                      f'bound; default {DEFAULT_CHUNK_SIZE})')
     run.add_argument('--overwrite', action='store_true',
-                     help='redo videos whose output exists (default: skip '
-                     'them, so an interrupted run resumes)')
+                     help='redo every video (default: skip the videos whose '
+                     'output is complete, so an interrupted run resumes and '
+                     'redoes its zero-byte or truncated outputs)')
     run.add_argument('--strict', action='store_true',
                      help='stop at the first bad video instead of logging '
                      'and skipping it')
@@ -494,15 +495,17 @@ def add_job_arguments(parser: argparse.ArgumentParser,
                      'failures are logged either way)')
 
 
-def jobs_from_args(args: argparse.Namespace) -> List[VideoJob]:
-    """The jobs selected by the options of :func:`add_job_arguments`."""
+def jobs_from_args(args: argparse.Namespace,
+                   suffix: str = '.mp4') -> List[VideoJob]:
+    """The jobs selected by the options of :func:`add_job_arguments`, with
+    outputs ending in ``suffix``."""
     if args.input_dir:
         videos = discover_videos(args.input_dir, args.ext, exclude=args.out)
         root = args.input_dir
     else:
         root = args.root or osp.dirname(osp.abspath(args.list))
         videos = list_videos(args.list, root, args.column)
-    return plan_video_jobs(videos, args.out, root)
+    return plan_video_jobs(videos, args.out, root, suffix)
 
 
 def run_jobs_from_args(args: argparse.Namespace,
