@@ -162,17 +162,28 @@ def _static(dim) -> Optional[int]:
     return dim if isinstance(dim, int) and dim > 0 else None
 
 
-def _input_geometry(path: str, shape: Sequence, input_size, what: str
-                    ) -> Tuple[Optional[int], Tuple[int, int]]:
-    """The fixed batch size (None if dynamic) and ``(W, H)`` of an
-    ``[N, 3, H, W]`` input; ``input_size`` fills a symbolic size."""
+def _image_session(path: str, device: str, threads: int, input_size,
+                   what: str) -> tuple:
+    """An ONNX session with one ``[N, 3, H, W]`` image input.
+
+    Returns:
+        tuple: The session, the input's name, its fixed batch size (None if
+        dynamic) and ``(W, H)``; ``input_size`` fills a symbolic size.
+    """
+    session = onnx_session(path, device, threads)
+    inputs = session.get_inputs()
+    if len(inputs) != 1 or len(inputs[0].shape) != 4 or \
+            _static(inputs[0].shape[1]) not in (None, 3):
+        raise ModelError(path, 'expected one image input [N, 3, H, W], got '
+                         f'{[(i.name, i.shape) for i in inputs]}')
+    shape = inputs[0].shape
     h, w = _static(shape[2]), _static(shape[3])
     if input_size is not None:
         w, h = input_size
     if h is None or w is None:
         raise ModelError(path, f'the input size is symbolic ({shape}); '
                          f'pass the {what} input size (W, H)')
-    return _static(shape[0]), (int(w), int(h))
+    return session, inputs[0].name, _static(shape[0]), (int(w), int(h))
 
 
 def _run_batched(session, name: str, inputs: np.ndarray, batch: int,
@@ -223,15 +234,9 @@ class ONNXPoseBackend(PoseBackend):
         self.path = path
         self.model = osp.basename(path)
         self.batch_size = batch_size
-        self.session = onnx_session(path, device, threads)
-        inputs = self.session.get_inputs()
-        if len(inputs) != 1 or len(inputs[0].shape) != 4 or \
-                _static(inputs[0].shape[1]) not in (None, 3):
-            raise ModelError(path, 'expected one input [N, 3, H, W], got '
-                             f'{[(i.name, i.shape) for i in inputs]}')
-        self.input_name = inputs[0].name
-        self.fixed_batch, self.input_size = _input_geometry(
-            path, inputs[0].shape, input_size, 'model')
+        (self.session, self.input_name, self.fixed_batch,
+         self.input_size) = _image_session(path, device, threads, input_size,
+                                           'model')
         outputs = self.session.get_outputs()
         names = [o.name for o in outputs]
         if len(outputs) != 2 or any(len(o.shape) != 3 for o in outputs):
@@ -350,14 +355,9 @@ class ONNXDetector(DetectorBackend):
         mean, std = DETECTOR_PRESETS[preset]
         self.mean = None if mean is None else np.array(mean, np.float32)
         self.std = None if std is None else np.array(std, np.float32)
-        self.session = onnx_session(path, device, threads)
-        inputs = self.session.get_inputs()
-        if len(inputs) != 1 or len(inputs[0].shape) != 4:
-            raise ModelError(path, 'expected one image input [N, 3, H, W], '
-                             f'got {[(i.name, i.shape) for i in inputs]}')
-        self.input_name = inputs[0].name
-        self.fixed_batch, self.input_size = _input_geometry(
-            path, inputs[0].shape, input_size, 'detector')
+        (self.session, self.input_name, self.fixed_batch,
+         self.input_size) = _image_session(path, device, threads, input_size,
+                                           'detector')
         outputs = self.session.get_outputs()
         dets = [i for i, o in enumerate(outputs)
                 if len(o.shape) == 3 and o.shape[2] == 5]
