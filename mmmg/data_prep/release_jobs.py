@@ -9,7 +9,6 @@ import os.path as osp
 import pickle
 import re
 from dataclasses import dataclass
-from operator import attrgetter
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
@@ -66,6 +65,20 @@ def skip_errors(errors: Sequence[ReleaseFormatError], key: str,
     return skipped
 
 
+@dataclass(frozen=True)
+class _ItemNames:
+    """Names of release items in messages (``'video 0001'``, as
+    :class:`ReleaseFormatError` starts) and in failure entries."""
+    key: str
+    attr: str
+
+    def name(self, item) -> str:
+        return f'{self.key} {getattr(item, self.attr)}'
+
+    def fields(self, item) -> dict:
+        return {self.key: getattr(item, self.attr)}
+
+
 def convert_each(items: Sequence, fn: Callable, key: str, id_attr: str,
                  strict: bool = False, workers: int = 1,
                  progress: bool = True) -> Tuple[list, List[dict]]:
@@ -87,9 +100,10 @@ def convert_each(items: Sequence, fn: Callable, key: str, id_attr: str,
         tuple: The results of the converted items, in item order, and the
         summary entries ``{key, 'file', 'reason'}`` of the skipped ones.
     """
+    names = _ItemNames(key, id_attr)
     try:
         report = run_jobs(items, fn, workers=workers if workers > 1 else 0,
-                          strict=strict, name=attrgetter(id_attr),
+                          strict=strict, name=names.name, fields=names.fields,
                           progress=progress, desc=f'{key}s', unit=key)
     except JobError as e:
         if isinstance(e.__cause__, ReleaseFormatError):
@@ -97,7 +111,7 @@ def convert_each(items: Sequence, fn: Callable, key: str, id_attr: str,
         raise
     skipped = [
         skip_entry(error, key) if isinstance(error, ReleaseFormatError) else
-        {key: entry['item'], 'file': None, 'reason': entry['error']}
+        {key: entry[key], 'file': None, 'reason': entry['error']}
         for entry, error in zip(report.failed, report.errors)
     ]
     return report.results, skipped

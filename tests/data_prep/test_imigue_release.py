@@ -1,5 +1,6 @@
 """MiGA / iMiGUE release conversion on tiny fake releases."""
 import importlib.util
+import json
 import os
 import os.path as osp
 import pickle
@@ -411,6 +412,20 @@ def test_bad_video_is_skipped_and_reported(release, tmp_path, case):
         skipped['file'] + skipped['reason'])
     with open(tmp_path / 'out' / 'summary.json') as f:
         assert '0002' in f.read()
+    # 0002 is the only validation video: the split is left empty.
+    assert summary['empty_splits'] == ['val']
+
+
+def test_cli_exits_1_when_a_split_is_left_empty(release, tmp_path, capsys):
+    root, _ = release
+    _set_labels([(50, 0, 3)])(root)
+    with pytest.raises(SystemExit) as info:
+        _load_cli().main([root, '--out', str(tmp_path / 'out'),
+                          '--hidden-test-labels', '--no-progress'])
+    assert info.value.code == 1
+    with open(tmp_path / 'out' / 'summary.json') as f:
+        assert json.load(f)['empty_splits'] == ['val']
+    assert capsys.readouterr().err.startswith('skipped video 0002: ')
 
 
 def test_strict_error_crosses_worker_processes(release, tmp_path):

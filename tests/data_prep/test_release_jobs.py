@@ -26,7 +26,7 @@ def test_convert_each_skips_or_stops():
     assert skipped[0] == dict(video='bad', file='bad.csv',
                               reason='row 3: no label')
     assert skipped[1]['video'] == 'bug' and skipped[1]['file'] is None
-    assert skipped[1]['reason'] == "bug: KeyError: 'oops'"
+    assert skipped[1]['reason'] == "video bug: KeyError: 'oops'"
     # An empty split must not pass quietly.
     assert empty_splits([i.split for i in ITEMS], results) == ['test', 'val']
     with pytest.raises(ReleaseFormatError, match='row 3'):
