@@ -1,19 +1,21 @@
 import os.path as osp
-
 from setuptools import find_packages, setup
 
 
 def read_requirements(path='requirements.txt'):
     here = osp.dirname(osp.abspath(__file__))
     with open(osp.join(here, path)) as f:
-        return [line.split('#')[0].strip() for line in f
-                if line.split('#')[0].strip()]
+        return [
+            line.split('#')[0].strip() for line in f
+            if line.split('#')[0].strip()
+        ]
 
 
 def read_version():
     scope = {}
-    with open(osp.join(osp.dirname(osp.abspath(__file__)), 'mmmg',
-                       'version.py')) as f:
+    with open(
+            osp.join(osp.dirname(osp.abspath(__file__)), 'mmmg',
+                     'version.py')) as f:
         exec(f.read(), scope)
     return scope['__version__']
 
@@ -37,8 +39,12 @@ setup(
         'toy': ['xlsxwriter>=3.1'],
         # The suite runs on the toy release and exercises the depth converter
         # with a tiny random model.
-        'tests': ['pytest>=7', 'xlsxwriter>=3.1', 'transformers>=4.45',
-                  'onnxruntime>=1.16', 'onnx>=1.15'],
+        'tests': [
+            'pytest>=7', 'xlsxwriter>=3.1', 'transformers>=4.45',
+            'onnxruntime>=1.16', 'onnx>=1.15'
+        ],
+        # The linters CI runs (tools/lint.sh, settings in setup.cfg).
+        'lint': ['flake8>=7', 'isort>=5', 'yapf>=0.40'],
         # Pose extraction with ONNX Runtime (tools/extract_pose.py).
         'pose': ['onnxruntime>=1.16'],
         # MMPose-based pose extraction needs compiled mmcv (>= 2.1), which

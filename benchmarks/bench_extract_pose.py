@@ -81,8 +81,11 @@ def export_small_simcc(path: str, num_keypoints: int = 133) -> str:
             super().__init__()
             layers, width = [], 3
             for out in (16, 32, 64, 128, 256):  # 256x192 -> 8x6
-                layers += [nn.Conv2d(width, out, 3, 2, 1), nn.BatchNorm2d(out),
-                           nn.SiLU()]
+                layers += [
+                    nn.Conv2d(width, out, 3, 2, 1),
+                    nn.BatchNorm2d(out),
+                    nn.SiLU()
+                ]
                 width = out
             self.backbone = nn.Sequential(*layers)
             self.to_keypoints = nn.Conv2d(width, num_keypoints, 1)
@@ -96,13 +99,24 @@ def export_small_simcc(path: str, num_keypoints: int = 133) -> str:
             return self.head_x(feats), self.head_y(feats)
 
     torch.manual_seed(0)
-    torch.onnx.export(SmallSimCC().eval(), torch.zeros(1, 3, 256, 192), path,
-                      input_names=['input'],
-                      output_names=['simcc_x', 'simcc_y'],
-                      dynamic_axes={'input': {0: 'batch'},
-                                    'simcc_x': {0: 'batch'},
-                                    'simcc_y': {0: 'batch'}},
-                      dynamo=False)
+    torch.onnx.export(
+        SmallSimCC().eval(),
+        torch.zeros(1, 3, 256, 192),
+        path,
+        input_names=['input'],
+        output_names=['simcc_x', 'simcc_y'],
+        dynamic_axes={
+            'input': {
+                0: 'batch'
+            },
+            'simcc_x': {
+                0: 'batch'
+            },
+            'simcc_y': {
+                0: 'batch'
+            }
+        },
+        dynamo=False)
     return path
 
 
@@ -123,14 +137,14 @@ def bare_inputs(video: str, extractor: PoseExtractor):
         for chunk in stream.chunks(extractor.chunk_size):
             boxes = detector.detect(chunk)
             if isinstance(detector, ONNXDetector):
-                det_inputs.append(np.stack(
-                    [detector.prepare(f)[0] for f in chunk]))
+                det_inputs.append(
+                    np.stack([detector.prepare(f)[0] for f in chunk]))
             for frame, found in zip(chunk, boxes):
                 if len(found):  # the largest box stands in for the track
                     box = found[np.argmax((found[:, 2] - found[:, 0]) *
                                           (found[:, 3] - found[:, 1]))]
-                    crops.append(crop_inputs(frame, box[None, :4],
-                                             pose.input_size)[0])
+                    crops.append(
+                        crop_inputs(frame, box[None, :4], pose.input_size)[0])
     return (np.concatenate(det_inputs) if det_inputs else None,
             np.concatenate(crops))
 
@@ -145,9 +159,12 @@ def run_bare(extractor: PoseExtractor, det_inputs, crops) -> None:
 def bench_onnx(args, video: str, folder: str) -> None:
     pose_path = args.pose_onnx or export_small_simcc(
         osp.join(folder, 'small_simcc.onnx'))
-    spec = BackendSpec(pose_model=pose_path, det_model=args.det_onnx,
-                       det_preset=args.det_preset, batch_size=args.batch_size,
-                       threads=args.threads)
+    spec = BackendSpec(
+        pose_model=pose_path,
+        det_model=args.det_onnx,
+        det_preset=args.det_preset,
+        batch_size=args.batch_size,
+        threads=args.threads)
     extractor = PoseExtractor(spec, chunk_size=args.chunk_size).load()
     det_inputs, crops = bare_inputs(video, extractor)
     out = osp.join(folder, 'pose.npz')
@@ -155,9 +172,8 @@ def bench_onnx(args, video: str, folder: str) -> None:
     bare = best_of(args.repeats,
                    lambda: run_bare(extractor, det_inputs, crops))
     n = args.frames
-    label = osp.basename(pose_path) + (
-        f' + {osp.basename(args.det_onnx)}' if args.det_onnx else
-        ' (whole frame)')
+    label = osp.basename(pose_path) + (f' + {osp.basename(args.det_onnx)}'
+                                       if args.det_onnx else ' (whole frame)')
     print(f'onnxruntime backend, {label}, {args.threads} threads, batch '
           f'{args.batch_size}:')
     print(f'  tool (decode+detect+track+crop+infer+decode+write) '
@@ -178,8 +194,10 @@ def bench_mmpose(args, video: str) -> None:
         print('mmpose backend: skipped: no --mmpose-config and '
               '--mmpose-checkpoint given')
         return
-    spec = BackendSpec(backend='mmpose', pose_config=args.mmpose_config,
-                       pose_checkpoint=args.mmpose_checkpoint)
+    spec = BackendSpec(
+        backend='mmpose',
+        pose_config=args.mmpose_config,
+        pose_checkpoint=args.mmpose_checkpoint)
     extractor = PoseExtractor(spec, chunk_size=args.chunk_size).load()
     pose = extractor._models[1]
     with VideoStream(video) as stream:
@@ -197,14 +215,14 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--frames', type=int, default=100)
     parser.add_argument('--repeats', type=int, default=3)
-    parser.add_argument('--threads', type=int, default=2,
-                        help='ONNX Runtime intra-op threads')
+    parser.add_argument(
+        '--threads', type=int, default=2, help='ONNX Runtime intra-op threads')
     parser.add_argument('--batch-size', type=int, default=16)
     parser.add_argument('--chunk-size', type=int, default=32)
     parser.add_argument('--pose-onnx', help='a real RTMPose/RTMW ONNX file')
     parser.add_argument('--det-onnx', help='an end-to-end detector ONNX')
-    parser.add_argument('--det-preset', default='rtmdet',
-                        choices=('rtmdet', 'yolox'))
+    parser.add_argument(
+        '--det-preset', default='rtmdet', choices=('rtmdet', 'yolox'))
     parser.add_argument('--mmpose-config')
     parser.add_argument('--mmpose-checkpoint')
     args = parser.parse_args(argv)

@@ -46,22 +46,42 @@ BATCH = 16
 # Seated subject facing the camera, unit box, x right, y down (the
 # subject's right side is on the image's left).
 TEMPLATE = {
-    'nose': (.50, .22), 'neck': (.50, .38),
-    'right_shoulder': (.33, .40), 'right_elbow': (.26, .62),
-    'right_wrist': (.38, .78), 'left_shoulder': (.67, .40),
-    'left_elbow': (.74, .62), 'left_wrist': (.62, .78),
-    'right_eye': (.46, .18), 'left_eye': (.54, .18),
-    'right_ear': (.41, .20), 'left_ear': (.59, .20),
-    'face_02': (.42, .25), 'face_04': (.44, .29), 'face_08': (.50, .32),
-    'face_12': (.56, .29), 'face_14': (.58, .25), 'face_19': (.46, .15),
-    'face_24': (.54, .15), 'face_27': (.50, .17), 'face_48': (.47, .27),
-    'face_51': (.50, .26), 'face_54': (.53, .27), 'face_57': (.50, .285),
-    'left_hand_wrist': (.62, .78), 'left_hand_thumb4': (.58, .80),
-    'left_hand_index4': (.59, .86), 'left_hand_middle4': (.61, .87),
-    'left_hand_ring4': (.63, .86), 'left_hand_pinky4': (.65, .84),
-    'right_hand_wrist': (.38, .78), 'right_hand_thumb4': (.42, .80),
-    'right_hand_index4': (.41, .86), 'right_hand_middle4': (.39, .87),
-    'right_hand_ring4': (.37, .86), 'right_hand_pinky4': (.35, .84),
+    'nose': (.50, .22),
+    'neck': (.50, .38),
+    'right_shoulder': (.33, .40),
+    'right_elbow': (.26, .62),
+    'right_wrist': (.38, .78),
+    'left_shoulder': (.67, .40),
+    'left_elbow': (.74, .62),
+    'left_wrist': (.62, .78),
+    'right_eye': (.46, .18),
+    'left_eye': (.54, .18),
+    'right_ear': (.41, .20),
+    'left_ear': (.59, .20),
+    'face_02': (.42, .25),
+    'face_04': (.44, .29),
+    'face_08': (.50, .32),
+    'face_12': (.56, .29),
+    'face_14': (.58, .25),
+    'face_19': (.46, .15),
+    'face_24': (.54, .15),
+    'face_27': (.50, .17),
+    'face_48': (.47, .27),
+    'face_51': (.50, .26),
+    'face_54': (.53, .27),
+    'face_57': (.50, .285),
+    'left_hand_wrist': (.62, .78),
+    'left_hand_thumb4': (.58, .80),
+    'left_hand_index4': (.59, .86),
+    'left_hand_middle4': (.61, .87),
+    'left_hand_ring4': (.63, .86),
+    'left_hand_pinky4': (.65, .84),
+    'right_hand_wrist': (.38, .78),
+    'right_hand_thumb4': (.42, .80),
+    'right_hand_index4': (.41, .86),
+    'right_hand_middle4': (.39, .87),
+    'right_hand_ring4': (.37, .86),
+    'right_hand_pinky4': (.35, .84),
 }
 
 
@@ -75,8 +95,8 @@ def synthetic_pose(rng: np.random.Generator, num_frame: int, box: float,
     jitter = rng.normal(0, .006, (num_frame, len(base), 2))
     kp = (base + drift + jitter) * box + origin
     score = rng.uniform(.3, 1., kp.shape[:2])
-    hands = np.array([n.startswith(('left_hand', 'right_hand'))
-                      for n in LAYOUT.names])
+    hands = np.array(
+        [n.startswith(('left_hand', 'right_hand')) for n in LAYOUT.names])
     missed = (rng.random(kp.shape[:2]) < .15) & hands
     kp[missed], score[missed] = 0, 0
     return kp[None].astype(np.float32), score[None].astype(np.float32)
@@ -105,8 +125,7 @@ def heatmap_args(limb: bool, stock: bool) -> Dict:
         return dict(sigma=SIGMA, with_kp=True, with_limb=False)
     if stock:
         return dict(
-            sigma=SIGMA, with_kp=False, with_limb=True,
-            skeletons=LAYOUT.edges)
+            sigma=SIGMA, with_kp=False, with_limb=True, skeletons=LAYOUT.edges)
     return dict(sigma=SIGMA, with_kp=False, with_limb=True, layout='mg36')
 
 
@@ -126,8 +145,8 @@ def bench_transform(repeats: int) -> List[Dict]:
             lambda: stock(dict(results)), lambda: ours(dict(results)),
             lambda: np.zeros((CLIP_LEN, num_c, 56, 56), np.float32)
         ], repeats)
-        diff = np.abs(stock(dict(results))['imgs'] -
-                      ours(dict(results))['imgs']).max()
+        diff = np.abs(
+            stock(dict(results))['imgs'] - ours(dict(results))['imgs']).max()
         rows.append(
             dict(
                 maps='limbs' if limb else 'joints',
@@ -176,9 +195,14 @@ def bench_pipeline(num_samples: int) -> List[tuple]:
         kp, score = synthetic_pose(rng, total, rng.uniform(400, 550), origin)
         annos.append(
             dict(
-                frame_dir=f'clip{i}', label=0, total_frames=total,
-                img_shape=(720, 1280), original_shape=(720, 1280),
-                keypoint=kp, keypoint_score=score, start_index=0,
+                frame_dir=f'clip{i}',
+                label=0,
+                total_frames=total,
+                img_shape=(720, 1280),
+                original_shape=(720, 1280),
+                keypoint=kp,
+                keypoint_score=score,
+                start_index=0,
                 modality='Pose'))
 
     stacker = MODELS.build(
@@ -200,17 +224,23 @@ def bench_pipeline(num_samples: int) -> List[tuple]:
                 batch = [pipeline(dict(a)) for a in annos[i:i + BATCH]]
                 preprocessor(pseudo_collate(batch), training=True)
                 seconds[j] += time.perf_counter() - start
-        rows.append(('limbs' if limb else 'joints',
-                     *(num_samples / s for s in seconds)))
+        rows.append(('limbs' if limb else 'joints', *(num_samples / s
+                                                      for s in seconds)))
     return rows
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('--repeats', type=int, default=30,
-                        help='timed calls per transform (median reported)')
-    parser.add_argument('--samples', type=int, default=64,
-                        help='samples per pipeline run (0: skip it)')
+    parser.add_argument(
+        '--repeats',
+        type=int,
+        default=30,
+        help='timed calls per transform (median reported)')
+    parser.add_argument(
+        '--samples',
+        type=int,
+        default=64,
+        help='samples per pipeline run (0: skip it)')
     args = parser.parse_args()
     register_all_modules()
     np.random.seed(0)

@@ -28,28 +28,37 @@ from mmmg.evaluation.metrics.classification import classification_report
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 OPTIONS = {
-    'plain CE': 'configs/skeleton/posec3d/posec3d_slowonly_mg36_joint_toy.py',
-    'sqrt class weights': 'configs/long_tail/'
+    'plain CE':
+    'configs/skeleton/posec3d/posec3d_slowonly_mg36_joint_toy.py',
+    'sqrt class weights':
+    'configs/long_tail/'
     'posec3d_mg36_joint_toy_sqrt_weights.py',
-    'orthogonal semantic emb.': 'configs/long_tail/'
+    'orthogonal semantic emb.':
+    'configs/long_tail/'
     'posec3d_mg36_joint_toy_semantic_embedding.py',
-    'label embedding': 'configs/long_tail/'
+    'label embedding':
+    'configs/long_tail/'
     'posec3d_mg36_joint_toy_label_embedding.py',
-    'prototype refinement': 'configs/long_tail/'
+    'prototype refinement':
+    'configs/long_tail/'
     'posec3d_mg36_joint_toy_prototype.py',
 }
 
 
 def run(args, cwd=REPO):
-    subprocess.run([sys.executable] + args, cwd=cwd, check=True,
-                   stdout=subprocess.DEVNULL)
+    subprocess.run(
+        [sys.executable] + args,
+        cwd=cwd,
+        check=True,
+        stdout=subprocess.DEVNULL)
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument('--work-dir', default='work_dirs/bench_long_tail')
-    parser.add_argument('--ann', default='data/toy_imigue/annotations/'
-                        'imigue_mg36.pkl')
+    parser.add_argument(
+        '--ann', default='data/toy_imigue/annotations/'
+        'imigue_mg36.pkl')
     args = parser.parse_args(argv)
     if not osp.isfile(osp.join(REPO, args.ann)):
         raise SystemExit(f'error: {args.ann} not found; see the usage above')
@@ -71,9 +80,10 @@ def main(argv=None):
                  osp.join(work, slug)] + opts)
             with open(osp.join(work, slug, 'last_checkpoint')) as f:
                 ckpt = f.read().strip()
-            run(['tools/test.py', config, ckpt, '--work-dir',
-                 osp.join(work, slug), '--dump', out, '--stream', slug] +
-                opts)
+            run([
+                'tools/test.py', config, ckpt, '--work-dir',
+                osp.join(work, slug), '--dump', out, '--stream', slug
+            ] + opts)
         scores = load_scores(out)
         labels = label_vector(scores)
         report = classification_report(

@@ -51,7 +51,7 @@ CASES = [('pretrain', False), ('pretrain', True), ('finetune', False),
          ('finetune', True)]
 CONFIGS = {
     'pretrain': 'configs/ssl/videomae/videomae_vit_base_p16_16x4_'
-                'interviews.py',
+    'interviews.py',
     'finetune': 'configs/ssl/videomae/vit_base_p16_16x4_imigue_finetune.py',
 }
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -103,8 +103,7 @@ def worker(kind: str, with_cp: bool, frames: int, size: int,
     params = [p for p in model.parameters() if p.requires_grad]
     for p in params:
         p.grad = torch.zeros_like(p)
-    weights_mib = sum(p.numel() * p.element_size() * 2
-                      for p in params) / 2**20
+    weights_mib = sum(p.numel() * p.element_size() * 2 for p in params) / 2**20
     clip = torch.randn(1, 3, frames, size, size)
     if kind == 'finetune':
         from mmaction.structures import ActionDataSample
@@ -131,21 +130,32 @@ def worker(kind: str, with_cp: bool, frames: int, size: int,
     peak_kib = _status_kib('VmHWM')
     if not reset:  # no reset: the peak since start, build included
         base_kib = 0
-    return dict(kind=kind, with_cp=with_cp, loss=float(loss),
-                peak_mib=(peak_kib - base_kib) / 1024,
-                weights_grads_mib=weights_mib, seconds=seconds,
-                peak_reset=reset)
+    return dict(
+        kind=kind,
+        with_cp=with_cp,
+        loss=float(loss),
+        peak_mib=(peak_kib - base_kib) / 1024,
+        weights_grads_mib=weights_mib,
+        seconds=seconds,
+        peak_reset=reset)
 
 
 def run_case(kind: str, with_cp: bool, args) -> dict:
-    env = dict(os.environ, MALLOC_MMAP_THRESHOLD_='65536',
-               OMP_NUM_THREADS=str(args.threads),
-               PYTHONWARNINGS='ignore')
-    cmd = [sys.executable, os.path.abspath(__file__), '--worker', kind,
-           '--with-cp', str(int(with_cp)), '--threads', str(args.threads),
-           '--frames', str(args.frames), '--size', str(args.size)]
-    proc = subprocess.run(cmd, env=env, cwd=REPO, capture_output=True,
-                          text=True)
+    env = dict(
+        os.environ,
+        MALLOC_MMAP_THRESHOLD_='65536',
+        OMP_NUM_THREADS=str(args.threads),
+        PYTHONWARNINGS='ignore')
+    cmd = [
+        sys.executable,
+        os.path.abspath(__file__), '--worker', kind, '--with-cp',
+        str(int(with_cp)), '--threads',
+        str(args.threads), '--frames',
+        str(args.frames), '--size',
+        str(args.size)
+    ]
+    proc = subprocess.run(
+        cmd, env=env, cwd=REPO, capture_output=True, text=True)
     if proc.returncode:
         raise RuntimeError(f'{kind} with_cp={with_cp} failed:\n'
                            f'{proc.stderr[-3000:]}')
@@ -159,18 +169,20 @@ def main(argv=None):
     parser.add_argument('--threads', type=int, default=2)
     parser.add_argument('--frames', type=int, default=16)
     parser.add_argument('--size', type=int, default=224)
-    parser.add_argument('--worker', choices=sorted(CONFIGS),
-                        help=argparse.SUPPRESS)
-    parser.add_argument('--with-cp', type=int, default=0,
-                        help=argparse.SUPPRESS)
+    parser.add_argument(
+        '--worker', choices=sorted(CONFIGS), help=argparse.SUPPRESS)
+    parser.add_argument(
+        '--with-cp', type=int, default=0, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:
-        print(json.dumps(worker(args.worker, bool(args.with_cp), args.frames,
-                                args.size, args.threads)))
+        print(
+            json.dumps(
+                worker(args.worker, bool(args.with_cp), args.frames, args.size,
+                       args.threads)))
         return 0
 
     sys.path.insert(0, REPO)
-    warnings.filterwarnings('ignore', 'Fail to import')   # mmcv-lite
+    warnings.filterwarnings('ignore', 'Fail to import')  # mmcv-lite
     from mmmg.models.ssl import count_tokens
     tokens = count_tokens(args.frames, args.size, 16, 2, 0.9)
     t, h, w = tokens['grid']
@@ -187,9 +199,8 @@ def main(argv=None):
           f'{"fwd+bwd s":>11}')
     for kind, with_cp in CASES:
         r = run_case(kind, with_cp, args)
-        name = (f'pre-training ({tokens["visible"]} visible)'
-                if kind == 'pretrain' else
-                f'fine-tuning (all {tokens["tokens"]})')
+        name = (f'pre-training ({tokens["visible"]} visible)' if kind
+                == 'pretrain' else f'fine-tuning (all {tokens["tokens"]})')
         name += ', with_cp' if with_cp else ''
         note = '' if r['peak_reset'] else '  (peak not reset: since start)'
         print(f'{name:<34}{r["peak_mib"]:>14.0f}'

@@ -12,7 +12,8 @@ exclude reading the skeletons.
 
 Usage::
 
-    python benchmarks/bench_ssl_sampler.py [--videos 5] [--quota 50] [--bursts 150]
+    python benchmarks/bench_ssl_sampler.py [--videos 5] [--quota 50] \
+        [--bursts 150]
 """
 import argparse
 import time
@@ -42,21 +43,24 @@ def naive_check(scores, anchors, threshold):
     face = scores[:, anchors]
 
     def is_visible(start, end):
-        return all((face[t] >= threshold).all()
-                   for t in range(start, end + 1))
+        return all((face[t] >= threshold).all() for t in range(start, end + 1))
 
     return is_visible
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('--videos', type=int, default=5)
     parser.add_argument('--quota', type=int, default=50)
     parser.add_argument('--threshold', type=float, default=0.3)
-    parser.add_argument('--bursts', type=int, default=150,
-                        help='face drop-outs per video; more make more '
-                        'candidates fail and exhaust the retry budget')
+    parser.add_argument(
+        '--bursts',
+        type=int,
+        default=150,
+        help='face drop-outs per video; more make more '
+        'candidates fail and exhaust the retry budget')
     args = parser.parse_args()
     rng = np.random.default_rng(0)
     durations = DurationDistribution(
@@ -68,10 +72,9 @@ def main():
         scores = synthetic_scores(np.random.default_rng(v), args.bursts)
         vid = f'{v:04d}'
         start = time.perf_counter()
-        theirs = rejection_sample(len(scores),
-                                  naive_check(scores, anchors,
-                                              args.threshold), durations,
-                                  video_rng(0, vid), args.quota)
+        theirs = rejection_sample(
+            len(scores), naive_check(scores, anchors, args.threshold),
+            durations, video_rng(0, vid), args.quota)
         naive_s += time.perf_counter() - start
         start = time.perf_counter()
         prefix = visible_prefix(scores, anchors, args.threshold)

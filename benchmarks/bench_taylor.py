@@ -72,8 +72,9 @@ def decode(path: str, chunk_size: int, threads: int = 1):
             return list(video.chunks(chunk_size))
     reader = decord.VideoReader(path, num_threads=threads)
     return [
-        reader.get_batch(list(range(s, min(s + chunk_size, len(reader)))))
-        .asnumpy() for s in range(0, len(reader), chunk_size)
+        reader.get_batch(list(range(s, min(s + chunk_size,
+                                           len(reader))))).asnumpy()
+        for s in range(0, len(reader), chunk_size)
     ]
 
 
@@ -98,12 +99,17 @@ def main(argv=None):
     parser.add_argument('--num-terms', type=int, default=3)
     parser.add_argument('--chunk-size', type=int, default=32)
     parser.add_argument('--repeats', type=int, default=5)
-    parser.add_argument('--threads', type=int, default=2,
-                        help='threads of the extra multi-threaded '
-                        'computation timing (default 2)')
-    parser.add_argument('--video', metavar='PATH',
-                        help='time this video instead of the synthetic one '
-                        '(e.g. real H.264 footage)')
+    parser.add_argument(
+        '--threads',
+        type=int,
+        default=2,
+        help='threads of the extra multi-threaded '
+        'computation timing (default 2)')
+    parser.add_argument(
+        '--video',
+        metavar='PATH',
+        help='time this video instead of the synthetic one '
+        '(e.g. real H.264 footage)')
     args = parser.parse_args(argv)
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -114,8 +120,8 @@ def main(argv=None):
         chunks = decode(path, args.chunk_size)
         num = sum(len(c) for c in chunks)
         stream = TaylorStream(args.num_terms, keep_length=True)
-        stream_mt = TaylorStream(args.num_terms, keep_length=True,
-                                 num_threads=args.threads)
+        stream_mt = TaylorStream(
+            args.num_terms, keep_length=True, num_threads=args.threads)
         runs = {
             'decode': lambda: decode(path, args.chunk_size),
             'decode_auto': lambda: decode(path, args.chunk_size, 0),

@@ -59,8 +59,9 @@ def best_time(fn, repeats):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('--streams', type=int, default=8)
     parser.add_argument('--samples', type=int, default=5000)
     parser.add_argument('--classes', type=int, default=32)
@@ -76,8 +77,8 @@ def main():
     stack = np.stack([apply_temperature(p, t) for p, t in zip(stack, temps)])
     fit_s = time.perf_counter() - start
     print(f'{args.streams} streams x {args.samples} samples x {args.classes} '
-          f'classes; temperatures fitted in {fit_s:.2f} s: '
-          + ' '.join(f'{t:.2f}' for t in temps))
+          f'classes; temperatures fitted in {fit_s:.2f} s: ' +
+          ' '.join(f'{t:.2f}' for t in temps))
     candidates = rng.dirichlet(np.ones(args.streams), size=args.candidates)
     print(f'\nscoring candidate weights, ms per candidate (best of '
           f'{args.repeats}; the loop on {args.loop_candidates} candidates)')

@@ -34,30 +34,43 @@ def parse_args(argv=None):
     parser = argparse.ArgumentParser(
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument('list', help='segment list, lines "<clip_id> <video> '
-                        '<start> <end> [<label>]" (rgb_{split}.txt)')
-    parser.add_argument('--video-root', required=True,
-                        help='folder the video paths of the list are '
-                        'relative to')
+    parser.add_argument(
+        'list',
+        help='segment list, lines "<clip_id> <video> '
+        '<start> <end> [<label>]" (rgb_{split}.txt)')
+    parser.add_argument(
+        '--video-root',
+        required=True,
+        help='folder the video paths of the list are '
+        'relative to')
     parser.add_argument('--out', required=True, help='folder of the clips')
-    parser.add_argument('--clip-list', help='output list "<clip_id>.mp4 '
-                        '<label>" (default: OUT/<list stem>_clips.txt)')
-    parser.add_argument('--workers', type=lambda t: _count(t, 1),
-                        default=min(4, os.cpu_count() or 1),
-                        help='parallel processes, one long video each '
-                        '(default: min(4, cpus))')
-    parser.add_argument('--strict', action='store_true',
-                        help='stop at the first failed clip instead of '
-                        'logging it and going on')
-    parser.add_argument('--fourcc', default='mp4v',
-                        help='codec of the clips (default: mp4v)')
-    parser.add_argument('--end-tolerance', type=lambda t: _count(t, 0),
-                        default=DEFAULT_END_TOLERANCE,
-                        help='frames a segment may end past the last frame '
-                        'of its video; such ends are clamped (default: '
-                        f'{DEFAULT_END_TOLERANCE})')
-    parser.add_argument('--no-progress', action='store_true',
-                        help='no progress bar')
+    parser.add_argument(
+        '--clip-list',
+        help='output list "<clip_id>.mp4 '
+        '<label>" (default: OUT/<list stem>_clips.txt)')
+    parser.add_argument(
+        '--workers',
+        type=lambda t: _count(t, 1),
+        default=min(4,
+                    os.cpu_count() or 1),
+        help='parallel processes, one long video each '
+        '(default: min(4, cpus))')
+    parser.add_argument(
+        '--strict',
+        action='store_true',
+        help='stop at the first failed clip instead of '
+        'logging it and going on')
+    parser.add_argument(
+        '--fourcc', default='mp4v', help='codec of the clips (default: mp4v)')
+    parser.add_argument(
+        '--end-tolerance',
+        type=lambda t: _count(t, 0),
+        default=DEFAULT_END_TOLERANCE,
+        help='frames a segment may end past the last frame '
+        'of its video; such ends are clamped (default: '
+        f'{DEFAULT_END_TOLERANCE})')
+    parser.add_argument(
+        '--no-progress', action='store_true', help='no progress bar')
     args = parser.parse_args(argv)
     if not osp.isfile(args.list):
         parser.error(f'list {args.list} does not exist')

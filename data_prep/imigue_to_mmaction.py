@@ -57,40 +57,67 @@ def parse_args(argv=None):
     parser = argparse.ArgumentParser(
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument('root', help='release root; label tables, skeletons '
-                        'and videos are discovered anywhere below it')
+    parser.add_argument(
+        'root',
+        help='release root; label tables, skeletons '
+        'and videos are discovered anywhere below it')
     parser.add_argument('--out', required=True, help='output folder')
-    parser.add_argument('--layout', default='openpose137',
-                        choices=sorted(conversion_targets('openpose137')),
-                        help='keypoint layout of the pickle')
-    parser.add_argument('--split-file', action='append', type=_split_file,
-                        default=[], metavar='SPLIT=PATH',
-                        help='split list (lines "0187_0.mp4 8" or "0187") '
-                        'whose videos go to SPLIT whatever their folder; '
-                        'repeat per split')
-    parser.add_argument('--video-root', help='folder searched for <vid>.mp4 '
-                        'and base of the RGB list paths (default: root)')
-    parser.add_argument('--default-shape', nargs=2, type=_positive_int,
-                        default=[720, 1280], metavar=('H', 'W'),
-                        help='frame size of videos without an mp4')
-    parser.add_argument('--hidden-test-labels', action='store_true',
-                        help='label every test clip -1 instead of mapping '
-                        'the classes of the test label tables')
-    parser.add_argument('--require-video', action='store_true',
-                        help='treat a missing mp4 as an error')
-    parser.add_argument('--frame-tolerance', type=_non_negative_int,
-                        default=5, help='largest accepted difference between '
-                        'skeleton rows and mp4 frames')
-    parser.add_argument('--strict', action='store_true',
-                        help='stop at the first bad video instead of '
-                        'skipping it')
-    parser.add_argument('--workers', type=_positive_int,
-                        default=min(4, os.cpu_count() or 1),
-                        help='parallel processes (default: min(4, cpus))')
-    parser.add_argument('--cache-dir', help='parsed skeleton cache '
-                        '(default: OUT/cache)')
-    parser.add_argument('--no-progress', action='store_true',
-                        help='no progress bar')
+    parser.add_argument(
+        '--layout',
+        default='openpose137',
+        choices=sorted(conversion_targets('openpose137')),
+        help='keypoint layout of the pickle')
+    parser.add_argument(
+        '--split-file',
+        action='append',
+        type=_split_file,
+        default=[],
+        metavar='SPLIT=PATH',
+        help='split list (lines "0187_0.mp4 8" or "0187") '
+        'whose videos go to SPLIT whatever their folder; '
+        'repeat per split')
+    parser.add_argument(
+        '--video-root',
+        help='folder searched for <vid>.mp4 '
+        'and base of the RGB list paths (default: root)')
+    parser.add_argument(
+        '--default-shape',
+        nargs=2,
+        type=_positive_int,
+        default=[720, 1280],
+        metavar=('H', 'W'),
+        help='frame size of videos without an mp4')
+    parser.add_argument(
+        '--hidden-test-labels',
+        action='store_true',
+        help='label every test clip -1 instead of mapping '
+        'the classes of the test label tables')
+    parser.add_argument(
+        '--require-video',
+        action='store_true',
+        help='treat a missing mp4 as an error')
+    parser.add_argument(
+        '--frame-tolerance',
+        type=_non_negative_int,
+        default=5,
+        help='largest accepted difference between '
+        'skeleton rows and mp4 frames')
+    parser.add_argument(
+        '--strict',
+        action='store_true',
+        help='stop at the first bad video instead of '
+        'skipping it')
+    parser.add_argument(
+        '--workers',
+        type=_positive_int,
+        default=min(4,
+                    os.cpu_count() or 1),
+        help='parallel processes (default: min(4, cpus))')
+    parser.add_argument(
+        '--cache-dir', help='parsed skeleton cache '
+        '(default: OUT/cache)')
+    parser.add_argument(
+        '--no-progress', action='store_true', help='no progress bar')
     args = parser.parse_args(argv)
     for name in ('root', 'video_root'):
         path = getattr(args, name)

@@ -19,10 +19,8 @@ Examples:
 import argparse
 import time
 
-from mmmg.data_prep.depth_videos import (NORMALIZATIONS,
-                                         DepthVideoConverter)
-from mmmg.data_prep.video_jobs import (add_job_arguments,
-                                       check_job_arguments,
+from mmmg.data_prep.depth_videos import NORMALIZATIONS, DepthVideoConverter
+from mmmg.data_prep.video_jobs import (add_job_arguments, check_job_arguments,
                                        run_jobs_from_args)
 
 
@@ -32,33 +30,57 @@ def parse_args(argv=None):
         formatter_class=argparse.RawDescriptionHelpFormatter)
     add_job_arguments(parser, default_workers=1)
     depth = parser.add_argument_group('depth')
-    depth.add_argument('--model', required=True, metavar='DIR',
-                       help='local checkpoint folder (model and image '
-                       'processor, as written by save_pretrained)')
-    depth.add_argument('--device', default='cpu',
-                       help='torch device (default cpu)')
-    depth.add_argument('--batch-size', type=int, default=4,
-                       help='frames per forward pass (default 4)')
-    depth.add_argument('--normalize', choices=NORMALIZATIONS,
-                       default='video',
-                       help='8-bit scale: per video (default), per frame '
-                       'or --depth-range')
-    depth.add_argument('--depth-range', type=float, nargs=2,
-                       metavar=('LO', 'HI'),
-                       help='model outputs mapped to 0 and 255 with '
-                       '--normalize fixed')
-    depth.add_argument('--percentiles', type=float, nargs=2,
-                       default=(1.0, 99.0), metavar=('LO', 'HI'),
-                       help='per-video range percentiles (default 1 99)')
-    depth.add_argument('--range-samples', type=int, default=16, metavar='N',
-                       help='frames sampled for the per-video range '
-                       '(default 16)')
-    depth.add_argument('--colormap', metavar='NAME',
-                       help='OpenCV colour map (e.g. inferno) instead of '
-                       'grey')
-    depth.add_argument('--scale', type=float, default=1.0,
-                       help='downscale frames by this factor in (0, 1] '
-                       'first (default 1)')
+    depth.add_argument(
+        '--model',
+        required=True,
+        metavar='DIR',
+        help='local checkpoint folder (model and image '
+        'processor, as written by save_pretrained)')
+    depth.add_argument(
+        '--device', default='cpu', help='torch device (default cpu)')
+    depth.add_argument(
+        '--batch-size',
+        type=int,
+        default=4,
+        help='frames per forward pass (default 4)')
+    depth.add_argument(
+        '--normalize',
+        choices=NORMALIZATIONS,
+        default='video',
+        help='8-bit scale: per video (default), per frame '
+        'or --depth-range')
+    depth.add_argument(
+        '--depth-range',
+        type=float,
+        nargs=2,
+        metavar=('LO', 'HI'),
+        help='model outputs mapped to 0 and 255 with '
+        '--normalize fixed')
+    depth.add_argument(
+        '--percentiles',
+        type=float,
+        nargs=2,
+        default=(1.0, 99.0),
+        metavar=('LO', 'HI'),
+        help='per-video range percentiles (default 1 99)')
+    depth.add_argument(
+        '--range-samples',
+        type=int,
+        default=16,
+        metavar='N',
+        help='frames sampled for the per-video range '
+        '(default 16)')
+    depth.add_argument(
+        '--colormap',
+        metavar='NAME',
+        help='OpenCV colour map (e.g. inferno) instead of '
+        'grey')
+    depth.add_argument(
+        '--scale',
+        type=float,
+        default=1.0,
+        help='downscale frames by this factor in (0, 1] '
+        'first (default 1)')
     return parser, parser.parse_args(argv)
 
 
@@ -69,11 +91,16 @@ def main(argv=None):
         parser.error('--depth-range needs --normalize fixed')
     try:
         converter = DepthVideoConverter(
-            args.model, device=args.device, batch_size=args.batch_size,
-            normalize=args.normalize, depth_range=args.depth_range,
+            args.model,
+            device=args.device,
+            batch_size=args.batch_size,
+            normalize=args.normalize,
+            depth_range=args.depth_range,
             percentiles=tuple(args.percentiles),
-            range_samples=args.range_samples, colormap=args.colormap,
-            scale=args.scale, chunk_size=args.chunk_size)
+            range_samples=args.range_samples,
+            colormap=args.colormap,
+            scale=args.scale,
+            chunk_size=args.chunk_size)
         converter.load()  # a bad model folder fails before the run
     except (ValueError, FileNotFoundError, ImportError) as e:
         parser.error(str(e))

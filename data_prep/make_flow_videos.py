@@ -21,8 +21,7 @@ import time
 
 from mmmg.data_prep.optical_flow import (DEFAULT_BOUND, DIS_PRESETS,
                                          FLOW_METHODS, FlowVideoConverter)
-from mmmg.data_prep.video_jobs import (add_job_arguments,
-                                       check_job_arguments,
+from mmmg.data_prep.video_jobs import (add_job_arguments, check_job_arguments,
                                        run_jobs_from_args)
 
 
@@ -32,31 +31,53 @@ def parse_args(argv=None):
         formatter_class=argparse.RawDescriptionHelpFormatter)
     add_job_arguments(parser, default_workers=os.cpu_count() or 1)
     flow = parser.add_argument_group('optical flow')
-    flow.add_argument('--method', choices=FLOW_METHODS, default='dis',
-                      help='flow method (default dis; RAFT needs '
-                      '--raft-weights)')
-    flow.add_argument('--preset', choices=sorted(DIS_PRESETS),
-                      default='medium', help='DIS preset (default medium)')
-    flow.add_argument('--bound', type=float, default=DEFAULT_BOUND,
-                      help='flow in pixels mapped to the ends of the 8-bit '
-                      f'range (default {DEFAULT_BOUND:g})')
-    flow.add_argument('--scale', type=float, default=1.0,
-                      help='downscale frames by this factor in (0, 1] '
-                      'before the flow; the output has the smaller size '
-                      '(default 1)')
-    flow.add_argument('--pad-last', action='store_true',
-                      help='repeat the last flow frame so the flow video has '
-                      'as many frames as its input')
+    flow.add_argument(
+        '--method',
+        choices=FLOW_METHODS,
+        default='dis',
+        help='flow method (default dis; RAFT needs '
+        '--raft-weights)')
+    flow.add_argument(
+        '--preset',
+        choices=sorted(DIS_PRESETS),
+        default='medium',
+        help='DIS preset (default medium)')
+    flow.add_argument(
+        '--bound',
+        type=float,
+        default=DEFAULT_BOUND,
+        help='flow in pixels mapped to the ends of the 8-bit '
+        f'range (default {DEFAULT_BOUND:g})')
+    flow.add_argument(
+        '--scale',
+        type=float,
+        default=1.0,
+        help='downscale frames by this factor in (0, 1] '
+        'before the flow; the output has the smaller size '
+        '(default 1)')
+    flow.add_argument(
+        '--pad-last',
+        action='store_true',
+        help='repeat the last flow frame so the flow video has '
+        'as many frames as its input')
     raft = parser.add_argument_group('RAFT')
-    raft.add_argument('--raft-weights', metavar='PATH',
-                      help='local torchvision RAFT state_dict (required by '
-                      'raft_small / raft_large; nothing is downloaded)')
-    raft.add_argument('--device', default='cpu',
-                      help='torch device of RAFT (default cpu)')
-    raft.add_argument('--flow-updates', type=int, default=12,
-                      help='RAFT refinement iterations (default 12)')
-    raft.add_argument('--batch-size', type=int, default=8,
-                      help='RAFT frame pairs per forward pass (default 8)')
+    raft.add_argument(
+        '--raft-weights',
+        metavar='PATH',
+        help='local torchvision RAFT state_dict (required by '
+        'raft_small / raft_large; nothing is downloaded)')
+    raft.add_argument(
+        '--device', default='cpu', help='torch device of RAFT (default cpu)')
+    raft.add_argument(
+        '--flow-updates',
+        type=int,
+        default=12,
+        help='RAFT refinement iterations (default 12)')
+    raft.add_argument(
+        '--batch-size',
+        type=int,
+        default=8,
+        help='RAFT frame pairs per forward pass (default 8)')
     return parser, parser.parse_args(argv)
 
 
@@ -65,10 +86,15 @@ def main(argv=None):
     check_job_arguments(parser, args)
     try:
         converter = FlowVideoConverter(
-            method=args.method, preset=args.preset, bound=args.bound,
-            scale=args.scale, pad_last=args.pad_last,
-            chunk_size=args.chunk_size, raft_weights=args.raft_weights,
-            device=args.device, num_flow_updates=args.flow_updates,
+            method=args.method,
+            preset=args.preset,
+            bound=args.bound,
+            scale=args.scale,
+            pad_last=args.pad_last,
+            chunk_size=args.chunk_size,
+            raft_weights=args.raft_weights,
+            device=args.device,
+            num_flow_updates=args.flow_updates,
             batch_size=args.batch_size)
         if args.method.startswith('raft'):
             converter.load()  # bad weights fail before the run

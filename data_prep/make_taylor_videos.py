@@ -27,11 +27,9 @@ import time
 
 from mmmg.data_prep.taylor_videos import (TaylorVideoConverter,
                                           write_taylor_meta)
-from mmmg.data_prep.video_jobs import (add_job_arguments,
-                                       check_job_arguments,
+from mmmg.data_prep.video_jobs import (add_job_arguments, check_job_arguments,
                                        run_jobs_from_args)
-from mmmg.datasets.transforms.taylor import (DEFAULT_NUM_TERMS,
-                                             DEFAULT_OFFSET,
+from mmmg.datasets.transforms.taylor import (DEFAULT_NUM_TERMS, DEFAULT_OFFSET,
                                              DEFAULT_TAYLOR_SCALE,
                                              SHORT_CLIP_MODES)
 
@@ -42,34 +40,57 @@ def parse_args(argv=None):
         formatter_class=argparse.RawDescriptionHelpFormatter)
     add_job_arguments(parser, default_workers=os.cpu_count() or 1)
     taylor = parser.add_argument_group('Taylor video')
-    taylor.add_argument('--num-terms', type=int, default=DEFAULT_NUM_TERMS,
-                        metavar='K', help='Taylor terms; windows of K + 3 '
-                        f'frames (default {DEFAULT_NUM_TERMS})')
-    taylor.add_argument('--scale', type=float, nargs='+',
-                        default=list(DEFAULT_TAYLOR_SCALE), metavar='S',
-                        help='8-bit scale, one value or one per channel '
-                        '(default: '
-                        f'{" ".join(f"{s:g}" for s in DEFAULT_TAYLOR_SCALE)})')
-    taylor.add_argument('--offset', type=float, default=DEFAULT_OFFSET,
-                        help='grey level of no motion (default '
-                        f'{DEFAULT_OFFSET:g})')
-    taylor.add_argument('--no-keep-length', dest='keep_length',
-                        action='store_false',
-                        help='write N - L + 1 frames instead of padding to '
-                        'the source length')
-    taylor.add_argument('--short-video', choices=SHORT_CLIP_MODES,
-                        default='repeat',
-                        help='a video shorter than one window (with '
-                        '--no-keep-length): pad it by repeating its last '
-                        'frame, or fail (default repeat)')
-    taylor.add_argument('--fourcc', default='mp4v',
-                        help='codec: mp4v (default; lossy, small) or FFV1 '
-                        '(lossless, 30-50x larger), both in .mp4')
-    taylor.add_argument('--threads', type=int, default=1,
-                        help='threads of the Taylor computation per worker '
-                        '(default 1)')
-    taylor.add_argument('--no-verify', dest='verify', action='store_false',
-                        help='skip reopening each output with decord')
+    taylor.add_argument(
+        '--num-terms',
+        type=int,
+        default=DEFAULT_NUM_TERMS,
+        metavar='K',
+        help='Taylor terms; windows of K + 3 '
+        f'frames (default {DEFAULT_NUM_TERMS})')
+    taylor.add_argument(
+        '--scale',
+        type=float,
+        nargs='+',
+        default=list(DEFAULT_TAYLOR_SCALE),
+        metavar='S',
+        help='8-bit scale, one value or one per channel '
+        '(default: '
+        f'{" ".join(f"{s:g}" for s in DEFAULT_TAYLOR_SCALE)})')
+    taylor.add_argument(
+        '--offset',
+        type=float,
+        default=DEFAULT_OFFSET,
+        help='grey level of no motion (default '
+        f'{DEFAULT_OFFSET:g})')
+    taylor.add_argument(
+        '--no-keep-length',
+        dest='keep_length',
+        action='store_false',
+        help='write N - L + 1 frames instead of padding to '
+        'the source length')
+    taylor.add_argument(
+        '--short-video',
+        choices=SHORT_CLIP_MODES,
+        default='repeat',
+        help='a video shorter than one window (with '
+        '--no-keep-length): pad it by repeating its last '
+        'frame, or fail (default repeat)')
+    taylor.add_argument(
+        '--fourcc',
+        default='mp4v',
+        help='codec: mp4v (default; lossy, small) or FFV1 '
+        '(lossless, 30-50x larger), both in .mp4')
+    taylor.add_argument(
+        '--threads',
+        type=int,
+        default=1,
+        help='threads of the Taylor computation per worker '
+        '(default 1)')
+    taylor.add_argument(
+        '--no-verify',
+        dest='verify',
+        action='store_false',
+        help='skip reopening each output with decord')
     return parser, parser.parse_args(argv)
 
 
@@ -82,9 +103,12 @@ def main(argv=None):
         converter = TaylorVideoConverter(
             num_terms=args.num_terms,
             scale=args.scale * 3 if len(args.scale) == 1 else args.scale,
-            offset=args.offset, keep_length=args.keep_length,
-            short_video=args.short_video, chunk_size=args.chunk_size,
-            num_threads=args.threads, fourcc=args.fourcc,
+            offset=args.offset,
+            keep_length=args.keep_length,
+            short_video=args.short_video,
+            chunk_size=args.chunk_size,
+            num_threads=args.threads,
+            fourcc=args.fourcc,
             verify=args.verify)
         write_taylor_meta(args.out, converter, overwrite=args.overwrite)
     except (TypeError, ValueError) as e:

@@ -42,42 +42,84 @@ def parse_args(argv=None):
     parser = argparse.ArgumentParser(
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument('--out', required=True,
-                        help='output folder (the release root)')
-    parser.add_argument('--seed', type=int, default=0,
-                        help='random seed; same seed, same data (default 0)')
-    parser.add_argument('--size', choices=sorted(TOY_PRESETS),
-                        default='default',
-                        help='preset; the options below override it')
-    parser.add_argument('--overwrite', action='store_true',
-                        help='replace an earlier toy dataset in --out')
-    parser.add_argument('--workers', type=int, default=os.cpu_count() or 1,
-                        help='processes writing videos (default: all cores; '
-                        'the output does not depend on it)')
+    parser.add_argument(
+        '--out', required=True, help='output folder (the release root)')
+    parser.add_argument(
+        '--seed',
+        type=int,
+        default=0,
+        help='random seed; same seed, same data (default 0)')
+    parser.add_argument(
+        '--size',
+        choices=sorted(TOY_PRESETS),
+        default='default',
+        help='preset; the options below override it')
+    parser.add_argument(
+        '--overwrite',
+        action='store_true',
+        help='replace an earlier toy dataset in --out')
+    parser.add_argument(
+        '--workers',
+        type=int,
+        default=os.cpu_count() or 1,
+        help='processes writing videos (default: all cores; '
+        'the output does not depend on it)')
     size = parser.add_argument_group(
         'size and content (defaults: the --size preset)')
-    size.add_argument('--subjects', dest='num_subjects', type=int,
-                      metavar='N', help='interviewees in all splits')
-    size.add_argument('--val-subjects', type=int, metavar='N',
-                      help='subjects held out for validation')
-    size.add_argument('--test-subjects', type=int, metavar='N',
-                      help='subjects held out for test')
-    size.add_argument('--clips-per-subject', type=int, metavar='N',
-                      help='labelled segments per subject')
-    size.add_argument('--videos-per-subject', type=int, nargs=2,
-                      metavar=('MIN', 'MAX'),
-                      help='long videos per subject')
-    size.add_argument('--classes', type=_class_list, metavar='I,J,...',
-                      help='iMiGUE class indices, most frequent first')
-    size.add_argument('--imbalance', type=float,
-                      help='frequency ratio of the first to the last class')
-    size.add_argument('--clip-len', type=int, nargs=2, metavar=('MIN', 'MAX'),
-                      help='segment length in frames')
-    size.add_argument('--gap-len', type=int, nargs=2, metavar=('MIN', 'MAX'),
-                      help='idle frames between segments')
+    size.add_argument(
+        '--subjects',
+        dest='num_subjects',
+        type=int,
+        metavar='N',
+        help='interviewees in all splits')
+    size.add_argument(
+        '--val-subjects',
+        type=int,
+        metavar='N',
+        help='subjects held out for validation')
+    size.add_argument(
+        '--test-subjects',
+        type=int,
+        metavar='N',
+        help='subjects held out for test')
+    size.add_argument(
+        '--clips-per-subject',
+        type=int,
+        metavar='N',
+        help='labelled segments per subject')
+    size.add_argument(
+        '--videos-per-subject',
+        type=int,
+        nargs=2,
+        metavar=('MIN', 'MAX'),
+        help='long videos per subject')
+    size.add_argument(
+        '--classes',
+        type=_class_list,
+        metavar='I,J,...',
+        help='iMiGUE class indices, most frequent first')
+    size.add_argument(
+        '--imbalance',
+        type=float,
+        help='frequency ratio of the first to the last class')
+    size.add_argument(
+        '--clip-len',
+        type=int,
+        nargs=2,
+        metavar=('MIN', 'MAX'),
+        help='segment length in frames')
+    size.add_argument(
+        '--gap-len',
+        type=int,
+        nargs=2,
+        metavar=('MIN', 'MAX'),
+        help='idle frames between segments')
     size.add_argument('--fps', type=int, help='frame rate')
-    size.add_argument('--frame-size', type=_frame_size, metavar='WxH',
-                      help='video frame size (the real data is 1280x720)')
+    size.add_argument(
+        '--frame-size',
+        type=_frame_size,
+        metavar='WxH',
+        help='video frame size (the real data is 1280x720)')
     return parser, parser.parse_args(argv)
 
 
@@ -93,8 +135,12 @@ def main(argv=None):
     start = time.perf_counter()
     try:
         summary = make_toy_imigue(
-            args.out, seed=args.seed, num_workers=args.workers,
-            overwrite=args.overwrite, progress=True, **options)
+            args.out,
+            seed=args.seed,
+            num_workers=args.workers,
+            overwrite=args.overwrite,
+            progress=True,
+            **options)
     except (ValueError, FileExistsError, NotADirectoryError, JobError) as e:
         parser.error(str(e))
     elapsed = time.perf_counter() - start

@@ -18,8 +18,7 @@ import sys
 from mmmg.data_prep.smg_release import (DEFAULT_SHAPE, DEFAULT_XY_COLUMNS,
                                         FRAME_BASES, SKELETON_FIELDS,
                                         SOURCE_LAYOUT, TEST_SUBJECTS,
-                                        SampleFormatError,
-                                        convert_smg_release)
+                                        SampleFormatError, convert_smg_release)
 from mmmg.keypoints.layouts import MissingKeypointsError, conversion_targets
 from mmmg.utils.job_runner import EXIT_INCOMPLETE, exit_stopped
 
@@ -73,52 +72,84 @@ def parse_args(argv=None):
     parser = argparse.ArgumentParser(
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument('root', help='release root; SampleNNNN skeletons, '
-                        'label tables and videos are discovered anywhere '
-                        'below it')
+    parser.add_argument(
+        'root',
+        help='release root; SampleNNNN skeletons, '
+        'label tables and videos are discovered anywhere '
+        'below it')
     parser.add_argument('--out', required=True, help='output folder')
-    parser.add_argument('--layout', default=SOURCE_LAYOUT,
-                        choices=conversion_targets(SOURCE_LAYOUT),
-                        help='keypoint layout of the pickle')
-    parser.add_argument('--fill-missing', action='store_true',
-                        help='fill the points of --layout that Kinect lacks '
-                        '(face, most fingertips) with 0 coordinates and 0 '
-                        'scores instead of refusing the layout')
-    parser.add_argument('--xy-columns', nargs=2, type=_field,
-                        default=list(DEFAULT_XY_COLUMNS), metavar=('X', 'Y'),
-                        help='per-joint fields (0-10) holding the 2D '
-                        'coordinates; fields are ' +
-                        ', '.join(f'{i} {n}'
-                                  for i, n in enumerate(SKELETON_FIELDS)) +
-                        ' (default: %(default)s, colour-space pixels)')
-    parser.add_argument('--frame-base', type=_int, choices=FRAME_BASES,
-                        default=0, help='number of the first frame in the '
-                        'finelabels tables')
-    parser.add_argument('--test-subjects', type=_subjects,
-                        default=TEST_SUBJECTS, metavar='LIST',
-                        help='test subjects (= sample numbers), e.g. 36-40 '
-                        f'(default: {_range_text(TEST_SUBJECTS)}, the SMG '
-                        'protocol)')
-    parser.add_argument('--val-subjects', type=_subjects, default=(),
-                        metavar='LIST', help='validation subjects (default: '
-                        'none); the others train')
-    parser.add_argument('--video-root', help='folder searched for '
-                        'SampleNNNN_color.mp4 and base of the RGB list paths '
-                        '(default: root)')
-    parser.add_argument('--default-shape', nargs=2, type=_positive_int,
-                        default=list(DEFAULT_SHAPE), metavar=('H', 'W'),
-                        help='frame size of samples without a video')
-    parser.add_argument('--require-video', action='store_true',
-                        help='treat a missing video as an error')
-    parser.add_argument('--frame-tolerance', type=_non_negative_int,
-                        help='largest accepted difference between skeleton '
-                        'rows and video frames (default: no check; both '
-                        'counts go to summary.json)')
-    parser.add_argument('--strict', action='store_true',
-                        help='stop at the first bad sample instead of '
-                        'skipping it')
-    parser.add_argument('--no-progress', action='store_true',
-                        help='no progress bar')
+    parser.add_argument(
+        '--layout',
+        default=SOURCE_LAYOUT,
+        choices=conversion_targets(SOURCE_LAYOUT),
+        help='keypoint layout of the pickle')
+    parser.add_argument(
+        '--fill-missing',
+        action='store_true',
+        help='fill the points of --layout that Kinect lacks '
+        '(face, most fingertips) with 0 coordinates and 0 '
+        'scores instead of refusing the layout')
+    parser.add_argument(
+        '--xy-columns',
+        nargs=2,
+        type=_field,
+        default=list(DEFAULT_XY_COLUMNS),
+        metavar=('X', 'Y'),
+        help='per-joint fields (0-10) holding the 2D '
+        'coordinates; fields are ' +
+        ', '.join(f'{i} {n}' for i, n in enumerate(SKELETON_FIELDS)) +
+        ' (default: %(default)s, colour-space pixels)')
+    parser.add_argument(
+        '--frame-base',
+        type=_int,
+        choices=FRAME_BASES,
+        default=0,
+        help='number of the first frame in the '
+        'finelabels tables')
+    parser.add_argument(
+        '--test-subjects',
+        type=_subjects,
+        default=TEST_SUBJECTS,
+        metavar='LIST',
+        help='test subjects (= sample numbers), e.g. 36-40 '
+        f'(default: {_range_text(TEST_SUBJECTS)}, the SMG '
+        'protocol)')
+    parser.add_argument(
+        '--val-subjects',
+        type=_subjects,
+        default=(),
+        metavar='LIST',
+        help='validation subjects (default: '
+        'none); the others train')
+    parser.add_argument(
+        '--video-root',
+        help='folder searched for '
+        'SampleNNNN_color.mp4 and base of the RGB list paths '
+        '(default: root)')
+    parser.add_argument(
+        '--default-shape',
+        nargs=2,
+        type=_positive_int,
+        default=list(DEFAULT_SHAPE),
+        metavar=('H', 'W'),
+        help='frame size of samples without a video')
+    parser.add_argument(
+        '--require-video',
+        action='store_true',
+        help='treat a missing video as an error')
+    parser.add_argument(
+        '--frame-tolerance',
+        type=_non_negative_int,
+        help='largest accepted difference between skeleton '
+        'rows and video frames (default: no check; both '
+        'counts go to summary.json)')
+    parser.add_argument(
+        '--strict',
+        action='store_true',
+        help='stop at the first bad sample instead of '
+        'skipping it')
+    parser.add_argument(
+        '--no-progress', action='store_true', help='no progress bar')
     args = parser.parse_args(argv)
     for name in ('root', 'video_root'):
         path = getattr(args, name)

@@ -5,14 +5,15 @@ derives from these tuples.
 """
 
 # iMiGUE / MiGA: 31 micro-gestures + 1 non-MG class, in label-index order.
-IMIGUE_CLASSES = (
-    'turtle neck', 'deep breath', 'touch hat', 'touch face', 'touch forehead',
-    'cover face', 'rub eyes', 'touch other face part', 'touch ears',
-    'bite nails', 'touch chin', 'touch neck', 'play hair', 'adjust tie',
-    'touch chest', 'scratch back', 'fold arm', 'tidy sleeve', 'put arm back',
-    'move torso', 'sit straight', 'scratch arm', 'rub hand', 'cross finger',
-    'minaret hand', 'play things', 'withdraw arms', 'head up', 'bite lip',
-    'arm akimbo', 'shake shoulder', 'illustrative')
+IMIGUE_CLASSES = ('turtle neck', 'deep breath', 'touch hat', 'touch face',
+                  'touch forehead', 'cover face', 'rub eyes',
+                  'touch other face part', 'touch ears', 'bite nails',
+                  'touch chin', 'touch neck', 'play hair', 'adjust tie',
+                  'touch chest', 'scratch back', 'fold arm', 'tidy sleeve',
+                  'put arm back', 'move torso', 'sit straight', 'scratch arm',
+                  'rub hand', 'cross finger', 'minaret hand', 'play things',
+                  'withdraw arms', 'head up', 'bite lip', 'arm akimbo',
+                  'shake shoulder', 'illustrative')
 
 # Raw MiGA label 99 is the non-MG class; the others are 1-based.
 MIGA_NON_MG_RAW_LABEL = 99
@@ -43,8 +44,8 @@ def index_to_miga_label(index: int) -> int:
 # so both lists are index placeholders (``action_00``, ``body_0``).
 MA52_BODY_RANGES = ((0, 4), (5, 10), (11, 23), (24, 31), (32, 37), (38, 47),
                     (48, 51))
-MA52_ACTION_CLASSES = tuple(
-    f'action_{i:02d}' for i in range(MA52_BODY_RANGES[-1][1] + 1))
+MA52_ACTION_CLASSES = tuple(f'action_{i:02d}'
+                            for i in range(MA52_BODY_RANGES[-1][1] + 1))
 MA52_BODY_CLASSES = tuple(f'body_{i}' for i in range(len(MA52_BODY_RANGES)))
 
 # SMG: 16 micro-gestures + 1 non-MG class (illustrative gestures), in
@@ -54,16 +55,16 @@ MA52_BODY_CLASSES = tuple(f'body_{i}' for i in range(len(MA52_BODY_RANGES)))
 # Visual-Text-MG, Sample_data/Clip_label.csv), lower-cased and without its
 # one comma; they are consistent with the class pictures of
 # github.com/mikecheninoulu/SMG (res/smg.png).
-SMG_CLASSES = (
-    'turtling neck and shoulder', 'rubbing eyes and forehead', 'folding arms',
-    'touching or covering suprasternal notch', 'moving legs',
-    'touching or scratching neck', 'folding arms behind body',
-    'rubbing hands and crossing finger', 'arms akimbo', 'crossing legs',
-    'scratching some part of body',
-    'scratching or touching facial parts other than eyes',
-    'playing or adjusting hair', 'holding arms', 'pulling shirt collar',
-    'playing with jewelry and manipulating other objects',
-    'illustrative hand gestures')
+SMG_CLASSES = ('turtling neck and shoulder', 'rubbing eyes and forehead',
+               'folding arms', 'touching or covering suprasternal notch',
+               'moving legs', 'touching or scratching neck',
+               'folding arms behind body', 'rubbing hands and crossing finger',
+               'arms akimbo', 'crossing legs', 'scratching some part of body',
+               'scratching or touching facial parts other than eyes',
+               'playing or adjusting hair', 'holding arms',
+               'pulling shirt collar',
+               'playing with jewelry and manipulating other objects',
+               'illustrative hand gestures')
 
 
 def smg_label_to_index(raw: int) -> int:

@@ -28,10 +28,10 @@ def make_tiny_pose_ann(path, per_class=(12, 4, 5), frames=20, seed=0):
     """
     rng = np.random.default_rng(seed)
     base = rng.uniform(12, 52, size=(36, 2)).astype(np.float32)
-    base[0], base[1] = (32, 14), (32, 22)              # nose, neck
-    base[2], base[5] = (24, 24), (40, 24)              # shoulders
-    base[3], base[6] = (20, 36), (44, 36)              # elbows
-    base[4], base[7] = (22, 48), (42, 48)              # wrists
+    base[0], base[1] = (32, 14), (32, 22)  # nose, neck
+    base[2], base[5] = (24, 24), (40, 24)  # shoulders
+    base[3], base[6] = (20, 36), (44, 36)  # elbows
+    base[4], base[7] = (22, 48), (42, 48)  # wrists
     t = np.linspace(0, np.pi, frames)[:, None]
     annotations, split = [], {'train': [], 'val': [], 'test': []}
     for split_name, n in zip(('train', 'val', 'test'), per_class):
@@ -50,11 +50,15 @@ def make_tiny_pose_ann(path, per_class=(12, 4, 5), frames=20, seed=0):
                 kp += rng.normal(0, 0.5, kp.shape)
                 score = rng.uniform(0.6, 1.0, (1, frames, 36))
                 name = f'{split_name}{label:02d}_{i}'
-                annotations.append(dict(
-                    frame_dir=name, label=label, total_frames=frames,
-                    img_shape=(64, 64), original_shape=(64, 64),
-                    keypoint=kp[None].astype(np.float32),
-                    keypoint_score=score.astype(np.float32)))
+                annotations.append(
+                    dict(
+                        frame_dir=name,
+                        label=label,
+                        total_frames=frames,
+                        img_shape=(64, 64),
+                        original_shape=(64, 64),
+                        keypoint=kp[None].astype(np.float32),
+                        keypoint_score=score.astype(np.float32)))
                 split[split_name].append(name)
     with open(path, 'wb') as f:
         pickle.dump(dict(split=split, annotations=annotations), f)
@@ -73,14 +77,17 @@ def tiny_cfg_options(ann_file, work_dir=None, epochs=2):
         f'train_dataloader.dataset.ann_file={ann_file}',
         f'val_dataloader.dataset.ann_file={ann_file}',
         f'test_dataloader.dataset.ann_file={ann_file}',
-        f'train_cfg.max_epochs={epochs}', 'train_cfg.val_interval=1',
-        'train_dataloader.batch_size=6', 'train_dataloader.num_workers=0',
+        f'train_cfg.max_epochs={epochs}',
+        'train_cfg.val_interval=1',
+        'train_dataloader.batch_size=6',
+        'train_dataloader.num_workers=0',
         'train_dataloader.persistent_workers=False',
         'val_dataloader.num_workers=0',
         'val_dataloader.persistent_workers=False',
         'test_dataloader.num_workers=0',
         'test_dataloader.persistent_workers=False',
-        'param_scheduler.1.T_max=1', f'param_scheduler.1.end={epochs}',
+        'param_scheduler.1.T_max=1',
+        f'param_scheduler.1.end={epochs}',
         'default_hooks.logger.interval=1',
     ]
     return opts
@@ -90,12 +97,17 @@ def run_tool(args, cwd=None, timeout=600, env=None):
     """Run a repository tool in a fresh interpreter; fail with its output."""
     # Shell tools call `python`: make it this interpreter.
     path = osp.dirname(sys.executable) + os.pathsep + os.environ['PATH']
-    full_env = dict(os.environ, PATH=path, PYTHONUNBUFFERED='1',
-                    OMP_NUM_THREADS='1')
+    full_env = dict(
+        os.environ, PATH=path, PYTHONUNBUFFERED='1', OMP_NUM_THREADS='1')
     full_env.update(env or {})
     cmd = args if args[0] == 'bash' else [sys.executable] + args
-    proc = subprocess.run(cmd, cwd=cwd or REPO, env=full_env,
-                          capture_output=True, text=True, timeout=timeout)
+    proc = subprocess.run(
+        cmd,
+        cwd=cwd or REPO,
+        env=full_env,
+        capture_output=True,
+        text=True,
+        timeout=timeout)
     return proc
 
 
@@ -108,10 +120,12 @@ def toy_imigue(tmp_path_factory):
     root = tmp_path_factory.mktemp('toy_imigue')
     release, annotations = str(root / 'release'), str(root / 'annotations')
     make_toy_imigue(release, seed=0, **TOY_PRESETS['tiny'])
-    convert_release(release, annotations, layout='mg36', workers=1,
-                    progress=False)
-    return dict(release=release, annotations=annotations,
-                ann_file=osp.join(annotations, 'imigue_mg36.pkl'))
+    convert_release(
+        release, annotations, layout='mg36', workers=1, progress=False)
+    return dict(
+        release=release,
+        annotations=annotations,
+        ann_file=osp.join(annotations, 'imigue_mg36.pkl'))
 
 
 def make_tiny_depth_model(path):
@@ -123,15 +137,28 @@ def make_tiny_depth_model(path):
                               DPTImageProcessor)
     torch.manual_seed(0)
     backbone = Dinov2Config(
-        hidden_size=16, num_hidden_layers=2, num_attention_heads=2,
-        intermediate_size=32, image_size=28, patch_size=14,
-        out_features=['stage1', 'stage2'], reshape_hidden_states=False)
+        hidden_size=16,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=32,
+        image_size=28,
+        patch_size=14,
+        out_features=['stage1', 'stage2'],
+        reshape_hidden_states=False)
     config = DepthAnythingConfig(
-        backbone_config=backbone, reassemble_hidden_size=16,
-        neck_hidden_sizes=[8, 16], reassemble_factors=[2, 1],
-        fusion_hidden_size=8, head_hidden_size=8, patch_size=14)
+        backbone_config=backbone,
+        reassemble_hidden_size=16,
+        neck_hidden_sizes=[8, 16],
+        reassemble_factors=[2, 1],
+        fusion_hidden_size=8,
+        head_hidden_size=8,
+        patch_size=14)
     DepthAnythingForDepthEstimation(config).save_pretrained(path)
-    DPTImageProcessor(size={'height': 28, 'width': 28},
-                      keep_aspect_ratio=True,
-                      ensure_multiple_of=14).save_pretrained(path)
+    DPTImageProcessor(
+        size={
+            'height': 28,
+            'width': 28
+        },
+        keep_aspect_ratio=True,
+        ensure_multiple_of=14).save_pretrained(path)
     return path

@@ -19,6 +19,9 @@ def test_import_has_no_side_effects(tmp_path):
     # No files written, no distributed state, no stdout chatter.
     code = ('import os, torch.distributed as d; import mmmg; '
             'assert not d.is_initialized(); print(sorted(os.listdir(".")))')
-    out = subprocess.run([sys.executable, '-c', code], cwd=tmp_path,
-                         capture_output=True, text=True, check=True)
+    out = subprocess.run([sys.executable, '-c', code],
+                         cwd=tmp_path,
+                         capture_output=True,
+                         text=True,
+                         check=True)
     assert out.stdout.strip() == '[]'

@@ -33,8 +33,8 @@ def write_index_video(path, num_frames, fps=25, size=SIZE):
     """An mp4 whose frame ``i`` encodes ``i``."""
     assert num_frames <= MAX_FRAMES
     os.makedirs(osp.dirname(path) or '.', exist_ok=True)
-    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*'mp4v'), fps,
-                             size)
+    writer = cv2.VideoWriter(
+        str(path), cv2.VideoWriter_fourcc(*'mp4v'), fps, size)
     assert writer.isOpened()
     for i in range(num_frames):
         writer.write(index_frame(i, size))
@@ -100,8 +100,9 @@ def make_faststart(path):
                 raise NotImplementedError('64-bit chunk offsets')
 
     patch(8, len(moov))
-    out = (data[:mdat_start] + moov + data[mdat_start:moov_start] +
-           data[moov_end:])
+    out = (
+        data[:mdat_start] + moov + data[mdat_start:moov_start] +
+        data[moov_end:])
     with open(path, 'wb') as f:
         f.write(out)
     return path

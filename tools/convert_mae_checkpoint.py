@@ -38,14 +38,20 @@ def parse_args(argv=None):
         formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('checkpoint', help='pre-training checkpoint')
     parser.add_argument('out', help='output checkpoint')
-    parser.add_argument('--prefix', default=ENCODER_PREFIX,
-                        help='prefix of the encoder keys (default: '
-                        '%(default)s)')
-    parser.add_argument('--strip-prefix', action='store_true',
-                        help='write the keys without the prefix (for '
-                        'model.backbone.pretrained)')
-    parser.add_argument('--config', help='fine-tuning config whose backbone '
-                        'must find all its keys in the output')
+    parser.add_argument(
+        '--prefix',
+        default=ENCODER_PREFIX,
+        help='prefix of the encoder keys (default: '
+        '%(default)s)')
+    parser.add_argument(
+        '--strip-prefix',
+        action='store_true',
+        help='write the keys without the prefix (for '
+        'model.backbone.pretrained)')
+    parser.add_argument(
+        '--config',
+        help='fine-tuning config whose backbone '
+        'must find all its keys in the output')
     return parser.parse_args(argv)
 
 
@@ -57,8 +63,10 @@ def check_against_config(config: str, state_dict: dict, prefix: str,
     register_all_modules()
     model = MODELS.build(read_config(config).model)
     target = model.backbone.state_dict()
-    keys = {(k if stripped else k[len(prefix):]): v
-            for k, v in state_dict.items()}
+    keys = {
+        (k if stripped else k[len(prefix):]): v
+        for k, v in state_dict.items()
+    }
     missing, unexpected = match_keys(target, keys)
     problems = [f'missing backbone key {k}' for k in missing]
     problems += [f'unexpected key {k}' for k in unexpected]
@@ -83,8 +91,9 @@ def main(argv=None):
         raise SystemExit(f'error: {e}')
     print(f'kept {len(encoder)} encoder keys'
           f'{" (prefix stripped)" if args.strip_prefix else ""}')
-    print(f'dropped {sum(dropped.values())} keys: ' + (', '.join(
-        f'{group}.* {n}' for group, n in sorted(dropped.items())) or '-'))
+    print(f'dropped {sum(dropped.values())} keys: ' +
+          (', '.join(f'{group}.* {n}'
+                     for group, n in sorted(dropped.items())) or '-'))
     if args.config:
         problems = check_against_config(args.config, encoder, args.prefix,
                                         args.strip_prefix)
@@ -96,9 +105,12 @@ def main(argv=None):
     out_dir = osp.dirname(osp.abspath(args.out))
     if not osp.isdir(out_dir):
         raise SystemExit(f'error: output folder {out_dir} does not exist')
-    meta = dict(mmmg_mae_encoder=dict(
-        source=args.checkpoint, prefix=args.prefix,
-        strip_prefix=args.strip_prefix, dropped=dict(dropped)))
+    meta = dict(
+        mmmg_mae_encoder=dict(
+            source=args.checkpoint,
+            prefix=args.prefix,
+            strip_prefix=args.strip_prefix,
+            dropped=dict(dropped)))
     with atomic_open(args.out) as f:
         torch.save(dict(state_dict=encoder, meta=meta), f)
     print(f'wrote {args.out}')

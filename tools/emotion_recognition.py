@@ -32,28 +32,37 @@ from mmmg.evaluation.features import FeatureFileError
 from mmmg.utils.config import read_config
 from mmmg.utils.io import atomic_open
 
-CONFIG = osp.join(osp.dirname(osp.dirname(osp.abspath(__file__))), 'configs',
-                  'emotion', 'attention_mil_1xb16-100e_imigue3k_win_lose.py')
+CONFIG = osp.join(
+    osp.dirname(osp.dirname(osp.abspath(__file__))), 'configs', 'emotion',
+    'attention_mil_1xb16-100e_imigue3k_win_lose.py')
 
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument('--train', nargs='+', required=True,
-                        help='feature files of the training clips')
-    parser.add_argument('--test', nargs='+', required=True,
-                        help='feature files of the test clips, same streams')
+    parser.add_argument(
+        '--train',
+        nargs='+',
+        required=True,
+        help='feature files of the training clips')
+    parser.add_argument(
+        '--test',
+        nargs='+',
+        required=True,
+        help='feature files of the test clips, same streams')
     parser.add_argument('--labels', required=True, help='video,outcome CSV')
     parser.add_argument('--out-dir', required=True)
-    parser.add_argument('--config', default=CONFIG,
-                        help='the emotion config (default: %(default)s)')
+    parser.add_argument(
+        '--config',
+        default=CONFIG,
+        help='the emotion config (default: %(default)s)')
     parser.add_argument('--max-clips', type=int, default=64)
     parser.add_argument('--epochs', type=int, default=100)
     parser.add_argument('--lr', type=float, default=1e-3)
     parser.add_argument('--seed', type=int, default=0)
-    parser.add_argument('--strict', action='store_true',
-                        help='fail on videos without a label')
+    parser.add_argument(
+        '--strict', action='store_true', help='fail on videos without a label')
     return parser.parse_args(argv)
 
 
@@ -62,8 +71,11 @@ def build_config(args):
     cfg = read_config(args.config)
     for loader, files in ((cfg.train_dataloader, args.train),
                           (cfg.test_dataloader, args.test)):
-        loader.dataset.update(ann_file=args.labels, feature_files=files,
-                              max_clips=args.max_clips, strict=args.strict)
+        loader.dataset.update(
+            ann_file=args.labels,
+            feature_files=files,
+            max_clips=args.max_clips,
+            strict=args.strict)
     cfg.train_cfg.update(max_epochs=args.epochs, val_interval=args.epochs + 1)
     cfg.default_hooks.checkpoint.interval = args.epochs
     cfg.optim_wrapper.optimizer.lr = args.lr
@@ -78,8 +90,9 @@ def build_config(args):
 def epoch_losses(runner) -> list:
     """Mean training loss of every epoch, from the Runner's message hub."""
     losses = runner.message_hub.get_scalar('train/loss').data[0]
-    return [float(np.mean(e))
-            for e in np.array_split(losses, runner.max_epochs)]
+    return [
+        float(np.mean(e)) for e in np.array_split(losses, runner.max_epochs)
+    ]
 
 
 def plot_loss(history, path):
@@ -98,13 +111,15 @@ def plot_loss(history, path):
 def main(argv=None) -> int:
     args = parse_args(argv)
     if len(args.train) != len(args.test):
-        print('error: give the same streams for --train and --test',
-              file=sys.stderr)
+        print(
+            'error: give the same streams for --train and --test',
+            file=sys.stderr)
         return 2
     cfg = build_config(args)
     try:  # bad inputs stop here, before the Runner starts
-        train, test = (DATASETS.build(cfg[f'{split}_dataloader'].dataset)
-                       for split in ('train', 'test'))
+        train, test = (
+            DATASETS.build(cfg[f'{split}_dataloader'].dataset)
+            for split in ('train', 'test'))
     except (FeatureFileError, ValueError, KeyError, OSError) as e:
         print(f'error: {e}', file=sys.stderr)
         return 2
@@ -114,8 +129,11 @@ def main(argv=None) -> int:
     runner.train()
     history = epoch_losses(runner)
     metrics = {k.split('/')[-1]: v for k, v in runner.test().items()}
-    metrics.update(train_videos=len(train), test_videos=len(test),
-                   train_loss=history, final_train_loss=history[-1])
+    metrics.update(
+        train_videos=len(train),
+        test_videos=len(test),
+        train_loss=history,
+        final_train_loss=history[-1])
     with atomic_open(osp.join(args.out_dir, 'metrics.json'), 'w') as f:
         json.dump(metrics, f, indent=1)
     with atomic_open(osp.join(args.out_dir, 'aggregator.pth')) as f:

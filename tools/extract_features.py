@@ -6,7 +6,8 @@ The model and the deterministic test pipeline come from a downstream config
 CHECKPOINT, a pre-training checkpoint or a trained recognizer.
 
 Examples:
-    python tools/extract_features.py configs/ssl/skeleton/linear_probe_upper59_joint_imigue.py \\
+    python tools/extract_features.py \\
+        configs/ssl/skeleton/linear_probe_upper59_joint_imigue.py \\
         work_dirs/usdrl_upper59_joint_pretrain_interviews/epoch_300.pth \\
         --split train --out work_dirs/features/joint_train.npz
 """
@@ -24,12 +25,15 @@ def parse_args(argv=None):
     parser = argparse.ArgumentParser(
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument('config', help='downstream config (model + test '
-                        'pipeline)')
-    parser.add_argument('checkpoint', help='weights with a `backbone.` '
-                        'encoder')
-    parser.add_argument('--split', help='dataset split (default: the test '
-                        "dataloader's)")
+    parser.add_argument(
+        'config', help='downstream config (model + test '
+        'pipeline)')
+    parser.add_argument(
+        'checkpoint', help='weights with a `backbone.` '
+        'encoder')
+    parser.add_argument(
+        '--split', help='dataset split (default: the test '
+        "dataloader's)")
     parser.add_argument('--out', required=True, help='feature file to write')
     parser.add_argument('--no-progress', action='store_true')
     add_common_args(parser)

@@ -57,86 +57,144 @@ def _size(values):
 
 def add_extract_parser(sub) -> argparse.ArgumentParser:
     parser = sub.add_parser(
-        'extract', help='videos to per-video pose files',
+        'extract',
+        help='videos to per-video pose files',
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter)
-    add_job_arguments(parser, default_workers=1,
-                      outputs='pose files end in .npz or .pkl (--format)')
+    add_job_arguments(
+        parser,
+        default_workers=1,
+        outputs='pose files end in .npz or .pkl (--format)')
     models = parser.add_argument_group('models')
-    models.add_argument('--backend', choices=('onnxruntime', 'mmpose'),
-                        default='onnxruntime',
-                        help='pose backend (default onnxruntime)')
-    models.add_argument('--pose-model', metavar='ONNX',
-                        help='onnxruntime: RTMPose/RTMW/DWPose ONNX file')
+    models.add_argument(
+        '--backend',
+        choices=('onnxruntime', 'mmpose'),
+        default='onnxruntime',
+        help='pose backend (default onnxruntime)')
+    models.add_argument(
+        '--pose-model',
+        metavar='ONNX',
+        help='onnxruntime: RTMPose/RTMW/DWPose ONNX file')
     models.add_argument('--pose-config', help='mmpose: model config')
     models.add_argument('--pose-checkpoint', help='mmpose: checkpoint')
-    models.add_argument('--pose-input-size', type=int, nargs=2,
-                        metavar=('W', 'H'), help='input size of an ONNX pose '
-                        'model whose input shape is symbolic')
-    models.add_argument('--det-model', metavar='ONNX',
-                        help='end-to-end RTMDet/YOLOX person detector ONNX '
-                        '(without a detector the whole frame is the box)')
+    models.add_argument(
+        '--pose-input-size',
+        type=int,
+        nargs=2,
+        metavar=('W', 'H'),
+        help='input size of an ONNX pose '
+        'model whose input shape is symbolic')
+    models.add_argument(
+        '--det-model',
+        metavar='ONNX',
+        help='end-to-end RTMDet/YOLOX person detector ONNX '
+        '(without a detector the whole frame is the box)')
     models.add_argument('--det-config', help='MMDetection detector config')
     models.add_argument('--det-checkpoint', help='MMDetection checkpoint')
-    models.add_argument('--det-preset', choices=sorted(DETECTOR_PRESETS),
-                        default='rtmdet', help='ONNX detector input '
-                        'normalisation (default rtmdet)')
-    models.add_argument('--det-input-size', type=int, nargs=2,
-                        metavar=('W', 'H'), help='input size of an ONNX '
-                        'detector whose input shape is symbolic')
-    models.add_argument('--det-score-thr', type=float, default=0.3,
-                        help='least person box score (default 0.3)')
-    models.add_argument('--device', default='cpu',
-                        help="cpu, cuda or cuda:N; 'cuda' under torchrun "
-                        'takes GPU LOCAL_RANK (default cpu)')
-    models.add_argument('--batch-size', type=int, default=16,
-                        help='person crops per inference call (default 16)')
-    models.add_argument('--threads', type=int, default=0,
-                        help='ONNX Runtime threads per process (default: '
-                        'the cores shared among the workers)')
+    models.add_argument(
+        '--det-preset',
+        choices=sorted(DETECTOR_PRESETS),
+        default='rtmdet',
+        help='ONNX detector input '
+        'normalisation (default rtmdet)')
+    models.add_argument(
+        '--det-input-size',
+        type=int,
+        nargs=2,
+        metavar=('W', 'H'),
+        help='input size of an ONNX '
+        'detector whose input shape is symbolic')
+    models.add_argument(
+        '--det-score-thr',
+        type=float,
+        default=0.3,
+        help='least person box score (default 0.3)')
+    models.add_argument(
+        '--device',
+        default='cpu',
+        help="cpu, cuda or cuda:N; 'cuda' under torchrun "
+        'takes GPU LOCAL_RANK (default cpu)')
+    models.add_argument(
+        '--batch-size',
+        type=int,
+        default=16,
+        help='person crops per inference call (default 16)')
+    models.add_argument(
+        '--threads',
+        type=int,
+        default=0,
+        help='ONNX Runtime threads per process (default: '
+        'the cores shared among the workers)')
     track = parser.add_argument_group('subject')
-    track.add_argument('--iou-thr', type=float, default=0.3,
-                       help='least IoU that continues the track (default '
-                       '0.3)')
-    track.add_argument('--max-lost', type=int, default=25,
-                       help='frames without the subject before a new one '
-                       'is selected (default 25)')
-    track.add_argument('--min-pose-score', type=float, default=0.0,
-                       help='frames whose mean keypoint score is lower count '
-                       'as without the subject (default 0: off)')
+    track.add_argument(
+        '--iou-thr',
+        type=float,
+        default=0.3,
+        help='least IoU that continues the track (default '
+        '0.3)')
+    track.add_argument(
+        '--max-lost',
+        type=int,
+        default=25,
+        help='frames without the subject before a new one '
+        'is selected (default 25)')
+    track.add_argument(
+        '--min-pose-score',
+        type=float,
+        default=0.0,
+        help='frames whose mean keypoint score is lower count '
+        'as without the subject (default 0: off)')
     out = parser.add_argument_group('output and sharding')
-    out.add_argument('--format', choices=('npz', 'pkl'), default='npz',
-                     help='pose file format (default npz)')
-    out.add_argument('--shard', metavar='I/N',
-                     help='process shard I (0-based) of N; default from '
-                     'RANK/WORLD_SIZE or SLURM_ARRAY_TASK_ID/'
-                     'SLURM_ARRAY_TASK_COUNT, else all videos')
+    out.add_argument(
+        '--format',
+        choices=('npz', 'pkl'),
+        default='npz',
+        help='pose file format (default npz)')
+    out.add_argument(
+        '--shard',
+        metavar='I/N',
+        help='process shard I (0-based) of N; default from '
+        'RANK/WORLD_SIZE or SLURM_ARRAY_TASK_ID/'
+        'SLURM_ARRAY_TASK_COUNT, else all videos')
     return parser
 
 
 def add_pack_parser(sub) -> argparse.ArgumentParser:
     parser = sub.add_parser(
-        'pack', help='pose files to an MMAction2 annotation pickle',
+        'pack',
+        help='pose files to an MMAction2 annotation pickle',
         description='Pack pose files into an annotation pickle (format: '
         'mmmg/pose_extraction/convert.py).')
-    parser.add_argument('--pose-dir', required=True,
-                        help='output folder of extract')
+    parser.add_argument(
+        '--pose-dir', required=True, help='output folder of extract')
     parser.add_argument('--out', required=True, help='annotation pickle')
-    parser.add_argument('--layout', default='coco_wholebody133',
-                        choices=sorted(LAYOUTS),
-                        help='keypoint layout (default coco_wholebody133)')
-    parser.add_argument('--lists', nargs='+', metavar='SPLIT=LIST',
-                        help='segment lists "<clip_id> <video> <start> <end> '
-                        '[<label>]" or clip lists, video paths as below the '
-                        'extraction root; default: one sample per pose file')
-    parser.add_argument('--split', default='all',
-                        help='split name without --lists (default all)')
-    parser.add_argument('--missing', choices=('zero', 'raise'),
-                        default='zero', help='points the source lacks: '
-                        'zero coordinates and score (default) or an error')
-    parser.add_argument('--strict', action='store_true',
-                        help='fail on a sample without a pose file instead '
-                        'of leaving it out')
+    parser.add_argument(
+        '--layout',
+        default='coco_wholebody133',
+        choices=sorted(LAYOUTS),
+        help='keypoint layout (default coco_wholebody133)')
+    parser.add_argument(
+        '--lists',
+        nargs='+',
+        metavar='SPLIT=LIST',
+        help='segment lists "<clip_id> <video> <start> <end> '
+        '[<label>]" or clip lists, video paths as below the '
+        'extraction root; default: one sample per pose file')
+    parser.add_argument(
+        '--split',
+        default='all',
+        help='split name without --lists (default all)')
+    parser.add_argument(
+        '--missing',
+        choices=('zero', 'raise'),
+        default='zero',
+        help='points the source lacks: '
+        'zero coordinates and score (default) or an error')
+    parser.add_argument(
+        '--strict',
+        action='store_true',
+        help='fail on a sample without a pose file instead '
+        'of leaving it out')
     return parser
 
 
@@ -169,37 +227,50 @@ def run_extract(parser, args):
     except (ValueError, FileNotFoundError, NotADirectoryError) as e:
         parser.error(str(e))
     spec = BackendSpec(
-        backend=args.backend, pose_model=args.pose_model,
-        pose_config=args.pose_config, pose_checkpoint=args.pose_checkpoint,
-        det_model=args.det_model, det_config=args.det_config,
-        det_checkpoint=args.det_checkpoint, det_preset=args.det_preset,
+        backend=args.backend,
+        pose_model=args.pose_model,
+        pose_config=args.pose_config,
+        pose_checkpoint=args.pose_checkpoint,
+        det_model=args.det_model,
+        det_config=args.det_config,
+        det_checkpoint=args.det_checkpoint,
+        det_preset=args.det_preset,
         det_score_thr=args.det_score_thr,
-        device=local_device(args.device), batch_size=args.batch_size,
+        device=local_device(args.device),
+        batch_size=args.batch_size,
         threads=args.threads or default_threads(args.workers),
         pose_input_size=_size(args.pose_input_size),
         det_input_size=_size(args.det_input_size))
-    extractor = PoseExtractor(spec, chunk_size=args.chunk_size,
-                              iou_thr=args.iou_thr, max_lost=args.max_lost,
-                              min_pose_score=args.min_pose_score)
-    failure_log = args.failure_log or shard_failure_log(args.out, index,
-                                                        count)
+    extractor = PoseExtractor(
+        spec,
+        chunk_size=args.chunk_size,
+        iou_thr=args.iou_thr,
+        max_lost=args.max_lost,
+        min_pose_score=args.min_pose_score)
+    failure_log = args.failure_log or shard_failure_log(args.out, index, count)
     print(f'shard {index}/{count} ({source}): {len(jobs)} of '
           f'{len(all_jobs)} videos')
     start = time.perf_counter()
     try:
-        report = extract_poses(jobs, extractor, workers=args.workers,
-                               overwrite=args.overwrite, strict=args.strict,
-                               failure_log=failure_log,
-                               progress=not args.no_progress,
-                               quiet=not args.decoder_log)
+        report = extract_poses(
+            jobs,
+            extractor,
+            workers=args.workers,
+            overwrite=args.overwrite,
+            strict=args.strict,
+            failure_log=failure_log,
+            progress=not args.no_progress,
+            quiet=not args.decoder_log)
     except JobError as e:  # --strict
         print(f'error: {e}', file=sys.stderr)
         sys.exit(EXIT_STOPPED)
     except (ValueError, FileNotFoundError, ImportError, RuntimeError) as e:
         parser.error(str(e))
     seconds = time.perf_counter() - start
-    print(report.summary('videos', args.out, f'{report.frames} frames, '
-                         f'{report.frames / max(seconds, 1e-9):.1f} frames/s'))
+    print(
+        report.summary(
+            'videos', args.out, f'{report.frames} frames, '
+            f'{report.frames / max(seconds, 1e-9):.1f} frames/s'))
     if report.exit_status:
         sys.exit(report.exit_status)
     return report
@@ -208,11 +279,14 @@ def run_extract(parser, args):
 def run_pack(parser, args):
     try:
         lists = split_lists(args.lists) if args.lists else None
-        data, report = build_annotations(args.pose_dir, args.layout, lists,
-                                         args.split, args.missing,
-                                         strict=args.strict)
-    except (ValueError, KeyError, FileNotFoundError,
-            NotADirectoryError) as e:
+        data, report = build_annotations(
+            args.pose_dir,
+            args.layout,
+            lists,
+            args.split,
+            args.missing,
+            strict=args.strict)
+    except (ValueError, KeyError, FileNotFoundError, NotADirectoryError) as e:
         parser.error(str(e).strip('"\''))
     if not data['annotations']:
         parser.error(f'no sample could be packed from {args.pose_dir}')

@@ -40,63 +40,93 @@ import numpy as np
 
 from mmmg.evaluation.score_file import build_score_file, save_scores
 from mmmg.fusion.ensemble import METHODS, Ensemble, fit_ensemble
+from mmmg.fusion.provenance import check_provenance, stream_provenance
 from mmmg.fusion.report import (build_report, format_table, save_report,
                                 score_rows)
-from mmmg.fusion.provenance import check_provenance, stream_provenance
 from mmmg.fusion.score_sources import (StreamScores, align_streams,
                                        read_id_list, read_score_streams)
-from mmmg.fusion.submission import (TARGETS, submission_rows,
-                                    write_submission)
+from mmmg.fusion.submission import TARGETS, submission_rows, write_submission
 from mmmg.fusion.weight_search import METRICS
 from mmmg.utils.cli import (DataFileError, add_debug_arg, check_output_dir,
                             cli_main)
 
 # Every file a run may write; a run replaces the whole set.
-OUTPUTS = ('fusion.json', 'fused_val.pkl', 'fused_test.pkl',
-           'submission.csv', 'report.md', 'report.json', 'report.png')
+OUTPUTS = ('fusion.json', 'fused_val.pkl', 'fused_test.pkl', 'submission.csv',
+           'report.md', 'report.json', 'report.png')
 
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument('--val', nargs='+', default=[], metavar='SPEC',
-                        help='validation score files [NAME=]PATH[#STREAM]')
-    parser.add_argument('--test', nargs='+', default=[], metavar='SPEC',
-                        help='test score files, the same streams')
-    parser.add_argument('--val-ids', metavar='LIST',
-                        help='ids of stock dumps of the validation split, in '
-                        'dump order: an id list, a video list, a MiGA CSV or '
-                        'a pose annotation ANN.pkl:SPLIT')
-    parser.add_argument('--test-ids', metavar='LIST',
-                        help='ids of stock test dumps, as --val-ids')
+    parser.add_argument(
+        '--val',
+        nargs='+',
+        default=[],
+        metavar='SPEC',
+        help='validation score files [NAME=]PATH[#STREAM]')
+    parser.add_argument(
+        '--test',
+        nargs='+',
+        default=[],
+        metavar='SPEC',
+        help='test score files, the same streams')
+    parser.add_argument(
+        '--val-ids',
+        metavar='LIST',
+        help='ids of stock dumps of the validation split, in '
+        'dump order: an id list, a video list, a MiGA CSV or '
+        'a pose annotation ANN.pkl:SPLIT')
+    parser.add_argument(
+        '--test-ids',
+        metavar='LIST',
+        help='ids of stock test dumps, as --val-ids')
     parser.add_argument('--out-dir', required=True, help='output folder')
-    parser.add_argument('--method', choices=METHODS, default='temperature',
-                        help='temperature: temperature-scaled soft voting '
-                        '(default); mean: weighted mean of probabilities')
-    parser.add_argument('--search', choices=METRICS + ('none', ),
-                        default='top1',
-                        help='validation metric the weights maximise; none '
-                        'uses --weights (or equal weights)')
-    parser.add_argument('--weights', nargs='+', type=float,
-                        help='fixed weights in stream order (--search none)')
-    parser.add_argument('--load', metavar='JSON',
-                        help='apply this fusion.json instead of fitting')
-    parser.add_argument('--test-list', metavar='LIST',
-                        help='order of the submission rows (default: videos '
-                        'ascending, clip index numeric)')
-    parser.add_argument('--target', choices=TARGETS, default='miga',
-                        help='submission labels: raw MiGA labels (default) '
-                        'or 0-based class indices')
-    parser.add_argument('--score-kind', choices=('auto', 'prob', 'logit'),
-                        default='auto',
-                        help='whether stock dumps hold probabilities or '
-                        'logits (auto: detect per file)')
-    parser.add_argument('--partial', action='store_true',
-                        help='fuse the samples all streams share instead of '
-                        'failing on ids missing from some stream')
-    parser.add_argument('--seed', type=int, default=0,
-                        help='seed of the weight search')
+    parser.add_argument(
+        '--method',
+        choices=METHODS,
+        default='temperature',
+        help='temperature: temperature-scaled soft voting '
+        '(default); mean: weighted mean of probabilities')
+    parser.add_argument(
+        '--search',
+        choices=METRICS + ('none', ),
+        default='top1',
+        help='validation metric the weights maximise; none '
+        'uses --weights (or equal weights)')
+    parser.add_argument(
+        '--weights',
+        nargs='+',
+        type=float,
+        help='fixed weights in stream order (--search none)')
+    parser.add_argument(
+        '--load',
+        metavar='JSON',
+        help='apply this fusion.json instead of fitting')
+    parser.add_argument(
+        '--test-list',
+        metavar='LIST',
+        help='order of the submission rows (default: videos '
+        'ascending, clip index numeric)')
+    parser.add_argument(
+        '--target',
+        choices=TARGETS,
+        default='miga',
+        help='submission labels: raw MiGA labels (default) '
+        'or 0-based class indices')
+    parser.add_argument(
+        '--score-kind',
+        choices=('auto', 'prob', 'logit'),
+        default='auto',
+        help='whether stock dumps hold probabilities or '
+        'logits (auto: detect per file)')
+    parser.add_argument(
+        '--partial',
+        action='store_true',
+        help='fuse the samples all streams share instead of '
+        'failing on ids missing from some stream')
+    parser.add_argument(
+        '--seed', type=int, default=0, help='seed of the weight search')
     add_debug_arg(parser)
     args = parser.parse_args(argv)
     if not args.val and not args.load:
@@ -182,18 +212,23 @@ def fused_writer(split: Split, fused: np.ndarray,
 
 def fit(args, val: Split, provenance: dict) -> Ensemble:
     if not (val.labels >= 0).any():
-        raise ValueError(
-            'the validation files have no labels (' +
-            ', '.join(s.source for s in val.streams) + '); fitting needs '
-            'validation scores with labels')
+        raise ValueError('the validation files have no labels (' +
+                         ', '.join(s.source
+                                   for s in val.streams) + '); fitting needs '
+                         'validation scores with labels')
     start = time.perf_counter()
     ensemble = fit_ensemble(
-        val.stack, val.labels, val.names, method=args.method,
+        val.stack,
+        val.labels,
+        val.names,
+        method=args.method,
         metric=None if args.search == 'none' else args.search,
-        weights=args.weights, seed=args.seed,
+        weights=args.weights,
+        seed=args.seed,
         progress=sys.stdout.isatty(),
         meta=dict(
-            val_sources={s.name: s.source for s in val.streams},
+            val_sources={s.name: s.source
+                         for s in val.streams},
             val_samples=len(val.ids),
             provenance=provenance))
     print(f'fitted in {time.perf_counter() - start:.2f} s')
@@ -244,8 +279,8 @@ def run(args) -> dict:
               f'{ensemble.streams}')
         reference, against = ensemble.meta.get('provenance', {}), args.load
     else:
-        val = load_split('validation', args.val, args.val_ids,
-                         args.score_kind, args.partial)
+        val = load_split('validation', args.val, args.val_ids, args.score_kind,
+                         args.partial)
         reference = {s.name: stream_provenance(s) for s in val.streams}
         against = 'the validation files'
     if test:

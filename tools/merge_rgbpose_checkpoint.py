@@ -30,15 +30,20 @@ def parse_args(argv=None):
     parser = argparse.ArgumentParser(
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument('config', help='the RGBPoseConv3D config to '
-                        'initialise')
-    parser.add_argument('rgb', help='checkpoint of an RGB-only '
-                        'ResNet3dSlowOnly recognizer')
-    parser.add_argument('pose', help='checkpoint of a pose-only '
-                        'ResNet3dSlowOnly recognizer (PoseConv3D)')
+    parser.add_argument(
+        'config', help='the RGBPoseConv3D config to '
+        'initialise')
+    parser.add_argument(
+        'rgb', help='checkpoint of an RGB-only '
+        'ResNet3dSlowOnly recognizer')
+    parser.add_argument(
+        'pose',
+        help='checkpoint of a pose-only '
+        'ResNet3dSlowOnly recognizer (PoseConv3D)')
     parser.add_argument('--out', required=True, help='output checkpoint')
-    parser.add_argument('--report', help='JSON report (default: OUT with '
-                        '.json)')
+    parser.add_argument(
+        '--report', help='JSON report (default: OUT with '
+        '.json)')
     return parser.parse_args(argv)
 
 
@@ -65,8 +70,8 @@ def main(argv=None):
     out_dir = osp.dirname(osp.abspath(args.out))
     if not osp.isdir(out_dir):
         raise SystemExit(f'error: output folder {out_dir} does not exist')
-    meta = dict(mmmg_merge=dict(config=args.config, rgb=args.rgb,
-                                pose=args.pose))
+    meta = dict(
+        mmmg_merge=dict(config=args.config, rgb=args.rgb, pose=args.pose))
     with atomic_open(args.out) as f:
         torch.save(dict(state_dict=merged, meta=meta), f)
     report_path = args.report or osp.splitext(args.out)[0] + '.json'

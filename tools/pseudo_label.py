@@ -43,29 +43,43 @@ def parse_args(argv=None):
     parser = argparse.ArgumentParser(
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument('scores', help='fused score pickle of the '
-                        'unlabelled split')
-    parser.add_argument('--out', required=True,
-                        help='annotation to write (.pkl or a list)')
-    parser.add_argument('--ann-file', help='pose annotation pickle holding '
-                        'the training split and the unlabelled samples')
-    parser.add_argument('--train-split', default='train',
-                        help='training split of --ann-file')
-    parser.add_argument('--split-name', default='train_pseudo',
-                        help='split of the written pickle')
+    parser.add_argument(
+        'scores', help='fused score pickle of the '
+        'unlabelled split')
+    parser.add_argument(
+        '--out', required=True, help='annotation to write (.pkl or a list)')
+    parser.add_argument(
+        '--ann-file',
+        help='pose annotation pickle holding '
+        'the training split and the unlabelled samples')
+    parser.add_argument(
+        '--train-split', default='train', help='training split of --ann-file')
+    parser.add_argument(
+        '--split-name',
+        default='train_pseudo',
+        help='split of the written pickle')
     parser.add_argument('--train-list', help='training video list')
-    parser.add_argument('--unlabelled-list',
-                        help='video list of the unlabelled split')
-    parser.add_argument('--stream', help='stream of the score file '
-                        '(default: its only one)')
-    parser.add_argument('--keep-ratio', type=float, default=0.5,
-                        help='share of each predicted class to keep')
-    parser.add_argument('--min-confidence', type=float, default=0.5,
-                        help='no pseudo-label below this confidence')
-    parser.add_argument('--max-per-class', type=int,
-                        help='at most this many per class')
-    parser.add_argument('--report-dir', help='where pseudo_labels.json/.png '
-                        'go (default: next to --out)')
+    parser.add_argument(
+        '--unlabelled-list', help='video list of the unlabelled split')
+    parser.add_argument(
+        '--stream', help='stream of the score file '
+        '(default: its only one)')
+    parser.add_argument(
+        '--keep-ratio',
+        type=float,
+        default=0.5,
+        help='share of each predicted class to keep')
+    parser.add_argument(
+        '--min-confidence',
+        type=float,
+        default=0.5,
+        help='no pseudo-label below this confidence')
+    parser.add_argument(
+        '--max-per-class', type=int, help='at most this many per class')
+    parser.add_argument(
+        '--report-dir',
+        help='where pseudo_labels.json/.png '
+        'go (default: next to --out)')
     add_debug_arg(parser)
     args = parser.parse_args(argv)
     lists = args.train_list, args.unlabelled_list
@@ -112,19 +126,18 @@ def save_chart(path: str, summary: dict, classes) -> None:
     fig = Figure(figsize=(max(6., 0.3 * len(classes) + 2), 4.2), dpi=110)
     FigureCanvasAgg(fig)
     ax = fig.add_subplot(1, 1, 1)
-    ax.bar(x, per_class['predicted'], 0.8, color='#c6d4e8',
-           label='predicted')
+    ax.bar(x, per_class['predicted'], 0.8, color='#c6d4e8', label='predicted')
     ax.bar(x, per_class['selected'], 0.5, color='#4c72b0', label='selected')
     ax.set_xticks(x)
     ax.set_xticklabels([f'{c} {n}' for c, n in enumerate(classes)],
-                       rotation=90, fontsize=7)
+                       rotation=90,
+                       fontsize=7)
     ax.set_ylabel('samples')
     ax.set_title(f'pseudo-labels: {summary["selected"]} of '
                  f'{summary["samples"]}')
     if 'accuracy' in per_class:
         acc_ax = ax.twinx()
-        acc = [np.nan if a is None else 100 * a
-               for a in per_class['accuracy']]
+        acc = [np.nan if a is None else 100 * a for a in per_class['accuracy']]
         acc_ax.plot(x, acc, 'o', color='#dd8452', label='accuracy')
         acc_ax.set_ylim(0, 105)
         acc_ax.set_ylabel('pseudo-label accuracy (%)')
@@ -157,24 +170,27 @@ def run(args):
     labels = label_vector(score_file)
     thresholds = class_aware_thresholds(probs, args.keep_ratio,
                                         args.min_confidence)
-    selected = select_pseudo_labels(ids, probs, thresholds,
-                                    args.max_per_class)
+    selected = select_pseudo_labels(ids, probs, thresholds, args.max_per_class)
     if not selected:
         raise ValueError(f'{args.scores}: no sample reaches its class '
                          'threshold; lower --min-confidence')
     os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
     if args.ann_file:
-        written = write_pose_pseudo_annotations(
-            args.ann_file, selected, args.out, args.train_split,
-            args.split_name)
+        written = write_pose_pseudo_annotations(args.ann_file, selected,
+                                                args.out, args.train_split,
+                                                args.split_name)
     else:
-        written = write_list_pseudo_annotations(
-            args.train_list, args.unlabelled_list, selected, args.out)
-    summary = pseudo_label_summary(probs, thresholds, selected, ids,
-                                   labels if (labels >= 0).any() else None)
+        written = write_list_pseudo_annotations(args.train_list,
+                                                args.unlabelled_list, selected,
+                                                args.out)
+    summary = pseudo_label_summary(probs, thresholds, selected, ids, labels if
+                                   (labels >= 0).any() else None)
     summary.update(
-        scores=args.scores, stream=stream, out=args.out,
-        training_samples=written, keep_ratio=args.keep_ratio,
+        scores=args.scores,
+        stream=stream,
+        out=args.out,
+        training_samples=written,
+        keep_ratio=args.keep_ratio,
         min_confidence=args.min_confidence,
         max_per_class=args.max_per_class,
         pseudo_labels=[vars(p) for p in selected])

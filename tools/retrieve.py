@@ -31,8 +31,7 @@ def parse_args(argv=None):
 def main(argv=None) -> int:
     args = parse_args(argv)
     try:
-        gallery, query = load_features(args.gallery), load_features(
-            args.query)
+        gallery, query = load_features(args.gallery), load_features(args.query)
     except FeatureFileError as e:
         print(f'error: {e}', file=sys.stderr)
         return 2
@@ -42,19 +41,23 @@ def main(argv=None) -> int:
         return 2
     neighbours = cosine_neighbours(query['features'][labelled],
                                    gallery['features'], max(args.topk))
-    metrics = retrieval_accuracy(query['labels'][labelled],
-                                 gallery['labels'], neighbours, args.topk)
+    metrics = retrieval_accuracy(query['labels'][labelled], gallery['labels'],
+                                 neighbours, args.topk)
     line = '  '.join(f'top-{k} {100 * metrics[f"top{k}"]:.2f}%'
                      for k in args.topk)
     print(f'{labelled.sum()} queries, {len(gallery["labels"])} gallery '
           f'clips: {line}')
     if args.out:
         ids = gallery['sample_ids']
-        result = dict(metrics, queries=int(labelled.sum()),
-                      gallery=len(ids), neighbours={
-                          q: ids[n].tolist() for q, n in zip(
-                              query['sample_ids'][labelled].tolist(),
-                              neighbours)})
+        result = dict(
+            metrics,
+            queries=int(labelled.sum()),
+            gallery=len(ids),
+            neighbours={
+                q: ids[n].tolist()
+                for q, n in zip(query['sample_ids'][labelled].tolist(),
+                                neighbours)
+            })
         os.makedirs(osp.dirname(args.out) or '.', exist_ok=True)
         with atomic_open(args.out, 'w') as f:
             json.dump(result, f, indent=1)

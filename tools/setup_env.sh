@@ -19,7 +19,7 @@ start=$(date +%s)
 [ -x "$VENV/bin/python" ] || "$PYTHON" -m venv "$VENV"
 PIP=("$VENV/bin/python" -m pip --disable-pip-version-check)
 "${PIP[@]}" install -q -c "$ROOT/constraints.txt" --upgrade pip setuptools wheel
-"${PIP[@]}" install -c "$ROOT/constraints.txt" -e "$ROOT[tests]"
+"${PIP[@]}" install -c "$ROOT/constraints.txt" -e "$ROOT[tests,lint]"
 "$VENV/bin/python" -c "import mmmg, mmaction, torch; print('mmmg', mmmg.__version__, '| mmaction2', mmaction.__version__, '| torch', torch.__version__)"
 echo "$STAMP" > "$VENV/.mmmg-stamp"
 echo "environment ready in $(( $(date +%s) - start )) s: $VENV"

@@ -17,10 +17,9 @@ def accuracies(scores: np.ndarray, labels: np.ndarray) -> dict:
     known = labels >= 0
     scores, labels = scores[known], labels[known]
     top = top_k_accuracy(scores, labels, (1, 5))
-    mean_class = mean_class_accuracy(labels, scores.argmax(1),
-                                     scores.shape[1])
-    return dict(n=int(known.sum()), top1=top[1], top5=top[5],
-                mean_class=mean_class)
+    mean_class = mean_class_accuracy(labels, scores.argmax(1), scores.shape[1])
+    return dict(
+        n=int(known.sum()), top1=top[1], top5=top[5], mean_class=mean_class)
 
 
 def main(argv=None):

@@ -22,8 +22,8 @@ from mmaction.registry import RUNNERS  # noqa: E402
 
 import mmmg  # noqa: E402
 from mmmg.engine import read_checkpoint, shutdown_dist  # noqa: E402
-from mmmg.utils.config import (add_checkpoint_args,  # noqa: E402
-                               add_common_args, inner_dataset, load_config)
+from mmmg.utils.config import add_checkpoint_args  # noqa: E402
+from mmmg.utils.config import add_common_args, inner_dataset, load_config
 
 mmmg.register_all_modules()  # mmmg was imported before MMEngine
 
@@ -34,10 +34,12 @@ def parse_args(argv=None):
         formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('config', help='test config file')
     parser.add_argument('checkpoint', help='checkpoint file')
-    parser.add_argument('--dump', metavar='PKL',
-                        help='write the score pickle here')
-    parser.add_argument('--stream', help='stream name of a single-stream '
-                        'model in the score pickle (default: config name)')
+    parser.add_argument(
+        '--dump', metavar='PKL', help='write the score pickle here')
+    parser.add_argument(
+        '--stream',
+        help='stream name of a single-stream '
+        'model in the score pickle (default: config name)')
     add_common_args(parser)
     add_checkpoint_args(parser)
     return parser.parse_args(argv)
@@ -51,7 +53,8 @@ def _evaluators(cfg) -> list:
 
 
 def _set_evaluators(cfg, metrics) -> None:
-    if isinstance(cfg.test_evaluator, dict) and 'metrics' in cfg.test_evaluator:
+    if isinstance(cfg.test_evaluator,
+                  dict) and 'metrics' in cfg.test_evaluator:
         cfg.test_evaluator.metrics = metrics
     else:
         cfg.test_evaluator = metrics
@@ -74,13 +77,16 @@ def add_score_dump(cfg, args) -> None:
     stream = args.stream or osp.splitext(osp.basename(args.config))[0]
     # What was tested, so fusion can tell val from test scores.
     data = inner_dataset(cfg.test_dataloader.dataset)
-    meta = dict(config=args.config, checkpoint=args.checkpoint,
-                ann_file=data.get('ann_file'), split=data.get('split'))
+    meta = dict(
+        config=args.config,
+        checkpoint=args.checkpoint,
+        ann_file=data.get('ann_file'),
+        split=data.get('split'))
     if args.allow_partial:
         # Some layers were not loaded: keep that with the scores.
         meta['allow_partial'] = True
-    dump = dict(type='DumpMGScores', out_file=args.dump, stream=stream,
-                meta=meta)
+    dump = dict(
+        type='DumpMGScores', out_file=args.dump, stream=stream, meta=meta)
     _set_evaluators(cfg, _evaluators(cfg) + [dump])
 
 

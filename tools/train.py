@@ -17,8 +17,8 @@ from mmaction.registry import RUNNERS  # noqa: E402
 
 import mmmg  # noqa: E402
 from mmmg.engine import shutdown_dist  # noqa: E402
-from mmmg.utils.config import (add_checkpoint_args,  # noqa: E402
-                               add_common_args, enable_amp, load_config,
+from mmmg.utils.config import add_checkpoint_args  # noqa: E402
+from mmmg.utils.config import (add_common_args, enable_amp, load_config,
                                use_pseudo_labels)
 
 mmmg.register_all_modules()  # mmmg was imported before MMEngine
@@ -30,25 +30,40 @@ def parse_args(argv=None):
         formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('config', help='train config file')
     parser.add_argument(
-        '--resume', nargs='?', const='auto', metavar='CHECKPOINT',
+        '--resume',
+        nargs='?',
+        const='auto',
+        metavar='CHECKPOINT',
         help='resume from CHECKPOINT, or from the latest checkpoint in the '
         'work dir when no path is given')
-    parser.add_argument('--amp', action='store_true',
-                        help='automatic mixed precision (CUDA only)')
-    parser.add_argument('--no-validate', action='store_true',
-                        help='skip validation during training')
-    parser.add_argument('--auto-scale-lr', action='store_true',
-                        help='scale the lr by total batch size / '
-                        'auto_scale_lr.base_batch_size')
-    parser.add_argument('--pseudo-labels', metavar='ANN',
-                        help='train on this annotation from '
-                        'tools/pseudo_label.py (train + pseudo-labelled '
-                        'samples)')
-    parser.add_argument('--pseudo-split', default='train_pseudo',
-                        help='its split, for pose pickles')
+    parser.add_argument(
+        '--amp',
+        action='store_true',
+        help='automatic mixed precision (CUDA only)')
+    parser.add_argument(
+        '--no-validate',
+        action='store_true',
+        help='skip validation during training')
+    parser.add_argument(
+        '--auto-scale-lr',
+        action='store_true',
+        help='scale the lr by total batch size / '
+        'auto_scale_lr.base_batch_size')
+    parser.add_argument(
+        '--pseudo-labels',
+        metavar='ANN',
+        help='train on this annotation from '
+        'tools/pseudo_label.py (train + pseudo-labelled '
+        'samples)')
+    parser.add_argument(
+        '--pseudo-split',
+        default='train_pseudo',
+        help='its split, for pose pickles')
     parser.add_argument('--seed', type=int, help='random seed')
-    parser.add_argument('--deterministic', action='store_true',
-                        help='deterministic cuDNN/torch algorithms')
+    parser.add_argument(
+        '--deterministic',
+        action='store_true',
+        help='deterministic cuDNN/torch algorithms')
     add_common_args(parser)
     add_checkpoint_args(parser)
     return parser.parse_args(argv)
@@ -68,8 +83,7 @@ def main(argv=None):
     if args.no_validate:
         cfg.val_cfg = cfg.val_dataloader = cfg.val_evaluator = None
     if args.auto_scale_lr:
-        cfg.auto_scale_lr = dict(cfg.get('auto_scale_lr') or {},
-                                 enable=True)
+        cfg.auto_scale_lr = dict(cfg.get('auto_scale_lr') or {}, enable=True)
     if args.seed is not None or args.deterministic:
         randomness = dict(cfg.get('randomness') or {})
         if args.seed is not None:

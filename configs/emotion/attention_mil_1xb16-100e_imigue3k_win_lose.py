@@ -12,34 +12,45 @@ streams = ('joint', 'bone', 'motion')
 feature_dir = 'work_dirs/features/'
 max_clips = 64
 
-model = dict(type='AttentionMILAggregator', in_dims=3 * 128, hidden_dims=64,
-             num_classes=2, dropout=0.1)
+model = dict(
+    type='AttentionMILAggregator',
+    in_dims=3 * 128,
+    hidden_dims=64,
+    num_classes=2,
+    dropout=0.1)
 
-loader = dict(num_workers=0, persistent_workers=False,
-              collate_fn=dict(type='default_collate'))
+loader = dict(
+    num_workers=0,
+    persistent_workers=False,
+    collate_fn=dict(type='default_collate'))
 train_dataloader = dict(
     batch_size=16,
     sampler=dict(type='DefaultSampler', shuffle=True),
     dataset=dict(
-        type='VideoBagDataset', ann_file=label_file, max_clips=max_clips,
+        type='VideoBagDataset',
+        ann_file=label_file,
+        max_clips=max_clips,
         feature_files=[f'{feature_dir}{s}_train.npz' for s in streams]),
     **loader)
 test_dataloader = dict(
     batch_size=64,
     sampler=dict(type='DefaultSampler', shuffle=False),
     dataset=dict(
-        type='VideoBagDataset', ann_file=label_file, max_clips=max_clips,
+        type='VideoBagDataset',
+        ann_file=label_file,
+        max_clips=max_clips,
         feature_files=[f'{feature_dir}{s}_test.npz' for s in streams],
         test_mode=True),
     **loader)
 test_evaluator = dict(type='OutcomeF1Metric')
 
 max_epochs = 100
-train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=max_epochs,
-                 val_interval=max_epochs + 1)
+train_cfg = dict(
+    type='EpochBasedTrainLoop',
+    max_epochs=max_epochs,
+    val_interval=max_epochs + 1)
 test_cfg = dict(type='TestLoop')
-optim_wrapper = dict(
-    optimizer=dict(type='AdamW', lr=1e-3, weight_decay=1e-2))
+optim_wrapper = dict(optimizer=dict(type='AdamW', lr=1e-3, weight_decay=1e-2))
 custom_hooks = [dict(type='ClassBalanceHook')]
 
 default_hooks = dict(
@@ -49,8 +60,7 @@ default_hooks = dict(
     param_scheduler=dict(type='ParamSchedulerHook'),
     checkpoint=dict(type='CheckpointHook', interval=max_epochs),
     sampler_seed=dict(type='DistSamplerSeedHook'))
-env_cfg = dict(cudnn_benchmark=False,
-               dist_cfg=dict(backend='nccl'))
+env_cfg = dict(cudnn_benchmark=False, dist_cfg=dict(backend='nccl'))
 log_processor = dict(type='LogProcessor', window_size=10, by_epoch=True)
 log_level = 'INFO'
 randomness = dict(seed=0)

@@ -10,7 +10,9 @@ _base_ = ['../skeleton/posec3d/posec3d_slowonly_mg36_joint_toy.py']
 
 train_set = _base_.train_dataloader.dataset
 class_weight = dict(
-    mode='sqrt_inverse', ann_file=train_set.ann_file, split=train_set.split,
+    mode='sqrt_inverse',
+    ann_file=train_set.ann_file,
+    split=train_set.split,
     num_classes=_base_.num_classes)
 
 model = dict(

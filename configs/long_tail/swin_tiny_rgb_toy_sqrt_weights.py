@@ -6,7 +6,8 @@
 _base_ = ['../recognition/swin/swin_tiny_rgb_toy.py']
 
 class_weight = dict(
-    mode='sqrt_inverse', ann_file=_base_.train_dataloader.dataset.ann_file,
+    mode='sqrt_inverse',
+    ann_file=_base_.train_dataloader.dataset.ann_file,
     num_classes=_base_.num_classes)
 
 model = dict(

@@ -51,8 +51,8 @@ RELEASE_DIRS = {
               ('imigue_rgb_phase1', 'train_data')),
     'val': (('imigue_data_phase1', 'datasets', 'imigue_skeleton_validate'),
             ('imigue_rgb_phase1', 'validation_data')),
-    'test': (('imigue_data_phase2', 'imigue_skeleton_test'),
-             ('imigue_rgb_phase2', )),
+    'test':
+    (('imigue_data_phase2', 'imigue_skeleton_test'), ('imigue_rgb_phase2', )),
 }
 META_FILE = 'toy_meta.json'
 NUM_POINTS = 137
@@ -113,8 +113,10 @@ class ToyImigueConfig:
     @property
     def split_subjects(self) -> Dict[str, int]:
         held_out = self.val_subjects + self.test_subjects
-        return dict(train=self.num_subjects - held_out,
-                    val=self.val_subjects, test=self.test_subjects)
+        return dict(
+            train=self.num_subjects - held_out,
+            val=self.val_subjects,
+            test=self.test_subjects)
 
     def validate(self) -> None:
         """Raise ``ValueError`` naming the first bad option."""
@@ -125,48 +127,62 @@ class ToyImigueConfig:
 
         def check_range(name, lo_min):
             value = getattr(self, name)
-            check(len(value) == 2 and lo_min <= value[0] <= value[1],
-                  f'{name} must be a range (lo, hi) with {lo_min} <= lo <= '
-                  f'hi, got {value}')
+            check(
+                len(value) == 2 and lo_min <= value[0] <= value[1],
+                f'{name} must be a range (lo, hi) with {lo_min} <= lo <= '
+                f'hi, got {value}')
 
-        check(min(self.val_subjects, self.test_subjects) >= 1,
-              'val_subjects and test_subjects must be >= 1')
-        check(self.split_subjects['train'] >= 1,
-              f'num_subjects ({self.num_subjects}) must exceed val_subjects '
-              f'+ test_subjects ({self.val_subjects + self.test_subjects})')
-        check(len(set(self.classes)) == len(self.classes) >= 2,
-              f'classes must be at least two distinct indices, got '
-              f'{self.classes}')
+        check(
+            min(self.val_subjects, self.test_subjects) >= 1,
+            'val_subjects and test_subjects must be >= 1')
+        check(
+            self.split_subjects['train'] >= 1,
+            f'num_subjects ({self.num_subjects}) must exceed val_subjects '
+            f'+ test_subjects ({self.val_subjects + self.test_subjects})')
+        check(
+            len(set(self.classes)) == len(self.classes) >= 2,
+            f'classes must be at least two distinct indices, got '
+            f'{self.classes}')
         unknown = sorted(set(self.classes) - set(MOTION_CLASSES))
-        check(not unknown,
-              f'classes {unknown} have no toy motion; choose from '
-              f'{sorted(MOTION_CLASSES)}')
+        check(
+            not unknown, f'classes {unknown} have no toy motion; choose from '
+            f'{sorted(MOTION_CLASSES)}')
         check_range('videos_per_subject', 1)
-        check(self.clips_per_subject >= self.videos_per_subject[1],
-              'clips_per_subject must be >= the most videos per subject, so '
-              'that no video is empty')
+        check(
+            self.clips_per_subject >= self.videos_per_subject[1],
+            'clips_per_subject must be >= the most videos per subject, so '
+            'that no video is empty')
         fewest = self.clips_per_subject * min(self.split_subjects.values())
-        check(fewest >= len(self.classes),
-              f'{len(self.classes)} classes cannot all occur in a split of '
-              f'{fewest} clips: raise clips_per_subject or use fewer classes')
+        check(
+            fewest >= len(self.classes),
+            f'{len(self.classes)} classes cannot all occur in a split of '
+            f'{fewest} clips: raise clips_per_subject or use fewer classes')
         check(self.imbalance >= 1, 'imbalance must be >= 1')
         check_range('clip_len', 8)
         check_range('gap_len', 0)
         check(1 <= self.fps <= 120, f'fps must be in [1, 120], got {self.fps}')
         size = self.frame_size
-        check(len(size) == 2 and size[0] >= 64 and size[1] >= 36
-              and size[0] % 2 == 0 and size[1] % 2 == 0,
-              'frame_size must be (width, height), even and at least 64x36 '
-              f'(video encoders want even sizes), got {size}')
+        check(
+            len(size) == 2 and size[0] >= 64 and size[1] >= 36
+            and size[0] % 2 == 0 and size[1] % 2 == 0,
+            'frame_size must be (width, height), even and at least 64x36 '
+            f'(video encoders want even sizes), got {size}')
 
 
 # Presets of the CLI's --size; 'tiny' keeps unit tests at a few seconds.
 TOY_PRESETS = {
     'default': {},
-    'tiny': dict(num_subjects=3, val_subjects=1, test_subjects=1,
-                 clips_per_subject=5, videos_per_subject=(1, 1),
-                 classes=(31, 16, 10, 22), imbalance=3.0, clip_len=(24, 32),
-                 gap_len=(4, 8)),
+    'tiny':
+    dict(
+        num_subjects=3,
+        val_subjects=1,
+        test_subjects=1,
+        clips_per_subject=5,
+        videos_per_subject=(1, 1),
+        classes=(31, 16, 10, 22),
+        imbalance=3.0,
+        clip_len=(24, 32),
+        gap_len=(4, 8)),
 }
 
 
@@ -178,21 +194,21 @@ class SubjectStyle:
     ``u`` relative to a fifth of the frame height.
     """
     scale: float
-    center: Tuple[float, float]   # neck, as fractions of the frame
-    shoulder: float               # half shoulder width
+    center: Tuple[float, float]  # neck, as fractions of the frame
+    shoulder: float  # half shoulder width
     upper_arm: float
     forearm: float
-    hand: float                   # wrist to middle fingertip
-    head: float                   # head height
-    neck: float                   # neck length
+    hand: float  # wrist to middle fingertip
+    head: float  # head height
+    neck: float  # neck length
     left_handed: bool
-    sway: float                   # idle sway amplitude
-    sway_freq: float              # Hz
-    yaw_bias: float               # looking at the interviewer, radians
-    speed: float                  # gesture tempo multiplier
-    amplitude: float              # gesture size multiplier
-    jitter: float                 # detector noise multiplier
-    skin: Tuple[int, int, int]    # BGR colours from here on
+    sway: float  # idle sway amplitude
+    sway_freq: float  # Hz
+    yaw_bias: float  # looking at the interviewer, radians
+    speed: float  # gesture tempo multiplier
+    amplitude: float  # gesture size multiplier
+    jitter: float  # detector noise multiplier
+    skin: Tuple[int, int, int]  # BGR colours from here on
     hair: Tuple[int, int, int]
     shirt: Tuple[int, int, int]
     wall: Tuple[int, int, int]
@@ -227,10 +243,17 @@ class ToyPlan:
     def clips(self) -> List[dict]:
         """Per-clip records; ``clip_id`` follows the release's
         ``<vid>_<row index>``."""
-        return [dict(clip_id=f'{v.vid}_{i}', vid=v.vid, split=v.split,
-                     subject=v.subject, label=label, start=start, end=end)
-                for v in self.videos
-                for i, (label, start, end) in enumerate(v.segments)]
+        return [
+            dict(
+                clip_id=f'{v.vid}_{i}',
+                vid=v.vid,
+                split=v.split,
+                subject=v.subject,
+                label=label,
+                start=start,
+                end=end) for v in self.videos
+            for i, (label, start, end) in enumerate(v.segments)
+        ]
 
     def class_counts(self) -> Dict[str, Dict[int, int]]:
         counts = {s: {c: 0 for c in self.config.classes} for s in SPLITS}
@@ -265,8 +288,8 @@ def _sample_style(rng: np.random.Generator) -> SubjectStyle:
     def colour(lo, hi):
         return tuple(int(v) for v in rng.integers(lo, hi, 3))
 
-    skin_tones = ((180, 200, 235), (140, 170, 215), (95, 130, 185),
-                  (60, 85, 130))
+    skin_tones = ((180, 200, 235), (140, 170, 215), (95, 130, 185), (60, 85,
+                                                                     130))
     skin = np.array(skin_tones[rng.integers(len(skin_tones))], float)
     skin = tuple(int(v) for v in np.clip(skin + rng.normal(0, 8, 3), 0, 255))
     return SubjectStyle(
@@ -314,7 +337,7 @@ def plan_toy_imigue(seed: int = 0, **options) -> ToyPlan:
         subject_split.update({s: split for s in by_split[split]})
         begin += n
 
-    videos = []   # (subject, split, labels) before numbering
+    videos = []  # (subject, split, labels) before numbering
     lo, hi = cfg.videos_per_subject
     for split in SPLITS:
         counts = long_tail_counts(
@@ -339,20 +362,24 @@ def plan_toy_imigue(seed: int = 0, **options) -> ToyPlan:
         timing = np.random.default_rng([seed, _TIMING_STREAM, number])
         segments, cursor = [], 0
         for label in labels:
-            start = cursor + int(timing.integers(cfg.gap_len[0],
-                                                 cfg.gap_len[1] + 1))
-            length = int(timing.integers(cfg.clip_len[0],
-                                         cfg.clip_len[1] + 1))
+            start = cursor + int(
+                timing.integers(cfg.gap_len[0], cfg.gap_len[1] + 1))
+            length = int(timing.integers(cfg.clip_len[0], cfg.clip_len[1] + 1))
             segments.append((int(label), start, start + length - 1))
             cursor = start + length
-        num_frames = cursor + int(timing.integers(cfg.gap_len[0],
-                                                  cfg.gap_len[1] + 1))
-        plan.videos.append(VideoPlan(
-            vid=f'{number:04d}', number=number, subject=subject, split=split,
-            num_frames=num_frames, segments=tuple(segments),
-            zoom=float(timing.uniform(0.95, 1.05)),
-            shift=(float(timing.uniform(-0.03, 0.03)),
-                   float(timing.uniform(-0.02, 0.02)))))
+        num_frames = cursor + int(
+            timing.integers(cfg.gap_len[0], cfg.gap_len[1] + 1))
+        plan.videos.append(
+            VideoPlan(
+                vid=f'{number:04d}',
+                number=number,
+                subject=subject,
+                split=split,
+                num_frames=num_frames,
+                segments=tuple(segments),
+                zoom=float(timing.uniform(0.95, 1.05)),
+                shift=(float(timing.uniform(-0.03, 0.03)),
+                       float(timing.uniform(-0.02, 0.02)))))
     plan.videos.sort(key=lambda v: v.number)
     return plan
 
@@ -366,10 +393,10 @@ def plan_toy_imigue(seed: int = 0, **options) -> ToyPlan:
 # dominant/other hands swap and x and hand angles are mirrored.
 # ----------------------------------------------------------------------------
 
-_REST_WRIST = (0.55, 2.0)          # |x|, y of a hand resting on the table
+_REST_WRIST = (0.55, 2.0)  # |x|, y of a hand resting on the table
 _REST_HAND_ANGLE = math.radians(70)  # right hand: down and inwards
-_TABLE = 2.1                       # table edge below the neck
-_TORSO = 2.5                       # neck to mid hip
+_TABLE = 2.1  # table edge below the neck
+_TORSO = 2.5  # neck to mid hip
 
 
 def _smoothstep(x):
@@ -396,8 +423,7 @@ class _Tracks:
     NAMES = ('nx', 'ny', 'lift_R', 'lift_L', 'widen', 'head_drop', 'pitch',
              'yaw', 'roll', 'mouth', 'wx_R', 'wy_R', 'wx_L', 'wy_L',
              'swivel_R', 'swivel_L', 'angle_R', 'angle_L', 'curl_R', 'curl_L',
-             'spread_R', 'spread_L', 'hide_R', 'hide_L', 'cover_R',
-             'cover_L')
+             'spread_R', 'spread_L', 'hide_R', 'hide_L', 'cover_R', 'cover_L')
 
     def __init__(self, num_frames: int):
         zeros = np.zeros(num_frames)
@@ -451,8 +477,15 @@ class _Segment:
         return (p['nx'][sl],
                 p['ny'][sl] - st.neck - 0.5 * st.head + p['head_drop'][sl])
 
-    def hand(self, role, x, y, angle=None, curl=None, spread=None,
-             swivel=None, follow_head=False):
+    def hand(self,
+             role,
+             x,
+             y,
+             angle=None,
+             curl=None,
+             spread=None,
+             swivel=None,
+             follow_head=False):
         """Blend one hand towards a pose given for a right-handed subject.
 
         Args:
@@ -473,8 +506,8 @@ class _Segment:
             if self.style.left_handed:
                 angle = np.pi - angle
             self.blend(f'angle_{side}', angle)
-        for name, value in (('curl', curl), ('spread', spread),
-                            ('swivel', swivel)):
+        for name, value in (('curl', curl), ('spread', spread), ('swivel',
+                                                                 swivel)):
             if value is not None:
                 self.blend(f'{name}_{side}', value)
 
@@ -499,16 +532,28 @@ def _deep_breath(s: _Segment):
 
 def _touch_face(s: _Segment):
     rub = 0.07 * s.amp * np.sin(s.phase(2.0))
-    s.hand('dom', -0.46 + rub, 0.62, angle=math.radians(-80), curl=0.15,
-           spread=0.2, follow_head=True)
+    s.hand(
+        'dom',
+        -0.46 + rub,
+        0.62,
+        angle=math.radians(-80),
+        curl=0.15,
+        spread=0.2,
+        follow_head=True)
     s.tracks.p['cover_' + s.dom][s.sl] = s.env
     s.add('roll', (-0.1 if s.dom == 'R' else 0.1) * s.env)
 
 
 def _touch_chin(s: _Segment):
     stroke = 0.05 * s.amp * np.sin(s.phase(1.2))
-    s.hand('dom', -0.04, 0.98 + stroke, angle=math.radians(-90), curl=0.6,
-           spread=0.1, follow_head=True)
+    s.hand(
+        'dom',
+        -0.04,
+        0.98 + stroke,
+        angle=math.radians(-90),
+        curl=0.6,
+        spread=0.1,
+        follow_head=True)
     s.tracks.p['cover_' + s.dom][s.sl] = s.env
     s.add('pitch', -0.1 * s.env)
 
@@ -516,19 +561,35 @@ def _touch_chin(s: _Segment):
 def _play_hair(s: _Segment):
     phase = s.phase(1.5)
     r = 0.09 * s.amp
-    s.hand('dom', -0.5 + r * np.cos(phase), 0.1 + r * np.sin(phase),
-           angle=math.radians(-105), curl=0.35 + 0.25 * np.sin(phase),
-           spread=0.5, swivel=-1.0, follow_head=True)
+    s.hand(
+        'dom',
+        -0.5 + r * np.cos(phase),
+        0.1 + r * np.sin(phase),
+        angle=math.radians(-105),
+        curl=0.35 + 0.25 * np.sin(phase),
+        spread=0.5,
+        swivel=-1.0,
+        follow_head=True)
     s.tracks.p['cover_' + s.dom][s.sl] = 0.5 * s.env
     s.add('roll', (0.08 if s.dom == 'R' else -0.08) * s.env)
 
 
 def _fold_arm(s: _Segment):
     breath = 0.02 * np.sin(s.phase(0.3))
-    s.hand('dom', 0.62, 1.3 + breath, angle=math.radians(10), curl=0.5,
-           spread=0.0)
-    s.hand('other', -0.62, 1.22 + breath, angle=math.radians(170),
-           curl=0.5, spread=0.0)
+    s.hand(
+        'dom',
+        0.62,
+        1.3 + breath,
+        angle=math.radians(10),
+        curl=0.5,
+        spread=0.0)
+    s.hand(
+        'other',
+        -0.62,
+        1.22 + breath,
+        angle=math.radians(170),
+        curl=0.5,
+        spread=0.0)
     # Hands tucked under the arms: fingers mostly hidden from the detector.
     for side in 'RL':
         s.tracks.p['hide_' + side][s.sl] = 0.6 * s.env
@@ -536,18 +597,38 @@ def _fold_arm(s: _Segment):
 
 def _rub_hand(s: _Segment):
     rub = 0.13 * s.amp * np.sin(s.phase(2.5))
-    s.hand('dom', -0.14, 1.55 + rub, angle=math.radians(-25), curl=0.1,
-           spread=0.0)
-    s.hand('other', 0.14, 1.55 - rub, angle=math.radians(205), curl=0.1,
-           spread=0.0)
+    s.hand(
+        'dom',
+        -0.14,
+        1.55 + rub,
+        angle=math.radians(-25),
+        curl=0.1,
+        spread=0.0)
+    s.hand(
+        'other',
+        0.14,
+        1.55 - rub,
+        angle=math.radians(205),
+        curl=0.1,
+        spread=0.0)
 
 
 def _cross_finger(s: _Segment):
     drift = 0.02 * np.sin(s.phase(0.4))
-    s.hand('dom', -0.3, 1.78 + drift, angle=math.radians(-5), curl=0.8,
-           spread=0.6)
-    s.hand('other', 0.3, 1.78 + drift, angle=math.radians(185), curl=0.8,
-           spread=0.6)
+    s.hand(
+        'dom',
+        -0.3,
+        1.78 + drift,
+        angle=math.radians(-5),
+        curl=0.8,
+        spread=0.6)
+    s.hand(
+        'other',
+        0.3,
+        1.78 + drift,
+        angle=math.radians(185),
+        curl=0.8,
+        spread=0.6)
 
 
 def _head_up(s: _Segment):
@@ -568,11 +649,21 @@ def _illustrative(s: _Segment):
     path_x = _smooth_noise(s.rng, t, 0.35 * s.amp, 1.0)
     path_y = _smooth_noise(s.rng, t, 0.25 * s.amp, 1.0)
     twist = _smooth_noise(s.rng, t, 0.5, 0.8)
-    s.hand('dom', -0.4 + path_x, 1.1 + path_y,
-           angle=math.radians(-45) + twist, curl=0.1, spread=1.0)
+    s.hand(
+        'dom',
+        -0.4 + path_x,
+        1.1 + path_y,
+        angle=math.radians(-45) + twist,
+        curl=0.1,
+        spread=1.0)
     if s.rng.random() < 0.5:
-        s.hand('other', 0.45 - 0.6 * path_x, 1.25 + 0.6 * path_y,
-               angle=math.radians(225) - twist, curl=0.15, spread=0.9)
+        s.hand(
+            'other',
+            0.45 - 0.6 * path_x,
+            1.25 + 0.6 * path_y,
+            angle=math.radians(225) - twist,
+            curl=0.15,
+            spread=0.9)
 
 
 # iMiGUE class index -> motion.
@@ -623,30 +714,33 @@ def _face_template() -> np.ndarray:
     centre; x to the image right, so point 0 is on the person's right."""
     pts = np.zeros((70, 3))
     a = np.pi * np.arange(17) / 16
-    pts[:17] = np.stack([-0.42 * np.cos(a), -0.05 + 0.52 * np.sin(a),
-                         0.05 + 0.15 * np.sin(a)], 1)              # jaw
+    pts[:17] = np.stack(
+        [-0.42 * np.cos(a), -0.05 + 0.52 * np.sin(a), 0.05 + 0.15 * np.sin(a)],
+        1)  # jaw
     bx = np.linspace(0.36, 0.08, 5)
     brow_y = -0.22 - 0.04 * np.sin(np.pi * np.linspace(0, 1, 5))
     pts[17:22] = np.stack([-bx, brow_y, np.full(5, 0.2)], 1)
     pts[22:27] = np.stack([bx[::-1], brow_y[::-1], np.full(5, 0.2)], 1)
-    pts[27:31] = np.stack([np.zeros(4), np.linspace(-0.16, 0.08, 4),
-                           np.linspace(0.25, 0.4, 4)], 1)           # bridge
-    pts[31:36] = np.stack([np.linspace(-0.1, 0.1, 5),
-                           [0.12, 0.13, 0.14, 0.13, 0.12],
-                           [0.3, 0.32, 0.34, 0.32, 0.3]], 1)        # nose
+    pts[27:31] = np.stack(
+        [np.zeros(4),
+         np.linspace(-0.16, 0.08, 4),
+         np.linspace(0.25, 0.4, 4)], 1)  # bridge
+    pts[31:36] = np.stack([
+        np.linspace(-0.1, 0.1, 5), [0.12, 0.13, 0.14, 0.13, 0.12],
+        [0.3, 0.32, 0.34, 0.32, 0.3]
+    ], 1)  # nose
     eye = np.array([[-0.09, 0], [-0.03, -0.03], [0.03, -0.03], [0.09, 0],
                     [0.03, 0.025], [-0.03, 0.025]])
-    pts[36:42, :2] = eye + (-0.2, -0.1)          # outer corner first
+    pts[36:42, :2] = eye + (-0.2, -0.1)  # outer corner first
     pts[42:48, :2] = eye * (-1, 1) + (0.2, -0.1)  # mirrored: inner first
-    pts[42:48] = pts[[45, 44, 43, 42, 47, 46]]    # iBUG order for the left
+    pts[42:48] = pts[[45, 44, 43, 42, 47, 46]]  # iBUG order for the left
     pts[36:48, 2] = 0.18
-    outer = np.array([[-0.18, 0.26], [-0.11, 0.23], [-0.04, 0.22],
-                      [0, 0.23], [0.04, 0.22], [0.11, 0.23], [0.18, 0.26],
-                      [0.11, 0.31], [0.04, 0.33], [0, 0.335], [-0.04, 0.33],
-                      [-0.11, 0.31]])
+    outer = np.array([[-0.18, 0.26], [-0.11, 0.23], [-0.04, 0.22], [0, 0.23],
+                      [0.04, 0.22], [0.11, 0.23], [0.18, 0.26], [0.11, 0.31],
+                      [0.04, 0.33], [0, 0.335], [-0.04, 0.33], [-0.11, 0.31]])
     inner = np.array([[-0.14, 0.265], [-0.05, 0.255], [0, 0.255],
-                      [0.05, 0.255], [0.14, 0.265], [0.05, 0.275],
-                      [0, 0.275], [-0.05, 0.275]])
+                      [0.05, 0.255], [0.14, 0.265], [0.05, 0.275], [0, 0.275],
+                      [-0.05, 0.275]])
     pts[48:60, :2], pts[60:68, :2] = outer, inner
     pts[48:68, 2] = 0.3
     pts[68] = (-0.2, -0.1, 0.2)
@@ -664,10 +758,10 @@ _MOUTH_OPEN[5:12] = 0.5
 # Hand template, in hand lengths: (MCP along, MCP across towards the thumb,
 # base angle per unit spread, three phalanx lengths) per finger.
 _FINGERS = (
-    (0.42, 0.11, 0.12, (0.2, 0.12, 0.1)),      # index
-    (0.45, 0.035, 0.03, (0.22, 0.14, 0.11)),   # middle
-    (0.43, -0.04, -0.07, (0.2, 0.13, 0.1)),    # ring
-    (0.38, -0.11, -0.16, (0.15, 0.1, 0.09)),   # pinky
+    (0.42, 0.11, 0.12, (0.2, 0.12, 0.1)),  # index
+    (0.45, 0.035, 0.03, (0.22, 0.14, 0.11)),  # middle
+    (0.43, -0.04, -0.07, (0.2, 0.13, 0.1)),  # ring
+    (0.38, -0.11, -0.16, (0.15, 0.1, 0.09)),  # pinky
 )
 _THUMB = ((0.12, 0.12), 0.75, (0.16, 0.13, 0.11))
 # Wrist to the open middle fingertip, in template units.
@@ -704,8 +798,8 @@ def _hand_points(wrist, angle, curl, spread, size, thumb_side):
     for k, length in enumerate(tlens):
         direction = direction - 0.25 * curl * (k > 0)
         da, db = np.cos(direction), np.sin(direction)
-        joint = joint + size * length * (da[:, None] * ax +
-                                         db[:, None] * across)
+        joint = joint + size * length * (
+            da[:, None] * ax + db[:, None] * across)
         pts[:, 2 + k] = joint
     for f, (ma, mb, spread_angle, lens) in enumerate(_FINGERS):
         base = 5 + 4 * f
@@ -741,8 +835,8 @@ def _arm(shoulder, target, upper, fore, swivel, bend_sign):
 @dataclass
 class _Scene:
     """Pixel geometry of one video."""
-    unit: float                  # pixels per body unit
-    origin: np.ndarray           # resting neck in pixels
+    unit: float  # pixels per body unit
+    origin: np.ndarray  # resting neck in pixels
     table_y: float
     width: int
     height: int
@@ -788,18 +882,18 @@ def _pose_points(tracks: _Tracks, style: SubjectStyle,
     head[:, :70, 1] += 0.06 * p['mouth'][:, None] * _MOUTH_OPEN
     x, y, z = head[..., 0], head[..., 1], head[..., 2]
     pitch, yaw = p['pitch'][:, None], p['yaw'][:, None]
-    y, z = _rotate(y, z, pitch)                # up: the nose rises
-    z, x = _rotate(z, x, yaw)                  # +: the nose goes right
+    y, z = _rotate(y, z, pitch)  # up: the nose rises
+    z, x = _rotate(z, x, yaw)  # +: the nose goes right
     x, y = _rotate(x, y, p['roll'][:, None])
     size = style.head
     cx = p['nx'][:, None]
     cy = (p['ny'] - style.neck - 0.5 * size + p['head_drop'])[:, None]
     head_px = px(cx + size * x, cy + size * y)
     kp[:, 25:95] = head_px[:, :70]
-    kp[:, 0] = head_px[:, 30]                  # nose tip
+    kp[:, 0] = head_px[:, 30]  # nose tip
     kp[:, 15], kp[:, 16] = head_px[:, 68], head_px[:, 69]
     kp[:, 17], kp[:, 18] = head_px[:, 70], head_px[:, 71]
-    hidden[:, 17] = z[:, 70] < -0.3            # an ear turned away
+    hidden[:, 17] = z[:, 70] < -0.3  # an ear turned away
     hidden[:, 18] = z[:, 71] < -0.3
 
     arms = (('R', 1, 3, 4, 116), ('L', -1, 6, 7, 95))
@@ -808,13 +902,16 @@ def _pose_points(tracks: _Tracks, style: SubjectStyle,
         elbow, wrist = _arm(sh[side], target, style.upper_arm * u,
                             style.forearm * u, p[f'swivel_{side}'], sign)
         kp[:, elbow_idx], kp[:, wrist_idx] = elbow, wrist
-        kp[:, hand0:hand0 + 21] = _hand_points(
-            wrist, p[f'angle_{side}'], np.clip(p[f'curl_{side}'], 0, 1),
-            p[f'spread_{side}'], style.hand * u / _HAND_REACH, -sign)
+        kp[:,
+           hand0:hand0 + 21] = _hand_points(wrist, p[f'angle_{side}'],
+                                            np.clip(p[f'curl_{side}'], 0,
+                                                    1), p[f'spread_{side}'],
+                                            style.hand * u / _HAND_REACH,
+                                            -sign)
 
     hidden[:, 8:15] |= kp[:, 8:15, 1] > scene.table_y
-    off = ((kp[..., 0] < 0) | (kp[..., 0] > scene.width - 1) |
-           (kp[..., 1] < 0) | (kp[..., 1] > scene.height - 1))
+    off = ((kp[..., 0] < 0) | (kp[..., 0] > scene.width - 1) | (kp[..., 1] < 0)
+           | (kp[..., 1] > scene.height - 1))
     return kp, hidden | off
 
 
@@ -828,7 +925,7 @@ _PARTS = {   # slice: (jitter in body units, mean confidence)
     'hands': (slice(95, 137), 0.025, 0.55),
 }
 _MISS_RATE = 0.035
-_HAND_DROP_START = 0.004      # per frame and hand
+_HAND_DROP_START = 0.004  # per frame and hand
 _HAND_DROP_LEN = (3, 20)
 
 
@@ -864,8 +961,8 @@ def _detect(clean, hidden, tracks, style, scene, rng):
             near = np.linalg.norm(
                 clean[:, 25:95, None] - clean[:, None, hand], axis=-1).min(-1)
             under = near < 0.25 * scene.unit
-            missed[:, 25:95] |= under & (rng.random((T, 70)) <
-                                         0.7 * cover[:, None])
+            missed[:, 25:95] |= under & (
+                rng.random((T, 70)) < 0.7 * cover[:, None])
             conf[:, 25:95] -= 0.3 * under * cover[:, None]
 
     out = np.concatenate([xy, np.clip(conf, 0.31, 1.0)[..., None]], -1)
@@ -906,12 +1003,18 @@ def synthesize_video(plan: ToyPlan, video: VideoPlan) -> ToyVideo:
 # Rendering and writing.
 # ----------------------------------------------------------------------------
 
-_SHIFT = 4                       # sub-pixel bits for cv2 drawing
-_FACE_LINES = [list(range(0, 17)), list(range(17, 22)),
-               list(range(22, 27)), list(range(27, 31)),
-               list(range(31, 36)), list(range(36, 42)) + [36],
-               list(range(42, 48)) + [42], list(range(48, 60)) + [48],
-               list(range(60, 68)) + [60]]
+_SHIFT = 4  # sub-pixel bits for cv2 drawing
+_FACE_LINES = [
+    list(range(0, 17)),
+    list(range(17, 22)),
+    list(range(22, 27)),
+    list(range(27, 31)),
+    list(range(31, 36)),
+    list(range(36, 42)) + [36],
+    list(range(42, 48)) + [42],
+    list(range(48, 60)) + [48],
+    list(range(60, 68)) + [60]
+]
 _HAND_CHAINS = [[0, 1, 2, 3, 4], [5, 6, 7, 8], [9, 10, 11, 12],
                 [13, 14, 15, 16], [17, 18, 19, 20]]
 _PALM = [0, 1, 5, 9, 13, 17]
@@ -952,8 +1055,8 @@ def _render(frame, pts, style, scene, line):
     center = (head[0] + head[1]) / 2
     axes = (np.linalg.norm(head[1] - head[0]) / 2 * 1.08,
             np.linalg.norm(head[2] - center) * 1.1)
-    angle = math.degrees(math.atan2(head[1, 1] - head[0, 1],
-                                    head[1, 0] - head[0, 0]))
+    angle = math.degrees(
+        math.atan2(head[1, 1] - head[0, 1], head[1, 0] - head[0, 0]))
     for ear in (17, 18):
         cv2.circle(frame, p[ear], int(0.09 * u * (1 << _SHIFT)), style.skin,
                    -1, line, _SHIFT)
@@ -997,8 +1100,9 @@ def write_video_files(plan: ToyPlan, video: VideoPlan, root: str) -> int:
     os.makedirs(skel_dir, exist_ok=True)
     os.makedirs(rgb_dir, exist_ok=True)
 
-    with open(osp.join(skel_dir, f'{video.vid}_label.csv'), 'w',
-              newline='') as f:
+    with open(
+            osp.join(skel_dir, f'{video.vid}_label.csv'), 'w',
+            newline='') as f:
         writer = csv.writer(f, lineterminator='\n')
         for label, start, end in video.segments:
             writer.writerow([index_to_miga_label(label), start, end])
@@ -1009,8 +1113,8 @@ def write_video_files(plan: ToyPlan, video: VideoPlan, root: str) -> int:
         {'constant_memory': True})
     book.set_properties({'created': _XLSX_CREATED})
     sheet = book.add_worksheet()
-    for r, row in enumerate(toy.keypoints.reshape(len(toy.keypoints),
-                                                  -1).tolist()):
+    for r, row in enumerate(
+            toy.keypoints.reshape(len(toy.keypoints), -1).tolist()):
         sheet.write_row(r, 0, row)
     book.close()
 
@@ -1024,8 +1128,8 @@ def write_video_files(plan: ToyPlan, video: VideoPlan, root: str) -> int:
     background = _background(style, scene)
     try:
         for pts in toy.clean:
-            writer.write(_render(background.copy(), pts, style, scene,
-                                 cv2.LINE_AA))
+            writer.write(
+                _render(background.copy(), pts, style, scene, cv2.LINE_AA))
     finally:
         writer.release()
     return video.num_frames
@@ -1039,19 +1143,29 @@ def plan_meta(plan: ToyPlan) -> dict:
         config=asdict(cfg),
         fps=cfg.fps,
         frame_size=list(cfg.frame_size),
-        classes={str(c): IMIGUE_CLASSES[c] for c in cfg.classes},
+        classes={str(c): IMIGUE_CLASSES[c]
+                 for c in cfg.classes},
         subjects={
-            str(s): dict(split=plan.subject_split[s],
-                         left_handed=plan.subjects[s].left_handed)
+            str(s):
+            dict(
+                split=plan.subject_split[s],
+                left_handed=plan.subjects[s].left_handed)
             for s in range(cfg.num_subjects)
         },
         videos={
-            v.vid: dict(subject=v.subject, split=v.split,
-                        num_frames=v.num_frames, num_clips=len(v.segments))
+            v.vid:
+            dict(
+                subject=v.subject,
+                split=v.split,
+                num_frames=v.num_frames,
+                num_clips=len(v.segments))
             for v in plan.videos
         },
         class_counts={
-            split: {str(c): n for c, n in counts.items()}
+            split: {
+                str(c): n
+                for c, n in counts.items()
+            }
             for split, counts in plan.class_counts().items()
         },
         clips=plan.clips(),
@@ -1118,8 +1232,12 @@ def make_toy_imigue(root: str,
     run_jobs(
         sorted(plan.videos, key=lambda v: -v.num_frames),
         functools.partial(write_video_files, plan, root=root),
-        workers=num_workers, strict=True, name=operator.attrgetter('vid'),
-        progress=progress, desc='toy iMiGUE', unit='video')
+        workers=num_workers,
+        strict=True,
+        name=operator.attrgetter('vid'),
+        progress=progress,
+        desc='toy iMiGUE',
+        unit='video')
 
     meta = plan_meta(plan)
     with open(osp.join(root, META_FILE), 'w') as f:
@@ -1129,7 +1247,8 @@ def make_toy_imigue(root: str,
         root=root,
         num_videos=len(plan.videos),
         num_frames=sum(v.num_frames for v in plan.videos),
-        clips={s: sum(meta['class_counts'][s].values()) for s in SPLITS},
+        clips={s: sum(meta['class_counts'][s].values())
+               for s in SPLITS},
         class_counts=plan.class_counts(),
     )
 

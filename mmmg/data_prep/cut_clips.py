@@ -164,8 +164,8 @@ def cut_video(video_path: str, entries: Sequence[VideoListEntry],
             if not active:
                 frame = max(frame, pending[i][0])  # skip frames no clip has
             while i < len(pending) and pending[i][0] <= frame:
-                active.append(_ClipWriter(pending[i][2], pending[i][1],
-                                          options, fps))
+                active.append(
+                    _ClipWriter(pending[i][2], pending[i][1], options, fps))
                 i += 1
             # A chunk ends where a clip ends or the next one starts, so each
             # chunk goes to the same set of clips.
@@ -246,10 +246,15 @@ def _failures(report: JobReport, jobs: Sequence[_VideoClips],
     failures = []
     for entry in report.failed:
         entries = by_video[entry['video']].entries
-        clips = [e.sample_id for e in entries
-                 if not osp.exists(clip_path(out_dir, e.sample_id))]
-        failures.append(dict(video=entry['video'], clips=sorted(clips),
-                             errors=[entry['error']]))
+        clips = [
+            e.sample_id for e in entries
+            if not osp.exists(clip_path(out_dir, e.sample_id))
+        ]
+        failures.append(
+            dict(
+                video=entry['video'],
+                clips=sorted(clips),
+                errors=[entry['error']]))
     return sorted(failures, key=lambda f: f['video'])
 
 
@@ -288,15 +293,20 @@ def cut_clips(list_file: str,
     """
     _, entries = read_video_list(list_file, 'segment')
     os.makedirs(out_dir, exist_ok=True)
-    options = CutOptions(out_dir=out_dir, fourcc=fourcc,
-                         end_tolerance=end_tolerance)
+    options = CutOptions(
+        out_dir=out_dir, fourcc=fourcc, end_tolerance=end_tolerance)
     jobs, already_cut = _plan(entries, video_root, out_dir)
     try:
-        report = run_jobs(jobs, _CutTask(options),
-                          workers=workers if workers > 1 else 0,
-                          strict=strict, fields=_video_fields,
-                          progress=progress, desc='videos', unit='video',
-                          units='clip')
+        report = run_jobs(
+            jobs,
+            _CutTask(options),
+            workers=workers if workers > 1 else 0,
+            strict=strict,
+            fields=_video_fields,
+            progress=progress,
+            desc='videos',
+            unit='video',
+            units='clip')
     except JobError as e:
         raise CutError(str(e)) from None
     failures = _failures(report, jobs, out_dir)
@@ -304,8 +314,9 @@ def cut_clips(list_file: str,
     if clip_list is None:
         stem = osp.splitext(osp.basename(list_file))[0]
         clip_list = osp.join(out_dir, f'{stem}_clips.txt')
-    listed = [e for e in entries
-              if osp.exists(clip_path(out_dir, e.sample_id))]
+    listed = [
+        e for e in entries if osp.exists(clip_path(out_dir, e.sample_id))
+    ]
     with atomic_open(clip_list, 'w') as f:
         f.writelines(f'{e.sample_id}{CLIP_EXT} {e.label}\n' for e in listed)
 
@@ -321,7 +332,9 @@ def cut_clips(list_file: str,
         failures=failures)
     with atomic_open(osp.join(out_dir, SUMMARY_FILE), 'w') as f:
         json.dump(summary, f, indent=2)
-    print_log(f'cut_clips: {summary["written"]} clips written, '
-              f'{summary["already_cut"]} already there, {summary["failed"]} '
-              f'failed; list {clip_list}', logger='current')
+    print_log(
+        f'cut_clips: {summary["written"]} clips written, '
+        f'{summary["already_cut"]} already there, {summary["failed"]} '
+        f'failed; list {clip_list}',
+        logger='current')
     return summary

@@ -124,8 +124,10 @@ class DepthEstimator:
                 pixels = inputs['pixel_values'].to(self.device)
                 depth = self.model(pixel_values=pixels).predicted_depth
                 depth = torch.nn.functional.interpolate(
-                    depth[:, None].float(), size=(height, width),
-                    mode='bicubic', align_corners=False)[:, 0]
+                    depth[:, None].float(),
+                    size=(height, width),
+                    mode='bicubic',
+                    align_corners=False)[:, 0]
                 out.append(depth.cpu().numpy())
         return np.concatenate(out)
 
@@ -227,11 +229,14 @@ class DepthVideoConverter:
         if self._colormap is None:
             return np.repeat(grey[..., None], 3, axis=-1)
         return np.stack([
-            cv2.cvtColor(cv2.applyColorMap(g, self._colormap),
-                         cv2.COLOR_BGR2RGB) for g in grey
+            cv2.cvtColor(
+                cv2.applyColorMap(g, self._colormap), cv2.COLOR_BGR2RGB)
+            for g in grey
         ])
 
-    def __call__(self, src: str, dst: str,
+    def __call__(self,
+                 src: str,
+                 dst: str,
                  on_frames: FrameCallback = lambda n: None) -> int:
         """Write the depth video of ``src`` to ``dst``.
 

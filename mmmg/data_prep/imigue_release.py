@@ -70,19 +70,23 @@ from openpyxl.utils.exceptions import InvalidFileException
 from mmmg.classes import miga_label_to_index
 from mmmg.keypoints.layouts import convert_keypoints, get_layout
 from mmmg.utils.io import atomic_open
-
-from .release_jobs import (SPLITS, ReleaseFormatError, check_video_path,
-                           BoundTask, add_clips, convert_each,
-                           publish_release, skip_errors, split_counts)
+from .release_jobs import (SPLITS, BoundTask, ReleaseFormatError, add_clips,
+                           check_video_path, convert_each, publish_release,
+                           skip_errors, split_counts)
 
 OPENPOSE_POINTS = 137
 OPENPOSE_COLUMNS = OPENPOSE_POINTS * 3
 
 # Folder-name tokens that decide a split.
 _SPLIT_TOKENS = {
-    'train': 'train', 'training': 'train',
-    'val': 'val', 'valid': 'val', 'validate': 'val', 'validation': 'val',
-    'test': 'test', 'testing': 'test',
+    'train': 'train',
+    'training': 'train',
+    'val': 'val',
+    'valid': 'val',
+    'validate': 'val',
+    'validation': 'val',
+    'test': 'test',
+    'testing': 'test',
 }
 _RELEASE_FILES = {
     'label': re.compile(r'^(\d+)_label\.csv$', re.IGNORECASE),
@@ -172,8 +176,9 @@ def read_split_list(path: str) -> List[str]:
     return vids
 
 
-def _scan(folder: str, patterns: Dict[str, re.Pattern]
-          ) -> Dict[str, Dict[str, List[Tuple[str, Optional[str]]]]]:
+def _scan(
+    folder: str, patterns: Dict[str, re.Pattern]
+) -> Dict[str, Dict[str, List[Tuple[str, Optional[str]]]]]:
     """``{kind: {vid: [(path, split of its folder)]}}`` under ``folder``."""
     found = {kind: {} for kind in patterns}
     for dirpath, dirnames, filenames in os.walk(folder, followlinks=True):
@@ -189,9 +194,9 @@ def _scan(folder: str, patterns: Dict[str, re.Pattern]
 
 
 def discover_release(
-        root: str,
-        video_root: Optional[str] = None,
-        split_overrides: Optional[Dict[str, str]] = None
+    root: str,
+    video_root: Optional[str] = None,
+    split_overrides: Optional[Dict[str, str]] = None
 ) -> Tuple[List[VideoFiles], List[ReleaseFormatError]]:
     """Find the files of every long video under ``root``.
 
@@ -237,12 +242,13 @@ def discover_release(
                     vid, files.label, 'label table and skeleton sit in '
                     f'folders of different splits {sorted(folder_splits)}')
             files.split = split_overrides.get(
-                vid, folder_splits.pop() if folder_splits else None)
+                vid,
+                folder_splits.pop() if folder_splits else None)
             files.video = _pick_video(vid, found['video'].get(vid, []),
                                       files.split)
             if files.video is not None:
-                files.video_rel = osp.relpath(
-                    files.video, video_root).replace(os.sep, '/')
+                files.video_rel = osp.relpath(files.video,
+                                              video_root).replace(os.sep, '/')
         except ReleaseFormatError as e:
             errors.append(e)
             continue
@@ -345,12 +351,13 @@ def _first_sheet_member(zf: zipfile.ZipFile) -> str:
         rid = book.find(f'{_NS_MAIN}sheets/{_NS_MAIN}sheet').get(
             f'{_NS_REL}id')
         rels = ElementTree.fromstring(zf.read('xl/_rels/workbook.xml.rels'))
-        target = next(rel.get('Target') for rel in rels
-                      if rel.get('Id') == rid)
+        target = next(
+            rel.get('Target') for rel in rels if rel.get('Id') == rid)
     except (KeyError, AttributeError, StopIteration, ElementTree.ParseError):
         raise _SlowPath
-    member = (target.lstrip('/') if target.startswith('/') else
-              posixpath.normpath(posixpath.join('xl', target)))
+    member = (
+        target.lstrip('/') if target.startswith('/') else posixpath.normpath(
+            posixpath.join('xl', target)))
     if member not in zf.namelist():
         raise _SlowPath
     return member
@@ -395,9 +402,10 @@ def _parse_dense_block(block: bytes, first_row: int,
         width = num_cells if width is None else width
         # Cells are stored in column order, so count + first + last cell
         # prove the row has no gaps.
-        if num_cells != width or (width and (
-                _column_index(row, row.find(b'<c r="')) != 0
-                or _column_index(row, row.rfind(b'<c r="')) != width - 1)):
+        if num_cells != width:
+            raise _SlowPath
+        if width and (_column_index(row, row.find(b'<c r="')) != 0 or
+                      _column_index(row, row.rfind(b'<c r="')) != width - 1):
             raise _SlowPath
     values = _NUMBER_CELL.findall(block)
     if len(values) != len(rows) * (width or 0):
@@ -423,8 +431,9 @@ def _read_sheet_fast(path: str) -> np.ndarray:
     with zipfile.ZipFile(path) as zf:
         with zf.open(_first_sheet_member(zf)) as stream:
             for block in _iter_row_blocks(stream):
-                rows = _parse_dense_block(
-                    block, 1 + sum(len(b) for b in blocks), width)
+                rows = _parse_dense_block(block,
+                                          1 + sum(len(b) for b in blocks),
+                                          width)
                 if len(rows):
                     blocks.append(rows)
                     width = rows.shape[1]
@@ -449,8 +458,8 @@ def _read_sheet_openpyxl(path: str, vid: str) -> np.ndarray:
             if all(type(v) in number_types for v in values):
                 rows.append(values)
                 continue
-            if row_no == 1 and all(isinstance(v, str) for v in row
-                                   if v is not None):
+            if row_no == 1 and all(
+                    isinstance(v, str) for v in row if v is not None):
                 continue  # header row
             col, bad = next((i, v) for i, v in enumerate(values)
                             if type(v) not in number_types)
@@ -498,8 +507,8 @@ def read_openpose_xlsx(path: str, vid: str) -> np.ndarray:
                                  f'cannot read the workbook ({e!r})') from e
     num_rows = len(table)
     if table.shape[1] == OPENPOSE_COLUMNS + 1 and num_rows and any(
-            np.array_equal(table[:, 0], np.arange(num_rows) + base)
-            for base in (0, 1)):
+            np.array_equal(table[:, 0],
+                           np.arange(num_rows) + base) for base in (0, 1)):
         table = table[:, 1:]
     if num_rows == 0:
         raise ReleaseFormatError(vid, path, 'the sheet has no rows')
@@ -583,8 +592,8 @@ def _check_files(files: VideoFiles, options: ConvertOptions) -> None:
     check_video_path(ReleaseFormatError, vid, files.video, files.video_rel)
 
 
-def _segment_labels(files: VideoFiles, options: ConvertOptions
-                    ) -> Tuple[list, List[int]]:
+def _segment_labels(files: VideoFiles,
+                    options: ConvertOptions) -> Tuple[list, List[int]]:
     """The label table's segments and their class indices (-1 for hidden
     test labels)."""
     hidden = options.hidden_test_labels and files.split == 'test'
@@ -642,9 +651,16 @@ def convert_video(files: VideoFiles, options: ConvertOptions) -> VideoResult:
     result = VideoResult(files.vid, files.split, parsed=parsed)
     clips = [(label, start, end)
              for (_, start, end), label in zip(segments, labels)]
-    add_clips(result, files.vid, clips, shape, skeleton[..., :2],
-              skeleton[..., 2], files.video_rel, video=files.vid,
-              video_path=files.video_rel)
+    add_clips(
+        result,
+        files.vid,
+        clips,
+        shape,
+        skeleton[..., :2],
+        skeleton[..., 2],
+        files.video_rel,
+        video=files.vid,
+        video_path=files.video_rel)
     return result
 
 
@@ -721,8 +737,8 @@ def convert_release(root: str,
         frame_tolerance=frame_tolerance,
         cache_dir=cache_dir)
 
-    videos, errors = discover_release(
-        root, video_root, _read_split_overrides(split_files or {}))
+    videos, errors = discover_release(root, video_root,
+                                      _read_split_overrides(split_files or {}))
     if not any(f.label or f.skeleton for f in videos) and not errors:
         raise FileNotFoundError(f'no <vid>_label.csv or <vid>_openpose.xlsx '
                                 f'found under {root}')
@@ -735,10 +751,9 @@ def convert_release(root: str,
     skipped.sort(key=lambda s: s['video'])
 
     return publish_release(
-        out_dir, f'imigue_{layout}.pkl', results,
-        lambda ann_file: _summarize(root, ann_file, layout, results, skipped,
-                                    videos), [v.split for v in videos],
-        format_summary)
+        out_dir, f'imigue_{layout}.pkl', results, lambda ann_file: _summarize(
+            root, ann_file, layout, results, skipped, videos),
+        [v.split for v in videos], format_summary)
 
 
 def _summarize(root: str, ann_file: str, layout: str,
@@ -750,7 +765,10 @@ def _summarize(root: str, ann_file: str, layout: str,
         root=root,
         ann_file=ann_file,
         layout=layout,
-        videos={name: len(rs) for name, rs in by_split.items()},
+        videos={
+            name: len(rs)
+            for name, rs in by_split.items()
+        },
         clips=clips,
         class_histogram=histogram,
         skipped=skipped,
@@ -773,8 +791,9 @@ def format_summary(summary: dict) -> str:
                  f'cache {summary["skeletons_cached"]}; without video '
                  f'{len(summary["without_video"])}; skipped '
                  f'{len(summary["skipped"])}')
-    lines += [f'    skipped {s["video"]}: {s["reason"]}'
-              for s in summary['skipped']]
+    lines += [
+        f'    skipped {s["video"]}: {s["reason"]}' for s in summary['skipped']
+    ]
     if summary.get('empty_splits'):
         lines.append(f'  every video of {", ".join(summary["empty_splits"])}'
                      ' was skipped: the split is empty')

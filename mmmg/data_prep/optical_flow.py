@@ -66,8 +66,8 @@ def encode_flow(flow: np.ndarray, bound: float = DEFAULT_BOUND) -> np.ndarray:
     if bound <= 0:
         raise ValueError(f'bound must be > 0, got {bound}')
     flow = np.asarray(flow, dtype=np.float32)
-    frames = flow.reshape((-1, ) + flow.shape[-3:] if flow.ndim >= 3 else
-                          (1, 1, -1, 2))
+    frames = flow.reshape((-1, ) +
+                          flow.shape[-3:] if flow.ndim >= 3 else (1, 1, -1, 2))
     rgb = np.empty(frames.shape[:-1] + (3, ), np.uint8)
     # OpenCV's saturating, rounding conversions, a frame and channel at a
     # time, are several times faster than the same arithmetic in NumPy.
@@ -80,8 +80,8 @@ def encode_flow(flow: np.ndarray, bound: float = DEFAULT_BOUND) -> np.ndarray:
         ]
         for c in channels:
             np.maximum(c, 1, out=c)  # -bound is 1, as +bound is 255
-        channels.append(cv2.convertScaleAbs(cv2.magnitude(x, y),
-                                            alpha=255 / bound))
+        channels.append(
+            cv2.convertScaleAbs(cv2.magnitude(x, y), alpha=255 / bound))
         cv2.merge(channels, dst=out)
     return rgb.reshape(flow.shape[:-1] + (3, ))
 
@@ -109,8 +109,9 @@ class OpenCVFlow:
             raise ValueError(f'unknown DIS preset {preset!r}; expected one '
                              f'of {sorted(DIS_PRESETS)}')
         self.method = method
-        self._dis = (cv2.DISOpticalFlow_create(DIS_PRESETS[preset])
-                     if method == 'dis' else None)
+        self._dis = (
+            cv2.DISOpticalFlow_create(DIS_PRESETS[preset])
+            if method == 'dis' else None)
 
     def __call__(self, frames: np.ndarray) -> np.ndarray:
         """Flow between frames ``t`` and ``t + 1`` of ``(n, H, W, 3)`` RGB
@@ -171,8 +172,10 @@ class RaftFlow:
                     break
         if not isinstance(state, dict):
             raise ValueError(f'{weights} holds no state_dict')
-        state = {k[len('module.'):] if k.startswith('module.') else k: v
-                 for k, v in state.items()}
+        state = {
+            k[len('module.'):] if k.startswith('module.') else k: v
+            for k, v in state.items()
+        }
         try:
             model.load_state_dict(state)
         except RuntimeError as e:
@@ -197,14 +200,16 @@ class RaftFlow:
             # torchvision's Raft transforms: [0, 255] to [-1, 1].
             x = x.permute(0, 3, 1, 2).float() / 127.5 - 1
             if pad_h or pad_w:
-                x = torch.nn.functional.pad(x, (0, pad_w, 0, pad_h),
-                                            mode='replicate')
+                x = torch.nn.functional.pad(
+                    x, (0, pad_w, 0, pad_h), mode='replicate')
             for i in range(0, n - 1, self.batch_size):
                 j = min(i + self.batch_size, n - 1)
-                flow = self.model(x[i:j], x[i + 1:j + 1],
-                                  num_flow_updates=self.num_flow_updates)[-1]
-                flows.append(flow[:, :, :height, :width].permute(0, 2, 3, 1)
-                             .float().cpu().numpy())
+                flow = self.model(
+                    x[i:j],
+                    x[i + 1:j + 1],
+                    num_flow_updates=self.num_flow_updates)[-1]
+                flows.append(flow[:, :, :height, :width].permute(
+                    0, 2, 3, 1).float().cpu().numpy())
         return np.concatenate(flows)
 
 
@@ -277,9 +282,9 @@ class FlowVideoConverter:
         """Build the estimator now, e.g. to fail early on bad weights."""
         if self._estimator is None:
             if self.method.startswith('raft'):
-                self._estimator = RaftFlow(
-                    self.raft_weights, self.method, self.device,
-                    self.num_flow_updates, self.batch_size)
+                self._estimator = RaftFlow(self.raft_weights, self.method,
+                                           self.device, self.num_flow_updates,
+                                           self.batch_size)
             else:
                 self._estimator = OpenCVFlow(self.method, self.preset)
         return self
@@ -288,7 +293,9 @@ class FlowVideoConverter:
         """Drop the estimator (it is rebuilt on next use)."""
         self._estimator = None
 
-    def __call__(self, src: str, dst: str,
+    def __call__(self,
+                 src: str,
+                 dst: str,
                  on_frames: FrameCallback = lambda n: None) -> int:
         """Write the flow video of ``src`` to ``dst``.
 
@@ -301,8 +308,9 @@ class FlowVideoConverter:
         estimator = self.load()._estimator
         with VideoStream(src) as video:
             if video.num_frames < 2:
-                raise VideoReadError(src, 'optical flow needs at least 2 '
-                                     'frames, the video has 1')
+                raise VideoReadError(
+                    src, 'optical flow needs at least 2 '
+                    'frames, the video has 1')
             size = (video.width, video.height)
             if self.scale < 1:
                 size = scaled_size(video.width, video.height, self.scale)
@@ -312,8 +320,9 @@ class FlowVideoConverter:
                     chunk = resize_frames(chunk, size)
                     # The previous chunk's last frame pairs with this one's
                     # first, so chunking does not drop a flow frame.
-                    frames = (chunk if previous is None else
-                              np.concatenate([previous, chunk]))
+                    frames = (
+                        chunk if previous is None else np.concatenate(
+                            [previous, chunk]))
                     if len(frames) >= 2:
                         flows = estimator(frames)
                         writer.write(encode_flow(flows, self.bound))

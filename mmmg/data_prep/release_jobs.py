@@ -42,8 +42,9 @@ def check_video_path(error: type, vid: str, video: Optional[str],
                      video_rel: Optional[str]) -> None:
     """Refuse a video path the RGB lists cannot hold."""
     if video_rel is not None and re.search(r'\s', video_rel):
-        raise error(vid, video, 'the video path has white space, which the '
-                    'RGB lists cannot hold')
+        raise error(
+            vid, video, 'the video path has white space, which the '
+            'RGB lists cannot hold')
 
 
 def skip_entry(error: ReleaseFormatError, key: str) -> dict:
@@ -59,8 +60,7 @@ def skip_errors(errors: Sequence[ReleaseFormatError], key: str,
     for error in errors:
         if strict:
             raise error
-        print_log(f'skipping {error}', logger='current',
-                  level=logging.WARNING)
+        print_log(f'skipping {error}', logger='current', level=logging.WARNING)
         skipped.append(skip_entry(error, key))
     return skipped
 
@@ -79,8 +79,12 @@ class _ItemNames:
         return {self.key: getattr(item, self.attr)}
 
 
-def convert_each(items: Sequence, fn: Callable, key: str, id_attr: str,
-                 strict: bool = False, workers: int = 1,
+def convert_each(items: Sequence,
+                 fn: Callable,
+                 key: str,
+                 id_attr: str,
+                 strict: bool = False,
+                 workers: int = 1,
                  progress: bool = True) -> Tuple[list, List[dict]]:
     """Run ``fn`` on every item with the job runner: results and skips.
 
@@ -102,17 +106,26 @@ def convert_each(items: Sequence, fn: Callable, key: str, id_attr: str,
     """
     names = _ItemNames(key, id_attr)
     try:
-        report = run_jobs(items, fn, workers=workers if workers > 1 else 0,
-                          strict=strict, name=names.name, fields=names.fields,
-                          progress=progress, desc=f'{key}s', unit=key)
+        report = run_jobs(
+            items,
+            fn,
+            workers=workers if workers > 1 else 0,
+            strict=strict,
+            name=names.name,
+            fields=names.fields,
+            progress=progress,
+            desc=f'{key}s',
+            unit=key)
     except JobError as e:
         if isinstance(e.__cause__, ReleaseFormatError):
             raise e.__cause__ from None
         raise
     skipped = [
-        skip_entry(error, key) if isinstance(error, ReleaseFormatError) else
-        {key: entry[key], 'file': None, 'reason': entry['error']}
-        for entry, error in zip(report.failed, report.errors)
+        skip_entry(error, key) if isinstance(error, ReleaseFormatError) else {
+            key: entry[key],
+            'file': None,
+            'reason': entry['error']
+        } for entry, error in zip(report.failed, report.errors)
     ]
     return report.results, skipped
 
@@ -149,10 +162,11 @@ def clip_annotation(clip_id: str, label: int, start: int, end: int,
         end=end)
 
 
-def add_clips(result, vid: str, clips: Sequence[Tuple[int, int, int]],
-              shape: Tuple[int, int], keypoint: np.ndarray,
-              keypoint_score: np.ndarray, video_rel: Optional[str],
-              **extra) -> None:
+def add_clips(result, vid: str, clips: Sequence[Tuple[int, int,
+                                                      int]], shape: Tuple[int,
+                                                                          int],
+              keypoint: np.ndarray, keypoint_score: np.ndarray,
+              video_rel: Optional[str], **extra) -> None:
     """Append the annotations ``<vid>_<row>`` of ``(label, start, end)``
     clips to ``result.annotations``, and their RGB list lines when the
     video is known."""
@@ -176,7 +190,10 @@ class BoundTask:
         return self.fn(item, self.options)
 
 
-def rgb_line(clip_id: str, video_rel: str, start: int, end: int,
+def rgb_line(clip_id: str,
+             video_rel: str,
+             start: int,
+             end: int,
              label: Optional[int] = None) -> str:
     """A segment list line ``<clip_id> <video> <start> <end> [<label>]``."""
     line = f'{clip_id} {video_rel} {start} {end}'
@@ -197,8 +214,10 @@ def write_annotations(out_dir: str, ann_name: str, results: Sequence) -> str:
     os.makedirs(out_dir, exist_ok=True)
     ann_file = osp.join(out_dir, ann_name)
     with atomic_open(ann_file) as f:
-        pickle.dump(dict(split=split, annotations=annotations), f,
-                    protocol=pickle.HIGHEST_PROTOCOL)
+        pickle.dump(
+            dict(split=split, annotations=annotations),
+            f,
+            protocol=pickle.HIGHEST_PROTOCOL)
     for name, lines in rgb_lines.items():
         with atomic_open(osp.join(out_dir, f'rgb_{name}.txt'), 'w') as f:
             f.writelines(line + '\n' for line in lines)
@@ -234,10 +253,14 @@ def publish_release(out_dir: str, ann_name: str, results: Sequence,
 
 def split_counts(results: Sequence) -> Tuple[Dict[str, list], dict, dict]:
     """Results by split, clips per split and the label histograms."""
-    by_split = {name: [r for r in results if r.split == name]
-                for name in SPLITS}
-    clips = {name: sum(len(r.annotations) for r in rs)
-             for name, rs in by_split.items()}
+    by_split = {
+        name: [r for r in results if r.split == name]
+        for name in SPLITS
+    }
+    clips = {
+        name: sum(len(r.annotations) for r in rs)
+        for name, rs in by_split.items()
+    }
     return by_split, clips, label_histograms(by_split)
 
 

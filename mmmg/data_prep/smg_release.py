@@ -66,9 +66,9 @@ from mmmg.keypoints.layouts import (KINECT_V2_JOINTS, MISSING_POLICIES,
                                     MissingKeypointsError, convert_pose,
                                     get_layout, missing_keypoints)
 from .imigue_release import probe_video, read_label_csv
-from .release_jobs import (SPLITS, ReleaseFormatError, check_video_path,
-                           BoundTask, add_clips, convert_each,
-                           publish_release, skip_errors, split_counts)
+from .release_jobs import (SPLITS, BoundTask, ReleaseFormatError, add_clips,
+                           check_video_path, convert_each, publish_release,
+                           skip_errors, split_counts)
 
 SOURCE_LAYOUT = 'kinect25'
 # Per-joint values of a skeleton row (assumed; see the module docstring).
@@ -154,7 +154,8 @@ class SampleResult:
     out_of_frame: float = 0.0
 
 
-def subject_split(subject: int, test_subjects: Sequence[int],
+def subject_split(subject: int,
+                  test_subjects: Sequence[int],
                   val_subjects: Sequence[int] = ()) -> str:
     """Split of a subject: ``'test'``, ``'val'`` or ``'train'``."""
     if subject in test_subjects:
@@ -163,8 +164,8 @@ def subject_split(subject: int, test_subjects: Sequence[int],
 
 
 def discover_smg(
-        root: str,
-        video_root: Optional[str] = None
+    root: str,
+    video_root: Optional[str] = None
 ) -> Tuple[List[SampleFiles], List[SampleFormatError]]:
     """Find the files of every sample under ``root``.
 
@@ -186,11 +187,12 @@ def discover_smg(
     for kind, folder in folders.items():
         if folder not in walked:
             walked[folder] = []
-            for dirpath, dirnames, filenames in os.walk(folder,
-                                                        followlinks=True):
+            for dirpath, dirnames, filenames in os.walk(
+                    folder, followlinks=True):
                 dirnames.sort()
-                walked[folder] += [osp.join(dirpath, n)
-                                   for n in sorted(filenames)]
+                walked[folder] += [
+                    osp.join(dirpath, n) for n in sorted(filenames)
+                ]
         for path in walked[folder]:
             match = _RELEASE_FILES[kind].match(osp.basename(path))
             if match:
@@ -202,13 +204,14 @@ def discover_smg(
     samples, errors = [], []
     for sample in sorted(subjects, key=lambda s: (subjects[s], s)):
         files = SampleFiles(sample, subjects[sample])
-        duplicate = next((k for k in folders
-                          if len(found[k].get(sample, [])) > 1), None)
+        duplicate = next(
+            (k for k in folders if len(found[k].get(sample, [])) > 1), None)
         if duplicate:
             paths = found[duplicate][sample]
-            errors.append(SampleFormatError(
-                sample, paths[1], f'{duplicate} file found {len(paths)} '
-                f'times: {", ".join(paths)}'))
+            errors.append(
+                SampleFormatError(
+                    sample, paths[1], f'{duplicate} file found {len(paths)} '
+                    f'times: {", ".join(paths)}'))
             continue
         for kind in folders:
             setattr(files, kind, found[kind].get(sample, [None])[0])
@@ -219,10 +222,11 @@ def discover_smg(
     return samples, errors
 
 
-def read_smg_skeleton(path: str,
-                      sample: str,
-                      xy_columns: Tuple[int, int] = DEFAULT_XY_COLUMNS
-                      ) -> Tuple[np.ndarray, np.ndarray]:
+def read_smg_skeleton(
+    path: str,
+    sample: str,
+    xy_columns: Tuple[int, int] = DEFAULT_XY_COLUMNS
+) -> Tuple[np.ndarray, np.ndarray]:
     """Read a Kinect v2 skeleton table.
 
     Args:
@@ -240,8 +244,7 @@ def read_smg_skeleton(path: str,
     while lines and not lines[-1].strip():
         lines.pop()
     if not lines:
-        raise SampleFormatError(sample, path,
-                                'the skeleton table has no rows')
+        raise SampleFormatError(sample, path, 'the skeleton table has no rows')
     # Some CSV writers end every row with a comma.
     rows = [line.strip().rstrip(',') for line in lines]
     for line_no, row in enumerate(rows, 1):
@@ -256,8 +259,8 @@ def read_smg_skeleton(path: str,
         table = np.loadtxt(rows, delimiter=',', dtype=np.float64, ndmin=2)
     except ValueError as e:
         raise SampleFormatError(sample, path, _first_non_number(rows)) from e
-    joints = table.reshape(len(rows), len(KINECT_V2_JOINTS),
-                           len(SKELETON_FIELDS))
+    joints = table.reshape(
+        len(rows), len(KINECT_V2_JOINTS), len(SKELETON_FIELDS))
     xy = joints[..., list(xy_columns)]
     tracked = np.isfinite(xy).all(-1) & (xy != 0).any(-1)
     xy[~tracked] = 0
@@ -315,9 +318,9 @@ def _check_files(files: SampleFiles, options: SMGOptions) -> None:
         raise SampleFormatError(sample, files.label or files.video,
                                 f'no skeleton {sample}_skeleton.csv found')
     if files.label is None:
-        raise SampleFormatError(sample, files.skeleton,
-                                f'no label table {sample}_finelabels.csv '
-                                'found')
+        raise SampleFormatError(
+            sample, files.skeleton, f'no label table {sample}_finelabels.csv '
+            'found')
     if files.video is None and options.require_video:
         raise SampleFormatError(sample, f'{sample}_color.mp4',
                                 'video not found')
@@ -336,8 +339,8 @@ def _check_segments(files: SampleFiles, clips: list, num_frames: int,
                 f'rows in {osp.basename(files.skeleton)}){hint}')
 
 
-def _probe(files: SampleFiles, options: SMGOptions, result: SampleResult
-           ) -> Tuple[int, int]:
+def _probe(files: SampleFiles, options: SMGOptions,
+           result: SampleResult) -> Tuple[int, int]:
     """The frame ``(H, W)``; records the video's frame count."""
     if files.video is None:
         return tuple(options.default_shape)
@@ -347,8 +350,8 @@ def _probe(files: SampleFiles, options: SMGOptions, result: SampleResult
     except ReleaseFormatError as e:
         raise SampleFormatError(e.vid, e.path, e.problem) from e
     if (options.frame_tolerance is not None and result.video_frames
-            and abs(result.skeleton_frames - result.video_frames) >
-            options.frame_tolerance):
+            and abs(result.skeleton_frames - result.video_frames)
+            > options.frame_tolerance):
         raise SampleFormatError(
             files.sample, files.skeleton, f'{result.skeleton_frames} '
             f'skeleton rows but the video {files.video} has '
@@ -370,8 +373,10 @@ def convert_sample(files: SampleFiles, options: SMGOptions) -> SampleResult:
     clips = read_smg_labels(files.label, files.sample, options.frame_base)
     xy, score = read_smg_skeleton(files.skeleton, files.sample,
                                   options.xy_columns)
-    result = SampleResult(files.sample, subject_split(
-        files.subject, options.test_subjects, options.val_subjects),
+    result = SampleResult(
+        files.sample,
+        subject_split(files.subject, options.test_subjects,
+                      options.val_subjects),
         skeleton_frames=len(xy))
     _check_segments(files, clips, len(xy), options.frame_base)
     shape = _probe(files, options, result)
@@ -382,8 +387,16 @@ def convert_sample(files: SampleFiles, options: SMGOptions) -> SampleResult:
 
     keypoint, keypoint_score = convert_pose(xy, score, SOURCE_LAYOUT,
                                             options.layout, options.missing)
-    add_clips(result, files.sample, clips, shape, keypoint, keypoint_score,
-              files.video_rel, video=files.sample, subject=files.subject)
+    add_clips(
+        result,
+        files.sample,
+        clips,
+        shape,
+        keypoint,
+        keypoint_score,
+        files.video_rel,
+        video=files.sample,
+        subject=files.subject)
     return result
 
 
@@ -397,8 +410,8 @@ def _check_options(options: SMGOptions) -> None:
     if absent and options.missing == 'raise':
         raise MissingKeypointsError(SOURCE_LAYOUT, options.layout, absent)
     columns = tuple(options.xy_columns)
-    if (len(columns) != 2 or len(set(columns)) != 2 or not all(
-            0 <= c < len(SKELETON_FIELDS) for c in columns)):
+    if (len(columns) != 2 or len(set(columns)) != 2
+            or not all(0 <= c < len(SKELETON_FIELDS) for c in columns)):
         raise ValueError(f'xy_columns={columns}: need two different '
                          f'per-joint fields in 0-{len(SKELETON_FIELDS) - 1}')
     if options.frame_base not in FRAME_BASES:
@@ -483,26 +496,25 @@ def convert_smg_release(root: str,
                                 f'{root}')
 
     skipped = skip_errors(errors, 'sample', strict)
-    results, failed = convert_each(samples,
-                                   BoundTask(convert_sample, options),
-                                   'sample', 'sample', strict, workers,
-                                   progress)
+    results, failed = convert_each(samples, BoundTask(convert_sample,
+                                                      options), 'sample',
+                                   'sample', strict, workers, progress)
     skipped += failed
     for result in results:
         if result.out_of_frame > OUT_OF_FRAME_WARNING:
             print_log(
                 f'{result.sample}: {result.out_of_frame:.0%} of the tracked '
                 f'points lie outside the frame; are xy_columns='
-                f'{options.xy_columns} the right 2D pair?', logger='current',
+                f'{options.xy_columns} the right 2D pair?',
+                logger='current',
                 level=logging.WARNING)
 
     return publish_release(
-        out_dir, f'smg_{layout}.pkl', results,
-        lambda ann_file: _summarize(root, ann_file, options, results,
-                                    skipped, samples), [
-            subject_split(s.subject, options.test_subjects,
-                          options.val_subjects) for s in samples
-        ], format_summary)
+        out_dir, f'smg_{layout}.pkl', results, lambda ann_file: _summarize(
+            root, ann_file, options, results, skipped, samples), [
+                subject_split(s.subject, options.test_subjects,
+                              options.val_subjects) for s in samples
+            ], format_summary)
 
 
 def _summarize(root: str, ann_file: str, options: SMGOptions,
@@ -519,8 +531,10 @@ def _summarize(root: str, ann_file: str, options: SMGOptions,
         frame_base=options.frame_base,
         test_subjects=list(options.test_subjects),
         val_subjects=list(options.val_subjects),
-        samples={name: [r.sample for r in rs]
-                 for name, rs in by_split.items()},
+        samples={
+            name: [r.sample for r in rs]
+            for name, rs in by_split.items()
+        },
         clips=clips,
         class_histogram=histogram,
         skipped=skipped,
@@ -532,7 +546,8 @@ def _summarize(root: str, ann_file: str, options: SMGOptions,
             r.sample: dict(skeleton=r.skeleton_frames, video=r.video_frames)
             for r in results
         },
-        out_of_frame={r.sample: round(r.out_of_frame, 4) for r in results})
+        out_of_frame={r.sample: round(r.out_of_frame, 4)
+                      for r in results})
 
 
 def format_summary(summary: dict) -> str:
@@ -545,8 +560,9 @@ def format_summary(summary: dict) -> str:
                      f'{len(hist)} labels')
     lines.append(f'  without video {len(summary["without_video"])}; '
                  f'skipped {len(summary["skipped"])}')
-    lines += [f'    skipped {s["sample"]}: {s["reason"]}'
-              for s in summary['skipped']]
+    lines += [
+        f'    skipped {s["sample"]}: {s["reason"]}' for s in summary['skipped']
+    ]
     if summary.get('empty_splits'):
         lines.append(f'  every sample of {", ".join(summary["empty_splits"])}'
                      ' was skipped: the split is empty')

@@ -75,8 +75,8 @@ class DurationDistribution:
         self.durations = durations
 
     @classmethod
-    def from_segments(cls, segments: Iterable[Interval]
-                      ) -> 'DurationDistribution':
+    def from_segments(cls,
+                      segments: Iterable[Interval]) -> 'DurationDistribution':
         """From inclusive ``(start, end)`` frame intervals."""
         return cls([end - start + 1 for start, end in segments])
 
@@ -166,7 +166,8 @@ def _union(intervals: Iterable[Interval]) -> List[Interval]:
 def _overlap(clip: Interval, union: List[Interval]) -> int:
     start, end = clip
     return sum(
-        max(0, min(end, e) - max(start, s) + 1) for s, e in union
+        max(0,
+            min(end, e) - max(start, s) + 1) for s, e in union
         if s <= end and e >= start)
 
 

@@ -27,7 +27,6 @@ import numpy as np
 from mmmg.classes import MIGA_NON_MG_RAW_LABEL
 from mmmg.keypoints import convert_pose
 from mmmg.utils import atomic_open
-
 from .imigue_release import (VideoFiles, discover_release,
                              load_openpose_skeleton, probe_video,
                              read_label_csv)
@@ -80,21 +79,29 @@ def sample_one(files: VideoFiles, durations: DurationDistribution,
     prefix = visible_prefix(skeleton[..., 2], anchor_indices(SOURCE_LAYOUT),
                             options.threshold)
     clips = sample_video_clips(prefix, durations,
-                               video_rng(options.seed, files.vid),
-                               options.quota, options.max_tries,
-                               options.min_gap)
+                               video_rng(options.seed,
+                                         files.vid), options.quota,
+                               options.max_tries, options.min_gap)
     result = VideoClips(files.vid, files.video_rel, len(skeleton),
                         int(prefix[-1]), clips)
     if options.layout and clips:
-        shape = (probe_video(files.video, files.vid)[:2]
-                 if files.video else DEFAULT_SHAPE)
+        shape = (
+            probe_video(files.video, files.vid)[:2]
+            if files.video else DEFAULT_SHAPE)
         kp, score = convert_pose(skeleton[..., :2], skeleton[..., 2],
                                  SOURCE_LAYOUT, options.layout)
         kp, score = kp.astype(np.float32), score.astype(np.float32)
         result.annotations = [
-            clip_annotation(clip_id(files.vid, k), -1, start, end, shape, kp,
-                            score, video=files.vid,
-                            video_path=files.video_rel)
+            clip_annotation(
+                clip_id(files.vid, k),
+                -1,
+                start,
+                end,
+                shape,
+                kp,
+                score,
+                video=files.vid,
+                video_path=files.video_rel)
             for k, (start, end) in enumerate(clips)
         ]
     return result
@@ -116,8 +123,8 @@ class _SampleTask:
 
 
 def _label_durations(videos: Sequence[VideoFiles],
-                     duration_splits: Sequence[str], strict: bool
-                     ) -> Tuple[List[int], dict, List[dict]]:
+                     duration_splits: Sequence[str],
+                     strict: bool) -> Tuple[List[int], dict, List[dict]]:
     """MG durations of ``duration_splits``, every labelled video's MG
     segments, and the summary entries of unreadable label tables."""
     durations, ground_truth, skipped = [], {}, []
@@ -141,8 +148,10 @@ def _write_outputs(results: Sequence[VideoClips], out_list: str,
     lines, annotations = [], []
     for result in results:
         video = result.video_rel or f'{result.vid}.mp4'
-        lines += [rgb_line(clip_id(result.vid, k), video, start, end)
-                  for k, (start, end) in enumerate(result.clips)]
+        lines += [
+            rgb_line(clip_id(result.vid, k), video, start, end)
+            for k, (start, end) in enumerate(result.clips)
+        ]
         annotations += result.annotations
     os.makedirs(osp.dirname(osp.abspath(out_list)), exist_ok=True)
     with atomic_open(out_list, 'w') as f:
@@ -151,8 +160,10 @@ def _write_outputs(results: Sequence[VideoClips], out_list: str,
         os.makedirs(osp.dirname(osp.abspath(out_pickle)), exist_ok=True)
         with atomic_open(out_pickle, 'wb') as f:
             pickle.dump(
-                dict(split=dict(ssl=[a['frame_dir'] for a in annotations]),
-                     annotations=annotations), f,
+                dict(
+                    split=dict(ssl=[a['frame_dir'] for a in annotations]),
+                    annotations=annotations),
+                f,
                 protocol=pickle.HIGHEST_PROTOCOL)
 
 
@@ -165,18 +176,25 @@ def _summarize(root: str, options: SamplerOptions,
     lengths = np.array([e - s + 1 for v in clips.values() for s, e in v])
     iod = mg_iod(clips, {k: v for k, v in ground_truth.items() if v})
     return dict(
-        root=root, seed=options.seed, quota=options.quota,
-        threshold=options.threshold, videos=len(clips),
+        root=root,
+        seed=options.seed,
+        quota=options.quota,
+        threshold=options.threshold,
+        videos=len(clips),
         clips=int(lengths.size),
         videos_at_quota=sum(len(v) >= options.quota for v in clips.values()),
         visible_frame_share=visible / frames if frames else None,
         mean_duration=float(lengths.mean()) if lengths.size else None,
-        label_durations=dict(count=len(durations),
-                             mean=float(np.mean(durations)),
-                             min=int(np.min(durations)),
-                             max=int(np.max(durations))),
-        mg_iod=dict(precision=iod.precision, mean_iod=iod.mean_iod,
-                    hit_rate=iod.hit_rate, clips=iod.clips))
+        label_durations=dict(
+            count=len(durations),
+            mean=float(np.mean(durations)),
+            min=int(np.min(durations)),
+            max=int(np.max(durations))),
+        mg_iod=dict(
+            precision=iod.precision,
+            mean_iod=iod.mean_iod,
+            hit_rate=iod.hit_rate,
+            clips=iod.clips))
 
 
 def sample_release_clips(root: str,
@@ -219,11 +237,13 @@ def sample_release_clips(root: str,
     if not durations:
         raise ValueError(f'{root}: no labelled MG segment in the splits '
                          f'{list(duration_splits)} to draw durations from')
-    todo = [v for v in videos if v.skeleton is not None
-            and (splits is None or v.split in splits)]
+    todo = [
+        v for v in videos
+        if v.skeleton is not None and (splits is None or v.split in splits)
+    ]
     results, failed = convert_each(
-        todo, _SampleTask(DurationDistribution(durations), options),
-        'video', 'vid', strict, workers, progress)
+        todo, _SampleTask(DurationDistribution(durations), options), 'video',
+        'vid', strict, workers, progress)
     skipped += failed + [skip_entry(error, 'video') for error in errors]
     _write_outputs(results, out_list, out_pickle)
     summary = _summarize(root, options, results, durations, ground_truth)
@@ -257,9 +277,9 @@ def format_summary(summary: dict) -> str:
                     f'{iod["hit_rate"]:.1%} of {iod["clips"]} clips with '
                     'ground truth)')
     if summary['skipped']:
-        text.append(f'skipped {len(summary["skipped"])} videos: ' + '; '.join(
-            f'video {s["video"]}: {s["reason"]}'
-            for s in summary['skipped'][:5]))
+        text.append(f'skipped {len(summary["skipped"])} videos: ' +
+                    '; '.join(f'video {s["video"]}: {s["reason"]}'
+                              for s in summary['skipped'][:5]))
     text.append(f'list: {summary["list"]}' + (
         f', skeleton clips: {summary["pickle"]}' if summary['pickle'] else ''))
     return '\n'.join(text)

@@ -43,14 +43,12 @@ from typing import Optional, Tuple
 
 import numpy as np
 
-from mmmg.datasets.transforms.taylor import (DEFAULT_NUM_TERMS,
-                                             DEFAULT_OFFSET,
+from mmmg.datasets.transforms.taylor import (DEFAULT_NUM_TERMS, DEFAULT_OFFSET,
                                              DEFAULT_TAYLOR_SCALE,
                                              SHORT_CLIP_MODES, compute_taylor,
                                              parse_scale, taylor_window,
                                              to_gray)
 from mmmg.utils.io import atomic_open
-
 from .video_jobs import (DEFAULT_CHUNK_SIZE, FrameCallback, FrameWriter,
                          VideoReadError, VideoStream)
 
@@ -154,8 +152,12 @@ class TaylorStream:
                 self._out.shape[1:3] != (height, width):
             self._out = np.empty((num, height, width, 3), np.uint8)
         out = compute_taylor(
-            self._gray[:self._count], self.num_terms, self.scale,
-            self.offset, out=self._out[:num], num_threads=self.num_threads)
+            self._gray[:self._count],
+            self.num_terms,
+            self.scale,
+            self.offset,
+            out=self._out[:num],
+            num_threads=self.num_threads)
         # The next window starts right after the last one computed.
         self._gray[:self.window - 1] = self._gray[num:self._count]
         self._count = self.window - 1
@@ -235,10 +237,13 @@ class TaylorVideoConverter:
         """A :class:`TaylorStream` with these settings, reused (reset) from
         one video to the next in this process."""
         if self._stream is None:
-            self._stream = TaylorStream(self.num_terms, self.scale,
-                                        self.offset, self.keep_length,
-                                        self.short_video,
-                                        num_threads=self.num_threads)
+            self._stream = TaylorStream(
+                self.num_terms,
+                self.scale,
+                self.offset,
+                self.keep_length,
+                self.short_video,
+                num_threads=self.num_threads)
         self._stream.reset()
         return self._stream
 
@@ -249,16 +254,22 @@ class TaylorVideoConverter:
 
     def settings(self) -> dict:
         """What the output depends on (``taylor_meta.json``)."""
-        return dict(num_terms=self.num_terms, window=self.window,
-                    scale=list(self.scale), offset=self.offset,
-                    keep_length=self.keep_length,
-                    short_video=self.short_video, fourcc=self.fourcc,
-                    mapping='round(offset + scale_c * T_c), uint8-saturated',
-                    channels='T_c = sum_{n<K} S_n D_{n+1+c}, channel c of '
-                    'the RGB frame; Taylor frame t = source frames '
-                    't .. t+window-1')
+        return dict(
+            num_terms=self.num_terms,
+            window=self.window,
+            scale=list(self.scale),
+            offset=self.offset,
+            keep_length=self.keep_length,
+            short_video=self.short_video,
+            fourcc=self.fourcc,
+            mapping='round(offset + scale_c * T_c), uint8-saturated',
+            channels='T_c = sum_{n<K} S_n D_{n+1+c}, channel c of '
+            'the RGB frame; Taylor frame t = source frames '
+            't .. t+window-1')
 
-    def __call__(self, src: str, dst: str,
+    def __call__(self,
+                 src: str,
+                 dst: str,
                  on_frames: FrameCallback = lambda n: None) -> int:
         """Write the Taylor video of ``src`` to ``dst``.
 

@@ -117,8 +117,9 @@ def discover_videos(root: str,
     skip = osp.realpath(exclude) if exclude else None
     videos = []
     for folder, dirs, files in os.walk(root):
-        dirs[:] = sorted(d for d in dirs if not d.startswith('.') and (
-            skip is None or osp.realpath(osp.join(folder, d)) != skip))
+        dirs[:] = sorted(
+            d for d in dirs if not d.startswith('.') and (
+                skip is None or osp.realpath(osp.join(folder, d)) != skip))
         videos.extend(
             osp.join(folder, name) for name in files
             if not name.startswith('.')
@@ -193,8 +194,8 @@ class VideoStream:
         if not osp.isfile(path):
             raise VideoReadError(path, 'no such file')
         try:
-            self._reader = decord.VideoReader(path, ctx=decord.cpu(0),
-                                              num_threads=1)
+            self._reader = decord.VideoReader(
+                path, ctx=decord.cpu(0), num_threads=1)
             self.num_frames = len(self._reader)
             fps = float(self._reader.get_avg_fps())
         except Exception as e:  # decord raises RuntimeError or DECORDError
@@ -225,14 +226,14 @@ class VideoStream:
                 f'frames from {indices[0]}; the file may be truncated')
         return frames
 
-    def chunks(self, chunk_size: int = DEFAULT_CHUNK_SIZE
-               ) -> Iterator[np.ndarray]:
+    def chunks(self,
+               chunk_size: int = DEFAULT_CHUNK_SIZE) -> Iterator[np.ndarray]:
         """Yield all frames in order, ``chunk_size`` at a time."""
         if chunk_size < 1:
             raise ValueError(f'chunk_size must be >= 1, got {chunk_size}')
         for start in range(0, self.num_frames, chunk_size):
-            yield self.read(range(start,
-                                  min(start + chunk_size, self.num_frames)))
+            yield self.read(
+                range(start, min(start + chunk_size, self.num_frames)))
 
     def close(self) -> None:
         self._reader = None
@@ -318,8 +319,10 @@ def scaled_size(width: int, height: int, scale: float) -> Tuple[int, int]:
     """
     if not 0 < scale <= 1:
         raise ValueError(f'scale must be in (0, 1], got {scale}')
-    return (max(2, int(round(width * scale / 2)) * 2),
-            max(2, int(round(height * scale / 2)) * 2))
+    return (max(2,
+                int(round(width * scale / 2)) * 2),
+            max(2,
+                int(round(height * scale / 2)) * 2))
 
 
 def resize_frames(frames: np.ndarray, size: Tuple[int, int]) -> np.ndarray:
@@ -397,8 +400,8 @@ def run_video_jobs(jobs: Sequence[VideoJob],
                    desc: str = 'videos',
                    start_method: Optional[str] = None,
                    quiet: bool = False,
-                   verify: Callable[[str], bool] = video_is_complete
-                   ) -> JobReport:
+                   verify: Callable[[str],
+                                    bool] = video_is_complete) -> JobReport:
     """Run ``fn`` (see the module docstring) on every job with
     :func:`mmmg.utils.job_runner.run_jobs`.
 
@@ -434,10 +437,18 @@ def run_video_jobs(jobs: Sequence[VideoJob],
     if quiet:
         quiet_decoder()
     report = run_jobs(
-        jobs, _VideoTask(fn), workers=workers,
-        verify=lambda job: verify(job.dst), overwrite=overwrite,
-        strict=strict, failure_log=failure_log, name=_job_name,
-        fields=_job_fields, progress=progress, desc=desc, unit='video',
+        jobs,
+        _VideoTask(fn),
+        workers=workers,
+        verify=lambda job: verify(job.dst),
+        overwrite=overwrite,
+        strict=strict,
+        failure_log=failure_log,
+        name=_job_name,
+        fields=_job_fields,
+        progress=progress,
+        desc=desc,
+        unit='video',
         units='frame',
         start_method=start_method or getattr(fn, 'start_method', None),
         worker_init=quiet_decoder if quiet else None)
@@ -452,47 +463,78 @@ def add_job_arguments(parser: argparse.ArgumentParser,
     ``outputs`` says what the tool writes, for the help of ``--out``."""
     io = parser.add_argument_group('inputs and outputs')
     source = io.add_mutually_exclusive_group(required=True)
-    source.add_argument('--input-dir', metavar='DIR',
-                        help='convert every video below this folder')
-    source.add_argument('--list', metavar='FILE',
-                        help='convert the videos named in this segment or '
-                        'clip list (each video once)')
-    io.add_argument('--root', metavar='DIR',
-                    help='with --list: base of relative paths and of the '
-                    'output sub-folders (default: the list file folder)')
-    io.add_argument('--column', type=int, metavar='N',
-                    help='with --list: 0-based field holding the path; the '
-                    'list format decides by default (1 in segment lists '
-                    'such as rgb_*.txt, 0 in clip lists)')
-    io.add_argument('--out', required=True, metavar='DIR',
-                    help='output root; sub-folders of the inputs are kept '
-                    f'and {outputs}')
-    io.add_argument('--ext', nargs='+', default=list(VIDEO_EXTENSIONS),
-                    metavar='EXT', help='with --input-dir: video endings '
-                    f'(default: {" ".join(VIDEO_EXTENSIONS)})')
+    source.add_argument(
+        '--input-dir',
+        metavar='DIR',
+        help='convert every video below this folder')
+    source.add_argument(
+        '--list',
+        metavar='FILE',
+        help='convert the videos named in this segment or '
+        'clip list (each video once)')
+    io.add_argument(
+        '--root',
+        metavar='DIR',
+        help='with --list: base of relative paths and of the '
+        'output sub-folders (default: the list file folder)')
+    io.add_argument(
+        '--column',
+        type=int,
+        metavar='N',
+        help='with --list: 0-based field holding the path; the '
+        'list format decides by default (1 in segment lists '
+        'such as rgb_*.txt, 0 in clip lists)')
+    io.add_argument(
+        '--out',
+        required=True,
+        metavar='DIR',
+        help='output root; sub-folders of the inputs are kept '
+        f'and {outputs}')
+    io.add_argument(
+        '--ext',
+        nargs='+',
+        default=list(VIDEO_EXTENSIONS),
+        metavar='EXT',
+        help='with --input-dir: video endings '
+        f'(default: {" ".join(VIDEO_EXTENSIONS)})')
     run = parser.add_argument_group('batch run')
-    run.add_argument('--workers', type=int, default=default_workers,
-                     help='worker processes, one video each; 0 runs in this '
-                     'process, where a decoder crash ends the run (default '
-                     f'{default_workers})')
-    run.add_argument('--chunk-size', type=int, default=DEFAULT_CHUNK_SIZE,
-                     metavar='N', help='frames decoded at a time (memory '
-                     f'bound; default {DEFAULT_CHUNK_SIZE})')
-    run.add_argument('--overwrite', action='store_true',
-                     help='redo every video (default: skip the videos whose '
-                     'output is complete, so an interrupted run resumes and '
-                     'redoes its zero-byte or truncated outputs)')
-    run.add_argument('--strict', action='store_true',
-                     help='stop at the first bad video instead of logging '
-                     'and skipping it')
-    run.add_argument('--failure-log', metavar='FILE',
-                     help='JSON lines log of the videos that failed '
-                     '(default: <out>/failures.jsonl)')
-    run.add_argument('--no-progress', action='store_true',
-                     help='hide the progress bars')
-    run.add_argument('--decoder-log', action='store_true',
-                     help="show FFmpeg's own messages (hidden by default; "
-                     'failures are logged either way)')
+    run.add_argument(
+        '--workers',
+        type=int,
+        default=default_workers,
+        help='worker processes, one video each; 0 runs in this '
+        'process, where a decoder crash ends the run (default '
+        f'{default_workers})')
+    run.add_argument(
+        '--chunk-size',
+        type=int,
+        default=DEFAULT_CHUNK_SIZE,
+        metavar='N',
+        help='frames decoded at a time (memory '
+        f'bound; default {DEFAULT_CHUNK_SIZE})')
+    run.add_argument(
+        '--overwrite',
+        action='store_true',
+        help='redo every video (default: skip the videos whose '
+        'output is complete, so an interrupted run resumes and '
+        'redoes its zero-byte or truncated outputs)')
+    run.add_argument(
+        '--strict',
+        action='store_true',
+        help='stop at the first bad video instead of logging '
+        'and skipping it')
+    run.add_argument(
+        '--failure-log',
+        metavar='FILE',
+        help='JSON lines log of the videos that failed '
+        '(default: <out>/failures.jsonl)')
+    run.add_argument(
+        '--no-progress', action='store_true', help='hide the progress bars')
+    run.add_argument(
+        '--decoder-log',
+        action='store_true',
+        help="show FFmpeg's own messages (hidden by default; "
+        'failures are logged either way)')
 
 
 def jobs_from_args(args: argparse.Namespace,
@@ -524,10 +566,16 @@ def run_jobs_from_args(args: argparse.Namespace,
     failure_log = args.failure_log or osp.join(args.out, 'failures.jsonl')
     try:
         report = run_video_jobs(
-            jobs, fn, workers=args.workers, overwrite=args.overwrite,
-            strict=args.strict, failure_log=failure_log,
-            progress=not args.no_progress, desc=desc,
-            start_method=start_method, quiet=not args.decoder_log,
+            jobs,
+            fn,
+            workers=args.workers,
+            overwrite=args.overwrite,
+            strict=args.strict,
+            failure_log=failure_log,
+            progress=not args.no_progress,
+            desc=desc,
+            start_method=start_method,
+            quiet=not args.decoder_log,
             verify=verify)
     except JobError as e:
         print(f'error: {e}', file=sys.stderr)

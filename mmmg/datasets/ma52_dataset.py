@@ -5,8 +5,7 @@ import numpy as np
 from mmaction.registry import DATASETS
 from mmaction.utils import ConfigType
 
-from ..classes import (MA52_ACTION_CLASSES, MA52_BODY_CLASSES,
-                       MA52_BODY_RANGES)
+from ..classes import MA52_ACTION_CLASSES, MA52_BODY_CLASSES, MA52_BODY_RANGES
 from .video_clip_dataset import MGVideoClipDataset, VideoListEntry
 
 LABEL_LEVELS = ('action', 'body')
@@ -80,10 +79,11 @@ class MA52Dataset(MGVideoClipDataset):
             raise ValueError(f'label_level must be one of {LABEL_LEVELS}, '
                              f'got {label_level!r}')
         self.label_level = label_level
-        classes = (MA52_ACTION_CLASSES
-                   if label_level == 'action' else MA52_BODY_CLASSES)
-        metainfo = dict(action_classes=MA52_ACTION_CLASSES,
-                        body_classes=MA52_BODY_CLASSES)
+        classes = (
+            MA52_ACTION_CLASSES
+            if label_level == 'action' else MA52_BODY_CLASSES)
+        metainfo = dict(
+            action_classes=MA52_ACTION_CLASSES, body_classes=MA52_BODY_CLASSES)
         metainfo.update(kwargs.pop('metainfo', None) or {})
         kwargs.setdefault('list_format', 'clip')
         super().__init__(

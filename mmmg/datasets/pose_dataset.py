@@ -12,8 +12,8 @@ from ..classes import IMIGUE_CLASSES, get_classes
 from ..utils.cli import DataFileError
 
 
-def load_pose_annotations(ann_file: str, split: Optional[str] = None
-                          ) -> List[dict]:
+def load_pose_annotations(ann_file: str,
+                          split: Optional[str] = None) -> List[dict]:
     """The samples of ``split`` (all when None) in a pose pickle.
 
     Raises:
@@ -107,8 +107,12 @@ class MGPoseDataset(PoseDataset):
         metainfo = dict(classes=get_classes(classes))
         metainfo.update(kwargs.pop('metainfo', None) or {})
         super().__init__(
-            ann_file, pipeline, split=split, metainfo=metainfo,
-            data_prefix=data_prefix, **kwargs)
+            ann_file,
+            pipeline,
+            split=split,
+            metainfo=metainfo,
+            data_prefix=data_prefix,
+            **kwargs)
 
     def load_data_list(self) -> List[dict]:
         data_list = load_pose_annotations(self.ann_file, self.split)
@@ -150,5 +154,6 @@ class MGPoseDataset(PoseDataset):
             f'{self.ann_file} ({self.split}): kept {keep} samples '
             f'({self.labelled_fraction:.0%}, seed {self.subset_seed}) '
             f'covering {len(classes - {-1})} of '
-            f'{len(self.metainfo["classes"])} classes', logger='current')
+            f'{len(self.metainfo["classes"])} classes',
+            logger='current')
         return data_list

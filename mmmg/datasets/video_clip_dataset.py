@@ -13,8 +13,8 @@ from ..classes import IMIGUE_CLASSES, get_classes
 from ..utils.cli import DataFileError
 # The list reader lives in mmmg.utils (dependency-free); imported here for
 # the dataset and the importers of its names.
-from ..utils.video_list import (LIST_FIELDS, VideoListEntry,  # noqa: F401
-                                read_video_list)
+from ..utils.video_list import VideoListEntry  # noqa: F401
+from ..utils.video_list import LIST_FIELDS, read_video_list
 from .transforms.segment_decode import DecordInitSegment
 
 # Stock transforms that would decode the whole long video of a segment.
@@ -129,8 +129,8 @@ class MGVideoClipDataset(BaseActionDataset):
                 raise DataFileError(
                     f'{where}; replace or drop the video, or (training '
                     'only) set skip_bad_videos=True on the dataset') from e
-            print_log(f'{where}; skipped', logger='current',
-                      level=logging.WARNING)
+            print_log(
+                f'{where}; skipped', logger='current', level=logging.WARNING)
             return None
 
     def _check_segment_pipeline(self) -> None:

@@ -57,9 +57,9 @@ class VideoBagDataset(BaseDataset):
                           read_video_labels(self.ann_file), self.max_clips,
                           self.strict)
         return [
-            dict(features=f, mask=m, label=int(y), video=v)
-            for f, m, y, v in zip(bags.features, bags.mask, bags.labels,
-                                  bags.videos)
+            dict(features=f, mask=m,
+                 label=int(y), video=v) for f, m, y, v in zip(
+                     bags.features, bags.mask, bags.labels, bags.videos)
         ]
 
     @property
@@ -70,16 +70,17 @@ class VideoBagDataset(BaseDataset):
     def class_counts(self, num_classes: Optional[int] = None) -> np.ndarray:
         """Videos per class."""
         labels = [self.get_data_info(i)['label'] for i in range(len(self))]
-        return np.bincount(labels, minlength=num_classes or
-                           len(self.metainfo['classes']))
+        return np.bincount(
+            labels, minlength=num_classes or len(self.metainfo['classes']))
 
     def prepare_data(self, idx: int) -> dict:
         info = self.get_data_info(idx)
         sample = ActionDataSample().set_gt_labels(info['label'])
         sample.set_metainfo(dict(video=info['video']))
-        return dict(features=torch.from_numpy(info['features']),
-                    mask=torch.from_numpy(info['mask']),
-                    data_samples=sample)
+        return dict(
+            features=torch.from_numpy(info['features']),
+            mask=torch.from_numpy(info['mask']),
+            data_samples=sample)
 
 
 __all__ = ['VideoBagDataset']

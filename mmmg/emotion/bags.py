@@ -70,7 +70,8 @@ def join_streams(streams: Sequence[Dict[str, np.ndarray]]):
 
 
 def build_bags(streams: Sequence[Dict[str, np.ndarray]],
-               video_labels: Dict[str, int], max_clips: int = 64,
+               video_labels: Dict[str, int],
+               max_clips: int = 64,
                strict: bool = False) -> VideoBags:
     """One bag per labelled video, clips in temporal (id) order.
 

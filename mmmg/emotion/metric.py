@@ -40,16 +40,18 @@ class OutcomeF1Metric(BaseMetric):
 
     def process(self, data_batch: Any, data_samples: Sequence[dict]) -> None:
         for sample in data_samples:
-            self.results.append(dict(
-                prob=sample_streams(sample, 'item')['item'].reshape(-1),
-                label=sample_label(sample), video=sample.get('video')))
+            self.results.append(
+                dict(
+                    prob=sample_streams(sample, 'item')['item'].reshape(-1),
+                    label=sample_label(sample),
+                    video=sample.get('video')))
 
     def compute_metrics(self, results: list) -> Dict[str, float]:
         probs = np.stack([r['prob'] for r in results])
         labels = np.array([r['label'] for r in results])
         num_classes = probs.shape[1]
-        classes = (self.dataset_meta or {}).get(
-            'classes', [str(k) for k in range(num_classes)])
+        classes = (self.dataset_meta
+                   or {}).get('classes', [str(k) for k in range(num_classes)])
         preds = probs.argmax(axis=1)
         f1 = per_class_scores(confusion_matrix(labels, preds,
                                                num_classes))['f1']
@@ -66,8 +68,8 @@ class OutcomeF1Metric(BaseMetric):
             writer = csv.writer(f, lineterminator='\n')
             writer.writerow(['video', 'outcome', f'prob_{classes[-1]}'])
             for r in results:
-                writer.writerow([r['video'], classes[r['label']],
-                                 f'{r["prob"][-1]:.4f}'])
+                writer.writerow(
+                    [r['video'], classes[r['label']], f'{r["prob"][-1]:.4f}'])
 
 
 __all__ = ['OutcomeF1Metric']

@@ -43,8 +43,8 @@ class AttentionMILAggregator(BaseModel):
                  class_weight: Optional[Sequence[float]] = None,
                  data_preprocessor: OptConfigType = None,
                  init_cfg: OptConfigType = None) -> None:
-        super().__init__(data_preprocessor=data_preprocessor,
-                         init_cfg=init_cfg)
+        super().__init__(
+            data_preprocessor=data_preprocessor, init_cfg=init_cfg)
         self.in_dims = in_dims
         self.norm = nn.LayerNorm(in_dims)
         self.drop = nn.Dropout(dropout)
@@ -59,8 +59,8 @@ class AttentionMILAggregator(BaseModel):
 
     def set_class_weight(self, weight: Sequence[float]) -> None:
         """Set the cross-entropy class weights (one per class)."""
-        weight = torch.as_tensor(weight, dtype=torch.float,
-                                 device=self.classifier.weight.device)
+        weight = torch.as_tensor(
+            weight, dtype=torch.float, device=self.classifier.weight.device)
         if weight.shape != (self.classifier.out_features, ):
             raise ValueError(f'class_weight needs '
                              f'{self.classifier.out_features} values, got '
@@ -69,8 +69,9 @@ class AttentionMILAggregator(BaseModel):
 
     def attention(self, h: Tensor, mask: Tensor) -> Tensor:
         """Weights ``[B, K]`` of the clips; 0 on padding."""
-        score = self.attn_w(torch.tanh(self.attn_v(h)) *
-                            torch.sigmoid(self.attn_u(h))).squeeze(-1)
+        score = self.attn_w(
+            torch.tanh(self.attn_v(h)) *
+            torch.sigmoid(self.attn_u(h))).squeeze(-1)
         return score.masked_fill(~mask, float('-inf')).softmax(dim=1)
 
     def logits(self, features: Tensor, mask: Tensor) -> Tensor:
@@ -98,8 +99,10 @@ class AttentionMILAggregator(BaseModel):
             return logits
         if mode == 'loss':
             labels = torch.cat([s.gt_labels.item for s in data_samples])
-            return dict(loss=F.cross_entropy(
-                logits, labels.to(logits.device), weight=self.class_weight))
+            return dict(
+                loss=F.cross_entropy(
+                    logits, labels.to(logits.device),
+                    weight=self.class_weight))
         if mode == 'predict':
             probs = logits.softmax(dim=1).detach()
             for sample, prob in zip(data_samples, probs):

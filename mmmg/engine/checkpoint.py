@@ -31,8 +31,10 @@ from ..utils.cli import ToolError
 def _numpy_checkpoint_types() -> list:
     """Numpy callables and types that pickled scalars/arrays refer to."""
     core = getattr(np, '_core', None) or np.core
-    types = [np.ndarray, np.dtype, core.multiarray._reconstruct,
-             core.multiarray.scalar]
+    types = [
+        np.ndarray, np.dtype, core.multiarray._reconstruct,
+        core.multiarray.scalar
+    ]
     # numpy >= 1.25 pickles dtypes as instances of per-type classes.
     types += [type(np.dtype(t)) for t in np.sctypeDict.values()]
     return types
@@ -57,10 +59,10 @@ def _history_buffer_getattr(obj, name):
 def checkpoint_safe_globals():
     """Context manager allow-listing the objects mmengine saves in a
     checkpoint, for ``torch.load(weights_only=True)``."""
-    return torch.serialization.safe_globals(
-        [HistoryBuffer, (_history_buffer_getattr, 'builtins.getattr'),
-         (_history_buffer_getattr, '__builtin__.getattr')] +
-        _numpy_checkpoint_types())
+    return torch.serialization.safe_globals([
+        HistoryBuffer, (_history_buffer_getattr, 'builtins.getattr'),
+        (_history_buffer_getattr, '__builtin__.getattr')
+    ] + _numpy_checkpoint_types())
 
 
 def is_complete_checkpoint(path: str) -> bool:
@@ -143,8 +145,8 @@ def check_checkpoint_fits(model: torch.nn.Module,
     allowed, refused = [], []
     for kind, keys in problems.items():
         keys_ok = [
-            k for k in keys
-            if any(fnmatch.fnmatchcase(k.split(' ')[0], p) for p in allow)
+            k for k in keys if any(
+                fnmatch.fnmatchcase(k.split(' ')[0], p) for p in allow)
         ]
         allowed += keys_ok
         bad = [k for k in keys if k not in keys_ok]
@@ -154,10 +156,11 @@ def check_checkpoint_fits(model: torch.nn.Module,
         raise ToolError(f'{source} does not fit the model of this config: '
                         f'{"; ".join(refused)}; {fix}')
     if allowed:
-        print_log(f'{source}: {len(allowed)} keys differ from the model and '
-                  f'are allowed (left as initialised): {_some(allowed, 10)}',
-                  logger='current',
-                  level=logging.WARNING)
+        print_log(
+            f'{source}: {len(allowed)} keys differ from the model and '
+            f'are allowed (left as initialised): {_some(allowed, 10)}',
+            logger='current',
+            level=logging.WARNING)
     return allowed
 
 
@@ -184,7 +187,9 @@ def latest_complete_checkpoint(work_dir: str) -> Optional[str]:
     for path in candidates:
         if is_complete_checkpoint(path):
             return path
-        print_log(f'checkpoint {path} is truncated or unreadable; resuming '
-                  'from the previous one', logger='current',
-                  level=logging.WARNING)
+        print_log(
+            f'checkpoint {path} is truncated or unreadable; resuming '
+            'from the previous one',
+            logger='current',
+            level=logging.WARNING)
     return None

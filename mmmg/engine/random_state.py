@@ -4,16 +4,17 @@ from typing import Optional
 
 import numpy as np
 import torch
-from mmengine.hooks import Hook
-
 from mmaction.registry import HOOKS
+from mmengine.hooks import Hook
 
 
 def capture_random_state(sampler=None) -> dict:
     """Python, numpy and torch (CPU and CUDA) generator states, and the
     seed of a ``DefaultSampler`` (its order is ``seed + epoch``)."""
-    state = dict(python=random.getstate(), numpy=np.random.get_state(),
-                 torch=torch.get_rng_state())
+    state = dict(
+        python=random.getstate(),
+        numpy=np.random.get_state(),
+        torch=torch.get_rng_state())
     if torch.cuda.is_available():
         state['cuda'] = torch.cuda.get_rng_state_all()
     if getattr(sampler, 'seed', None) is not None:

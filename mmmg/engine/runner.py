@@ -21,16 +21,15 @@ import subprocess
 
 import torch
 import torch.distributed as torch_dist
+from mmaction.registry import RUNNERS
 from mmengine.dist import is_distributed
 from mmengine.model import is_model_wrapper
 from mmengine.runner import Runner
 from mmengine.runner.checkpoint import _load_checkpoint_to_model
 
-from mmaction.registry import RUNNERS
 from .checkpoint import (check_checkpoint_fits, checkpoint_safe_globals,
                          latest_complete_checkpoint, read_checkpoint)
-from .random_state import (RandomStateHook, restore_random_state,
-                           train_sampler)
+from .random_state import RandomStateHook, restore_random_state, train_sampler
 
 _REFIT = ("pass this config's own checkpoint, or allow the differing keys: "
           "allow_partial_keys=['cls_head.*'] in the config, or "
@@ -129,8 +128,10 @@ class MGRunner(Runner):
             else self.model
         weights = checkpoint.get('state_dict', checkpoint)
         for pattern, replacement in revise_keys:
-            weights = {re.sub(pattern, replacement, k): v
-                       for k, v in weights.items()}
+            weights = {
+                re.sub(pattern, replacement, k): v
+                for k, v in weights.items()
+            }
         allow = () if strict or self._resume else \
             self.cfg.get('allow_partial_keys') or ()
         check_checkpoint_fits(model, weights, filename, allow,

@@ -5,14 +5,12 @@ are imported by :func:`mmmg.register_all_modules`, not here, so that score
 fusion and the other numpy tools never pull in torch.
 """
 from .functional import (classification_report, confusion_matrix, macro_f1,
-                         mean_class_accuracy, per_class_scores,
-                         top_k_accuracy)
+                         mean_class_accuracy, per_class_scores, top_k_accuracy)
 from .score_file import (ScoreFileError, build_score_file, label_vector,
                          load_scores, save_scores, score_matrix)
 
 __all__ = [
     'ScoreFileError', 'build_score_file', 'label_vector', 'load_scores',
-    'save_scores', 'score_matrix', 'classification_report',
-    'confusion_matrix', 'macro_f1', 'mean_class_accuracy',
-    'per_class_scores', 'top_k_accuracy'
+    'save_scores', 'score_matrix', 'classification_report', 'confusion_matrix',
+    'macro_f1', 'mean_class_accuracy', 'per_class_scores', 'top_k_accuracy'
 ]

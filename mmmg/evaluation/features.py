@@ -49,13 +49,15 @@ def load_encoder(cfg: Config, checkpoint: str) -> torch.nn.Module:
         state = torch.load(checkpoint, map_location='cpu')
     state = state.get('state_dict', state)
     prefix = 'backbone.'
-    backbone = {k[len(prefix):]: v for k, v in state.items()
-                if k.startswith(prefix)}
+    backbone = {
+        k[len(prefix):]: v
+        for k, v in state.items() if k.startswith(prefix)
+    }
     if not backbone:
         raise KeyError(f'{checkpoint}: no `{prefix}` weights; is it a '
                        'checkpoint of this encoder?')
-    missing, unexpected = model.backbone.load_state_dict(backbone,
-                                                         strict=False)
+    missing, unexpected = model.backbone.load_state_dict(
+        backbone, strict=False)
     if missing or unexpected:
         raise KeyError(f'{checkpoint}: backbone weights do not match the '
                        f'config: missing {missing[:5]}, unexpected '
@@ -64,7 +66,8 @@ def load_encoder(cfg: Config, checkpoint: str) -> torch.nn.Module:
 
 
 @torch.no_grad()
-def extract_features(model: torch.nn.Module, dataloader_cfg: dict,
+def extract_features(model: torch.nn.Module,
+                     dataloader_cfg: dict,
                      progress: bool = True) -> Dict[str, np.ndarray]:
     """Backbone features of every sample of a dataloader config."""
     loader = Runner.build_dataloader(dataloader_cfg)
@@ -75,30 +78,36 @@ def extract_features(model: torch.nn.Module, dataloader_cfg: dict,
         sid = str(info.get('sample_id', info.get('frame_dir', i)))
         videos[sid] = str(info.get('video') or sid.rsplit('_', 1)[0])
     feats, labels, ids = [], [], []
-    for batch in tqdm(loader, desc='features', unit='batch',
-                      disable=not progress):
+    for batch in tqdm(
+            loader, desc='features', unit='batch', disable=not progress):
         data = model.data_preprocessor(batch, False)
         inputs = data['inputs']
         out = model.backbone(inputs.flatten(0, 1))
-        feats.append(out.view(inputs.shape[0], inputs.shape[1],
-                              -1).mean(1).float().numpy())
+        feats.append(
+            out.view(inputs.shape[0], inputs.shape[1],
+                     -1).mean(1).float().numpy())
         for sample in data['data_samples']:
             ids.append(str(sample.metainfo['sample_id']))
             label = sample.get('gt_labels')
             labels.append(int(label.item) if label is not None else -1)
-    return dict(features=np.concatenate(feats).astype(np.float32),
-                labels=np.asarray(labels, np.int64),
-                sample_ids=np.asarray(ids),
-                videos=np.asarray([videos[i] for i in ids]))
+    return dict(
+        features=np.concatenate(feats).astype(np.float32),
+        labels=np.asarray(labels, np.int64),
+        sample_ids=np.asarray(ids),
+        videos=np.asarray([videos[i] for i in ids]))
 
 
-def save_features(path: str, features: Dict[str, np.ndarray],
+def save_features(path: str,
+                  features: Dict[str, np.ndarray],
                   checkpoint: Optional[str] = None) -> None:
     """Write a feature file atomically."""
     os.makedirs(osp.dirname(path) or '.', exist_ok=True)
     with atomic_open(path, 'wb') as f:
-        np.savez(f, checkpoint=np.asarray(checkpoint or ''),
-                 **{k: features[k] for k in FEATURE_KEYS})
+        np.savez(
+            f,
+            checkpoint=np.asarray(checkpoint or ''),
+            **{k: features[k]
+               for k in FEATURE_KEYS})
 
 
 def load_features(path: str) -> Dict[str, np.ndarray]:
@@ -115,8 +124,8 @@ def load_features(path: str) -> Dict[str, np.ndarray]:
         raise FeatureFileError(f'{path}: missing {missing}; write it with '
                                'tools/extract_features.py')
     n = len(out['features'])
-    if out['features'].ndim != 2 or any(len(out[k]) != n
-                                        for k in FEATURE_KEYS):
+    if out['features'].ndim != 2 or any(
+            len(out[k]) != n for k in FEATURE_KEYS):
         raise FeatureFileError(f'{path}: features must be [N, D] with N '
                                'labels, ids and videos')
     if not np.isfinite(out['features']).all():

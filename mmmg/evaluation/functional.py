@@ -123,7 +123,8 @@ def mean_class_accuracy(labels: np.ndarray, preds: np.ndarray,
     return float((tp[has_samples] / support[has_samples]).mean())
 
 
-def top_k_accuracy(scores: np.ndarray, labels: np.ndarray,
+def top_k_accuracy(scores: np.ndarray,
+                   labels: np.ndarray,
                    topk: Sequence[int] = (1, 5)) -> Dict[int, float]:
     """Share of samples whose label is among the k highest scores, for
     each k (capped at the number of classes); ties keep class order."""
@@ -132,13 +133,14 @@ def top_k_accuracy(scores: np.ndarray, labels: np.ndarray,
     # Sorting once answers every k.
     order = np.argsort(-scores, axis=1, kind='stable')
     return {
-        k: float((order[:, :min(k, num_classes)] == labels[:, None]).any(
-            1).mean())
+        k: float(
+            (order[:, :min(k, num_classes)] == labels[:, None]).any(1).mean())
         for k in topk
     }
 
 
-def classification_report(scores: np.ndarray, labels: np.ndarray,
+def classification_report(scores: np.ndarray,
+                          labels: np.ndarray,
                           topk: Sequence[int] = (1, 5)) -> dict:
     """Accuracies, macro-F1 and per-class scores of a score matrix.
 

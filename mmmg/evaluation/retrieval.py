@@ -9,7 +9,9 @@ from typing import Dict, Sequence
 import numpy as np
 
 
-def cosine_neighbours(query: np.ndarray, gallery: np.ndarray, k: int,
+def cosine_neighbours(query: np.ndarray,
+                      gallery: np.ndarray,
+                      k: int,
                       chunk: int = 4096) -> np.ndarray:
     """Indices ``[Q, k]`` of each query's ``k`` most similar gallery rows,
     most similar first; computed in query chunks to bound memory."""
@@ -27,13 +29,14 @@ def cosine_neighbours(query: np.ndarray, gallery: np.ndarray, k: int,
     for s in range(0, len(q), chunk):
         sim = q[s:s + chunk] @ g.T
         top = np.argpartition(-sim, k - 1, axis=1)[:, :k]
-        order = np.argsort(-np.take_along_axis(sim, top, 1), axis=1,
-                           kind='stable')
+        order = np.argsort(
+            -np.take_along_axis(sim, top, 1), axis=1, kind='stable')
         out[s:s + chunk] = np.take_along_axis(top, order, 1)
     return out
 
 
-def retrieval_accuracy(query_labels: np.ndarray, gallery_labels: np.ndarray,
+def retrieval_accuracy(query_labels: np.ndarray,
+                       gallery_labels: np.ndarray,
                        neighbours: np.ndarray,
                        topk: Sequence[int] = (1, 5)) -> Dict[str, float]:
     """Share of queries with their label among the first ``k`` neighbours."""

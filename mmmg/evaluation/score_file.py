@@ -142,8 +142,8 @@ def check_score_file(data, source: str) -> dict:
     if data.get('version') != SCORE_VERSION:
         raise ScoreFileError(f'{source}: unsupported version '
                              f'{data.get("version")!r}')
-    return build_score_file(data['samples'], data.get('classes'),
-                            data.get('meta'), source=source)
+    return build_score_file(
+        data['samples'], data.get('classes'), data.get('meta'), source=source)
 
 
 def score_matrix(score_file: dict, stream: str) -> np.ndarray:
@@ -153,5 +153,7 @@ def score_matrix(score_file: dict, stream: str) -> np.ndarray:
 
 def label_vector(score_file: dict) -> np.ndarray:
     """``[N]`` labels in sample order, -1 where unknown."""
-    return np.array([-1 if s['label'] is None else s['label']
-                     for s in score_file['samples']], dtype=np.int64)
+    return np.array([
+        -1 if s['label'] is None else s['label'] for s in score_file['samples']
+    ],
+                    dtype=np.int64)

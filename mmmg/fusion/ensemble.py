@@ -7,7 +7,6 @@ from typing import Dict, List, Optional, Sequence
 import numpy as np
 
 from mmmg.utils import atomic_open
-
 from .temperature import apply_temperature, fit_temperature
 from .weight_search import METRICS, search_weights
 
@@ -168,8 +167,11 @@ def fit_ensemble(stack: np.ndarray,
         ]
     else:
         temperatures = [1.] * len(streams)
-    ensemble = Ensemble(list(streams), [1. / len(streams)] * len(streams),
-                        temperatures, method, meta=dict(meta or {}))
+    ensemble = Ensemble(
+        list(streams), [1. / len(streams)] * len(streams),
+        temperatures,
+        method,
+        meta=dict(meta or {}))
     calibrated = ensemble.calibrate(stack)
     if metric is not None:
         best, value = search_weights(

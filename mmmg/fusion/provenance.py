@@ -29,9 +29,8 @@ def stream_provenance(stream: StreamScores) -> Dict:
         kind=stream.kind,
         num_classes=int(stream.scores.shape[1]),
         classes=list(stream.classes) if stream.classes else None)
-    out.update(
-        (key, stream.meta[key]) for key in _META_KEYS
-        if stream.meta.get(key) is not None)
+    out.update((key, stream.meta[key]) for key in _META_KEYS
+               if stream.meta.get(key) is not None)
     return out
 
 
@@ -88,6 +87,6 @@ def check_provenance(reference: Mapping[str, Dict],
                             f'fitted on ({tested})')
     if problems:
         raise ScoreSourceError(
-            f'the test files do not match {against}: ' + '; '.join(problems)
-            + '; give the test scores of the same models (tools/test.py '
+            f'the test files do not match {against}: ' + '; '.join(problems) +
+            '; give the test scores of the same models (tools/test.py '
             'with the same config and checkpoint on the test split)')

@@ -16,7 +16,6 @@ import numpy as np
 from mmmg.utils import atomic_open
 from mmmg.utils.sorting import natural_key
 from mmmg.utils.video_list import read_video_list
-
 from .score_sources import read_pose_split, some_ids
 
 
@@ -103,15 +102,15 @@ def pseudo_label_summary(probs: np.ndarray,
         predicted=predicted.tolist(),
         selected=np.bincount(chosen, minlength=num_classes).tolist(),
         threshold=[None if np.isinf(t) else float(t) for t in thresholds])
-    summary = dict(samples=len(ids), selected=len(selected),
-                   per_class=per_class)
+    summary = dict(
+        samples=len(ids), selected=len(selected), per_class=per_class)
     if labels is not None and len(selected):
         truth = dict(zip(ids, labels))
         known = [(p.label, truth[p.id]) for p in selected if truth[p.id] >= 0]
         if known:
             pseudo, true = np.array(known).T
-            correct = np.bincount(pseudo[pseudo == true],
-                                  minlength=num_classes)
+            correct = np.bincount(
+                pseudo[pseudo == true], minlength=num_classes)
             counts = np.bincount(pseudo, minlength=num_classes)
             summary['accuracy'] = float((pseudo == true).mean())
             summary['labelled'] = len(known)
@@ -166,8 +165,10 @@ def write_pose_pseudo_annotations(ann_file: str,
         annotations.append(ann)
     ids = [str(a['frame_dir']) for a in annotations]
     with atomic_open(out_file, 'wb') as f:
-        pickle.dump(dict(split={split: ids}, annotations=annotations), f,
-                    protocol=pickle.HIGHEST_PROTOCOL)
+        pickle.dump(
+            dict(split={split: ids}, annotations=annotations),
+            f,
+            protocol=pickle.HIGHEST_PROTOCOL)
     return len(ids)
 
 

@@ -9,7 +9,6 @@ import numpy as np
 
 from mmmg.evaluation.functional import classification_report
 from mmmg.utils import atomic_open
-
 from .ensemble import Ensemble
 from .temperature import nll
 
@@ -40,7 +39,8 @@ def score_rows(stack: np.ndarray, labels: np.ndarray, fused: np.ndarray,
     return rows
 
 
-def build_report(ensemble: Ensemble, splits: Dict[str, Optional[List[Dict]]],
+def build_report(ensemble: Ensemble,
+                 splits: Dict[str, Optional[List[Dict]]],
                  outputs: Optional[Dict[str, str]] = None) -> dict:
     """The report's content: the ensemble and the scores of each split
     (``{'val': rows, 'test': rows or None}``)."""
@@ -77,13 +77,14 @@ def format_markdown(report: dict) -> str:
         for row in rows:
             name = f'**{row["stream"]}**' if row['stream'] == FUSED else \
                 row['stream']
-            lines.append(
-                f'| {name} | {row["top1"]:.2%} | {row["top5"]:.2%} | '
-                f'{row["mean1"]:.2%} | {row["macro_f1"]:.2%} | '
-                f'{row["nll"]:.4f} |')
+            lines.append(f'| {name} | {row["top1"]:.2%} | {row["top5"]:.2%} | '
+                         f'{row["mean1"]:.2%} | {row["macro_f1"]:.2%} | '
+                         f'{row["nll"]:.4f} |')
         if split == 'val' and ensemble['metric']:
-            lines += ['', 'The weights were searched on these samples, so '
-                      'the fused validation scores are optimistic.']
+            lines += [
+                '', 'The weights were searched on these samples, so '
+                'the fused validation scores are optimistic.'
+            ]
     if report['outputs']:
         lines += ['', '## Files', '']
         lines += [f'- {k}: `{v}`' for k, v in report['outputs'].items()]
@@ -93,8 +94,10 @@ def format_markdown(report: dict) -> str:
 def format_table(rows: List[Dict]) -> str:
     """Plain-text table of a split's rows for the terminal."""
     width = max(len('stream'), *(len(r['stream']) for r in rows))
-    lines = [f'{"stream":<{width}}  {"top-1":>7}  {"macro-F1":>8}  '
-             f'{"top-5":>7}  {"mean-cls":>8}']
+    lines = [
+        f'{"stream":<{width}}  {"top-1":>7}  {"macro-F1":>8}  '
+        f'{"top-5":>7}  {"mean-cls":>8}'
+    ]
     for row in rows:
         lines.append(f'{row["stream"]:<{width}}  {row["top1"]:>7.2%}  '
                      f'{row["macro_f1"]:>8.2%}  {row["top5"]:>7.2%}  '
@@ -126,10 +129,16 @@ def save_bar_chart(path: str, report: dict) -> None:
             bars[-1].set_edgecolor('black')
             bars[-1].set_linewidth(1.5)
             for bar, value in zip(bars, values):
-                ax.text(bar.get_x() + bar.get_width() / 2, value + 0.5,
-                        f'{value:.1f}', ha='center', va='bottom', fontsize=7)
+                ax.text(
+                    bar.get_x() + bar.get_width() / 2,
+                    value + 0.5,
+                    f'{value:.1f}',
+                    ha='center',
+                    va='bottom',
+                    fontsize=7)
         ax.set_xticks(x)
-        ax.set_xticklabels([r['stream'] for r in rows], rotation=30,
+        ax.set_xticklabels([r['stream'] for r in rows],
+                           rotation=30,
                            ha='right')
         ax.set_ylim(0, 105)
         ax.set_ylabel('%')

@@ -13,8 +13,7 @@ import logging
 import os.path as osp
 import pickle
 from dataclasses import dataclass, field
-from typing import (Dict, Iterable, List, NamedTuple, Optional, Sequence,
-                    Tuple)
+from typing import Dict, Iterable, List, NamedTuple, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -141,8 +140,7 @@ def _score_kind(matrices: Sequence[np.ndarray], ids: Sequence[str],
     probabilities (a mixed file is broken, not a file of logits)."""
     is_prob = np.stack([(m >= -1e-6).all(1) & (np.abs(m.sum(1) - 1) <= 1e-3)
                         for m in matrices]).all(0)
-    if score_kind == 'logit' or (score_kind == 'auto'
-                                 and not is_prob.any()):
+    if score_kind == 'logit' or (score_kind == 'auto' and not is_prob.any()):
         return 'logit'
     if score_kind == 'prob' and not is_prob.all():
         bad = np.flatnonzero(~is_prob)
@@ -167,8 +165,7 @@ def _softmax(logits: np.ndarray) -> np.ndarray:
     return z / z.sum(1, keepdims=True)
 
 
-def _check_finite(scores: np.ndarray, ids: Sequence[str],
-                  source: str) -> None:
+def _check_finite(scores: np.ndarray, ids: Sequence[str], source: str) -> None:
     bad = np.flatnonzero(~np.isfinite(scores).all(1))
     if len(bad):
         raise ScoreSourceError(
@@ -220,8 +217,10 @@ def _stock_records(records: list, path: str,
                 f'{path}: record {i} is not an MMAction2 prediction (no '
                 'pred_scores / pred_score); expected an mmmg score pickle or '
                 'a stock tools/test.py --dump file')
-    own = [next((str(rec[k]) for k in _ID_KEYS if k in rec), None)
-           for rec in records]
+    own = [
+        next((str(rec[k]) for k in _ID_KEYS if k in rec), None)
+        for rec in records
+    ]
     if all(i is not None for i in own):
         if ids is not None and list(ids) != own:
             raise ScoreSourceError(
@@ -335,10 +334,9 @@ def read_score_streams(path: str,
     return out
 
 
-def align_streams(
-        streams: Sequence[StreamScores],
-        require_same_ids: bool = True
-) -> Tuple[List[str], np.ndarray, np.ndarray]:
+def align_streams(streams: Sequence[StreamScores],
+                  require_same_ids: bool = True
+                  ) -> Tuple[List[str], np.ndarray, np.ndarray]:
     """Join streams by sample id, never by position.
 
     Args:
@@ -357,10 +355,10 @@ def align_streams(
     names = [s.name for s in streams]
     dup = sorted({n for n in names if names.count(n) > 1})
     if dup:
-        raise ScoreSourceError(
-            f'stream names {dup} are used twice ('
-            + ', '.join(s.source for s in streams if s.name in dup)
-            + '); name them NAME=PATH')
+        raise ScoreSourceError(f'stream names {dup} are used twice (' +
+                               ', '.join(s.source
+                                         for s in streams if s.name in dup) +
+                               '); name them NAME=PATH')
     first = streams[0]
     for s in streams[1:]:
         if s.scores.shape[1] != first.scores.shape[1]:
@@ -376,8 +374,8 @@ def align_streams(
             for s in streams if union - set(s.ids)
         ]
         if require_same_ids:
-            raise ScoreSourceError('the streams score different samples:\n  '
-                                   + '\n  '.join(lines))
+            raise ScoreSourceError('the streams score different samples:\n  ' +
+                                   '\n  '.join(lines))
         logger.warning(
             f'fusing the {len(common)} samples all streams share; dropped '
             f'{len(union - common)}:\n  ' + '\n  '.join(lines))

@@ -8,7 +8,6 @@ import numpy as np
 from mmmg.classes import IMIGUE_CLASSES, index_to_miga_label
 from mmmg.utils import atomic_open
 from mmmg.utils.sorting import natural_key
-
 from .score_sources import some_ids
 
 TARGETS = ('miga', 'index')
@@ -50,9 +49,9 @@ def submission_rows(ids: Sequence[str],
             raise ValueError(
                 'the test list and the fused scores differ: '
                 f'{some_ids(missing, count=True)} in the list without scores; '
-                f'{some_ids(extra, count=True)} scored but not in the list'
-                + ('; the list repeats ids' if len(order) != len(set(order))
-                   else ''))
+                f'{some_ids(extra, count=True)} scored but not in the list' +
+                ('; the list repeats ids' if len(order) !=
+                 len(set(order)) else ''))
     convert = index_to_miga_label if target == 'miga' else int
     return [(i, convert(pred[i])) for i in order]
 

@@ -15,8 +15,8 @@ _GOLDEN = (math.sqrt(5) - 1) / 2
 
 
 def _log_probs(probs: np.ndarray) -> np.ndarray:
-    return np.log(np.clip(np.asarray(probs, dtype=np.float64), PROB_FLOOR,
-                          None))
+    return np.log(
+        np.clip(np.asarray(probs, dtype=np.float64), PROB_FLOOR, None))
 
 
 def apply_temperature(probs: np.ndarray, temperature: float) -> np.ndarray:
@@ -61,7 +61,8 @@ def _nll_of_log_probs(log_probs: np.ndarray, labels: np.ndarray,
     return float((log_norm - z[np.arange(len(labels)), labels]).mean())
 
 
-def nll(probs: np.ndarray, labels: np.ndarray,
+def nll(probs: np.ndarray,
+        labels: np.ndarray,
         temperature: float = 1.0) -> float:
     r"""Mean negative log-likelihood of the labelled samples,
     :math:`-\frac{1}{N}\sum_i \log p_T(y_i \mid x_i)`; label -1 is

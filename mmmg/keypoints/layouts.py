@@ -31,8 +31,8 @@ HAND21 = ('wrist', 'thumb1', 'thumb2', 'thumb3', 'thumb4', 'index1', 'index2',
           'ring1', 'ring2', 'ring3', 'ring4', 'pinky1', 'pinky2', 'pinky3',
           'pinky4')
 HAND_EDGES = ((0, 1), (1, 2), (2, 3), (3, 4), (0, 5), (5, 6), (6, 7), (7, 8),
-              (0, 9), (9, 10), (10, 11), (11, 12), (0, 13), (13, 14),
-              (14, 15), (15, 16), (0, 17), (17, 18), (18, 19), (19, 20))
+              (0, 9), (9, 10), (10, 11), (11, 12), (0, 13), (13, 14), (14, 15),
+              (15, 16), (0, 17), (17, 18), (18, 19), (19, 20))
 
 
 def _ibug70_mirror() -> List[int]:
@@ -43,29 +43,33 @@ def _ibug70_mirror() -> List[int]:
         m[a], m[b] = b, a
 
     for i in range(8):
-        pair(i, 16 - i)                     # jaw
+        pair(i, 16 - i)  # jaw
     for a, b in zip(range(17, 22), range(26, 21, -1)):
-        pair(a, b)                          # brows
-    pair(31, 35), pair(32, 34)              # nose base
+        pair(a, b)  # brows
+    pair(31, 35), pair(32, 34)  # nose base
     for a, b in zip((36, 37, 38, 39, 40, 41), (45, 44, 43, 42, 47, 46)):
-        pair(a, b)                          # eyes
+        pair(a, b)  # eyes
     for a, b in ((48, 54), (49, 53), (50, 52), (55, 59), (56, 58), (60, 64),
                  (61, 63), (65, 67), (68, 69)):
-        pair(a, b)                          # lips, pupils
+        pair(a, b)  # lips, pupils
     return m
 
 
 FACE70_MIRROR = _ibug70_mirror()
-FACE70_EDGES = tuple(
-    [(i, i + 1) for i in range(16)] +                        # jaw
-    [(i, i + 1) for i in range(17, 21)] +                    # right brow
-    [(i, i + 1) for i in range(22, 26)] +                    # left brow
-    [(i, i + 1) for i in range(27, 30)] +                    # nose bridge
-    [(i, i + 1) for i in range(31, 35)] + [(30, 33)] +       # nose base
-    [(36 + i, 36 + (i + 1) % 6) for i in range(6)] +         # right eye
-    [(42 + i, 42 + (i + 1) % 6) for i in range(6)] +         # left eye
-    [(48 + i, 48 + (i + 1) % 12) for i in range(12)] +       # outer lip
-    [(60 + i, 60 + (i + 1) % 8) for i in range(8)])          # inner lip
+FACE70_EDGES = tuple([(i, i + 1) for i in range(16)] +  # jaw
+                     [(i, i + 1) for i in range(17, 21)] +  # right brow
+                     [(i, i + 1) for i in range(22, 26)] +  # left brow
+                     [(i, i + 1) for i in range(27, 30)] +  # nose bridge
+                     [(i, i + 1)
+                      for i in range(31, 35)] + [(30, 33)] +  # nose base
+                     [(36 + i, 36 + (i + 1) % 6)
+                      for i in range(6)] +  # right eye
+                     [(42 + i, 42 + (i + 1) % 6)
+                      for i in range(6)] +  # left eye
+                     [(48 + i, 48 + (i + 1) % 12)
+                      for i in range(12)] +  # outer lip
+                     [(60 + i, 60 + (i + 1) % 8)
+                      for i in range(8)])  # inner lip
 
 
 @dataclass(frozen=True)
@@ -94,10 +98,10 @@ class KeypointLayout:
         return [(i, j) for i, j in enumerate(self.flip_index) if i < j]
 
     def subset(self, name: str, indices: Sequence[int]) -> 'KeypointLayout':
-        """Sub-layout of the points ``indices`` with edges restricted to them."""
+        """Sub-layout of the points ``indices``, edges restricted to them."""
         pos = {src: dst for dst, src in enumerate(indices)}
-        edges = tuple((pos[a], pos[b]) for a, b in self.edges
-                      if a in pos and b in pos)
+        edges = tuple(
+            (pos[a], pos[b]) for a, b in self.edges if a in pos and b in pos)
         return make_layout(name, [self.names[i] for i in indices], edges)
 
 
@@ -152,17 +156,29 @@ def _openpose137() -> KeypointLayout:
     face, lhand, rhand = 25, 95, 116
     edges += [(face + u, face + v) for u, v in FACE70_EDGES]
     # Links that tie face and hands to the body, so sub-layouts stay connected.
-    edges += [(b['nose'], face + 27), (b['nose'], face + 51),
-              (b['right_ear'], face + 2), (b['left_ear'], face + 14),
-              (face + 19, face + 27), (face + 24, face + 27),
-              (face + 2, face + 4), (face + 4, face + 8), (face + 8, face + 12),
-              (face + 12, face + 14), (face + 48, face + 51),
-              (face + 51, face + 54), (face + 54, face + 57),
-              (face + 57, face + 48),
-              # Eyes, pupils and inner lips, so the full face is one graph.
-              (face + 39, face + 27), (face + 42, face + 27),
-              (face + 68, face + 39), (face + 69, face + 42),
-              (face + 48, face + 60), (face + 54, face + 64)]
+    edges += [
+        (b['nose'], face + 27),
+        (b['nose'], face + 51),
+        (b['right_ear'], face + 2),
+        (b['left_ear'], face + 14),
+        (face + 19, face + 27),
+        (face + 24, face + 27),
+        (face + 2, face + 4),
+        (face + 4, face + 8),
+        (face + 8, face + 12),
+        (face + 12, face + 14),
+        (face + 48, face + 51),
+        (face + 51, face + 54),
+        (face + 54, face + 57),
+        (face + 57, face + 48),
+        # Eyes, pupils and inner lips, so the full face is one graph.
+        (face + 39, face + 27),
+        (face + 42, face + 27),
+        (face + 68, face + 39),
+        (face + 69, face + 42),
+        (face + 48, face + 60),
+        (face + 54, face + 64)
+    ]
     for hand, wrist in ((lhand, b['left_wrist']), (rhand, b['right_wrist'])):
         edges += [(hand + u, hand + v) for u, v in HAND_EDGES]
         edges += [(wrist, hand)]
@@ -182,15 +198,17 @@ MG36_FROM_OPENPOSE137 = (0, 1, 2, 3, 4, 5, 6, 7, 15, 16, 17, 18, 27, 29, 33,
 MG36 = OPENPOSE137.subset('mg36', MG36_FROM_OPENPOSE137)
 
 # The 2023 22-point layout: body-25[0:8] + [15:19] + each hand's fingertips.
-MG22_FROM_OPENPOSE137 = (tuple(range(8)) + tuple(range(15, 19)) +
-                         (99, 103, 107, 111, 115, 120, 124, 128, 132, 136))
+MG22_FROM_OPENPOSE137 = (
+    tuple(range(8)) + tuple(range(15, 19)) +
+    (99, 103, 107, 111, 115, 120, 124, 128, 132, 136))
 MG22 = OPENPOSE137.subset('mg22', MG22_FROM_OPENPOSE137)
 
 # iMiGUE-3K's upper-body-centric skeleton for the skeleton foundation model:
 # body above the hips, eyes and ears, the nose bridge and four mouth points
 # (bite lip, cover face), and both full hands (rub hand, cross finger).
-UPPER_BODY59_FROM_OPENPOSE137 = (tuple(range(8)) + tuple(range(15, 19)) +
-                                 (52, 73, 76, 79, 82) + tuple(range(95, 137)))
+UPPER_BODY59_FROM_OPENPOSE137 = (
+    tuple(range(8)) + tuple(range(15, 19)) + (52, 73, 76, 79, 82) +
+    tuple(range(95, 137)))
 UPPER_BODY59 = OPENPOSE137.subset('upper_body59',
                                   UPPER_BODY59_FROM_OPENPOSE137)
 
@@ -238,12 +256,12 @@ COCO_WHOLEBODY133 = _coco_wholebody133()
 
 # Kinect v2 joints in the official JointType order (SMG skeletons). Sides
 # are the subject's own, as in OpenPose.
-KINECT_V2_JOINTS = (
-    'SpineBase', 'SpineMid', 'Neck', 'Head', 'ShoulderLeft', 'ElbowLeft',
-    'WristLeft', 'HandLeft', 'ShoulderRight', 'ElbowRight', 'WristRight',
-    'HandRight', 'HipLeft', 'KneeLeft', 'AnkleLeft', 'FootLeft', 'HipRight',
-    'KneeRight', 'AnkleRight', 'FootRight', 'SpineShoulder', 'HandTipLeft',
-    'ThumbLeft', 'HandTipRight', 'ThumbRight')
+KINECT_V2_JOINTS = ('SpineBase', 'SpineMid', 'Neck', 'Head', 'ShoulderLeft',
+                    'ElbowLeft', 'WristLeft', 'HandLeft', 'ShoulderRight',
+                    'ElbowRight', 'WristRight', 'HandRight', 'HipLeft',
+                    'KneeLeft', 'AnkleLeft', 'FootLeft', 'HipRight',
+                    'KneeRight', 'AnkleRight', 'FootRight', 'SpineShoulder',
+                    'HandTipLeft', 'ThumbLeft', 'HandTipRight', 'ThumbRight')
 
 
 def kinect_point_name(joint: str) -> str:
@@ -284,8 +302,9 @@ LAYOUTS: Dict[str, KeypointLayout] = {
 CANONICAL_NAMES = frozenset(OPENPOSE137.names)
 
 
-def _with_mirrors(sources: Dict[str, Tuple[str, ...]]
-                  ) -> Dict[str, Tuple[str, ...]]:
+def _with_mirrors(sources: Dict[str,
+                                Tuple[str,
+                                      ...]]) -> Dict[str, Tuple[str, ...]]:
     """``sources`` plus the mirror of every entry."""
     out = dict(sources)
     for name, points in sources.items():
@@ -300,13 +319,15 @@ def _with_mirrors(sources: Dict[str, Tuple[str, ...]]
 # Only one side is declared; the other is mirrored.
 POINT_SOURCES: Dict[str, Dict[str, Tuple[str, ...]]] = {
     # Midpoints, as OpenPose's COCO-based training data defines them.
-    'coco_wholebody133': _with_mirrors({
+    'coco_wholebody133':
+    _with_mirrors({
         'neck': ('left_shoulder', 'right_shoulder'),
         'mid_hip': ('left_hip', 'right_hip'),
     }),
     # Kinect tracks no face and only two finger points per hand; the thumb
     # and hand tip stand in for the thumb and middle fingertips.
-    'kinect25': _with_mirrors({
+    'kinect25':
+    _with_mirrors({
         'neck': ('spine_shoulder', ),
         'mid_hip': ('spine_base', ),
         'left_hand_wrist': ('left_wrist', ),
@@ -327,8 +348,7 @@ class MissingKeypointsError(ValueError):
         names (Sequence[str]): The target points the source cannot provide.
     """
 
-    def __init__(self, source: str, target: str,
-                 names: Sequence[str]) -> None:
+    def __init__(self, source: str, target: str, names: Sequence[str]) -> None:
         super().__init__(source, target, tuple(names))
         self.source, self.target, self.names = source, target, tuple(names)
 
@@ -396,9 +416,9 @@ def conversion_table(source: str,
 def conversion_targets(source: str) -> List[str]:
     """Layouts ``source`` converts to (possibly with missing points)."""
     get_layout(source)
-    return sorted(name for name, layout in LAYOUTS.items()
-                  if name == source or CANONICAL_NAMES.issuperset(
-                      layout.names))
+    return sorted(
+        name for name, layout in LAYOUTS.items()
+        if name == source or CANONICAL_NAMES.issuperset(layout.names))
 
 
 def missing_keypoints(source: str, target: str) -> List[str]:
@@ -515,8 +535,8 @@ def convert_keypoints(array: np.ndarray,
                 continue
             value = group.mean(axis=axis)
             if score_channel is not None:
-                value[..., score_channel] = group[..., score_channel].min(
-                    axis=axis)
+                value[..., score_channel] = group[...,
+                                                  score_channel].min(axis=axis)
                 value[value[..., score_channel] == 0] = 0
             _put(out, axis, i, value)
     return out
@@ -549,8 +569,10 @@ def convert_pose(keypoint: np.ndarray,
                          '(expected [..., V, C] and [..., V])')
     kp = convert_keypoints(keypoint, source, target, -2, missing)
     score = convert_keypoints(keypoint_score, source, target, -1, missing)
-    derived = [i for i, p in enumerate(conversion_table(source, target))
-               if p and len(p) > 1]
+    derived = [
+        i for i, p in enumerate(conversion_table(source, target))
+        if p and len(p) > 1
+    ]
     if derived:
         part = kp[..., derived, :]
         part[score[..., derived] == 0] = 0

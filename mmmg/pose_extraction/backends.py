@@ -83,8 +83,8 @@ class PoseBackend:
     #: Keypoints per person (133 for COCO-WholeBody models).
     num_keypoints = 0
 
-    def estimate(self, frames: Sequence[np.ndarray], boxes: np.ndarray
-                 ) -> Tuple[np.ndarray, np.ndarray]:
+    def estimate(self, frames: Sequence[np.ndarray],
+                 boxes: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
         """Keypoints of the person in ``boxes[i]`` of ``frames[i]``.
 
         Args:
@@ -153,8 +153,9 @@ def onnx_session(path: str, device: str = 'cpu', threads: int = 0):
         return ort.InferenceSession(path, options, providers=providers)
     except Exception as e:  # ort raises its own Fail/InvalidGraph types
         first = str(e).strip().splitlines()[0] if str(e).strip() else ''
-        raise ModelError(path, f'ONNX Runtime cannot load it '
-                         f'({type(e).__name__}: {first})') from None
+        raise ModelError(
+            path, f'ONNX Runtime cannot load it '
+            f'({type(e).__name__}: {first})') from None
 
 
 def _static(dim) -> Optional[int]:
@@ -174,15 +175,17 @@ def _image_session(path: str, device: str, threads: int, input_size,
     inputs = session.get_inputs()
     if len(inputs) != 1 or len(inputs[0].shape) != 4 or \
             _static(inputs[0].shape[1]) not in (None, 3):
-        raise ModelError(path, 'expected one image input [N, 3, H, W], got '
-                         f'{[(i.name, i.shape) for i in inputs]}')
+        raise ModelError(
+            path, 'expected one image input [N, 3, H, W], got '
+            f'{[(i.name, i.shape) for i in inputs]}')
     shape = inputs[0].shape
     h, w = _static(shape[2]), _static(shape[3])
     if input_size is not None:
         w, h = input_size
     if h is None or w is None:
-        raise ModelError(path, f'the input size is symbolic ({shape}); '
-                         f'pass the {what} input size (W, H)')
+        raise ModelError(
+            path, f'the input size is symbolic ({shape}); '
+            f'pass the {what} input size (W, H)')
     return session, inputs[0].name, _static(shape[0]), (int(w), int(h))
 
 
@@ -198,8 +201,9 @@ def _run_batched(session, name: str, inputs: np.ndarray, batch: int,
             pad = np.zeros((fixed_batch - n, ) + chunk.shape[1:], chunk.dtype)
             chunk = np.concatenate([chunk, pad])
         parts.append([out[:n] for out in session.run(None, {name: chunk})])
-    return [np.concatenate([p[i] for p in parts]) for i in range(
-        len(parts[0]))]
+    return [
+        np.concatenate([p[i] for p in parts]) for i in range(len(parts[0]))
+    ]
 
 
 class ONNXPoseBackend(PoseBackend):
@@ -226,7 +230,10 @@ class ONNXPoseBackend(PoseBackend):
 
     name = 'onnxruntime'
 
-    def __init__(self, path: str, device: str = 'cpu', batch_size: int = 16,
+    def __init__(self,
+                 path: str,
+                 device: str = 'cpu',
+                 batch_size: int = 16,
                  threads: int = 0,
                  input_size: Optional[Tuple[int, int]] = None) -> None:
         if batch_size < 1:
@@ -240,10 +247,11 @@ class ONNXPoseBackend(PoseBackend):
         outputs = self.session.get_outputs()
         names = [o.name for o in outputs]
         if len(outputs) != 2 or any(len(o.shape) != 3 for o in outputs):
-            raise ModelError(path, 'expected two outputs simcc_x [N, K, W*r] '
-                             'and simcc_y [N, K, H*r] (an RTMPose-style SimCC '
-                             'model), got '
-                             f'{[(o.name, o.shape) for o in outputs]}')
+            raise ModelError(
+                path, 'expected two outputs simcc_x [N, K, W*r] '
+                'and simcc_y [N, K, H*r] (an RTMPose-style SimCC '
+                'model), got '
+                f'{[(o.name, o.shape) for o in outputs]}')
         order = [0, 1]
         if set(names) == {'simcc_x', 'simcc_y'}:
             order = [names.index('simcc_x'), names.index('simcc_y')]
@@ -261,20 +269,22 @@ class ONNXPoseBackend(PoseBackend):
             except ModelError:
                 raise
             except Exception as e:  # ort's own error types
-                raise ModelError(path, 'a test inference on a blank '
-                                 f'{self.input_size[0]} x '
-                                 f'{self.input_size[1]} crop failed '
-                                 f'({type(e).__name__}: {e})') from None
+                raise ModelError(
+                    path, 'a test inference on a blank '
+                    f'{self.input_size[0]} x '
+                    f'{self.input_size[1]} crop failed '
+                    f'({type(e).__name__}: {e})') from None
 
     def _check_outputs(self, x_shape, y_shape) -> None:
         """Set ``num_keypoints`` and ``split_ratio`` from output shapes."""
         w, h = self.input_size
         rx, ry = x_shape[2] / w, y_shape[2] / h
         if x_shape[1] != y_shape[1] or rx != ry or rx <= 0:
-            raise ModelError(self.path, f'outputs {list(x_shape)} and '
-                             f'{list(y_shape)} do not fit an input of '
-                             f'{w} x {h}: expected simcc_x [N, K, {w}*r] and '
-                             f'simcc_y [N, K, {h}*r] with the same K and r')
+            raise ModelError(
+                self.path, f'outputs {list(x_shape)} and '
+                f'{list(y_shape)} do not fit an input of '
+                f'{w} x {h}: expected simcc_x [N, K, {w}*r] and '
+                f'simcc_y [N, K, {h}*r] with the same K and r')
         self.num_keypoints = int(x_shape[1])
         self.split_ratio = float(rx)
 
@@ -287,15 +297,17 @@ class ONNXPoseBackend(PoseBackend):
             self._check_outputs(simcc_x.shape, simcc_y.shape)
         return simcc_x, simcc_y
 
-    def estimate(self, frames: Sequence[np.ndarray], boxes: np.ndarray
-                 ) -> Tuple[np.ndarray, np.ndarray]:
+    def estimate(self, frames: Sequence[np.ndarray],
+                 boxes: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
         boxes = np.asarray(boxes, np.float32).reshape(-1, 4)
         if len(boxes) == 0:
             k = self.num_keypoints
             return np.zeros((0, k, 2), np.float32), np.zeros((0, k),
                                                              np.float32)
-        parts = [crop_inputs(f, b[None], self.input_size)
-                 for f, b in zip(frames, boxes)]
+        parts = [
+            crop_inputs(f, b[None], self.input_size)
+            for f, b in zip(frames, boxes)
+        ]
         crops = np.concatenate([p[0] for p in parts])
         center = np.concatenate([p[1] for p in parts])
         size = np.concatenate([p[2] for p in parts])
@@ -304,8 +316,8 @@ class ONNXPoseBackend(PoseBackend):
                                size, self.input_size)
 
 
-def letterbox(frame: np.ndarray, input_size: Tuple[int, int]
-              ) -> Tuple[np.ndarray, float]:
+def letterbox(frame: np.ndarray,
+              input_size: Tuple[int, int]) -> Tuple[np.ndarray, float]:
     """Resize keeping the aspect ratio into ``(W, H)``, pad right/bottom.
 
     Returns:
@@ -316,8 +328,8 @@ def letterbox(frame: np.ndarray, input_size: Tuple[int, int]
     ratio = min(h_in / h, w_in / w)
     size = (max(1, int(w * ratio)), max(1, int(h * ratio)))
     out = np.full((h_in, w_in, 3), PAD_VALUE, np.uint8)
-    out[:size[1], :size[0]] = cv2.resize(frame, size,
-                                         interpolation=cv2.INTER_LINEAR)
+    out[:size[1], :size[0]] = cv2.resize(
+        frame, size, interpolation=cv2.INTER_LINEAR)
     return out, ratio
 
 
@@ -341,9 +353,13 @@ class ONNXDetector(DetectorBackend):
             a symbolic input size.
     """
 
-    def __init__(self, path: str, preset: str = 'rtmdet',
-                 score_thr: float = 0.3, device: str = 'cpu',
-                 threads: int = 0, batch_size: int = 8,
+    def __init__(self,
+                 path: str,
+                 preset: str = 'rtmdet',
+                 score_thr: float = 0.3,
+                 device: str = 'cpu',
+                 threads: int = 0,
+                 batch_size: int = 8,
                  input_size: Optional[Tuple[int, int]] = None) -> None:
         if preset not in DETECTOR_PRESETS:
             raise ValueError(f'unknown detector preset {preset!r}; expected '
@@ -359,16 +375,21 @@ class ONNXDetector(DetectorBackend):
          self.input_size) = _image_session(path, device, threads, input_size,
                                            'detector')
         outputs = self.session.get_outputs()
-        dets = [i for i, o in enumerate(outputs)
-                if len(o.shape) == 3 and o.shape[2] == 5]
+        dets = [
+            i for i, o in enumerate(outputs)
+            if len(o.shape) == 3 and o.shape[2] == 5
+        ]
         if not dets:
-            raise ModelError(path, 'expected an end-to-end detector with an '
-                             'output dets [N, M, 5] (x1, y1, x2, y2, score; '
-                             'NMS inside the model), got '
-                             f'{[(o.name, o.shape) for o in outputs]}')
+            raise ModelError(
+                path, 'expected an end-to-end detector with an '
+                'output dets [N, M, 5] (x1, y1, x2, y2, score; '
+                'NMS inside the model), got '
+                f'{[(o.name, o.shape) for o in outputs]}')
         self._dets = dets[0]
-        labels = [i for i, o in enumerate(outputs)
-                  if len(o.shape) == 2 and i != self._dets]
+        labels = [
+            i for i, o in enumerate(outputs)
+            if len(o.shape) == 2 and i != self._dets
+        ]
         self._labels = labels[0] if labels else None
 
     def prepare(self, frame: np.ndarray) -> Tuple[np.ndarray, float]:
@@ -437,18 +458,19 @@ class MMPoseBackend(PoseBackend):
 
     name = 'mmpose'
 
-    def __init__(self, config: str, checkpoint: str,
+    def __init__(self,
+                 config: str,
+                 checkpoint: str,
                  device: str = 'cpu') -> None:
         apis = _import_mm('mmpose.apis')
         _check_files(config, checkpoint)
         self.model = osp.basename(checkpoint)
         self._apis = apis
         self._model = apis.init_model(config, checkpoint, device=device)
-        self.num_keypoints = int(
-            self._model.dataset_meta['num_keypoints'])
+        self.num_keypoints = int(self._model.dataset_meta['num_keypoints'])
 
-    def estimate(self, frames: Sequence[np.ndarray], boxes: np.ndarray
-                 ) -> Tuple[np.ndarray, np.ndarray]:
+    def estimate(self, frames: Sequence[np.ndarray],
+                 boxes: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
         boxes = np.asarray(boxes, np.float32).reshape(-1, 4)
         k = self.num_keypoints
         keypoints = np.zeros((len(boxes), k, 2), np.float32)
@@ -456,8 +478,10 @@ class MMPoseBackend(PoseBackend):
         for i, (frame, box) in enumerate(zip(frames, boxes)):
             # MMPose pipelines take BGR arrays.
             sample = self._apis.inference_topdown(
-                self._model, np.ascontiguousarray(frame[..., ::-1]),
-                bboxes=box[None], bbox_format='xyxy')[0]
+                self._model,
+                np.ascontiguousarray(frame[..., ::-1]),
+                bboxes=box[None],
+                bbox_format='xyxy')[0]
             keypoints[i] = sample.pred_instances.keypoints[0]
             scores[i] = sample.pred_instances.keypoint_scores[0]
         return keypoints, scores
@@ -473,7 +497,10 @@ class MMDetDetector(DetectorBackend):
         score_thr (float): Boxes scoring below are dropped.
     """
 
-    def __init__(self, config: str, checkpoint: str, device: str = 'cpu',
+    def __init__(self,
+                 config: str,
+                 checkpoint: str,
+                 device: str = 'cpu',
                  score_thr: float = 0.3) -> None:
         apis = _import_mm('mmdet.apis')
         _check_files(config, checkpoint)
@@ -489,7 +516,7 @@ class MMDetDetector(DetectorBackend):
                 self._model, np.ascontiguousarray(frame[..., ::-1]))
             inst = pred.pred_instances.cpu().numpy()
             keep = (inst.labels == 0) & (inst.scores >= self.score_thr)
-            results.append(np.concatenate(
-                [inst.bboxes[keep], inst.scores[keep, None]],
-                1).astype(np.float32))
+            results.append(
+                np.concatenate([inst.bboxes[keep], inst.scores[keep, None]],
+                               1).astype(np.float32))
         return results

@@ -66,16 +66,19 @@ def load_pose_file(path: str) -> dict:
     except Exception as e:
         raise ValueError(f'{path}: not a readable pose file '
                          f'({type(e).__name__}: {e})') from None
-    missing = [k for k in REQUIRED_KEYS
-               if not isinstance(record, dict) or k not in record]
+    missing = [
+        k for k in REQUIRED_KEYS
+        if not isinstance(record, dict) or k not in record
+    ]
     if missing:
         raise ValueError(f'{path}: not a pose file, it lacks '
                          f'{", ".join(missing)}')
     return record
 
 
-def pose_in_layout(record: dict, layout: str, missing: str = 'zero'
-                   ) -> Tuple[np.ndarray, np.ndarray]:
+def pose_in_layout(record: dict,
+                   layout: str,
+                   missing: str = 'zero') -> Tuple[np.ndarray, np.ndarray]:
     """A pose record's keypoints ``[T, V, 2]`` and scores ``[T, V]`` in
     ``layout`` (see :func:`mmmg.keypoints.layouts.convert_pose`)."""
     keypoint, score = convert_pose(
@@ -110,21 +113,30 @@ def pose_file_of(pose_dir: str, video: str) -> Optional[str]:
     return None
 
 
-def make_annotation(record: dict, frame_dir: str, layout: str,
-                    label: int = -1, start: int = 0,
-                    end: Optional[int] = None, missing: str = 'zero',
+def make_annotation(record: dict,
+                    frame_dir: str,
+                    layout: str,
+                    label: int = -1,
+                    start: int = 0,
+                    end: Optional[int] = None,
+                    missing: str = 'zero',
                     video: Optional[str] = None) -> dict:
     """One annotation of frames ``start..end`` (inclusive; default: to the
     last frame) of a pose record, in ``layout``."""
     keypoint, score = pose_in_layout(record, layout, missing)
     end = len(keypoint) - 1 if end is None else end
     shape = tuple(int(v) for v in record['img_shape'])
-    return dict(frame_dir=frame_dir, label=int(label),
-                total_frames=end - start + 1, img_shape=shape,
-                original_shape=shape,
-                keypoint=keypoint[None, start:end + 1].copy(),
-                keypoint_score=score[None, start:end + 1].copy(),
-                video=video, start=start, end=end)
+    return dict(
+        frame_dir=frame_dir,
+        label=int(label),
+        total_frames=end - start + 1,
+        img_shape=shape,
+        original_shape=shape,
+        keypoint=keypoint[None, start:end + 1].copy(),
+        keypoint_score=score[None, start:end + 1].copy(),
+        video=video,
+        start=start,
+        end=end)
 
 
 @dataclass
@@ -137,9 +149,11 @@ class PackReport:
     skipped: List[str] = field(default_factory=list)
 
 
-def build_annotations(pose_dir: str, layout: str,
+def build_annotations(pose_dir: str,
+                      layout: str,
                       lists: Optional[Dict[str, str]] = None,
-                      split_name: str = 'all', missing: str = 'zero',
+                      split_name: str = 'all',
+                      missing: str = 'zero',
                       end_tolerance: int = DEFAULT_END_TOLERANCE,
                       strict: bool = False) -> Tuple[dict, PackReport]:
     """The annotation pickle's content (see the module docstring).
@@ -200,9 +214,9 @@ def build_annotations(pose_dir: str, layout: str,
             if start is None:
                 start, end = 0, total - 1
             start, end = resolve_segment(start, end, total, end_tolerance)
-            annotations.append(make_annotation(record, sample_id, layout,
-                                               label, start, end, missing,
-                                               video))
+            annotations.append(
+                make_annotation(record, sample_id, layout, label, start, end,
+                                missing, video))
         except ValueError as e:
             if strict:
                 raise ValueError(f'{where}: {e}') from None

@@ -47,7 +47,6 @@ import numpy as np
 from mmmg.data_prep.video_jobs import (DEFAULT_CHUNK_SIZE, FrameCallback,
                                        JobReport, VideoJob, VideoStream,
                                        run_video_jobs)
-
 from .backends import (DetectorBackend, MMDetDetector, MMPoseBackend,
                        ONNXDetector, ONNXPoseBackend, PoseBackend,
                        WholeFrameDetector)
@@ -200,9 +199,12 @@ class PoseExtractor:
     # Workers are spawned: ONNX Runtime and CUDA do not survive a fork.
     start_method = 'spawn'
 
-    def __init__(self, spec: BackendSpec,
-                 chunk_size: int = DEFAULT_CHUNK_SIZE, iou_thr: float = 0.3,
-                 max_lost: int = 25, min_pose_score: float = 0.0) -> None:
+    def __init__(self,
+                 spec: BackendSpec,
+                 chunk_size: int = DEFAULT_CHUNK_SIZE,
+                 iou_thr: float = 0.3,
+                 max_lost: int = 25,
+                 min_pose_score: float = 0.0) -> None:
         if chunk_size < 1:
             raise ValueError(f'chunk_size must be >= 1, got {chunk_size}')
         self.spec = spec
@@ -227,8 +229,9 @@ class PoseExtractor:
         """Drop the models (they are rebuilt on next use)."""
         self._models = None
 
-    def extract(self, src: str, on_frames: FrameCallback = lambda n: None
-                ) -> dict:
+    def extract(self,
+                src: str,
+                on_frames: FrameCallback = lambda n: None) -> dict:
         """The pose record of one video (keys as in the module docstring).
 
         Raises:
@@ -266,14 +269,22 @@ class PoseExtractor:
         keypoint[~found], score[~found] = 0, 0
         bbox[~found], bbox_score[~found] = 0, 0
         return dict(
-            keypoint=keypoint, keypoint_score=score, bbox=bbox,
-            bbox_score=bbox_score, person_found=found,
-            img_shape=np.array(shape, np.int64), fps=float(fps),
+            keypoint=keypoint,
+            keypoint_score=score,
+            bbox=bbox,
+            bbox_score=bbox_score,
+            person_found=found,
+            img_shape=np.array(shape, np.int64),
+            fps=float(fps),
             total_frames=int(total),
             layout=WHOLEBODY_LAYOUT if k == 133 else f'unknown_{k}',
-            backend=pose.name, model=pose.model, detector=detector.name)
+            backend=pose.name,
+            model=pose.model,
+            detector=detector.name)
 
-    def __call__(self, src: str, dst: str,
+    def __call__(self,
+                 src: str,
+                 dst: str,
                  on_frames: FrameCallback = lambda n: None) -> int:
         """Write the pose file of ``src`` to ``dst``; return its frames."""
         record = self.extract(src, on_frames)
@@ -315,10 +326,14 @@ def shard_failure_log(out_root: str, index: int, count: int) -> str:
     return osp.join(out_root, name)
 
 
-def extract_poses(jobs: Sequence[VideoJob], extractor: PoseExtractor,
-                  workers: int = 1, overwrite: bool = False,
-                  strict: bool = False, failure_log: Optional[str] = None,
-                  progress: bool = True, quiet: bool = True) -> JobReport:
+def extract_poses(jobs: Sequence[VideoJob],
+                  extractor: PoseExtractor,
+                  workers: int = 1,
+                  overwrite: bool = False,
+                  strict: bool = False,
+                  failure_log: Optional[str] = None,
+                  progress: bool = True,
+                  quiet: bool = True) -> JobReport:
     """Run ``extractor`` over ``jobs`` with resume and a failure log.
 
     The models are built here first, so a bad model file fails before any
@@ -345,11 +360,17 @@ def extract_poses(jobs: Sequence[VideoJob], extractor: PoseExtractor,
     extractor.load()
     if workers > 0:
         extractor.release()
-    return run_video_jobs(jobs, extractor, workers=workers,
-                          overwrite=overwrite, strict=strict,
-                          failure_log=failure_log, progress=progress,
-                          desc='pose', quiet=quiet,
-                          verify=pose_file_complete)
+    return run_video_jobs(
+        jobs,
+        extractor,
+        workers=workers,
+        overwrite=overwrite,
+        strict=strict,
+        failure_log=failure_log,
+        progress=progress,
+        desc='pose',
+        quiet=quiet,
+        verify=pose_file_complete)
 
 
 def default_threads(workers: int) -> int:

@@ -63,25 +63,26 @@ def shard_from_env(env: Optional[Mapping[str, str]] = None
     """The shard a launcher assigned, as ``(i, n, source)``, or None."""
     env = os.environ if env is None else env
     if 'WORLD_SIZE' in env and 'RANK' in env:
-        return _checked(_env_int(env, 'RANK'), _env_int(env, 'WORLD_SIZE'),
-                        'RANK/WORLD_SIZE') + ('torchrun', )
+        return _checked(
+            _env_int(env, 'RANK'), _env_int(env, 'WORLD_SIZE'),
+            'RANK/WORLD_SIZE') + ('torchrun', )
     if 'SLURM_ARRAY_TASK_ID' in env and 'SLURM_ARRAY_TASK_COUNT' in env:
         first = _env_int(env, 'SLURM_ARRAY_TASK_MIN') \
             if 'SLURM_ARRAY_TASK_MIN' in env else 0
-        return _checked(_env_int(env, 'SLURM_ARRAY_TASK_ID') - first,
-                        _env_int(env, 'SLURM_ARRAY_TASK_COUNT'),
-                        'SLURM_ARRAY_TASK_ID/SLURM_ARRAY_TASK_COUNT') + (
-                            'slurm array', )
+        return _checked(
+            _env_int(env, 'SLURM_ARRAY_TASK_ID') - first,
+            _env_int(env, 'SLURM_ARRAY_TASK_COUNT'),
+            'SLURM_ARRAY_TASK_ID/SLURM_ARRAY_TASK_COUNT') + ('slurm array', )
     if 'SLURM_PROCID' in env and 'SLURM_NTASKS' in env:
-        return _checked(_env_int(env, 'SLURM_PROCID'),
-                        _env_int(env, 'SLURM_NTASKS'),
-                        'SLURM_PROCID/SLURM_NTASKS') + ('slurm tasks', )
+        return _checked(
+            _env_int(env, 'SLURM_PROCID'), _env_int(env, 'SLURM_NTASKS'),
+            'SLURM_PROCID/SLURM_NTASKS') + ('slurm tasks', )
     return None
 
 
 def resolve_shard(shard: Optional[str] = None,
-                  env: Optional[Mapping[str, str]] = None
-                  ) -> Tuple[int, int, str]:
+                  env: Optional[Mapping[str,
+                                        str]] = None) -> Tuple[int, int, str]:
     """The shard of this process: ``--shard``, else the launcher's, else 0/1.
 
     Returns:
@@ -98,8 +99,7 @@ def select_shard(items: Sequence[T], index: int, count: int) -> list:
     return list(items[index::count])
 
 
-def local_device(device: str,
-                 env: Optional[Mapping[str, str]] = None) -> str:
+def local_device(device: str, env: Optional[Mapping[str, str]] = None) -> str:
     """``'cuda'`` made ``'cuda:LOCAL_RANK'`` under a launcher; else as is."""
     env = os.environ if env is None else env
     if device == 'cuda' and 'LOCAL_RANK' in env:

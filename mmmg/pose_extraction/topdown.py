@@ -28,7 +28,8 @@ _MEAN_CHW = PIXEL_MEAN[:, None, None]
 _INV_STD_CHW = (1 / PIXEL_STD)[:, None, None]
 
 
-def box_to_center_scale(boxes: np.ndarray, input_size: Tuple[int, int],
+def box_to_center_scale(boxes: np.ndarray,
+                        input_size: Tuple[int, int],
                         padding: float = BOX_PADDING
                         ) -> Tuple[np.ndarray, np.ndarray]:
     """Crop centres and sizes of ``xyxy`` boxes for an input of ``(W, H)``.
@@ -66,12 +67,11 @@ def crop_matrix(center: np.ndarray, size: np.ndarray,
     sx = input_size[0] / size[0]
     sy = input_size[1] / size[1]
     return np.array([[sx, 0, input_size[0] / 2 - sx * center[0]],
-                     [0, sy, input_size[1] / 2 - sy * center[1]]],
-                    np.float32)
+                     [0, sy, input_size[1] / 2 - sy * center[1]]], np.float32)
 
 
-def crop_inputs(frame: np.ndarray, boxes: np.ndarray,
-                input_size: Tuple[int, int]
+def crop_inputs(frame: np.ndarray, boxes: np.ndarray, input_size: Tuple[int,
+                                                                        int]
                 ) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Warp and normalise the person crops of one RGB frame.
 
@@ -88,8 +88,11 @@ def crop_inputs(frame: np.ndarray, boxes: np.ndarray,
     crops = np.empty((len(center), 3, input_size[1], input_size[0]),
                      np.float32)
     for i, (c, s) in enumerate(zip(center, size)):
-        patch = cv2.warpAffine(frame, crop_matrix(c, s, input_size),
-                               tuple(input_size), flags=cv2.INTER_LINEAR)
+        patch = cv2.warpAffine(
+            frame,
+            crop_matrix(c, s, input_size),
+            tuple(input_size),
+            flags=cv2.INTER_LINEAR)
         # In place, channel-first: no float copy of the patch.
         np.subtract(patch.transpose(2, 0, 1), _MEAN_CHW, out=crops[i])
         crops[i] *= _INV_STD_CHW
@@ -132,8 +135,8 @@ def to_frame_coords(locs: np.ndarray, center: np.ndarray, size: np.ndarray,
         np.ndarray: ``float32 [N, K, 2]`` frame pixels.
     """
     scale = size / np.asarray(input_size, np.float32)
-    return (locs * scale[:, None] + (center - size / 2)[:, None]).astype(
-        np.float32)
+    return (locs * scale[:, None] +
+            (center - size / 2)[:, None]).astype(np.float32)
 
 
 def decode_to_frame(simcc_x: np.ndarray, simcc_y: np.ndarray,

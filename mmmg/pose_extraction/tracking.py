@@ -33,8 +33,8 @@ def box_iou(box: np.ndarray, boxes: np.ndarray) -> np.ndarray:
     return np.where(union > 0, inter / np.maximum(union, 1e-9), 0.0)
 
 
-def primary_score(boxes: np.ndarray, frame_size: Tuple[int, int]
-                  ) -> np.ndarray:
+def primary_score(boxes: np.ndarray, frame_size: Tuple[int,
+                                                       int]) -> np.ndarray:
     """How much each box looks like the interviewee: large and central.
 
     Args:
@@ -64,7 +64,9 @@ class PrimaryPersonTracker:
             is dropped and a new subject selected.
     """
 
-    def __init__(self, frame_size: Tuple[int, int], iou_thr: float = 0.3,
+    def __init__(self,
+                 frame_size: Tuple[int, int],
+                 iou_thr: float = 0.3,
                  max_lost: int = 25) -> None:
         if not 0 < iou_thr <= 1:
             raise ValueError(f'iou_thr must be in (0, 1], got {iou_thr}')

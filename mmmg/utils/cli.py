@@ -55,13 +55,15 @@ def quiet_mmcv_lite() -> None:
     before mmcv is imported.
     """
     warnings.filterwarnings(
-        'ignore', message='Fail to import ``MultiScaleDeformableAttention``',
+        'ignore',
+        message='Fail to import ``MultiScaleDeformableAttention``',
         category=UserWarning)
 
 
 def add_debug_arg(parser) -> None:
     parser.add_argument(
-        '--debug', action='store_true',
+        '--debug',
+        action='store_true',
         help='show the full traceback of a known error instead of one line')
 
 
@@ -85,8 +87,8 @@ def cli_main(main: Callable[[Optional[Sequence[str]]], object],
     prog = osp.basename(sys.argv[0])
     try:
         main(argv)
-    except (ToolError, FileNotFoundError, PermissionError,
-            IsADirectoryError, NotADirectoryError) as error:
+    except (ToolError, FileNotFoundError, PermissionError, IsADirectoryError,
+            NotADirectoryError) as error:
         if '--debug' in argv:
             traceback.print_exc()
         print(f'{prog}: error: {error_line(error)}', file=sys.stderr)

@@ -61,30 +61,42 @@ def read_config(path: str) -> Config:
 
 
 def add_common_args(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument('--work-dir', help='directory for logs, checkpoints '
-                        'and outputs (default: ./work_dirs/<config name>)')
     parser.add_argument(
-        '--cfg-options', nargs='+', action=DictAction, metavar='KEY=VALUE',
+        '--work-dir',
+        help='directory for logs, checkpoints '
+        'and outputs (default: ./work_dirs/<config name>)')
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        metavar='KEY=VALUE',
         help='override config entries, e.g. train_cfg.max_epochs=3 '
         "'model.cls_head.num_classes=32'")
     parser.add_argument(
-        '--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
-        default='none', help='job launcher (set by dist_*.sh / slurm_*.sh)')
+        '--launcher',
+        choices=['none', 'pytorch', 'slurm', 'mpi'],
+        default='none',
+        help='job launcher (set by dist_*.sh / slurm_*.sh)')
     data = parser.add_argument_group(
         'data roots (train, val and test loaders alike; see '
         'docs/train_on_your_data.md)')
     for flag, metavar, help in DATA_ROOT_OPTIONS:
         data.add_argument(flag, metavar=metavar, help=help)
     # torch.distributed.launch (deprecated) passes --local-rank.
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0,
-                        help=argparse.SUPPRESS)
+    parser.add_argument(
+        '--local_rank',
+        '--local-rank',
+        type=int,
+        default=0,
+        help=argparse.SUPPRESS)
 
 
 def add_checkpoint_args(parser: argparse.ArgumentParser) -> None:
     """Options of the tools that load checkpoints into MGRunner and follow
     the error convention of :mod:`mmmg.utils.cli`."""
     parser.add_argument(
-        '--allow-partial', action='store_true',
+        '--allow-partial',
+        action='store_true',
         help='load a checkpoint even when keys are missing, unexpected or '
         'of another shape (those layers stay as initialised); without it '
         "only the config's allow_partial_keys patterns may differ")
@@ -161,7 +173,8 @@ def enable_amp(cfg: Config) -> None:
     cfg.optim_wrapper.loss_scale = 'dynamic'
 
 
-def use_pseudo_labels(cfg: Config, ann_file: str,
+def use_pseudo_labels(cfg: Config,
+                      ann_file: str,
                       split: str = 'train_pseudo') -> None:
     """Train on a pseudo-labelled annotation (``tools/pseudo_label.py``).
 

@@ -127,11 +127,11 @@ class JobReport:
             detail (str, optional): Said in brackets after the written
                 count, e.g. ``'120 frames'``.
         """
-        line = (f'{len(self.done)} written'
-                + (f' ({detail})' if detail else '') +
+        line = (f'{len(self.done)} written' +
+                (f' ({detail})' if detail else '') +
                 f', {len(self.skipped)} already done, {len(self.failed)} '
-                f'failed of {self.total} {noun}'
-                + (f' in {where}' if where else ''))
+                f'failed of {self.total} {noun}' +
+                (f' in {where}' if where else ''))
         if self.failed and self.failure_log:
             line += f'\nfailures are listed in {self.failure_log}'
         return line
@@ -196,8 +196,8 @@ def _portable(error: BaseException) -> Optional[BaseException]:
 
 
 # -------------------------------------------------------------- backends --
-def _run_inline(work: _Work, todo: Sequence, on_units: UnitCallback
-                ) -> Iterator[Outcome]:
+def _run_inline(work: _Work, todo: Sequence,
+                on_units: UnitCallback) -> Iterator[Outcome]:
     for index, item in enumerate(todo):
         yield _attempt(work, index, item, on_units)
 
@@ -212,8 +212,10 @@ def _run_in_threads(work: _Work, todo: Sequence, workers: int,
 
     pool = ThreadPoolExecutor(max_workers=min(workers, len(todo)))
     try:
-        futures = [pool.submit(_attempt, work, index, item, locked_units)
-                   for index, item in enumerate(todo)]
+        futures = [
+            pool.submit(_attempt, work, index, item, locked_units)
+            for index, item in enumerate(todo)
+        ]
         for future in as_completed(futures):
             yield future.result()
     finally:
@@ -233,8 +235,8 @@ def _worker_loop(work: _Work, tasks, events, threads: int,
     if init is not None:
         init()
     for index, item in iter(tasks.recv, None):
-        outcome = _attempt(work, index, item,
-                           lambda n: events.send(('units', n)))
+        outcome = _attempt(work, index, item, lambda n: events.send(
+            ('units', n)))
         events.send(('done', outcome))
 
 
@@ -271,7 +273,8 @@ class _ProcessSupervisor:
         task_out, task_in = self.ctx.Pipe(duplex=False)
         event_out, event_in = self.ctx.Pipe(duplex=False)
         proc = self.ctx.Process(
-            target=_worker_loop, daemon=True,
+            target=_worker_loop,
+            daemon=True,
             args=(self.work, task_out, event_in, self.threads, self.init))
         proc.start()
         task_out.close()  # the worker's ends
@@ -283,8 +286,8 @@ class _ProcessSupervisor:
     def feed(self, slot: _Slot) -> None:
         slot.index = self.pending.popleft() if self.pending else None
         try:  # None retires the worker
-            slot.tasks.send(None if slot.index is None else
-                            (slot.index, self.todo[slot.index]))
+            slot.tasks.send(None if slot.index is None else (
+                slot.index, self.todo[slot.index]))
         except OSError:
             pass  # it died; its sentinel tells
 
@@ -336,8 +339,9 @@ class _ProcessSupervisor:
     def run(self) -> Iterator[Outcome]:
         try:
             while True:
-                busy = [n for n, s in enumerate(self.slots)
-                        if s.index is not None]
+                busy = [
+                    n for n, s in enumerate(self.slots) if s.index is not None
+                ]
                 if not busy:
                     return
                 watched = {self.slots[n].events: n for n in busy}
@@ -407,8 +411,7 @@ def _split_done(items: Sequence, verify: Optional[Callable[[Any], bool]],
 
 def _outcomes(work: _Work, todo: Sequence, workers: int, backend: str,
               on_units: UnitCallback, start_method: Optional[str],
-              worker_init: Optional[Callable[[], None]]
-              ) -> Iterator[Outcome]:
+              worker_init: Optional[Callable[[], None]]) -> Iterator[Outcome]:
     if workers < 1 or not todo:
         if worker_init is not None:
             worker_init()
@@ -475,10 +478,18 @@ def run_jobs(items: Sequence,
     report.skipped, todo = _split_done(items, verify, overwrite)
     log = _FailureLog(failure_log)
     work = _Work(fn, name, fields or _NameField(name), units is not None)
-    item_bar = tqdm(total=len(items), initial=len(report.skipped), desc=desc,
-                    unit=unit, disable=not progress, position=0)
-    unit_bar = tqdm(desc=units, unit=units or 'it', position=1,
-                    disable=not progress or units is None)
+    item_bar = tqdm(
+        total=len(items),
+        initial=len(report.skipped),
+        desc=desc,
+        unit=unit,
+        disable=not progress,
+        position=0)
+    unit_bar = tqdm(
+        desc=units,
+        unit=units or 'it',
+        position=1,
+        disable=not progress or units is None)
     outcomes = _outcomes(work, todo, workers, backend, unit_bar.update,
                          start_method, worker_init)
     finished: Dict[int, Outcome] = {}

@@ -84,7 +84,8 @@ def _parse_line(fields: List[str], list_format: str, where: str,
     return VideoListEntry(sample_id, video, label, start, end, line_no)
 
 
-def read_video_list(path: str, list_format: str = 'auto'
+def read_video_list(path: str,
+                    list_format: str = 'auto'
                     ) -> Tuple[str, List[VideoListEntry]]:
     """Read a segment list or a clip list.
 

@@ -13,7 +13,6 @@ from mmaction.registry import MODELS
 from mmaction.utils import register_all_modules
 
 from mmmg.utils.config import read_config
-
 from ..conftest import REPO, run_tool
 
 # config -> (data, head type, class-weighted CE)
@@ -30,8 +29,11 @@ CONFIGS = {
     ('video', 'LabelEmbeddingHead', False),
 }
 EPOCHS = {'pose': 4, 'video': 6}
-LOADERS = {'train_dataloader': 'train', 'val_dataloader': 'val',
-           'test_dataloader': 'test'}
+LOADERS = {
+    'train_dataloader': 'train',
+    'val_dataloader': 'val',
+    'test_dataloader': 'test'
+}
 NUM_CLASSES = 32
 
 
@@ -64,8 +66,8 @@ def label_vectors(tmp_path_factory):
     """A random stand-in for 300-d class word vectors (norm about 5)."""
     path = str(tmp_path_factory.mktemp('label_vectors') / 'vectors.npy')
     rng = np.random.default_rng(0)
-    np.save(path, (0.3 * rng.normal(size=(NUM_CLASSES, 300))).astype(
-        np.float32))
+    np.save(path,
+            (0.3 * rng.normal(size=(NUM_CLASSES, 300))).astype(np.float32))
     return path
 
 
@@ -81,8 +83,9 @@ def _train_counts(data, ann):
         with open(ann, 'rb') as f:
             d = pickle.load(f)
         train = set(d['split']['train'])
-        labels = [a['label'] for a in d['annotations']
-                  if a['frame_dir'] in train]
+        labels = [
+            a['label'] for a in d['annotations'] if a['frame_dir'] in train
+        ]
     else:
         with open(ann) as f:
             labels = [int(line.split()[-1]) for line in f if line.strip()]
@@ -101,8 +104,10 @@ def _model_overrides(name, data, pose_ann, toy_imigue, label_vectors):
 
 
 @pytest.mark.parametrize('name', sorted(CONFIGS))
-def test_config_builds_with_weights_of_its_annotations(
-        name, long_tail_pose_ann, toy_imigue, label_vectors):
+def test_config_builds_with_weights_of_its_annotations(name,
+                                                       long_tail_pose_ann,
+                                                       toy_imigue,
+                                                       label_vectors):
     data, head, weighted = CONFIGS[name]
     register_all_modules()
     cfg = read_config(_path(name))
@@ -117,8 +122,9 @@ def test_config_builds_with_weights_of_its_annotations(
         assert spec.get('split') == train_set.get('split')
         assert spec.mode == 'sqrt_inverse'
         assert spec.num_classes == NUM_CLASSES
-    cfg.merge_from_dict(_model_overrides(name, data, long_tail_pose_ann,
-                                         toy_imigue, label_vectors))
+    cfg.merge_from_dict(
+        _model_overrides(name, data, long_tail_pose_ann, toy_imigue,
+                         label_vectors))
     model = MODELS.build(cfg.model)
     loss_cls = model.cls_head.loss_cls
     if weighted:
@@ -126,8 +132,8 @@ def test_config_builds_with_weights_of_its_annotations(
                                            toy_imigue)).astype(float)
         raw = np.full(NUM_CLASSES, (1 / np.sqrt(n[n > 0])).max())
         raw[n > 0] = 1 / np.sqrt(n[n > 0])
-        np.testing.assert_allclose(loss_cls.class_weight.numpy(),
-                                   raw / raw.mean(), rtol=1e-6)
+        np.testing.assert_allclose(
+            loss_cls.class_weight.numpy(), raw / raw.mean(), rtol=1e-6)
     else:
         assert loss_cls.class_weight is None
     if head == 'SemanticEmbeddingHead':
@@ -140,10 +146,11 @@ def test_config_builds_with_weights_of_its_annotations(
 
 def _train_options(name, pose_ann, toy_imigue, label_vectors):
     data = CONFIGS[name][0]
-    opts = [f'train_cfg.max_epochs={EPOCHS[data]}',
-            'train_cfg.val_interval=100', 'train_dataloader.batch_size=6',
-            'default_hooks.logger.interval=1', 'param_scheduler=[]',
-            'default_hooks.checkpoint.save_best=None']
+    opts = [
+        f'train_cfg.max_epochs={EPOCHS[data]}', 'train_cfg.val_interval=100',
+        'train_dataloader.batch_size=6', 'default_hooks.logger.interval=1',
+        'param_scheduler=[]', 'default_hooks.checkpoint.save_best=None'
+    ]
     for loader, split in LOADERS.items():
         if data == 'pose':
             ann = pose_ann
@@ -151,30 +158,32 @@ def _train_options(name, pose_ann, toy_imigue, label_vectors):
             ann = osp.join(toy_imigue['annotations'], f'rgb_{split}.txt')
             opts.append(f'{loader}.dataset.data_prefix.video='
                         f'{toy_imigue["release"]}')
-        opts += [f'{loader}.dataset.ann_file={ann}',
-                 f'{loader}.num_workers=0',
-                 f'{loader}.persistent_workers=False']
-    opts += [f'{k}={v}' for k, v in _model_overrides(
-        name, data, pose_ann, toy_imigue, label_vectors).items()]
+        opts += [
+            f'{loader}.dataset.ann_file={ann}', f'{loader}.num_workers=0',
+            f'{loader}.persistent_workers=False'
+        ]
+    opts += [
+        f'{k}={v}' for k, v in _model_overrides(
+            name, data, pose_ann, toy_imigue, label_vectors).items()
+    ]
     return opts
 
 
 def _logged(work_dir, key):
-    [scalars] = sorted(glob.glob(osp.join(work_dir, '*', 'vis_data',
-                                          'scalars.json')))[-1:]
+    [scalars] = sorted(
+        glob.glob(osp.join(work_dir, '*', 'vis_data', 'scalars.json')))[-1:]
     with open(scalars) as f:
         return [r[key] for r in map(json.loads, f) if key in r]
 
 
 @pytest.mark.parametrize('name', sorted(CONFIGS))
-def test_config_trains_with_falling_loss(name, long_tail_pose_ann,
-                                         toy_imigue, label_vectors,
-                                         tmp_path):
+def test_config_trains_with_falling_loss(name, long_tail_pose_ann, toy_imigue,
+                                         label_vectors, tmp_path):
     work_dir = str(tmp_path)
-    proc = run_tool(['tools/train.py', _path(name), '--work-dir', work_dir,
-                     '--cfg-options'] +
-                    _train_options(name, long_tail_pose_ann, toy_imigue,
-                                   label_vectors))
+    proc = run_tool([
+        'tools/train.py',
+        _path(name), '--work-dir', work_dir, '--cfg-options'
+    ] + _train_options(name, long_tail_pose_ann, toy_imigue, label_vectors))
     assert proc.returncode == 0, proc.stderr[-4000:]
     log = proc.stdout + proc.stderr
     if CONFIGS[name][2]:

@@ -16,7 +16,6 @@ from mmengine.optim import build_optim_wrapper
 import mmmg  # noqa: F401
 from mmmg.models.utils import load_state_dict
 from mmmg.utils.config import read_config
-
 from ..conftest import REPO, run_tool
 
 CONFIG_DIR = osp.join(REPO, 'configs', 'ssl', 'videomae')
@@ -81,7 +80,7 @@ def test_finetuning_and_teacher_recipes_build():
 
     cfg = read_config(TEACHER)
     cfg.model.backbone.depth = cfg.model.target.teacher.depth = 1
-    model = _build(cfg.model)   # the teacher checkpoint loads at init only
+    model = _build(cfg.model)  # the teacher checkpoint loads at init only
     assert model.target_type == 'teacher' and model.decoder.out_dims == 768
 
 
@@ -92,10 +91,12 @@ def test_teacher_toy_trains_with_frozen_teacher():
         warnings.simplefilter('ignore')
         model.init_weights()
     wrapper = build_optim_wrapper(model, cfg.optim_wrapper)
-    teacher_state = {k: v.clone() for k, v in
-                     model.teacher.state_dict().items()}
-    clips = torch.randn(4, 3, 4, 64, 64, generator=torch.Generator()
-                        .manual_seed(0))
+    teacher_state = {
+        k: v.clone()
+        for k, v in model.teacher.state_dict().items()
+    }
+    clips = torch.randn(
+        4, 3, 4, 64, 64, generator=torch.Generator().manual_seed(0))
     losses = []
     for _ in range(8):
         loss = model(clips, mode='loss')['loss_mae']
@@ -115,15 +116,14 @@ def ssl_list(toy_imigue, tmp_path_factory):
     for split in ('train', 'val', 'test'):
         with open(osp.join(toy_imigue['annotations'],
                            f'rgb_{split}.txt')) as f:
-            lines += [' '.join(line.split()[:4]) for line in f
-                      if line.strip()]
+            lines += [' '.join(line.split()[:4]) for line in f if line.strip()]
     path.write_text('\n'.join(lines) + '\n')
     return str(path)
 
 
 def _losses(work_dir):
-    [scalars] = sorted(glob.glob(osp.join(work_dir, '*', 'vis_data',
-                                          'scalars.json')))[-1:]
+    [scalars] = sorted(
+        glob.glob(osp.join(work_dir, '*', 'vis_data', 'scalars.json')))[-1:]
     with open(scalars) as f:
         return [r['loss'] for r in map(json.loads, f) if 'loss' in r]
 
@@ -143,51 +143,63 @@ def test_toy_pretraining_then_finetuning(toy_imigue, ssl_list, tmp_path):
     pre_dir = str(tmp_path / 'pre')
     epochs = 8
     proc = run_tool([
-        'tools/train.py', PRETRAIN_TOY, '--work-dir', pre_dir,
-        '--cfg-options', f'train_dataloader.dataset.ann_file={ssl_list}',
+        'tools/train.py', PRETRAIN_TOY, '--work-dir', pre_dir, '--cfg-options',
+        f'train_dataloader.dataset.ann_file={ssl_list}',
         f'train_dataloader.dataset.data_prefix.video={release}',
         f'train_cfg.max_epochs={epochs}', 'param_scheduler=[]',
-        'default_hooks.checkpoint.interval=100'])
+        'default_hooks.checkpoint.interval=100'
+    ])
     assert proc.returncode == 0, proc.stderr[-4000:]
     losses = _losses(pre_dir)
     assert len(losses) >= 20
     assert max(losses[-3:]) < min(losses[:3]), losses
     ckpt = osp.join(pre_dir, f'epoch_{epochs}.pth')
     state = load_state_dict(ckpt)
-    assert {k.split('.')[0] for k in state} == {'backbone', 'decoder',
-                                                 'encoder_norm'}
+    assert {k.split('.')[0]
+            for k in state} == {'backbone', 'decoder', 'encoder_norm'}
 
     # The encoder alone, checked against the fine-tuning backbone.
     encoder = str(tmp_path / 'encoder.pth')
-    proc = run_tool(['tools/convert_mae_checkpoint.py', ckpt, encoder,
-                     '--config', FINETUNE_TOY])
+    proc = run_tool([
+        'tools/convert_mae_checkpoint.py', ckpt, encoder, '--config',
+        FINETUNE_TOY
+    ])
     assert proc.returncode == 0, proc.stderr[-4000:]
     assert 'dropped 21 keys: decoder.* 19, encoder_norm.* 2' in proc.stdout
     assert 'all backbone keys' in proc.stdout
-    assert set(load_state_dict(encoder)) == {k for k in state
-                                             if k.startswith('backbone.')}
+    assert set(load_state_dict(encoder)) == {
+        k
+        for k in state if k.startswith('backbone.')
+    }
 
     fine_dir = str(tmp_path / 'fine')
-    opts = [f'load_from={ckpt}', 'train_cfg.max_epochs=2',
-            'train_cfg.val_interval=100', 'param_scheduler=[]',
-            'default_hooks.checkpoint.save_best=None']
+    opts = [
+        f'load_from={ckpt}', 'train_cfg.max_epochs=2',
+        'train_cfg.val_interval=100', 'param_scheduler=[]',
+        'default_hooks.checkpoint.save_best=None'
+    ]
     for loader, split in (('train_dataloader', 'train'),
-                          ('val_dataloader', 'val'),
-                          ('test_dataloader', 'test')):
-        opts += [f'{loader}.dataset.ann_file='
-                 f'{toy_imigue["annotations"]}/rgb_{split}.txt',
-                 f'{loader}.dataset.data_prefix.video={release}']
-    proc = run_tool(['tools/train.py', FINETUNE_TOY, '--work-dir', fine_dir,
-                     '--cfg-options'] + opts)
+                          ('val_dataloader', 'val'), ('test_dataloader',
+                                                      'test')):
+        opts += [
+            f'{loader}.dataset.ann_file='
+            f'{toy_imigue["annotations"]}/rgb_{split}.txt',
+            f'{loader}.dataset.data_prefix.video={release}'
+        ]
+    proc = run_tool([
+        'tools/train.py', FINETUNE_TOY, '--work-dir', fine_dir, '--cfg-options'
+    ] + opts)
     assert proc.returncode == 0, proc.stderr[-4000:]
     log = proc.stdout + proc.stderr
     assert 'Load checkpoint from' in log
     # Only the new head is missing; only pre-training parts are left over.
     assert sorted(_log_keys(log, 'missing keys')) == [
-        'cls_head.fc_cls.bias', 'cls_head.fc_cls.weight']
-    assert {k.split('.')[0] for k in _log_keys(log, 'unexpected key')} == {
-        'decoder', 'encoder_norm'}
+        'cls_head.fc_cls.bias', 'cls_head.fc_cls.weight'
+    ]
+    assert {k.split('.')[0]
+            for k in _log_keys(log, 'unexpected key')
+            } == {'decoder', 'encoder_norm'}
     assert 'size mismatch' not in log
     fine_losses = _losses(fine_dir)
-    assert fine_losses and all(l == l for l in fine_losses)   # no NaN
+    assert fine_losses and all(x == x for x in fine_losses)  # no NaN
     assert osp.isfile(osp.join(fine_dir, 'epoch_2.pth'))

@@ -9,7 +9,6 @@ import numpy as np
 import pytest
 
 from mmmg.evaluation import load_scores
-
 from ..conftest import REPO, make_tiny_depth_model, run_tool
 
 # config -> (data, streams in the score pickle)
@@ -28,14 +27,22 @@ STREAMS = {
 }
 # data_prep converter command per derived video modality
 CONVERTERS = {
-    'flow': lambda model_dir: ['data_prep/make_flow_videos.py', '--preset',
-                               'ultrafast', '--pad-last'],
-    'depth': lambda model_dir: ['data_prep/make_depth_videos.py', '--model',
-                                make_tiny_depth_model(model_dir)],
-    'taylor': lambda model_dir: ['data_prep/make_taylor_videos.py'],
+    'flow':
+    lambda model_dir:
+    ['data_prep/make_flow_videos.py', '--preset', 'ultrafast', '--pad-last'],
+    'depth':
+    lambda model_dir: [
+        'data_prep/make_depth_videos.py', '--model',
+        make_tiny_depth_model(model_dir)
+    ],
+    'taylor':
+    lambda model_dir: ['data_prep/make_taylor_videos.py'],
 }
-LOADERS = {'train_dataloader': 'train', 'val_dataloader': 'val',
-           'test_dataloader': 'test'}
+LOADERS = {
+    'train_dataloader': 'train',
+    'val_dataloader': 'val',
+    'test_dataloader': 'test'
+}
 
 
 @pytest.fixture(scope='module')
@@ -50,17 +57,21 @@ def video_roots(toy_imigue, tmp_path_factory):
             out = str(tmp / 'videos')
             proc = run_tool(CONVERTERS[data](str(tmp / 'model')) + [
                 '--input-dir', toy_imigue['release'], '--out', out,
-                '--workers', '0', '--no-progress'])
+                '--workers', '0', '--no-progress'
+            ])
             assert proc.returncode == 0, proc.stderr[-4000:]
             roots[data] = out
         return roots[data]
+
     return get
 
 
 def _options(data, toy_imigue, tiny_pose_ann, epochs, video_root=None):
-    opts = [f'train_cfg.max_epochs={epochs}', 'train_cfg.val_interval=100',
-            'train_dataloader.batch_size=6', 'default_hooks.logger.interval=1',
-            'param_scheduler=[]', 'default_hooks.checkpoint.save_best=None']
+    opts = [
+        f'train_cfg.max_epochs={epochs}', 'train_cfg.val_interval=100',
+        'train_dataloader.batch_size=6', 'default_hooks.logger.interval=1',
+        'param_scheduler=[]', 'default_hooks.checkpoint.save_best=None'
+    ]
     for loader, split in LOADERS.items():
         if data == 'pose':
             ann = tiny_pose_ann
@@ -70,15 +81,16 @@ def _options(data, toy_imigue, tiny_pose_ann, epochs, video_root=None):
             ann = osp.join(toy_imigue['annotations'], f'rgb_{split}.txt')
         if data != 'pose':
             opts.append(f'{loader}.dataset.data_prefix.video={video_root}')
-        opts += [f'{loader}.dataset.ann_file={ann}',
-                 f'{loader}.num_workers=0',
-                 f'{loader}.persistent_workers=False']
+        opts += [
+            f'{loader}.dataset.ann_file={ann}', f'{loader}.num_workers=0',
+            f'{loader}.persistent_workers=False'
+        ]
     return opts
 
 
 def _losses(work_dir):
-    [scalars] = sorted(glob.glob(osp.join(work_dir, '*', 'vis_data',
-                                          'scalars.json')))[-1:]
+    [scalars] = sorted(
+        glob.glob(osp.join(work_dir, '*', 'vis_data', 'scalars.json')))[-1:]
     with open(scalars) as f:
         return [r['loss'] for r in map(json.loads, f) if 'loss' in r]
 
@@ -90,21 +102,19 @@ def test_toy_stream_trains_and_dumps(config, toy_imigue, tiny_pose_ann,
     root = None if data == 'pose' else video_roots(data)
     path = osp.join(REPO, 'configs', config)
     work_dir = str(tmp_path)
-    proc = run_tool(['tools/train.py', path, '--work-dir', work_dir,
-                     '--cfg-options'] +
-                    _options(data, toy_imigue, tiny_pose_ann, epochs=6,
-                             video_root=root))
+    proc = run_tool(
+        ['tools/train.py', path, '--work-dir', work_dir, '--cfg-options'] +
+        _options(data, toy_imigue, tiny_pose_ann, epochs=6, video_root=root))
     assert proc.returncode == 0, proc.stderr[-4000:]
     losses = _losses(work_dir)
     assert np.mean(losses[-2:]) < np.mean(losses[:2]), losses
 
     out = str(tmp_path / 'scores.pkl')
-    proc = run_tool(['tools/test.py', path,
-                     osp.join(work_dir, 'epoch_6.pth'), '--work-dir',
-                     work_dir, '--dump', out, '--stream', streams[0],
-                     '--cfg-options'] +
-                    _options(data, toy_imigue, tiny_pose_ann, epochs=6,
-                             video_root=root))
+    proc = run_tool([
+        'tools/test.py', path,
+        osp.join(work_dir, 'epoch_6.pth'), '--work-dir', work_dir, '--dump',
+        out, '--stream', streams[0], '--cfg-options'
+    ] + _options(data, toy_imigue, tiny_pose_ann, epochs=6, video_root=root))
     assert proc.returncode == 0, proc.stderr[-4000:]
     scores = load_scores(out)
     ann = toy_imigue['ann_file'] if data != 'pose' else tiny_pose_ann
@@ -130,40 +140,49 @@ def test_ma52_pretraining_then_imigue_finetuning(toy_imigue, video_roots,
             '--video-root', toy_imigue['release'], '--out',
             str(ma52 / name), '--clip-list',
             str(ma52 / f'{name}_list_videos.txt'), '--workers', '1',
-            '--no-progress'])
+            '--no-progress'
+        ])
         assert proc.returncode == 0, proc.stderr[-4000:]
     pre = osp.join(REPO, 'configs', 'recognition', 'swin',
                    'swin_tiny_rgb_ma52_toy.py')
-    common = ['train_cfg.val_interval=100', 'param_scheduler=[]',
-              'default_hooks.checkpoint.save_best=None',
-              'default_hooks.logger.interval=1']
+    common = [
+        'train_cfg.val_interval=100', 'param_scheduler=[]',
+        'default_hooks.checkpoint.save_best=None',
+        'default_hooks.logger.interval=1'
+    ]
     for loader in LOADERS:
-        common += [f'{loader}.num_workers=0',
-                   f'{loader}.persistent_workers=False']
-    opts = common + ['train_cfg.max_epochs=2',
-                     'train_dataloader.batch_size=5']
+        common += [
+            f'{loader}.num_workers=0', f'{loader}.persistent_workers=False'
+        ]
+    opts = common + ['train_cfg.max_epochs=2', 'train_dataloader.batch_size=5']
     for loader, split in (('train_dataloader', 'train'),
-                          ('val_dataloader', 'val'),
-                          ('test_dataloader', 'val')):
-        opts += [f'{loader}.dataset.ann_file={ma52}/{split}_list_videos.txt',
-                 f'{loader}.dataset.data_prefix.video={ma52}/{split}']
-    proc = run_tool(['tools/train.py', pre, '--work-dir',
-                     str(tmp_path / 'pre'), '--cfg-options'] + opts)
+                          ('val_dataloader', 'val'), ('test_dataloader',
+                                                      'val')):
+        opts += [
+            f'{loader}.dataset.ann_file={ma52}/{split}_list_videos.txt',
+            f'{loader}.dataset.data_prefix.video={ma52}/{split}'
+        ]
+    proc = run_tool([
+        'tools/train.py', pre, '--work-dir',
+        str(tmp_path / 'pre'), '--cfg-options'
+    ] + opts)
     assert proc.returncode == 0, proc.stderr[-4000:]
 
     fine = osp.join(REPO, 'configs', 'recognition', 'swin',
                     'swin_tiny_rgb_toy.py')
     work = str(tmp_path / 'fine')
-    proc = run_tool(
-        ['tools/train.py', fine, '--work-dir', work, '--cfg-options',
-         f'load_from={tmp_path}/pre/epoch_2.pth'] +
-        _options('video', toy_imigue, None, 4, video_roots('video')))
+    proc = run_tool([
+        'tools/train.py', fine, '--work-dir', work, '--cfg-options',
+        f'load_from={tmp_path}/pre/epoch_2.pth'
+    ] + _options('video', toy_imigue, None, 4, video_roots('video')))
     assert proc.returncode == 0, proc.stderr[-4000:]
     log = proc.stdout + proc.stderr
     assert 'Load checkpoint from' in log
     # The backbone loads; only the classifier's shape differs.
-    mismatched = [line for line in log.splitlines()
-                  if 'size mismatch' in line or 'copying a param' in line]
+    mismatched = [
+        line for line in log.splitlines()
+        if 'size mismatch' in line or 'copying a param' in line
+    ]
     assert mismatched and all('cls_head.fc_cls' in line
                               for line in mismatched), mismatched
     losses = _losses(work)

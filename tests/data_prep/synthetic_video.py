@@ -10,8 +10,8 @@ def write_video(path, frames, fps=25):
     """Write RGB ``uint8`` frames ``(n, H, W, 3)`` to an mp4v video."""
     os.makedirs(osp.dirname(str(path)), exist_ok=True)
     height, width = frames.shape[1:3]
-    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*'mp4v'), fps,
-                             (width, height))
+    writer = cv2.VideoWriter(
+        str(path), cv2.VideoWriter_fourcc(*'mp4v'), fps, (width, height))
     assert writer.isOpened(), path
     for frame in frames:
         writer.write(cv2.cvtColor(frame, cv2.COLOR_RGB2BGR))
@@ -22,8 +22,7 @@ def write_video(path, frames, fps=25):
 def plain_frames(num_frames, size=(64, 48)):
     """Frames of rising grey levels, ``size = (W, H)``."""
     levels = np.linspace(20, 230, num_frames).astype(np.uint8)
-    return np.stack([np.full(size[::-1] + (3, ), v, np.uint8)
-                     for v in levels])
+    return np.stack([np.full(size[::-1] + (3, ), v, np.uint8) for v in levels])
 
 
 def translating_frames(num_frames, size=(96, 64), shift=(3, -2), seed=0):
@@ -33,8 +32,9 @@ def translating_frames(num_frames, size=(96, 64), shift=(3, -2), seed=0):
     margin_x = abs(dx) * num_frames + 4
     margin_y = abs(dy) * num_frames + 4
     rng = np.random.default_rng(seed)
-    texture = rng.integers(0, 256, (height + 2 * margin_y,
-                                    width + 2 * margin_x, 3), np.uint8)
+    texture = rng.integers(0, 256,
+                           (height + 2 * margin_y, width + 2 * margin_x, 3),
+                           np.uint8)
     texture = cv2.GaussianBlur(texture, (7, 7), 0)
     frames = []
     for t in range(num_frames):
@@ -70,6 +70,7 @@ def write_garbage_video(path, size=3000):
     """A file named like a video that holds no container."""
     os.makedirs(osp.dirname(str(path)), exist_ok=True)
     with open(path, 'wb') as f:
-        f.write(np.random.default_rng(0).integers(0, 256, size,
-                                                  np.uint8).tobytes())
+        f.write(
+            np.random.default_rng(0).integers(0, 256, size,
+                                              np.uint8).tobytes())
     return str(path)

@@ -8,9 +8,8 @@ import numpy as np
 import pytest
 
 from mmmg.data_prep.cut_clips import SUMMARY_FILE, CutError, cut_clips
-from mmmg.utils.io import partial_path
 from mmmg.datasets import MGVideoClipDataset, read_video_list
-
+from mmmg.utils.io import partial_path
 from ..conftest import REPO, run_tool
 from ..video_helpers import decode_indices, truncate, write_index_video
 
@@ -20,9 +19,9 @@ VIDEOS = {'a/0001.mp4': 100, 'b/0002.mp4': 60}
 SEGMENTS = [
     ('0002_0', 'b/0002.mp4', 40, 59, 3),
     ('0001_0', 'a/0001.mp4', 5, 24, 0),
-    ('0001_1', 'a/0001.mp4', 20, 39, 31),   # overlaps 0001_0
-    ('0001_2', 'a/0001.mp4', 70, 70, 7),    # one frame, after a gap
-    ('0001_3', 'a/0001.mp4', 30, 34, -1),   # inside 0001_1
+    ('0001_1', 'a/0001.mp4', 20, 39, 31),  # overlaps 0001_0
+    ('0001_2', 'a/0001.mp4', 70, 70, 7),  # one frame, after a gap
+    ('0001_3', 'a/0001.mp4', 30, 34, -1),  # inside 0001_1
     ('0002_1', 'b/0002.mp4', 0, 17, 12),
 ]
 
@@ -30,8 +29,10 @@ SEGMENTS = [
 def _halves(frames):
     """Mean brightness of the left and right halves of each frame."""
     w = frames.shape[2]
-    return np.stack([frames[:, 4:-4, 4:w // 2 - 4].mean((1, 2, 3)),
-                     frames[:, 4:-4, w // 2 + 4:-4].mean((1, 2, 3))], 1)
+    return np.stack([
+        frames[:, 4:-4, 4:w // 2 - 4].mean(
+            (1, 2, 3)), frames[:, 4:-4, w // 2 + 4:-4].mean((1, 2, 3))
+    ], 1)
 
 
 def _write_list(path, segments):
@@ -71,10 +72,11 @@ def test_clips_hold_the_segment_frames(tmp_path, release, workers):
     # The clip list reads back with the same ids and labels, in list order.
     with open(summary['clip_list']) as f:
         assert f.read().splitlines() == [
-            f'{c}.mp4 {lab}' for c, _, _, _, lab in SEGMENTS]
+            f'{c}.mp4 {lab}' for c, _, _, _, lab in SEGMENTS
+        ]
     assert summary['clip_list'] == osp.join(out, 'rgb_train_clips.txt')
-    clips = MGVideoClipDataset(summary['clip_list'], [],
-                               data_prefix=dict(video=out))
+    clips = MGVideoClipDataset(
+        summary['clip_list'], [], data_prefix=dict(video=out))
     segment_ids = [e.sample_id for e in read_video_list(segments)[1]]
     assert [clips.get_data_info(i)['sample_id']
             for i in range(len(clips))] == segment_ids
@@ -108,28 +110,30 @@ def test_resume_skips_finished_clips(tmp_path, release):
     for clip_id, path in paths.items():
         if clip_id != '0001_1' and clip_id not in killed:
             assert os.stat(path).st_mtime_ns == stamps[clip_id]
-    assert sorted(os.listdir(out)) == sorted(
-        [f'{c}.mp4' for c in paths] + ['rgb_train_clips.txt', SUMMARY_FILE])
+    assert sorted(
+        os.listdir(out)) == sorted([f'{c}.mp4' for c in paths] +
+                                   ['rgb_train_clips.txt', SUMMARY_FILE])
 
 
 def test_bad_videos_are_logged(tmp_path, release):
     root, _ = release
     truncate(osp.join(root, 'b/0002.mp4'), 0.5)
-    segments = _write_list(tmp_path / 'rgb_val.txt', [
-        ('0001_0', 'a/0001.mp4', 0, 9, 1),
-        ('0001_1', 'a/0001.mp4', 90, 130, 2),   # ends past the video
-        ('0002_0', 'b/0002.mp4', 0, 9, 3),      # truncated video
-        ('0002_1', 'b/0002.mp4', 10, 19, 3),
-        ('0003_0', 'c/0003.mp4', 0, 9, 4),      # missing video
-    ])
+    segments = _write_list(
+        tmp_path / 'rgb_val.txt',
+        [
+            ('0001_0', 'a/0001.mp4', 0, 9, 1),
+            ('0001_1', 'a/0001.mp4', 90, 130, 2),  # ends past the video
+            ('0002_0', 'b/0002.mp4', 0, 9, 3),  # truncated video
+            ('0002_1', 'b/0002.mp4', 10, 19, 3),
+            ('0003_0', 'c/0003.mp4', 0, 9, 4),  # missing video
+        ])
     out = str(tmp_path / 'clips')
     summary = cut_clips(segments, root, out, progress=False)
     assert (summary['written'], summary['failed']) == (1, 4)
     failures = {osp.relpath(f['video'], root): f for f in summary['failures']}
     assert sorted(failures) == ['a/0001.mp4', 'b/0002.mp4', 'c/0003.mp4']
     assert failures['a/0001.mp4']['clips'] == ['0001_1']
-    assert 'segment 90-130 does not fit' in failures['a/0001.mp4'][
-        'errors'][0]
+    assert 'segment 90-130 does not fit' in failures['a/0001.mp4']['errors'][0]
     assert failures['b/0002.mp4']['clips'] == ['0002_0', '0002_1']
     assert 'cannot open' in failures['b/0002.mp4']['errors'][0]
     assert 'no such video file' in failures['c/0003.mp4']['errors'][0]
@@ -137,39 +141,49 @@ def test_bad_videos_are_logged(tmp_path, release):
         assert json.load(f)['failures'] == summary['failures']
     with open(summary['clip_list']) as f:
         assert f.read() == '0001_0.mp4 1\n'
-    assert sorted(os.listdir(out)) == [
-        '0001_0.mp4', SUMMARY_FILE, 'rgb_val_clips.txt']
+    assert sorted(
+        os.listdir(out)) == ['0001_0.mp4', SUMMARY_FILE, 'rgb_val_clips.txt']
 
     with pytest.raises(CutError, match='0001_1: segment 90-130'):
-        cut_clips(segments, root, str(tmp_path / 'strict'), strict=True,
-                  progress=False)
+        cut_clips(
+            segments,
+            root,
+            str(tmp_path / 'strict'),
+            strict=True,
+            progress=False)
 
 
 def test_rejects_clip_lists(tmp_path):
     clip_list = tmp_path / 'clips.txt'
     clip_list.write_text('0001_0.mp4 3\n')
     with pytest.raises(ValueError, match='this is a segment list'):
-        cut_clips(str(clip_list), str(tmp_path), str(tmp_path / 'out'),
-                  progress=False)
+        cut_clips(
+            str(clip_list),
+            str(tmp_path),
+            str(tmp_path / 'out'),
+            progress=False)
 
 
 def test_cli(tmp_path, release):
     root, segments = release
     out = str(tmp_path / 'clips')
     listed = str(tmp_path / 'train_clips.txt')
-    proc = run_tool([CLI, segments, '--video-root', root, '--out', out,
-                     '--clip-list', listed, '--workers', '1',
-                     '--no-progress'])
+    proc = run_tool([
+        CLI, segments, '--video-root', root, '--out', out, '--clip-list',
+        listed, '--workers', '1', '--no-progress'
+    ])
     assert proc.returncode == 0, proc.stderr
     with open(listed) as f:
         assert len(f.read().splitlines()) == len(SEGMENTS)
 
-    proc = run_tool([CLI, segments, '--video-root', root, '--out', out,
-                     '--fourcc', 'mp4'])
+    proc = run_tool(
+        [CLI, segments, '--video-root', root, '--out', out, '--fourcc', 'mp4'])
     assert proc.returncode == 2 and 'four characters' in proc.stderr
     bad = _write_list(tmp_path / 'bad.txt', [('x', 'missing.mp4', 0, 3, 1)])
-    proc = run_tool([CLI, bad, '--video-root', root, '--out', out,
-                     '--strict', '--no-progress'])
+    proc = run_tool([
+        CLI, bad, '--video-root', root, '--out', out, '--strict',
+        '--no-progress'
+    ])
     assert proc.returncode == 2
     assert 'missing.mp4' in proc.stderr and 'no such video file' in \
         proc.stderr

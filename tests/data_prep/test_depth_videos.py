@@ -9,13 +9,13 @@ import pytest
 
 pytest.importorskip('transformers')
 
-from mmmg.data_prep.depth_videos import (DepthEstimator,  # noqa: E402
-                                         DepthVideoConverter, colormap_code,
+from mmmg.data_prep.depth_videos import DepthEstimator  # noqa: E402
+from mmmg.data_prep.depth_videos import (DepthVideoConverter, colormap_code,
                                          depth_to_uint8)
 from mmmg.data_prep.video_jobs import VideoStream  # noqa: E402
 from ..conftest import REPO, make_tiny_depth_model  # noqa: E402
-from .synthetic_video import (translating_frames,  # noqa: E402
-                              write_corrupt_video, write_video)
+from .synthetic_video import translating_frames  # noqa: E402
+from .synthetic_video import write_corrupt_video, write_video
 
 CLI = osp.join(REPO, 'data_prep', 'make_depth_videos.py')
 
@@ -39,8 +39,8 @@ def video(tmp_path_factory):
 
 def test_depth_to_uint8_mapping():
     depth = np.array([[-1.0, 0.0, 0.5, 1.0, 2.0]], np.float32)
-    np.testing.assert_array_equal(depth_to_uint8(depth, 0, 1),
-                                  [[0, 0, 128, 255, 255]])
+    np.testing.assert_array_equal(
+        depth_to_uint8(depth, 0, 1), [[0, 0, 128, 255, 255]])
     # A constant image (hi == lo) maps to 0 instead of dividing by zero.
     np.testing.assert_array_equal(depth_to_uint8(depth, 1, 1), [[0] * 5])
     assert colormap_code(None) is None
@@ -54,14 +54,17 @@ def test_estimator_returns_frame_sized_depth(tiny_model, video):
     assert depth.shape == (7, 64, 96) and depth.dtype == np.float32
     assert np.isfinite(depth).all() and depth.std() > 0
     # Batching does not change the result.
-    np.testing.assert_allclose(DepthEstimator(tiny_model, batch_size=7)(
-        frames), depth, rtol=1e-4, atol=1e-6 * np.abs(depth).max())
+    np.testing.assert_allclose(
+        DepthEstimator(tiny_model, batch_size=7)(frames),
+        depth,
+        rtol=1e-4,
+        atol=1e-6 * np.abs(depth).max())
 
 
 def test_video_normalisation_end_to_end(tmp_path, tiny_model, video):
     out = str(tmp_path / 'depth.mp4')
-    converter = DepthVideoConverter(tiny_model, batch_size=2, chunk_size=3,
-                                    range_samples=4)
+    converter = DepthVideoConverter(
+        tiny_model, batch_size=2, chunk_size=3, range_samples=4)
     assert converter(video, out) == 7
     rgb = read_all(out).astype(int)
     assert rgb.shape == (7, 64, 96, 3)
@@ -84,12 +87,12 @@ def test_frame_fixed_and_colormap_modes(tmp_path, tiny_model, video):
     rgb = read_all(out).astype(int)
     assert rgb.shape == (7, 42, 64, 3)
     assert rgb[..., 1].max(axis=(1, 2)).min() > 200  # each frame spans
-    assert rgb[..., 1].min(axis=(1, 2)).max() < 50   # the full range
+    assert rgb[..., 1].min(axis=(1, 2)).max() < 50  # the full range
 
     out = str(tmp_path / 'fixed.mp4')
     lo, hi = float(depth.min()), float(np.median(depth))
-    DepthVideoConverter(tiny_model, normalize='fixed',
-                        depth_range=(lo, hi))(video, out)
+    DepthVideoConverter(
+        tiny_model, normalize='fixed', depth_range=(lo, hi))(video, out)
     expected = depth_to_uint8(depth, lo, hi)
     assert np.abs(read_all(out)[..., 1].astype(int) - expected).mean() < 4
 
@@ -122,9 +125,14 @@ def test_cli_end_to_end_with_a_list(tmp_path, tiny_model, capsys):
     listing.write_text('a/x.mp4 0\nb/y.avi 1\nbad.mp4 2\n')
     out = tmp_path / 'depth'
     log = tmp_path / 'logs' / 'depth_failures.jsonl'
-    args = ['--list', str(listing), '--root', str(root), '--out', str(out),
-            '--model', tiny_model, '--no-progress', '--batch-size', '2',
-            '--failure-log', str(log)]
+    args = [
+        '--list',
+        str(listing), '--root',
+        str(root), '--out',
+        str(out), '--model', tiny_model, '--no-progress', '--batch-size', '2',
+        '--failure-log',
+        str(log)
+    ]
     main = runpy.run_path(CLI)['main']
 
     report = main(args)  # one spawned worker process (the default)

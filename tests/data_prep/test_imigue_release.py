@@ -14,11 +14,10 @@ import pytest
 import xlsxwriter
 
 from mmmg.data_prep import imigue_release
-from mmmg.data_prep.imigue_release import (ReleaseFormatError,
-                                           convert_release, discover_release,
-                                           infer_split, read_openpose_xlsx)
-from mmmg.keypoints.layouts import (MG22_FROM_OPENPOSE137,
-                                    MG36_FROM_OPENPOSE137)
+from mmmg.data_prep.imigue_release import (ReleaseFormatError, convert_release,
+                                           discover_release, infer_split,
+                                           read_openpose_xlsx)
+from mmmg.keypoints.layouts import MG22_FROM_OPENPOSE137, MG36_FROM_OPENPOSE137
 from ..conftest import REPO, run_tool
 
 CLI = osp.join(REPO, 'data_prep', 'imigue_to_mmaction.py')
@@ -150,8 +149,8 @@ def test_clip_slicing_matches_xlsx_cells(release, tmp_path):
     ann = by_id(convert(root, tmp_path / 'out')[0])['0001_2']  # frames 25-39
     point, t = 12, 3
     np.testing.assert_array_equal(
-        ann['keypoint'][0], tables['0001'][25:40].reshape(
-            15, 137, 3)[..., :2].astype(np.float32))
+        ann['keypoint'][0],
+        tables['0001'][25:40].reshape(15, 137, 3)[..., :2].astype(np.float32))
     # One cell through openpyxl: frame 28 is sheet row 29, point 12 at
     # columns 37-39 (1-based).
     book = openpyxl.load_workbook(
@@ -170,18 +169,24 @@ def test_label_mapping(release, tmp_path):
     data, summary = convert(release[0], tmp_path / 'out')
     labels = {k: a['label'] for k, a in by_id(data).items()}
     assert labels == {
-        '0001_0': 0, '0001_1': 31, '0001_2': 4,  # raw 1, 99, 5
-        '0002_0': 2, '0002_1': 31,
-        '0003_0': -1, '0003_1': -1,  # hidden
+        '0001_0': 0,
+        '0001_1': 31,
+        '0001_2': 4,  # raw 1, 99, 5
+        '0002_0': 2,
+        '0002_1': 31,
+        '0003_0': -1,
+        '0003_1': -1,  # hidden
     }
     assert summary['class_histogram']['train'] == {'0': 1, '4': 1, '31': 1}
 
 
 def test_test_placeholders_need_hidden_flag(release, tmp_path):
-    with pytest.raises(ReleaseFormatError,
-                       match='0003.*--hidden-test-labels'):
-        convert(release[0], tmp_path / 'out', hidden_test_labels=False,
-                strict=True)
+    with pytest.raises(ReleaseFormatError, match='0003.*--hidden-test-labels'):
+        convert(
+            release[0],
+            tmp_path / 'out',
+            hidden_test_labels=False,
+            strict=True)
 
 
 @pytest.mark.parametrize('layout, indices', [('mg36', MG36_FROM_OPENPOSE137),
@@ -205,18 +210,20 @@ def test_layout_selection(release, tmp_path, layout, indices):
             tables['0002'][2:12, 285:287].astype(np.float32))
 
 
-@pytest.mark.parametrize('rel_dir, split', [
-    ('imigue_data_phase1/datasets/imigue_skeleton_train/0001', 'train'),
-    ('imigue_data_phase1/datasets/imigue_skeleton_validate/0002', 'val'),
-    ('imigue_rgb_phase1/validation_data/0002', 'val'),
-    ('imigue_data_phase2/imigue_skeleton_test/0003', 'test'),
-    ('imigue_rgb_phase1/train_data/0001', 'train'),
-    ('Val/0002', 'val'),
-    ('test_phase/valid/0002', 'val'),  # the deepest folder wins
-    ('imigue_rgb_phase2/0003', None),
-    ('contest/latest/0003', None),  # tokens, not substrings
-    ('.', None),
-])
+@pytest.mark.parametrize(
+    'rel_dir, split',
+    [
+        ('imigue_data_phase1/datasets/imigue_skeleton_train/0001', 'train'),
+        ('imigue_data_phase1/datasets/imigue_skeleton_validate/0002', 'val'),
+        ('imigue_rgb_phase1/validation_data/0002', 'val'),
+        ('imigue_data_phase2/imigue_skeleton_test/0003', 'test'),
+        ('imigue_rgb_phase1/train_data/0001', 'train'),
+        ('Val/0002', 'val'),
+        ('test_phase/valid/0002', 'val'),  # the deepest folder wins
+        ('imigue_rgb_phase2/0003', None),
+        ('contest/latest/0003', None),  # tokens, not substrings
+        ('.', None),
+    ])
 def test_infer_split(rel_dir, split):
     assert infer_split(rel_dir) == split
 
@@ -224,8 +231,8 @@ def test_infer_split(rel_dir, split):
 def test_discovery_of_another_tree(tmp_path):
     """A flat 2023-style tree: split folders with all files of a video."""
     root = str(tmp_path / 'miga2023')
-    for split, vid in (('training', '0101'), ('val', '0102'),
-                       ('testing', '0103')):
+    for split, vid in (('training', '0101'), ('val', '0102'), ('testing',
+                                                               '0103')):
         folder = osp.join(root, split, vid)
         os.makedirs(folder)
         write_xlsx(osp.join(folder, f'{vid}_openpose.xlsx'), make_table(8, 0))
@@ -239,8 +246,8 @@ def test_discovery_of_another_tree(tmp_path):
         ('0103', 'test', 'testing/0103/0103.mp4'),
     ]
     data, _ = convert(root, tmp_path / 'out')
-    assert data['split'] == dict(train=['0101_0'], val=['0102_0'],
-                                 test=['0103_0'])
+    assert data['split'] == dict(
+        train=['0101_0'], val=['0102_0'], test=['0103_0'])
 
 
 def test_split_files_override_folders(release, tmp_path):
@@ -249,8 +256,11 @@ def test_split_files_override_folders(release, tmp_path):
     lists.mkdir()
     (lists / 'val.txt').write_text('0001_0.mp4 8\n0001_2.mp4 3\n\n')
     (lists / 'train.txt').write_text('0002\n')
-    data, summary = convert(root, tmp_path / 'out', split_files=dict(
-        val=str(lists / 'val.txt'), train=str(lists / 'train.txt')))
+    data, summary = convert(
+        root,
+        tmp_path / 'out',
+        split_files=dict(
+            val=str(lists / 'val.txt'), train=str(lists / 'train.txt')))
     assert data['split']['train'] == ['0002_0', '0002_1']
     assert data['split']['val'] == ['0001_0', '0001_1', '0001_2']
     # The mp4 is found in its folder even though the split changed.
@@ -259,12 +269,17 @@ def test_split_files_override_folders(release, tmp_path):
 
     (lists / 'test.txt').write_text('0002_1.mp4 0\n')
     with pytest.raises(ValueError, match='0002 is listed in both'):
-        convert(root, tmp_path / 'out2', split_files=dict(
-            train=str(lists / 'train.txt'), test=str(lists / 'test.txt')))
+        convert(
+            root,
+            tmp_path / 'out2',
+            split_files=dict(
+                train=str(lists / 'train.txt'), test=str(lists / 'test.txt')))
     (lists / 'bad.txt').write_text('clip_a.mp4 3\n')
     with pytest.raises(ValueError, match='bad.txt: line 1'):
-        convert(root, tmp_path / 'out3',
-                split_files=dict(val=str(lists / 'bad.txt')))
+        convert(
+            root,
+            tmp_path / 'out3',
+            split_files=dict(val=str(lists / 'bad.txt')))
 
 
 def test_rgb_lists(release, tmp_path):
@@ -301,23 +316,29 @@ def test_video_root(release, tmp_path):
 
 
 def _set_labels(rows):
+
     def mutate(root):
         write_labels(
             osp.join(skeleton_dir(root, '0002'), '0002_label.csv'), rows)
+
     return mutate
 
 
 def _write_lines(text):
+
     def mutate(root):
         with open(osp.join(skeleton_dir(root, '0002'), '0002_label.csv'),
                   'w') as f:
             f.write(text)
+
     return mutate
 
 
 def _remove(name):
+
     def mutate(root):
         os.remove(osp.join(skeleton_dir(root, '0002'), name))
+
     return mutate
 
 
@@ -326,16 +347,19 @@ def _remove_video(root):
 
 
 def _video_frames(num_frames):
+
     def mutate(root):
         write_mp4(osp.join(root, rgb_path('0002')), num_frames)
+
     return mutate
 
 
 def _skeleton(table):
+
     def mutate(root):
         write_xlsx(
-            osp.join(skeleton_dir(root, '0002'), '0002_openpose.xlsx'),
-            table)
+            osp.join(skeleton_dir(root, '0002'), '0002_openpose.xlsx'), table)
+
     return mutate
 
 
@@ -354,33 +378,32 @@ def _corrupt_workbook(root):
 
 # (mutation of video 0002, file named in the error, problem, extra kwargs)
 ERROR_CASES = {
-    'label_without_skeleton': (_remove('0002_openpose.xlsx'),
-                               '0002_label.csv', 'no skeleton', {}),
-    'skeleton_without_label': (_remove('0002_label.csv'),
-                               '0002_openpose.xlsx', 'no label table', {}),
+    'label_without_skeleton':
+    (_remove('0002_openpose.xlsx'), '0002_label.csv', 'no skeleton', {}),
+    'skeleton_without_label':
+    (_remove('0002_label.csv'), '0002_openpose.xlsx', 'no label table', {}),
     'missing_required_video': (_remove_video, '0002.mp4', 'video not found',
                                dict(require_video=True)),
-    'segment_beyond_skeleton': (_set_labels([(3, 2, 11), (99, 12, 30)]),
-                                '0002_label.csv',
-                                'row 1: segment 12-30 ends beyond', {}),
+    'segment_beyond_skeleton': (_set_labels([
+        (3, 2, 11), (99, 12, 30)
+    ]), '0002_label.csv', 'row 1: segment 12-30 ends beyond', {}),
     'frame_count_mismatch': (_video_frames(36), '0002_openpose.xlsx',
                              '30 skeleton rows but the video', {}),
-    'non_integer_field': (_write_lines('3,2,11\n3,abc,20\n'),
-                          '0002_label.csv', 'line 2: non-integer', {}),
-    'wrong_field_count': (_write_lines('3,2\n'), '0002_label.csv',
-                          'line 1: expected 3 fields', {}),
+    'non_integer_field': (_write_lines('3,2,11\n3,abc,20\n'), '0002_label.csv',
+                          'line 2: non-integer', {}),
+    'wrong_field_count':
+    (_write_lines('3,2\n'), '0002_label.csv', 'line 1: expected 3 fields', {}),
     'label_out_of_range': (_set_labels([(3, 2, 11), (50, 12, 29)]),
                            '0002_label.csv', 'row 1: raw MiGA label 50', {}),
     'start_after_end': (_set_labels([(3, 11, 2)]), '0002_label.csv',
                         'bad segment start=11 end=2', {}),
-    'empty_label_table': (_write_lines('\n'), '0002_label.csv', 'no rows',
-                          {}),
+    'empty_label_table': (_write_lines('\n'), '0002_label.csv', 'no rows', {}),
     'text_cell': (_text_cell, '0002_openpose.xlsx',
                   "row 5, column 7: non-numeric cell 'n/a'", {}),
     'wrong_column_count': (_skeleton(make_table(30, 0)[:, :400]),
                            '0002_openpose.xlsx', 'expected 411 columns', {}),
-    'corrupt_workbook': (_corrupt_workbook, '0002_openpose.xlsx',
-                         'cannot read the workbook', {}),
+    'corrupt_workbook':
+    (_corrupt_workbook, '0002_openpose.xlsx', 'cannot read the workbook', {}),
 }
 
 
@@ -408,8 +431,8 @@ def test_bad_video_is_skipped_and_reported(release, tmp_path, case):
     assert {a['video'] for a in data['annotations']} == {'0001', '0003'}
     [skipped] = summary['skipped']
     assert skipped['video'] == '0002'
-    assert problem in skipped['reason'] and file_name in (
-        skipped['file'] + skipped['reason'])
+    assert problem in skipped['reason'] and file_name in (skipped['file'] +
+                                                          skipped['reason'])
     with open(tmp_path / 'out' / 'summary.json') as f:
         assert '0002' in f.read()
     # 0002 is the only validation video: the split is left empty.
@@ -420,8 +443,10 @@ def test_cli_exits_1_when_a_split_is_left_empty(release, tmp_path, capsys):
     root, _ = release
     _set_labels([(50, 0, 3)])(root)
     with pytest.raises(SystemExit) as info:
-        _load_cli().main([root, '--out', str(tmp_path / 'out'),
-                          '--hidden-test-labels', '--no-progress'])
+        _load_cli().main([
+            root, '--out',
+            str(tmp_path / 'out'), '--hidden-test-labels', '--no-progress'
+        ])
     assert info.value.code == 1
     with open(tmp_path / 'out' / 'summary.json') as f:
         assert json.load(f)['empty_splits'] == ['val']
@@ -489,8 +514,8 @@ def test_fast_reader_matches_openpyxl(tmp_path, monkeypatch):
     # A plain numeric sheet never reaches openpyxl.
     with monkeypatch.context() as m:
         m.setattr(imigue_release, '_read_sheet_openpyxl', None)
-        np.testing.assert_array_equal(read_openpose_xlsx(plain, '0009'),
-                                      expected)
+        np.testing.assert_array_equal(
+            read_openpose_xlsx(plain, '0009'), expected)
 
     # Empty cells (openpyxl writer) fall back and read as missing points.
     sparse = str(tmp_path / 'sparse.xlsx')
@@ -498,14 +523,13 @@ def test_fast_reader_matches_openpyxl(tmp_path, monkeypatch):
     for row in table:
         book.active.append([None if v == 0 else float(v) for v in row])
     book.save(sparse)
-    np.testing.assert_array_equal(read_openpose_xlsx(sparse, '0009'),
-                                  expected)
+    np.testing.assert_array_equal(read_openpose_xlsx(sparse, '0009'), expected)
 
     # A header row and a frame-index column are detected and dropped.
     indexed = str(tmp_path / 'indexed.xlsx')
     write_xlsx(indexed, table, header=True, index=True)
-    np.testing.assert_array_equal(read_openpose_xlsx(indexed, '0009'),
-                                  expected)
+    np.testing.assert_array_equal(
+        read_openpose_xlsx(indexed, '0009'), expected)
 
 
 def _load_cli():
@@ -552,24 +576,26 @@ def test_cli_end_to_end(release, tmp_path, capsys):
     root, _ = release
     out = tmp_path / 'out'
     proc = run_tool([
-        CLI, root, '--out', str(out), '--layout', 'mg36',
-        '--hidden-test-labels', '--workers', '2', '--no-progress'
+        CLI, root, '--out',
+        str(out), '--layout', 'mg36', '--hidden-test-labels', '--workers', '2',
+        '--no-progress'
     ])
     assert proc.returncode == 0, proc.stderr
     assert 'imigue_mg36.pkl' in proc.stdout
-    assert {p.name for p in out.iterdir()} >= {
-        'imigue_mg36.pkl', 'rgb_train.txt', 'rgb_val.txt', 'rgb_test.txt',
-        'summary.json', 'cache'
-    }
+    assert {p.name
+            for p in out.iterdir()} >= {
+                'imigue_mg36.pkl', 'rgb_train.txt', 'rgb_val.txt',
+                'rgb_test.txt', 'summary.json', 'cache'
+            }
     _remove_video(root)
     with pytest.raises(SystemExit) as info:
         _load_cli().main([
-            root, '--out', str(tmp_path / 'out2'), '--require-video',
-            '--strict', '--hidden-test-labels', '--no-progress'
+            root, '--out',
+            str(tmp_path / 'out2'), '--require-video', '--strict',
+            '--hidden-test-labels', '--no-progress'
         ])
     assert info.value.code == 2
-    assert re.match('error: video 0002: .*not found',
-                    capsys.readouterr().err)
+    assert re.match('error: video 0002: .*not found', capsys.readouterr().err)
 
 
 def test_pose_dataset_loads_the_pickle(release, tmp_path):

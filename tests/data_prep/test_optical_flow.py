@@ -10,10 +10,9 @@ import pytest
 
 from mmmg.data_prep.optical_flow import (FlowVideoConverter, OpenCVFlow,
                                          RaftFlow, decode_flow, encode_flow)
-from mmmg.data_prep.video_jobs import (VideoJob, VideoReadError,
-                                       VideoStream, run_video_jobs)
+from mmmg.data_prep.video_jobs import (VideoJob, VideoReadError, VideoStream,
+                                       run_video_jobs)
 from mmmg.utils.job_runner import JobError
-
 from ..conftest import REPO, run_tool
 from .synthetic_video import (plain_frames, translating_frames,
                               write_corrupt_video, write_video)
@@ -47,8 +46,8 @@ def test_encoding_is_documented_and_invertible():
     np.testing.assert_array_equal(rgb[0, 0], [128, 128, 0])  # no motion
     np.testing.assert_array_equal(rgb[0, 1], [255, 1, 255])  # +-bound
     np.testing.assert_array_equal(rgb[0, 3], [255, 1, 255])  # saturated
-    np.testing.assert_allclose(decode_flow(rgb, 20)[0, :3], flow[0, :3],
-                               atol=20 / 127 / 2 + 1e-6)
+    np.testing.assert_allclose(
+        decode_flow(rgb, 20)[0, :3], flow[0, :3], atol=20 / 127 / 2 + 1e-6)
     # A smaller bound spends the 8 bits on smaller motions.
     assert encode_flow(flow, bound=5)[0, 2, 0] == 255
     assert encode_flow(flow, bound=10)[0, 2, 0] == 128 + round(127 * 0.5)
@@ -64,7 +63,8 @@ def test_encoding_matches_the_documented_formula():
         128 + np.rint(127 * np.clip(x, -bound, bound) / bound),
         128 + np.rint(127 * np.clip(y, -bound, bound) / bound),
         np.rint(255 * np.minimum(np.hypot(x, y), bound) / bound),
-    ], axis=-1)
+    ],
+                        axis=-1)
     rgb = encode_flow(flow, bound)
     assert rgb.shape == (3, 20, 30, 3) and rgb.dtype == np.uint8
     # Float32 arithmetic may round a half level the other way.
@@ -83,8 +83,7 @@ def test_estimators_recover_a_translation(moving_video, method):
 def test_flow_video_encodes_the_direction(tmp_path, moving_video, method):
     out = str(tmp_path / 'flow.mp4')
     # Chunks of 3 frames: pairs across chunk boundaries must not be lost.
-    frames = FlowVideoConverter(method=method, chunk_size=3)(moving_video,
-                                                              out)
+    frames = FlowVideoConverter(method=method, chunk_size=3)(moving_video, out)
     rgb = read_all(out)
     assert frames == len(rgb) == 9  # N frames give N - 1 flow frames
     assert rgb.shape[1:] == (64, 96, 3)
@@ -106,7 +105,8 @@ def test_bound_scale_and_padding_options(tmp_path):
     # Flow is measured in the downscaled pixels and decoded with its bound.
     np.testing.assert_allclose(
         np.median(decode_flow(rgb[:, 4:-4, 4:-4], 8), axis=(0, 1, 2)),
-        np.array(SHIFT) / 2, atol=0.4)
+        np.array(SHIFT) / 2,
+        atol=0.4)
     np.testing.assert_array_equal(rgb[-1], rgb[-2])
 
 
@@ -140,9 +140,11 @@ def test_raft_from_a_local_file(tmp_path, raft_weights):
                       translating_frames(4, (64, 48), SHIFT))
     out = str(tmp_path / 'flow.mp4')
     # 64x48 frames are padded to RAFT's 128 minimum and cropped back.
-    converter = FlowVideoConverter(method='raft_small',
-                                   raft_weights=raft_weights,
-                                   num_flow_updates=1, batch_size=2)
+    converter = FlowVideoConverter(
+        method='raft_small',
+        raft_weights=raft_weights,
+        num_flow_updates=1,
+        batch_size=2)
     assert converter(src, out) == 3
     assert read_all(out).shape == (3, 48, 64, 3)
     flows = RaftFlow(raft_weights, num_flow_updates=1)(read_all(src))
@@ -151,9 +153,9 @@ def test_raft_from_a_local_file(tmp_path, raft_weights):
 
 def test_raft_runs_in_a_spawned_worker(tmp_path, raft_weights):
     src = write_video(tmp_path / 'v.mp4', translating_frames(3, (64, 48)))
-    converter = FlowVideoConverter(method='raft_small',
-                                   raft_weights=raft_weights,
-                                   num_flow_updates=1).load()
+    converter = FlowVideoConverter(
+        method='raft_small', raft_weights=raft_weights,
+        num_flow_updates=1).load()
     assert converter.start_method == 'spawn'
     # The loaded model stays behind: each worker loads its own.
     assert pickle.loads(pickle.dumps(converter))._estimator is None
@@ -165,8 +167,9 @@ def test_raft_runs_in_a_spawned_worker(tmp_path, raft_weights):
 def test_raft_weight_errors_name_the_file(tmp_path, raft_weights):
     with pytest.raises(FileNotFoundError, match='missing.pth'):
         RaftFlow(str(tmp_path / 'missing.pth'))
-    with pytest.raises(ValueError, match='raft_small.pth does not hold '
-                       'raft_large weights'):
+    with pytest.raises(
+            ValueError, match='raft_small.pth does not hold '
+            'raft_large weights'):
         RaftFlow(raft_weights, variant='raft_large')
     junk = tmp_path / 'junk.pth'
     junk.write_bytes(b'not a checkpoint')
@@ -176,16 +179,18 @@ def test_raft_weight_errors_name_the_file(tmp_path, raft_weights):
 
 def test_runner_with_flow_skips_bad_and_finished(tmp_path, moving_video):
     bad = write_corrupt_video(str(tmp_path / 'bad.mp4'))
-    jobs = [VideoJob(moving_video, str(tmp_path / 'out' / 'moving.mp4')),
-            VideoJob(bad, str(tmp_path / 'out' / 'bad.mp4'))]
+    jobs = [
+        VideoJob(moving_video, str(tmp_path / 'out' / 'moving.mp4')),
+        VideoJob(bad, str(tmp_path / 'out' / 'bad.mp4'))
+    ]
     converter = FlowVideoConverter(preset='ultrafast')
     report = run_video_jobs(jobs, converter, workers=2, progress=False)
     assert report.done == jobs[:1] and report.frames == 9
     assert report.failed[0]['video'] == bad
     with pytest.raises(JobError, match='bad.mp4'):
         run_video_jobs(jobs, converter, strict=True, progress=False)
-    assert run_video_jobs(jobs[:1], converter,
-                          progress=False).skipped == jobs[:1]
+    assert run_video_jobs(
+        jobs[:1], converter, progress=False).skipped == jobs[:1]
 
 
 def test_cli_resumes_and_logs_failures(tmp_path):
@@ -194,8 +199,12 @@ def test_cli_resumes_and_logs_failures(tmp_path):
     write_video(videos / 'sub' / 'b.mp4', translating_frames(4, (64, 48)))
     write_corrupt_video(str(videos / 'sub' / 'bad.mp4'))
     out = tmp_path / 'flow'
-    args = ['--input-dir', str(videos), '--out', str(out), '--workers', '2',
-            '--no-progress', '--preset', 'fast', '--pad-last']
+    args = [
+        '--input-dir',
+        str(videos), '--out',
+        str(out), '--workers', '2', '--no-progress', '--preset', 'fast',
+        '--pad-last'
+    ]
     main = runpy.run_path(CLI)['main']
 
     report = main(args)
@@ -221,11 +230,17 @@ def test_cli_resumes_and_logs_failures(tmp_path):
 def test_cli_rejects_raft_without_usable_weights(tmp_path, capsys):
     main = runpy.run_path(CLI)['main']
     with pytest.raises(SystemExit):
-        main(['--input-dir', str(tmp_path), '--out', str(tmp_path / 'o'),
-              '--method', 'raft_small'])
+        main([
+            '--input-dir',
+            str(tmp_path), '--out',
+            str(tmp_path / 'o'), '--method', 'raft_small'
+        ])
     assert 'needs a local weights file' in capsys.readouterr().err
     with pytest.raises(SystemExit):
-        main(['--input-dir', str(tmp_path), '--out', str(tmp_path / 'o'),
-              '--method', 'raft_small', '--raft-weights',
-              str(tmp_path / 'none.pth')])
+        main([
+            '--input-dir',
+            str(tmp_path), '--out',
+            str(tmp_path / 'o'), '--method', 'raft_small', '--raft-weights',
+            str(tmp_path / 'none.pth')
+        ])
     assert 'none.pth do not exist' in capsys.readouterr().err

@@ -15,23 +15,25 @@ def convert(item):
     return SimpleNamespace(split=item.split, vid=item.vid)
 
 
-ITEMS = [SimpleNamespace(vid=v, split=s)
-         for v, s in [('a', 'train'), ('bad', 'val'), ('bug', 'test')]]
+ITEMS = [
+    SimpleNamespace(vid=v, split=s)
+    for v, s in [('a', 'train'), ('bad', 'val'), ('bug', 'test')]
+]
 
 
 def test_convert_each_skips_or_stops():
-    results, skipped = convert_each(ITEMS, convert, 'video', 'vid',
-                                    progress=False)
+    results, skipped = convert_each(
+        ITEMS, convert, 'video', 'vid', progress=False)
     assert [r.vid for r in results] == ['a']
-    assert skipped[0] == dict(video='bad', file='bad.csv',
-                              reason='row 3: no label')
+    assert skipped[0] == dict(
+        video='bad', file='bad.csv', reason='row 3: no label')
     assert skipped[1]['video'] == 'bug' and skipped[1]['file'] is None
     assert skipped[1]['reason'] == "video bug: KeyError: 'oops'"
     # An empty split must not pass quietly.
     assert empty_splits([i.split for i in ITEMS], results) == ['test', 'val']
     with pytest.raises(ReleaseFormatError, match='row 3'):
-        convert_each(ITEMS, convert, 'video', 'vid', strict=True,
-                     progress=False)
+        convert_each(
+            ITEMS, convert, 'video', 'vid', strict=True, progress=False)
 
 
 def test_clip_annotation_slices_the_sequence():

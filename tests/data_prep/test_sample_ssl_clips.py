@@ -15,7 +15,6 @@ from mmmg.data_prep.imigue_release import (discover_release,
 from mmmg.data_prep.ssl_clip_sampler import anchor_indices
 from mmmg.datasets import read_video_list
 from mmmg.keypoints import convert_pose
-
 from ..conftest import run_tool
 
 TOOL = 'data_prep/sample_ssl_clips.py'
@@ -23,13 +22,16 @@ TOOL = 'data_prep/sample_ssl_clips.py'
 
 def skeletons(release):
     videos, _ = discover_release(release)
-    return {v.vid: load_openpose_skeleton(v.skeleton, v.vid)[0]
-            for v in videos}
+    return {
+        v.vid: load_openpose_skeleton(v.skeleton, v.vid)[0]
+        for v in videos
+    }
 
 
 def longest_visible_run(visible):
     edges = np.diff(np.concatenate([[0], visible.astype(int), [0]]))
-    return int((np.flatnonzero(edges == -1) - np.flatnonzero(edges == 1)).max())
+    return int(
+        (np.flatnonzero(edges == -1) - np.flatnonzero(edges == 1)).max())
 
 
 def test_face_visibility_rejects(toy_imigue, tmp_path):
@@ -37,11 +39,15 @@ def test_face_visibility_rejects(toy_imigue, tmp_path):
     # as the shortest labelled MG, so at 0.3 nothing can be accepted.
     release = toy_imigue['release']
     anchors = anchor_indices('openpose137')
-    runs = [longest_visible_run((pose[:, anchors, 2] >= 0.3).all(1))
-            for pose in skeletons(release).values()]
+    runs = [
+        longest_visible_run((pose[:, anchors, 2] >= 0.3).all(1))
+        for pose in skeletons(release).values()
+    ]
     out = str(tmp_path / 'ssl.txt')
-    proc = run_tool([TOOL, release, '--out', out, '--threshold', '0.3',
-                     '--max-tries', '2000', '--no-progress'])
+    proc = run_tool([
+        TOOL, release, '--out', out, '--threshold', '0.3', '--max-tries',
+        '2000', '--no-progress'
+    ])
     assert proc.returncode == 0, proc.stdout + proc.stderr
     summary = json.load(open(str(tmp_path / 'ssl_summary.json')))
     assert max(runs) < summary['label_durations']['min']
@@ -53,10 +59,13 @@ def test_clips_rgb_and_skeleton(toy_imigue, tmp_path):
     release = toy_imigue['release']
     out = str(tmp_path / 'ssl' / 'ssl_clips.txt')
     # Threshold 0: every frame counts as visible (see the test above).
-    args = [TOOL, release, '--out', out, '--threshold', '0', '--quota',
-            '4', '--cut-skeleton', str(tmp_path / 'ssl' / 'ssl_mg36.pkl'),
-            '--layout', 'mg36', '--cut-rgb', str(tmp_path / 'rgb'),
-            '--workers', '2', '--no-progress']
+    args = [
+        TOOL, release, '--out', out, '--threshold', '0', '--quota', '4',
+        '--cut-skeleton',
+        str(tmp_path / 'ssl' / 'ssl_mg36.pkl'), '--layout', 'mg36',
+        '--cut-rgb',
+        str(tmp_path / 'rgb'), '--workers', '2', '--no-progress'
+    ]
     proc = run_tool(args)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert 'MG-IoD precision' in proc.stdout
@@ -81,8 +90,7 @@ def test_clips_rgb_and_skeleton(toy_imigue, tmp_path):
         kp, score = convert_pose(pose[..., :2], pose[..., 2], 'openpose137',
                                  'mg36')
         a = by_id[e.sample_id]
-        np.testing.assert_array_equal(a['keypoint'][0],
-                                      kp[e.start:e.end + 1])
+        np.testing.assert_array_equal(a['keypoint'][0], kp[e.start:e.end + 1])
         np.testing.assert_array_equal(a['keypoint_score'][0],
                                       score[e.start:e.end + 1])
         assert a['label'] == -1 and a['total_frames'] == e.end - e.start + 1
@@ -96,14 +104,18 @@ def test_clips_rgb_and_skeleton(toy_imigue, tmp_path):
 
     # A rerun gives the same clips and leaves the cut clips alone.
     first = open(out).read()
-    stamp = {n: os.stat(str(tmp_path / 'rgb' / n)).st_mtime_ns
-             for n in os.listdir(str(tmp_path / 'rgb')) if n.endswith('.mp4')}
+    stamp = {
+        n: os.stat(str(tmp_path / 'rgb' / n)).st_mtime_ns
+        for n in os.listdir(str(tmp_path / 'rgb')) if n.endswith('.mp4')
+    }
     proc = run_tool(args)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert open(out).read() == first
     assert f'0 written, {len(stamp)} already there' in proc.stdout
-    assert stamp == {n: os.stat(str(tmp_path / 'rgb' / n)).st_mtime_ns
-                     for n in stamp}
+    assert stamp == {
+        n: os.stat(str(tmp_path / 'rgb' / n)).st_mtime_ns
+        for n in stamp
+    }
 
 
 def test_bad_video_is_skipped_or_fatal(toy_imigue, tmp_path):
@@ -114,29 +126,35 @@ def test_bad_video_is_skipped_or_fatal(toy_imigue, tmp_path):
     with open(bad.skeleton, 'wb') as f:
         f.write(b'not a workbook')
     out = str(tmp_path / 'ssl.txt')
-    proc = run_tool([TOOL, release, '--out', out, '--threshold', '0',
-                     '--workers', '1', '--no-progress'])
+    proc = run_tool([
+        TOOL, release, '--out', out, '--threshold', '0', '--workers', '1',
+        '--no-progress'
+    ])
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert f'skipped 1 videos: video {bad.vid}' in proc.stdout
     _, entries = read_video_list(out)
-    assert entries and not any(e.sample_id.startswith(bad.vid)
-                               for e in entries)
-    proc = run_tool([TOOL, release, '--out', out, '--threshold', '0',
-                     '--strict', '--no-progress'])
+    assert entries and not any(
+        e.sample_id.startswith(bad.vid) for e in entries)
+    proc = run_tool([
+        TOOL, release, '--out', out, '--threshold', '0', '--strict',
+        '--no-progress'
+    ])
     assert proc.returncode == 2
     assert osp.basename(bad.skeleton) in proc.stderr
 
 
 def test_needs_labelled_durations(toy_imigue, tmp_path):
-    proc = run_tool([TOOL, toy_imigue['release'], '--out',
-                     str(tmp_path / 'x.txt'), '--duration-splits', 'nope',
-                     '--no-progress'])
+    proc = run_tool([
+        TOOL, toy_imigue['release'], '--out',
+        str(tmp_path / 'x.txt'), '--duration-splits', 'nope', '--no-progress'
+    ])
     assert proc.returncode == 1
     assert "no labelled MG segment in the splits ['nope']" in proc.stderr
 
 
 @pytest.mark.parametrize('flag', [['--quota', '0'], ['--threshold', '2']])
 def test_bad_arguments(toy_imigue, tmp_path, flag):
-    proc = run_tool([TOOL, toy_imigue['release'], '--out',
-                     str(tmp_path / 'x.txt'), *flag])
+    proc = run_tool(
+        [TOOL, toy_imigue['release'], '--out',
+         str(tmp_path / 'x.txt'), *flag])
     assert proc.returncode == 2

@@ -10,9 +10,8 @@ import numpy as np
 import pytest
 
 from mmmg.data_prep.smg_release import (DEFAULT_SHAPE, SKELETON_FIELDS,
-                                        SampleFormatError,
-                                        convert_smg_release, discover_smg,
-                                        read_smg_skeleton)
+                                        SampleFormatError, convert_smg_release,
+                                        discover_smg, read_smg_skeleton)
 from mmmg.datasets import SMG_CLASSES
 from mmmg.keypoints import get_layout
 from mmmg.keypoints.layouts import MissingKeypointsError
@@ -28,8 +27,8 @@ SAMPLES = {
     'Sample0031': (20, [(3, 2, 11), (16, 12, 19)], False),
     'Sample0036': (25, [(9, 0, 24)], True),
 }
-UNTRACKED = (4, 6)     # (frame, joint = WristLeft) written as all zeros
-NON_FINITE = (5, 11)   # (frame, joint = HandRight) with colour xy -inf
+UNTRACKED = (4, 6)  # (frame, joint = WristLeft) written as all zeros
+NON_FINITE = (5, 11)  # (frame, joint = HandRight) with colour xy -inf
 
 
 def make_table(sample, num_frames):
@@ -51,9 +50,9 @@ def write_skeleton(path, table, trailing_comma=False):
     end = ',\n' if trailing_comma else '\n'
     with open(path, 'w') as f:
         for row in table.reshape(len(table), -1):
-            f.write(','.join(repr(float(v)) if np.isfinite(v) else
-                             ('-Infinity' if v < 0 else 'Infinity')
-                             for v in row) + end)
+            f.write(','.join(
+                repr(float(v)) if np.isfinite(v) else
+                ('-Infinity' if v < 0 else 'Infinity') for v in row) + end)
 
 
 def write_labels(path, rows, base=0):
@@ -76,10 +75,12 @@ def make_release(root, label_base=0):
         folder = osp.join(root, 'experimentWell', sample)
         os.makedirs(folder)
         tables[sample] = make_table(sample, frames)
-        write_skeleton(osp.join(folder, f'{sample}_skeleton.csv'),
-                       tables[sample], trailing_comma=sample == 'Sample0031')
-        write_labels(osp.join(folder, f'{sample}_finelabels.csv'), rows,
-                     label_base)
+        write_skeleton(
+            osp.join(folder, f'{sample}_skeleton.csv'),
+            tables[sample],
+            trailing_comma=sample == 'Sample0031')
+        write_labels(
+            osp.join(folder, f'{sample}_finelabels.csv'), rows, label_base)
         if has_video:
             write_mp4(osp.join(folder, f'{sample}_color.mp4'), frames)
     return tables
@@ -117,8 +118,10 @@ def test_convert_release(release, tmp_path):
     data, summary = convert(root, tmp_path / 'out')
     anns = by_id(data)
     assert data['split'] == {
-        'train': ['Sample0001_0', 'Sample0001_1', 'Sample0001_2',
-                  'Sample0031_0', 'Sample0031_1'],
+        'train': [
+            'Sample0001_0', 'Sample0001_1', 'Sample0001_2', 'Sample0031_0',
+            'Sample0031_1'
+        ],
         'val': [],
         'test': ['Sample0036_0'],
     }
@@ -155,11 +158,19 @@ def test_convert_release(release, tmp_path):
     assert (out / 'rgb_val.txt').read_text() == ''
     on_disk = json.loads((out / 'summary.json').read_text())
     assert on_disk == summary
-    assert summary['samples'] == {'train': ['Sample0001', 'Sample0031'],
-                                  'val': [], 'test': ['Sample0036']}
+    assert summary['samples'] == {
+        'train': ['Sample0001', 'Sample0031'],
+        'val': [],
+        'test': ['Sample0036']
+    }
     assert summary['clips'] == {'train': 5, 'val': 0, 'test': 1}
     assert summary['class_histogram']['train'] == {
-        '0': 1, '2': 1, '4': 1, '15': 1, '16': 1}
+        '0': 1,
+        '2': 1,
+        '4': 1,
+        '15': 1,
+        '16': 1
+    }
     assert summary['without_video'] == ['Sample0031']
     assert summary['frames']['Sample0001'] == dict(skeleton=30, video=30)
     assert summary['frames']['Sample0031'] == dict(skeleton=20, video=None)
@@ -172,11 +183,17 @@ def test_convert_release(release, tmp_path):
 
 def test_subject_splits_and_columns(release, tmp_path):
     root, tables = release
-    data, summary = convert(root, tmp_path / 'out', val_subjects=[31],
-                            test_subjects=[1], xy_columns=(7, 8))
-    assert summary['samples'] == {'train': ['Sample0036'],
-                                  'val': ['Sample0031'],
-                                  'test': ['Sample0001']}
+    data, summary = convert(
+        root,
+        tmp_path / 'out',
+        val_subjects=[31],
+        test_subjects=[1],
+        xy_columns=(7, 8))
+    assert summary['samples'] == {
+        'train': ['Sample0036'],
+        'val': ['Sample0031'],
+        'test': ['Sample0001']
+    }
     assert data['split']['val'] == ['Sample0031_0', 'Sample0031_1']
     ann = by_id(data)['Sample0031_0']
     xy, _ = expected_clip(tables['Sample0031'], 2, 11, columns=(7, 8))
@@ -197,11 +214,10 @@ def test_frame_base(tmp_path):
     np.testing.assert_array_equal(ann['keypoint'][0], xy)
     # Read as 0-based, the last segments run one row past the skeleton.
     data, summary = convert(root, tmp_path / 'zero')
-    assert [s['sample'] for s in summary['skipped']] == [
-        'Sample0001', 'Sample0031', 'Sample0036']
+    assert [s['sample'] for s in summary['skipped']
+            ] == ['Sample0001', 'Sample0031', 'Sample0036']
     assert 'is the frame base 1?' in summary['skipped'][0]['reason']
-    assert summary['skipped'][0]['file'].endswith(
-        'Sample0001_finelabels.csv')
+    assert summary['skipped'][0]['file'].endswith('Sample0001_finelabels.csv')
     with pytest.raises(ValueError, match='frame_base'):
         convert(root, tmp_path / 'two', frame_base=2)
 
@@ -222,8 +238,9 @@ def test_bad_skeleton_is_named_and_skipped(release, tmp_path):
     assert message.startswith(f'sample Sample0031: {path}: ')
     assert 'line 4: expected 275 values (25 joints x 11), found 264' in message
     data, summary = convert(root, tmp_path / 'lenient')
-    assert summary['skipped'] == [dict(sample='Sample0031', file=path,
-                                       reason=info.value.problem)]
+    assert summary['skipped'] == [
+        dict(sample='Sample0031', file=path, reason=info.value.problem)
+    ]
     assert summary['samples']['train'] == ['Sample0001']
     assert not [i for i in data['split']['train'] if 'Sample0031' in i]
 
@@ -233,9 +250,10 @@ def test_bad_label_rows(release, tmp_path):
     path = osp.join(root, 'experimentWell', 'Sample0036',
                     'Sample0036_finelabels.csv')
     write_labels(path, [(9, 0, 4), (18, 5, 9)])
-    with pytest.raises(SampleFormatError,
-                       match=r'Sample0036_finelabels.csv: row 1: raw SMG '
-                       r'label 18 is out of range \(expected 1-17\)'):
+    with pytest.raises(
+            SampleFormatError,
+            match=r'Sample0036_finelabels.csv: row 1: raw SMG '
+            r'label 18 is out of range \(expected 1-17\)'):
         convert(root, tmp_path / 'out', strict=True)
     with open(path, 'w') as f:
         f.write('9,0,4\n9,abc,7\n')
@@ -249,8 +267,9 @@ def test_non_numeric_skeleton_value(tmp_path):
     text = path.read_text().splitlines()
     text[1] = 'oops,' + text[1].split(',', 1)[1]
     path.write_text('\n'.join(text) + '\n')
-    with pytest.raises(SampleFormatError,
-                       match="line 2, value 1: 'oops' is not a number"):
+    with pytest.raises(
+            SampleFormatError,
+            match="line 2, value 1: 'oops' is not a number"):
         read_smg_skeleton(str(path), 'Sample0002')
     text[1] = ''
     path.write_text('\n'.join(text) + '\n')
@@ -266,8 +285,8 @@ def test_other_layouts(release, tmp_path):
     with pytest.raises(MissingKeypointsError, match='nose'):
         convert(root, tmp_path / 'refused', layout='mg36')
     assert not osp.exists(tmp_path / 'refused')  # refused before writing
-    data, summary = convert(root, tmp_path / 'out', layout='mg36',
-                            missing='zero')
+    data, summary = convert(
+        root, tmp_path / 'out', layout='mg36', missing='zero')
     assert summary['layout'] == 'mg36' and summary['missing'] == 'zero'
     ann = by_id(data)['Sample0001_0']
     mg = get_layout('mg36').names
@@ -277,9 +296,9 @@ def test_other_layouts(release, tmp_path):
     for mg_name, kinect_name in (('neck', 'spine_shoulder'),
                                  ('left_hand_wrist', 'left_wrist'),
                                  ('right_hand_thumb4', 'right_thumb')):
-        np.testing.assert_array_equal(
-            ann['keypoint'][0, :, mg.index(mg_name)],
-            xy[:, kinect.index(kinect_name)])
+        np.testing.assert_array_equal(ann['keypoint'][0, :,
+                                                      mg.index(mg_name)],
+                                      xy[:, kinect.index(kinect_name)])
     assert not ann['keypoint'][0, :, mg.index('nose')].any()
     assert not ann['keypoint_score'][0, :, mg.index('face_27')].any()
     # The untracked Kinect wrist stays untracked after conversion.
@@ -297,8 +316,9 @@ def test_discovery(release, tmp_path):
     write_mp4(str(videos / 'color' / 'Sample0031_color.mp4'), 20)
     samples, errors = discover_smg(root, str(videos))
     assert errors == []
-    assert [(s.sample, s.subject) for s in samples] == [
-        ('Sample0001', 1), ('Sample0031', 31), ('Sample0036', 36)]
+    assert [(s.sample, s.subject) for s in samples] == [('Sample0001', 1),
+                                                        ('Sample0031', 31),
+                                                        ('Sample0036', 36)]
     assert samples[1].video_rel == 'color/Sample0031_color.mp4'
     assert samples[0].video is None  # only video_root is searched
     # A second copy of a label table makes the sample ambiguous.
@@ -310,8 +330,8 @@ def test_discovery(release, tmp_path):
     assert len(errors) == 1 and errors[0].vid == 'Sample0036'
     assert 'label file found 2 times' in errors[0].problem
     with pytest.raises(FileNotFoundError):
-        convert_smg_release(str(tmp_path / 'rgb'), str(tmp_path / 'o'),
-                            progress=False)
+        convert_smg_release(
+            str(tmp_path / 'rgb'), str(tmp_path / 'o'), progress=False)
 
 
 def _load_cli():
@@ -325,8 +345,11 @@ def test_cli(release, tmp_path, capsys):
     root, _ = release
     cli = _load_cli()
     out = tmp_path / 'out'
-    cli.main([root, '--out', str(out), '--layout', 'mg22', '--fill-missing',
-              '--val-subjects', '30-31', '--no-progress'])
+    cli.main([
+        root, '--out',
+        str(out), '--layout', 'mg22', '--fill-missing', '--val-subjects',
+        '30-31', '--no-progress'
+    ])
     with open(out / 'smg_mg22.pkl', 'rb') as f:
         data = pickle.load(f)
     assert data['split']['val'] == ['Sample0031_0', 'Sample0031_1']
@@ -339,10 +362,12 @@ def test_cli(release, tmp_path, capsys):
     assert args.test_subjects == (1, 36, 37, 38)
     assert args.xy_columns == [9, 10] and args.frame_base == 0
     for argv, message in ((['--xy-columns', '9', '11'], 'per-joint field'),
-                          (['--xy-columns', '9', '9'], 'two different'),
-                          (['--frame-base', '2'], 'invalid choice'),
-                          (['--val-subjects', '36'], 'in both'),
-                          (['--layout', 'coco17'], 'invalid choice')):
+                          (['--xy-columns', '9',
+                            '9'], 'two different'), (['--frame-base',
+                                                      '2'], 'invalid choice'),
+                          (['--val-subjects',
+                            '36'], 'in both'), (['--layout',
+                                                 'coco17'], 'invalid choice')):
         with pytest.raises(SystemExit) as info:
             cli.parse_args([root, '--out', 'o'] + argv)
         assert info.value.code == 2

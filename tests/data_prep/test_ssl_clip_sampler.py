@@ -44,8 +44,9 @@ def test_prefix_check_equals_brute_force():
     for _ in range(500):
         start = int(rng.integers(0, 3000))
         end = int(rng.integers(start, min(start + 200, 3000)))
-        assert interval_visible(prefix, start, end) == plain_visible(
-            scores, anchors, 0.3, start, end)
+        assert interval_visible(prefix, start,
+                                end) == plain_visible(scores, anchors, 0.3,
+                                                      start, end)
 
 
 def test_sampled_clips_obey_every_rule():
@@ -54,8 +55,8 @@ def test_sampled_clips_obey_every_rule():
     anchors = anchor_indices('openpose137')
     prefix = visible_prefix(scores, anchors, 0.3)
     durations = DurationDistribution([20, 35, 35, 60, 90])
-    clips = sample_video_clips(prefix, durations, video_rng(0, '0001'),
-                               quota=30, min_gap=2)
+    clips = sample_video_clips(
+        prefix, durations, video_rng(0, '0001'), quota=30, min_gap=2)
     assert 0 < len(clips) <= 30
     for start, end in clips:
         assert 0 <= start <= end < 3000
@@ -64,27 +65,28 @@ def test_sampled_clips_obey_every_rule():
     for (_, end), (start, _) in zip(clips[:-1], clips[1:]):
         assert start - end > 2
     # Reproducible per video, whatever else was sampled before.
-    again = sample_video_clips(prefix, durations, video_rng(0, '0001'),
-                               quota=30, min_gap=2)
+    again = sample_video_clips(
+        prefix, durations, video_rng(0, '0001'), quota=30, min_gap=2)
     assert again == clips
-    assert sample_video_clips(prefix, durations, video_rng(1, '0001'),
-                              quota=30, min_gap=2) != clips
-    assert sample_video_clips(prefix, durations, video_rng(0, '0002'),
-                              quota=30, min_gap=2) != clips
+    assert sample_video_clips(
+        prefix, durations, video_rng(1, '0001'), quota=30, min_gap=2) != clips
+    assert sample_video_clips(
+        prefix, durations, video_rng(0, '0002'), quota=30, min_gap=2) != clips
 
 
 def test_quota_and_retry_budget():
-    prefix = visible_prefix(np.ones((5000, 137)), anchor_indices(
-        'openpose137'), 0.3)
+    prefix = visible_prefix(
+        np.ones((5000, 137)), anchor_indices('openpose137'), 0.3)
     durations = DurationDistribution([10])
-    assert len(sample_video_clips(prefix, durations, video_rng(0, 'a'),
-                                  quota=7)) == 7
+    assert len(
+        sample_video_clips(prefix, durations, video_rng(0, 'a'), quota=7)) == 7
     # One try draws one candidate: at most one clip.
-    assert len(sample_video_clips(prefix, durations, video_rng(0, 'a'),
-                                  quota=7, max_tries=1)) == 1
+    assert len(
+        sample_video_clips(
+            prefix, durations, video_rng(0, 'a'), quota=7, max_tries=1)) == 1
     # Nothing visible, or every duration longer than the video: nothing.
-    dark = visible_prefix(np.zeros((5000, 137)),
-                          anchor_indices('openpose137'), 0.3)
+    dark = visible_prefix(
+        np.zeros((5000, 137)), anchor_indices('openpose137'), 0.3)
     assert sample_video_clips(dark, durations, video_rng(0, 'a')) == []
     assert sample_video_clips(prefix, DurationDistribution([6000]),
                               video_rng(0, 'a')) == []

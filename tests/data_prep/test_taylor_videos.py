@@ -11,14 +11,14 @@ import numpy as np
 import pytest
 
 from mmmg.data_prep.taylor_videos import (META_FILE, TaylorStream,
-                                          TaylorVideoConverter,
-                                          convert_frames, write_taylor_meta)
+                                          TaylorVideoConverter, convert_frames,
+                                          write_taylor_meta)
 from mmmg.data_prep.video_jobs import VideoJob, VideoStream, run_video_jobs
-from mmmg.utils.job_runner import JobError
 from mmmg.datasets.transforms import TaylorVideo
 from mmmg.datasets.transforms.taylor import (DEFAULT_TAYLOR_SCALE,
                                              compute_taylor, pad_frames,
                                              to_gray)
+from mmmg.utils.job_runner import JobError
 from ..conftest import run_tool
 from .synthetic_video import (translating_frames, write_garbage_video,
                               write_truncated_video, write_video)
@@ -30,8 +30,7 @@ def whole_clip(frames, num_terms=3, keep_length=False):
     """The Taylor frames of a clip computed at once."""
     gray = to_gray(frames)
     window = num_terms + 3
-    gray = pad_frames(gray, len(gray) + window - 1 if keep_length else
-                      window)
+    gray = pad_frames(gray, len(gray) + window - 1 if keep_length else window)
     return compute_taylor(gray, num_terms, DEFAULT_TAYLOR_SCALE)
 
 
@@ -51,15 +50,21 @@ def video_tree(tmp_path):
 
 
 def jobs_for(root, names, out):
-    return [VideoJob(osp.join(root, n), osp.join(out, osp.splitext(n)[0] +
-                                                 '.mp4')) for n in names]
+    return [
+        VideoJob(
+            osp.join(root, n), osp.join(out,
+                                        osp.splitext(n)[0] + '.mp4'))
+        for n in names
+    ]
 
 
 # -------------------------------------------------------------- streaming --
 def stream_frames(stream, frames, chunk):
     """Feed ``frames`` in chunks as the converter does; all Taylor frames."""
-    parts = [stream.push(frames[i:i + chunk]).copy()
-             for i in range(0, len(frames), chunk)]
+    parts = [
+        stream.push(frames[i:i + chunk]).copy()
+        for i in range(0, len(frames), chunk)
+    ]
     return np.concatenate(parts + [stream.finish()])
 
 
@@ -70,16 +75,16 @@ def test_chunked_stream_equals_the_whole_clip(keep_length, num_terms):
     expected = whole_clip(frames, num_terms, keep_length)
     assert len(expected) == (23 if keep_length else 23 - num_terms - 2)
     for batch in (1, 4, 48):
-        stream = TaylorStream(num_terms, keep_length=keep_length,
-                              batch_frames=batch)
+        stream = TaylorStream(
+            num_terms, keep_length=keep_length, batch_frames=batch)
         for chunk in (1, 2, 5, 8, 23, 64):
             stream.reset()  # buffers are reused from video to video
             np.testing.assert_array_equal(
                 stream_frames(stream, frames, chunk), expected)
-    converter = TaylorVideoConverter(num_terms=num_terms,
-                                     keep_length=keep_length)
-    np.testing.assert_array_equal(convert_frames(frames, converter, 7),
-                                  expected)
+    converter = TaylorVideoConverter(
+        num_terms=num_terms, keep_length=keep_length)
+    np.testing.assert_array_equal(
+        convert_frames(frames, converter, 7), expected)
 
 
 def test_stream_returns_frames_once_a_batch_is_pending():
@@ -92,16 +97,16 @@ def test_stream_returns_frames_once_a_batch_is_pending():
     # A new video of another size reuses the stream.
     stream.reset()
     other = translating_frames(7, size=(8, 12))
-    np.testing.assert_array_equal(stream_frames(stream, other, 3),
-                                  whole_clip(other))
+    np.testing.assert_array_equal(
+        stream_frames(stream, other, 3), whole_clip(other))
 
 
 def test_the_transform_makes_the_same_pixels():
     frames = translating_frames(12, size=(24, 16), seed=2)
     results = TaylorVideo(keep_length=True)(
         dict(imgs=list(frames), clip_len=12, num_clips=1))
-    np.testing.assert_array_equal(np.stack(results['imgs']),
-                                  convert_frames(frames, chunk_size=5))
+    np.testing.assert_array_equal(
+        np.stack(results['imgs']), convert_frames(frames, chunk_size=5))
 
 
 @pytest.mark.parametrize('num_frames', [1, 3, 5])
@@ -175,15 +180,16 @@ def test_runner_resumes_and_skips_finished_outputs(tmp_path, video_tree):
     assert [j.src for j in report.done] == [j.src for j in jobs]
     assert report.frames == sum(lengths.values())
     for job in jobs:
-        assert len(decord.VideoReader(job.dst)) == lengths[
-            osp.relpath(job.src, root)]
+        assert len(decord.VideoReader(job.dst)) == lengths[osp.relpath(
+            job.src, root)]
     stamps = {j.dst: os.stat(j.dst).st_mtime_ns for j in jobs}
 
     report = run_video_jobs(jobs, converter, progress=False)
     assert report.done == [] and len(report.skipped) == 2
     assert {j.dst: os.stat(j.dst).st_mtime_ns for j in jobs} == stamps
-    assert not [f for _, _, fs in os.walk(out) for f in fs
-                if f.startswith('.')]  # no partial files
+    assert not [
+        f for _, _, fs in os.walk(out) for f in fs if f.startswith('.')
+    ]  # no partial files
 
     # A killed run's zero-byte and truncated outputs are redone.
     open(jobs[0].dst, 'wb').close()
@@ -201,15 +207,18 @@ def test_bad_videos_are_logged_and_skipped(tmp_path, video_tree, workers):
     out = str(tmp_path / 'taylor')
     names = ['a.mp4', 'garbage.mp4', 'cut.mp4', 'sub/b.avi']
     log = str(tmp_path / 'failures.jsonl')
-    report = run_video_jobs(jobs_for(root, names, out), TaylorVideoConverter(),
-                            workers=workers, failure_log=log,
-                            progress=False)
+    report = run_video_jobs(
+        jobs_for(root, names, out),
+        TaylorVideoConverter(),
+        workers=workers,
+        failure_log=log,
+        progress=False)
     assert len(report.done) == 2
-    assert sorted(osp.basename(f['video']) for f in report.failed) == [
-        'cut.mp4', 'garbage.mp4']
+    assert sorted(osp.basename(f['video'])
+                  for f in report.failed) == ['cut.mp4', 'garbage.mp4']
     entries = [json.loads(line) for line in open(log)]
-    assert sorted(osp.basename(e['video']) for e in entries) == [
-        'cut.mp4', 'garbage.mp4']
+    assert sorted(osp.basename(e['video'])
+                  for e in entries) == ['cut.mp4', 'garbage.mp4']
     for entry in entries:  # the message names the unreadable file
         assert osp.basename(entry['video']) in entry['error']
     assert sorted(os.listdir(out)) == ['a.mp4', 'sub']
@@ -220,8 +229,8 @@ def test_strict_mode_raises_naming_the_file(tmp_path, video_tree):
     write_truncated_video(osp.join(root, 'cut.mp4'))
     jobs = jobs_for(root, ['cut.mp4', 'a.mp4'], str(tmp_path / 'taylor'))
     with pytest.raises(JobError, match=r'cut\.mp4'):
-        run_video_jobs(jobs, TaylorVideoConverter(), strict=True,
-                       progress=False)
+        run_video_jobs(
+            jobs, TaylorVideoConverter(), strict=True, progress=False)
     assert not osp.exists(jobs[0].dst)
 
 
@@ -265,8 +274,9 @@ def test_cli_converts_resumes_and_logs(tmp_path, video_tree, capsys):
     root, lengths = video_tree
     write_garbage_video(osp.join(root, 'garbage.mp4'))
     out = str(tmp_path / 'taylor')
-    args = ['--input-dir', root, '--out', out, '--no-progress',
-            '--chunk-size', '8']
+    args = [
+        '--input-dir', root, '--out', out, '--no-progress', '--chunk-size', '8'
+    ]
     # A fresh interpreter, two worker processes.
     proc = run_tool([TOOL] + args + ['--workers', '2'])
     assert proc.returncode == 0, proc.stdout + proc.stderr
@@ -294,8 +304,10 @@ def test_cli_converts_resumes_and_logs(tmp_path, video_tree, capsys):
 def test_cli_rejects_bad_scale(tmp_path, video_tree, capsys):
     root, _ = video_tree
     with pytest.raises(SystemExit):
-        cli_main()(['--input-dir', root, '--out', str(tmp_path / 'o'),
-                    '--scale', '1', '2'])
+        cli_main()([
+            '--input-dir', root, '--out',
+            str(tmp_path / 'o'), '--scale', '1', '2'
+        ])
     assert '--scale takes 1 or 3' in capsys.readouterr().err
 
 
@@ -304,7 +316,10 @@ def test_cli_exits_1_when_every_video_fails(tmp_path, capsys):
     os.makedirs(root)
     write_garbage_video(str(root / 'g.mp4'))
     with pytest.raises(SystemExit) as error:
-        cli_main()(['--input-dir', str(root), '--out', str(tmp_path / 'o'),
-                    '--no-progress', '--workers', '0'])
+        cli_main()([
+            '--input-dir',
+            str(root), '--out',
+            str(tmp_path / 'o'), '--no-progress', '--workers', '0'
+        ])
     assert error.value.code == 1
     assert ', 0 already done, 1 failed of 1' in capsys.readouterr().out

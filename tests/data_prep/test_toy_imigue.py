@@ -21,7 +21,6 @@ from data_prep.toy.imigue_release import (DEFAULT_CLASSES, META_FILE,
                                           synthesize_video)
 from mmmg.classes import miga_label_to_index
 from mmmg.keypoints.layouts import FACE70_MIRROR
-
 from ..conftest import REPO
 
 CLI = osp.join(REPO, 'data_prep', 'make_toy_imigue.py')
@@ -77,12 +76,13 @@ def test_release_layout(tiny_root, tiny_meta):
             for p in _video_files(tiny_root, info['split'], vid))
     written = {
         osp.relpath(osp.join(d, f), tiny_root)
-        for d, _, files in os.walk(tiny_root) for f in files
+        for d, _, files in os.walk(tiny_root)
+        for f in files
     }
     assert written == expected
     # Every split has its own folders, as in the release.
-    assert {info['split'] for info in tiny_meta['videos'].values()} == set(
-        SPLITS)
+    assert {info['split']
+            for info in tiny_meta['videos'].values()} == set(SPLITS)
 
 
 def test_frame_counts_agree(tiny_root, tiny_meta):
@@ -95,7 +95,7 @@ def test_frame_counts_agree(tiny_root, tiny_meta):
         assert len(reader) == info['num_frames']
         frame = reader[len(reader) // 2].asnumpy()
         assert frame.shape == (height, width, 3)
-        assert frame.std() > 10          # a drawn scene, not a blank
+        assert frame.std() > 10  # a drawn scene, not a blank
         assert reader.get_avg_fps() == pytest.approx(tiny_meta['fps'])
 
 
@@ -112,8 +112,8 @@ def test_label_tables(tiny_root, tiny_meta):
             assert previous_end < start <= end < info['num_frames']
             assert lo <= end - start + 1 <= hi
             clip = clips[f'{vid}_{i}']
-            assert (miga_label_to_index(raw), start, end) == (
-                clip['label'], clip['start'], clip['end'])
+            assert (miga_label_to_index(raw), start,
+                    end) == (clip['label'], clip['start'], clip['end'])
             previous_end = end
     # Illustrative (index 31) is written as the release's raw 99.
     assert 99 in raw_seen and 32 not in raw_seen
@@ -149,8 +149,8 @@ def test_detector_noise_default(default_plan):
         missed.append(toy.keypoints[..., 2] == 0)
         hidden.append(toy.hidden)
         for hand0 in (95, 116):
-            hand_drops += (toy.keypoints[:, hand0:hand0 + 21, 2] == 0).all(
-                -1).sum()
+            hand_drops += (toy.keypoints[:, hand0:hand0 + 21,
+                                         2] == 0).all(-1).sum()
         # Jitter is subtle: under a pixel or two at 320x180.
         seen = ~missed[-1] & ~toy.hidden
         err = np.linalg.norm(toy.keypoints[..., :2] - toy.clean, axis=-1)
@@ -173,7 +173,7 @@ def test_geometry_is_consistent(default_plan):
     np.testing.assert_allclose(clean[:, 116], clean[:, 4])
     assert (clean[:, 5, 0] > clean[:, 2, 0]).all()
     assert (clean[:, 25 + 16, 0] > clean[:, 25 + 0, 0]).all()
-    assert (clean[:, 0, 1] < clean[:, 1, 1]).all()     # nose above neck
+    assert (clean[:, 0, 1] < clean[:, 1, 1]).all()  # nose above neck
     np.testing.assert_allclose(clean[:, 0], clean[:, 25 + 30])
 
 
@@ -234,8 +234,10 @@ def test_deterministic(tiny_root, tmp_path):
         fa = decord.VideoReader(ours[2])[5].asnumpy().astype(float)
         fb = decord.VideoReader(theirs[2])[5].asnumpy().astype(float)
         assert np.abs(fa - fb).mean() < 2
-    assert filecmp.cmp(osp.join(again, META_FILE),
-                       osp.join(tiny_root, META_FILE), shallow=False)
+    assert filecmp.cmp(
+        osp.join(again, META_FILE),
+        osp.join(tiny_root, META_FILE),
+        shallow=False)
     other = plan_toy_imigue(seed=1, **TINY)
     assert other.clips() != plan_toy_imigue(seed=0, **TINY).clips()
 
@@ -279,8 +281,10 @@ def _clip_features(kp):
             pts = np.concatenate([xy[:, [wrist]], xy[:, hand0:hand0 + 21]], 1)
             hands.append(np.nanmean(pts, 1) * (sign, 1))
         hands.sort(key=lambda c: np.nanmean(c[:, 1]))
-        parts = hands + [xy[:, 0], xy[:, 2], xy[:, 5],
-                         np.nanmean(xy[:, 25:95], 1)]
+        parts = hands + [
+            xy[:, 0], xy[:, 2], xy[:, 5],
+            np.nanmean(xy[:, 25:95], 1)
+        ]
         out = [np.r_[np.nanmean(p, 0), np.nanstd(p, 0)] for p in parts]
     return np.nan_to_num(np.concatenate(out))
 
@@ -295,7 +299,7 @@ def test_overwrite_rules(tmp_path):
     (root / 'annotations').mkdir()
     make_toy_imigue(str(root), overwrite=True, **TINY)
     assert not stale.exists()
-    assert (root / 'annotations').is_dir()    # not ours: left alone
+    assert (root / 'annotations').is_dir()  # not ours: left alone
     # Release folders without toy_meta.json may be real data.
     real = tmp_path / 'real'
     (real / 'imigue_rgb_phase2').mkdir(parents=True)
@@ -325,9 +329,13 @@ def test_cli_subprocess(tmp_path):
     env = dict(os.environ, OMP_NUM_THREADS='1')
     # Both start at once: importing mmmg dominates their run time.
     procs = [
-        subprocess.Popen([sys.executable, CLI] + args, cwd=REPO, env=env,
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                         text=True)
+        subprocess.Popen(
+            [sys.executable, CLI] + args,
+            cwd=REPO,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True)
         for args in (['--help'], ['--out', str(out), '--size', 'tiny'])
     ]
     (help_text, _), (_, error) = [p.communicate(timeout=300) for p in procs]
@@ -349,8 +357,8 @@ def test_cli_main(tmp_path, capsys, monkeypatch):
     with open(osp.join(out, META_FILE)) as f:
         assert json.load(f)['config']['num_subjects'] == 3
     for bad in (['--frame-size', '320by180'], ['--classes', '31,x'],
-                ['--size', 'tiny', '--classes', '31,5'],
-                ['--size', 'tiny', '--workers', '-1']):
+                ['--size', 'tiny', '--classes',
+                 '31,5'], ['--size', 'tiny', '--workers', '-1']):
         with pytest.raises(SystemExit) as e:
             main(['--out', str(tmp_path / 'bad')] + bad)
         assert e.value.code == 2, bad

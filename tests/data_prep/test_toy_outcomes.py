@@ -9,24 +9,30 @@ from tests.conftest import run_tool
 
 
 def write_ann(path, labels_by_video):
-    anns = [dict(frame_dir=f'{v}_{i}', label=label, video=v)
-            for v, labels in labels_by_video.items()
-            for i, label in enumerate(labels)]
+    anns = [
+        dict(frame_dir=f'{v}_{i}', label=label, video=v)
+        for v, labels in labels_by_video.items()
+        for i, label in enumerate(labels)
+    ]
     with open(path, 'wb') as f:
         pickle.dump(dict(split={}, annotations=anns), f)
 
 
 def test_half_lose_and_losers_use_more_low_classes(tmp_path):
     rng = np.random.default_rng(0)
-    videos = {f'{i:04d}': rng.integers(0, 6, size=8).tolist()
-              for i in range(7)}
+    videos = {
+        f'{i:04d}': rng.integers(0, 6, size=8).tolist()
+        for i in range(7)
+    }
     path = str(tmp_path / 'ann.pkl')
     write_ann(path, videos)
     out = toy_outcomes(path)
     assert sorted(out) == sorted(videos)
     assert sum(v == 0 for v in out.values()) == 7 // 2
-    share = {v: np.mean([label < 3 for label in labels])
-             for v, labels in videos.items()}
+    share = {
+        v: np.mean([label < 3 for label in labels])
+        for v, labels in videos.items()
+    }
     worst_winner = max(share[v] for v in out if out[v] == 1)
     best_loser = min(share[v] for v in out if out[v] == 0)
     assert best_loser >= worst_winner
@@ -47,7 +53,8 @@ def test_csv_and_cli(tmp_path):
     write_outcomes(toy_outcomes(path), csv_path)
     assert read_video_labels(csv_path) == toy_outcomes(path)
     cli_path = tmp_path / 'cli.csv'
-    proc = run_tool(['data_prep/make_toy_outcomes.py', path, '--out',
-                     str(cli_path)])
+    proc = run_tool(
+        ['data_prep/make_toy_outcomes.py', path, '--out',
+         str(cli_path)])
     assert proc.returncode == 0, proc.stderr
     assert cli_path.read_text() == open(csv_path).read()

@@ -70,8 +70,8 @@ def test_discover_videos_nested_sorted_and_filtered(tmp_path, video_tree):
     found = discover_videos(root, exclude=osp.join(root, 'out'))
     rel = [osp.relpath(p, root) for p in found]
     assert rel == sorted(list(lengths) + ['UPPER.MP4'])
-    assert [osp.relpath(p, root) for p in discover_videos(root, ['avi'])
-            ] == ['sub/deeper/c.avi']
+    assert [osp.relpath(p, root)
+            for p in discover_videos(root, ['avi'])] == ['sub/deeper/c.avi']
     with pytest.raises(NotADirectoryError, match='missing'):
         discover_videos(str(tmp_path / 'missing'))
 
@@ -81,13 +81,16 @@ def test_list_videos_formats_roots_and_repeats(tmp_path):
     lst.parent.mkdir()
     lst.write_text('# comment\n\nclip0 v/a.mp4 0 9 3\nclip1 v/b.mp4 1 5 2\n'
                    'clip2 v/a.mp4 10 20 1\n')
-    expected = [str(tmp_path / 'lists' / 'v' / 'a.mp4'),
-                str(tmp_path / 'lists' / 'v' / 'b.mp4')]
+    expected = [
+        str(tmp_path / 'lists' / 'v' / 'a.mp4'),
+        str(tmp_path / 'lists' / 'v' / 'b.mp4')
+    ]
     assert list_videos(str(lst)) == expected
     assert list_videos(str(lst), column=1) == expected
     assert list_videos(str(lst), root='/data')[0] == '/data/v/a.mp4'
-    with pytest.raises(ValueError, match='segment list holds its videos in '
-                       'field 1, not 0'):
+    with pytest.raises(
+            ValueError, match='segment list holds its videos in '
+            'field 1, not 0'):
         list_videos(str(lst), column=0)
     plain = tmp_path / 'plain.txt'
     plain.write_text('x.mp4 1\ny.avi 0\n')
@@ -98,8 +101,11 @@ def test_list_videos_formats_roots_and_repeats(tmp_path):
 
 def test_plan_keeps_subfolders_and_rejects_clashes(tmp_path):
     root = tmp_path / 'in'
-    videos = [str(root / 'a.avi'), str(root / 'x' / 'a.mp4'),
-              str(tmp_path / 'elsewhere' / 'b.mkv')]
+    videos = [
+        str(root / 'a.avi'),
+        str(root / 'x' / 'a.mp4'),
+        str(tmp_path / 'elsewhere' / 'b.mkv')
+    ]
     jobs = plan_video_jobs(videos, str(tmp_path / 'out'), str(root))
     assert [j.dst for j in jobs] == [
         str(tmp_path / 'out' / 'a.mp4'),
@@ -107,8 +113,8 @@ def test_plan_keeps_subfolders_and_rejects_clashes(tmp_path):
         str(tmp_path / 'out' / 'b.mp4'),  # outside the root: its own name
     ]
     with pytest.raises(ValueError, match='would both be written'):
-        plan_video_jobs([str(root / 'a.mp4'), str(root / 'x' / 'a.mp4')],
-                        str(tmp_path / 'out'))
+        plan_video_jobs([str(root / 'a.mp4'),
+                         str(root / 'x' / 'a.mp4')], str(tmp_path / 'out'))
     with pytest.raises(ValueError, match='would overwrite it'):
         plan_video_jobs([str(root / 'a.mp4')], str(root), str(root))
     assert partial_path('/o/x/a.mp4') == '/o/x/.a.partial.mp4'
@@ -129,8 +135,8 @@ def test_stream_chunks_match_a_full_read(tmp_path):
     assert np.abs(whole.astype(int) - frames).mean() < 8
 
 
-@pytest.mark.parametrize('make', [write_garbage_video, write_truncated_video,
-                                  write_corrupt_video])
+@pytest.mark.parametrize(
+    'make', [write_garbage_video, write_truncated_video, write_corrupt_video])
 def test_unreadable_videos_raise_naming_the_file(tmp_path, make):
     path = make(str(tmp_path / 'bad.mp4'))
     with pytest.raises(VideoReadError, match='bad.mp4') as info:
@@ -171,9 +177,12 @@ def test_run_writes_outputs_then_resumes(tmp_path, video_tree, workers):
     root, lengths = video_tree
     out = str(tmp_path / 'out')
     jobs = plan_video_jobs(discover_videos(root), out, root)
-    report = run_video_jobs(jobs, invert_video, workers=workers,
-                            failure_log=osp.join(out, 'failures.jsonl'),
-                            progress=False)
+    report = run_video_jobs(
+        jobs,
+        invert_video,
+        workers=workers,
+        failure_log=osp.join(out, 'failures.jsonl'),
+        progress=False)
     assert report.done == jobs and not report.failed
     assert report.frames == sum(lengths.values())
     assert report.failure_log is None
@@ -187,16 +196,16 @@ def test_run_writes_outputs_then_resumes(tmp_path, video_tree, workers):
 
     # A rerun skips every finished output and leaves it untouched.
     mtimes = {j.dst: os.stat(j.dst).st_mtime_ns for j in jobs}
-    again = run_video_jobs(jobs, invert_video, workers=workers,
-                           progress=False)
+    again = run_video_jobs(jobs, invert_video, workers=workers, progress=False)
     assert again.skipped == jobs and not again.done
     assert {j.dst: os.stat(j.dst).st_mtime_ns for j in jobs} == mtimes
     # Only missing outputs are redone; --overwrite redoes all.
     os.remove(jobs[1].dst)
-    assert run_video_jobs(jobs, invert_video, workers=workers,
-                          progress=False).done == [jobs[1]]
-    assert run_video_jobs(jobs, invert_video, workers=workers,
-                          overwrite=True, progress=False).done == jobs
+    assert run_video_jobs(
+        jobs, invert_video, workers=workers, progress=False).done == [jobs[1]]
+    assert run_video_jobs(
+        jobs, invert_video, workers=workers, overwrite=True,
+        progress=False).done == jobs
 
 
 def plant_killed_outputs(paths):
@@ -208,11 +217,9 @@ def plant_killed_outputs(paths):
         f.write(data[:len(data) // 2])
 
 
-def test_resume_redoes_zero_byte_and_truncated_outputs(tmp_path,
-                                                       video_tree):
+def test_resume_redoes_zero_byte_and_truncated_outputs(tmp_path, video_tree):
     root, lengths = video_tree
-    jobs = plan_video_jobs(discover_videos(root), str(tmp_path / 'out'),
-                           root)
+    jobs = plan_video_jobs(discover_videos(root), str(tmp_path / 'out'), root)
     run_video_jobs(jobs, invert_video, workers=0, progress=False)
     plant_killed_outputs([jobs[0].dst, jobs[1].dst])
     assert not video_is_complete(jobs[0].dst)
@@ -234,8 +241,8 @@ def test_bad_videos_are_logged_and_skipped(tmp_path, video_tree, workers):
     with open(log, 'w') as f:
         f.write('{"video": "stale entry of an earlier run"}\n')
     jobs = plan_video_jobs(discover_videos(root), out, root)
-    report = run_video_jobs(jobs, invert_video, workers=workers,
-                            failure_log=log, progress=False)
+    report = run_video_jobs(
+        jobs, invert_video, workers=workers, failure_log=log, progress=False)
 
     assert len(report.done) == len(lengths)
     assert [f['video'] for f in report.failed] == [corrupt, garbage]
@@ -253,12 +260,11 @@ def test_bad_videos_are_logged_and_skipped(tmp_path, video_tree, workers):
 def test_strict_stops_at_the_first_failure(tmp_path, video_tree, workers):
     root, _ = video_tree
     corrupt = write_corrupt_video(osp.join(root, '0_corrupt.mp4'))
-    jobs = plan_video_jobs(discover_videos(root), str(tmp_path / 'out'),
-                           root)
+    jobs = plan_video_jobs(discover_videos(root), str(tmp_path / 'out'), root)
     assert jobs[0].src == corrupt
     with pytest.raises(JobError, match='0_corrupt.mp4') as info:
-        run_video_jobs(jobs, invert_video, workers=workers, strict=True,
-                       progress=False)
+        run_video_jobs(
+            jobs, invert_video, workers=workers, strict=True, progress=False)
     assert info.value.item == corrupt
     assert not osp.exists(jobs[0].dst)
 
@@ -267,24 +273,25 @@ def test_failing_function_leaves_no_partial_output(tmp_path):
     src = write_video(tmp_path / 'v.mp4', plain_frames(3))
     job = VideoJob(src, str(tmp_path / 'out' / 'v.mp4'))
     report = run_video_jobs([job], failing_video, progress=False)
-    assert report.failed == [dict(video=src, output=job.dst,
-                                  error=f'{src}: RuntimeError: converter bug')]
+    assert report.failed == [
+        dict(
+            video=src,
+            output=job.dst,
+            error=f'{src}: RuntimeError: converter bug')
+    ]
     assert os.listdir(tmp_path / 'out') == []
 
 
 @pytest.mark.parametrize('workers', [1, 2])
-def test_a_crashed_worker_fails_only_its_video(tmp_path, video_tree,
-                                               workers):
+def test_a_crashed_worker_fails_only_its_video(tmp_path, video_tree, workers):
     root, lengths = video_tree
-    jobs = plan_video_jobs(discover_videos(root), str(tmp_path / 'out'),
-                           root)
+    jobs = plan_video_jobs(discover_videos(root), str(tmp_path / 'out'), root)
     crashing = [j for j in jobs if j.src.endswith('b.mp4')]
-    report = run_video_jobs(jobs, crash_on_b, workers=workers,
-                            progress=False)
+    report = run_video_jobs(jobs, crash_on_b, workers=workers, progress=False)
     assert report.done == [j for j in jobs if j not in crashing]
     assert [f['video'] for f in report.failed] == [crashing[0].src]
     assert 'worker process died' in report.failed[0]['error']
     assert report.failed[0]['error'].startswith(crashing[0].src)
     with pytest.raises(JobError, match='b.mp4: the worker process'):
-        run_video_jobs(crashing, crash_on_b, workers=1, strict=True,
-                       progress=False)
+        run_video_jobs(
+            crashing, crash_on_b, workers=1, strict=True, progress=False)

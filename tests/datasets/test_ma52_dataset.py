@@ -7,7 +7,6 @@ from mmmg.datasets import (MA52_ACTION_CLASSES, MA52_BODY_CLASSES,
                            MA52_BODY_RANGES, MA52Dataset, ma52_body_label)
 from mmmg.datasets.ma52_dataset import MA52_ACTION_TO_BODY
 from mmmg.datasets.transforms import DecordInitSegment, PackMGInputs
-
 from ..video_helpers import decode_indices, write_index_video
 
 
@@ -33,8 +32,9 @@ def test_class_lists_and_body_mapping():
 
 
 def test_train_list(tmp_path):
-    ann = _write(tmp_path / 'train_list_videos.txt', [
-        '0001_01_0001.mp4 0', '0001_01_0002.mp4 11', '0203_07_0031.mp4 51'])
+    ann = _write(
+        tmp_path / 'train_list_videos.txt',
+        ['0001_01_0001.mp4 0', '0001_01_0002.mp4 11', '0203_07_0031.mp4 51'])
     dataset = MA52Dataset(ann, [], data_prefix=dict(video='/data/ma52/train'))
     assert len(dataset) == 3
     assert dataset.metainfo['classes'] == MA52_ACTION_CLASSES
@@ -54,7 +54,8 @@ def test_train_list(tmp_path):
 def test_test_list_without_labels(tmp_path):
     hidden = MA52Dataset(
         _write(tmp_path / 'test_list_videos.txt',
-               ['test0000.mp4', 'test0001.mp4']), [], label_level='body')
+               ['test0000.mp4', 'test0001.mp4']), [],
+        label_level='body')
     info = hidden.get_data_info(0)
     assert info['sample_id'] == 'test0000'
     assert (info['label'], info['action_label'], info['body_label']) == \
@@ -66,14 +67,17 @@ def test_test_list_without_labels(tmp_path):
 
 
 def test_bad_lists(tmp_path):
-    with pytest.raises(ValueError, match=r"line 2: sample '0001_01_0002' "
-                       r'has label 52, outside \[0, 52\)'):
-        MA52Dataset(_write(tmp_path / 'a.txt', [
-            '0001_01_0001.mp4 3', '0001_01_0002.mp4 52']), [],
+    with pytest.raises(
+            ValueError,
+            match=r"line 2: sample '0001_01_0002' "
+            r'has label 52, outside \[0, 52\)'):
+        MA52Dataset(
+            _write(tmp_path / 'a.txt',
+                   ['0001_01_0001.mp4 3', '0001_01_0002.mp4 52']), [],
             label_level='body')
     with pytest.raises(ValueError, match='label_level'):
-        MA52Dataset(_write(tmp_path / 'b.txt', ['x.mp4 1']), [],
-                    label_level='hand')
+        MA52Dataset(
+            _write(tmp_path / 'b.txt', ['x.mp4 1']), [], label_level='hand')
     with pytest.raises(ValueError, match='5 fields, but this is a clip list'):
         MA52Dataset(_write(tmp_path / 'c.txt', ['a v.mp4 0 4 1']), [])
 
@@ -81,11 +85,17 @@ def test_bad_lists(tmp_path):
 def test_decodes_clips_with_both_labels(tmp_path):
     write_index_video(str(tmp_path / 'clips' / '0001_01_0001.mp4'), 20)
     ann = _write(tmp_path / 'val_list_videos.txt', ['0001_01_0001.mp4 40'])
-    pipeline = [DecordInitSegment(), SampleFrames(clip_len=4, test_mode=True),
-                DecordDecode(),
-                PackMGInputs(meta_keys=('action_label', 'body_label'))]
-    dataset = MA52Dataset(ann, pipeline, label_level='body',
-                          data_prefix=dict(video=str(tmp_path / 'clips')))
+    pipeline = [
+        DecordInitSegment(),
+        SampleFrames(clip_len=4, test_mode=True),
+        DecordDecode(),
+        PackMGInputs(meta_keys=('action_label', 'body_label'))
+    ]
+    dataset = MA52Dataset(
+        ann,
+        pipeline,
+        label_level='body',
+        data_prefix=dict(video=str(tmp_path / 'clips')))
     sample = dataset[0]
     meta = sample['data_samples'].metainfo
     assert meta['sample_id'] == '0001_01_0001'

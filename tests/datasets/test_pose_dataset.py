@@ -11,34 +11,44 @@ from mmmg.utils.cli import DataFileError
 
 def _ann(path, labels, ids=None):
     ids = ids or [f'0001_{i}' for i in range(len(labels))]
-    anns = [dict(frame_dir=i, label=l, total_frames=4, img_shape=(8, 8),
-                 keypoint=np.zeros((1, 4, 36, 2), np.float32),
-                 keypoint_score=np.ones((1, 4, 36), np.float32))
-            for i, l in zip(ids, labels)]
+    anns = [
+        dict(
+            frame_dir=i,
+            label=l,
+            total_frames=4,
+            img_shape=(8, 8),
+            keypoint=np.zeros((1, 4, 36, 2), np.float32),
+            keypoint_score=np.ones((1, 4, 36), np.float32))
+        for i, l in zip(ids, labels)
+    ]
     with open(path, 'wb') as f:
         pickle.dump(dict(split=dict(test=ids), annotations=anns), f)
     return str(path)
 
 
 def test_sample_id_and_classes(tmp_path):
-    ds = MGPoseDataset(_ann(tmp_path / 'a.pkl', [3, -1]), pipeline=[],
-                       split='test')
+    ds = MGPoseDataset(
+        _ann(tmp_path / 'a.pkl', [3, -1]), pipeline=[], split='test')
     assert ds.metainfo['classes'] == IMIGUE_CLASSES
     info = ds.get_data_info(1)
     assert info['sample_id'] == '0001_1' and info['label'] == -1
-    packed = PackMGInputs()(dict(
-        keypoint=info['keypoint'], label=info['label'],
-        sample_id=info['sample_id']))
+    packed = PackMGInputs()(
+        dict(
+            keypoint=info['keypoint'],
+            label=info['label'],
+            sample_id=info['sample_id']))
     assert packed['data_samples'].metainfo['sample_id'] == '0001_1'
 
 
 def test_bad_label_and_duplicate_id(tmp_path):
     with pytest.raises(ValueError, match="'0001_0' has label 32"):
-        MGPoseDataset(_ann(tmp_path / 'b.pkl', [32]), pipeline=[],
-                      split='test')
+        MGPoseDataset(
+            _ann(tmp_path / 'b.pkl', [32]), pipeline=[], split='test')
     with pytest.raises(ValueError, match="'x' appears twice"):
-        MGPoseDataset(_ann(tmp_path / 'c.pkl', [1, 2], ids=['x', 'x']),
-                      pipeline=[], split='test')
+        MGPoseDataset(
+            _ann(tmp_path / 'c.pkl', [1, 2], ids=['x', 'x']),
+            pipeline=[],
+            split='test')
 
 
 def test_unreadable_annotations_name_file_and_fix(tmp_path):
@@ -59,15 +69,19 @@ def test_unreadable_annotations_name_file_and_fix(tmp_path):
     with open(tmp_path / 'empty.pkl', 'wb') as f:
         pickle.dump(dict(split=dict(test=[]), annotations=[]), f)
     with pytest.raises(DataFileError, match="split 'test' has no samples"):
-        MGPoseDataset(str(tmp_path / 'empty.pkl'), pipeline=[],
-                      split='test')
+        MGPoseDataset(str(tmp_path / 'empty.pkl'), pipeline=[], split='test')
 
 
 # --- labelled_fraction / subset_seed ---------------------------------------
 
+
 def _subset_ids(path, fraction, seed=0):
-    ds = MGPoseDataset(path, pipeline=[], split='test',
-                       labelled_fraction=fraction, subset_seed=seed)
+    ds = MGPoseDataset(
+        path,
+        pipeline=[],
+        split='test',
+        labelled_fraction=fraction,
+        subset_seed=seed)
     return [ds.get_data_info(i)['sample_id'] for i in range(len(ds))]
 
 
@@ -80,13 +94,13 @@ def test_labelled_fraction_keeps_a_seeded_share(tmp_path):
     kept = _subset_ids(path, 0.1, seed=0)
     assert len(kept) == round(0.1 * n) == 4
     assert len(set(kept)) == 4 and set(kept) <= set(ids)
-    assert kept == sorted(kept, key=ids.index)   # original order kept
-    assert _subset_ids(path, 0.1, seed=0) == kept            # reproducible
-    assert _subset_ids(path, 0.1, seed=1) != kept             # seed matters
+    assert kept == sorted(kept, key=ids.index)  # original order kept
+    assert _subset_ids(path, 0.1, seed=0) == kept  # reproducible
+    assert _subset_ids(path, 0.1, seed=1) != kept  # seed matters
     assert len(_subset_ids(path, 0.25, seed=1)) == 10
     # Labels and ids still travel with the kept samples.
-    ds = MGPoseDataset(path, pipeline=[], split='test',
-                       labelled_fraction=0.1, subset_seed=0)
+    ds = MGPoseDataset(
+        path, pipeline=[], split='test', labelled_fraction=0.1, subset_seed=0)
     for i in range(len(ds)):
         info = ds.get_data_info(i)
         assert info['label'] == int(info['sample_id'][5:]) % 32
@@ -94,13 +108,13 @@ def test_labelled_fraction_keeps_a_seeded_share(tmp_path):
 
 def test_labelled_fraction_keeps_at_least_one(tmp_path):
     path = _ann(tmp_path / 'g.pkl', [0, 1, 2])
-    assert len(_subset_ids(path, 0.1)) == 1     # round(0.3) = 0 -> 1
-    assert len(_subset_ids(path, 0.5)) == 2     # round(1.5) = 2
+    assert len(_subset_ids(path, 0.1)) == 1  # round(0.3) = 0 -> 1
+    assert len(_subset_ids(path, 0.5)) == 2  # round(1.5) = 2
 
 
 @pytest.mark.parametrize('fraction', [0, -0.1, 1.5])
 def test_invalid_labelled_fraction_raises(tmp_path, fraction):
     path = _ann(tmp_path / 'h.pkl', [0, 1])
     with pytest.raises(ValueError, match='labelled_fraction'):
-        MGPoseDataset(path, pipeline=[], split='test',
-                      labelled_fraction=fraction)
+        MGPoseDataset(
+            path, pipeline=[], split='test', labelled_fraction=fraction)

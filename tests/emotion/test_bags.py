@@ -12,10 +12,11 @@ def write(tmp_path, text, name='labels.csv'):
 
 def stream(ids, dims, offset=0.):
     ids = list(ids)
-    return dict(features=np.arange(len(ids) * dims, dtype=np.float32)
-                .reshape(len(ids), dims) + offset,
-                sample_ids=np.array(ids),
-                videos=np.array([i.rsplit('_', 1)[0] for i in ids]))
+    return dict(
+        features=np.arange(len(ids) * dims, dtype=np.float32).reshape(
+            len(ids), dims) + offset,
+        sample_ids=np.array(ids),
+        videos=np.array([i.rsplit('_', 1)[0] for i in ids]))
 
 
 def test_labels(tmp_path):
@@ -51,7 +52,7 @@ def test_join_keeps_common_ids_in_natural_order():
 def test_bags_pad_mask_and_subsample():
     ids = [f'a_{i}' for i in range(10)] + ['b_0', 'b_1', 'c_0']
     bags = build_bags([stream(ids, 2)], dict(a=1, b=0), max_clips=4)
-    assert bags.videos == ['a', 'b']                       # c: no label
+    assert bags.videos == ['a', 'b']  # c: no label
     assert bags.features.shape == (2, 4, 2)
     assert bags.mask.tolist() == [[True] * 4, [True, True, False, False]]
     assert bags.labels.tolist() == [1, 0]

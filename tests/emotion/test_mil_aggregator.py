@@ -8,8 +8,8 @@ def test_attention_is_a_distribution_over_real_clips():
     torch.manual_seed(0)
     model = AttentionMILAggregator(6, hidden_dims=4).eval()
     feats = torch.randn(3, 5, 6)
-    mask = torch.tensor([[1, 1, 1, 1, 1], [1, 1, 0, 0, 0],
-                         [0, 0, 1, 0, 0]], dtype=torch.bool)
+    mask = torch.tensor([[1, 1, 1, 1, 1], [1, 1, 0, 0, 0], [0, 0, 1, 0, 0]],
+                        dtype=torch.bool)
     weights = model.attention(model.norm(feats), mask)
     torch.testing.assert_close(weights.sum(1), torch.ones(3))
     assert (weights[~mask] == 0).all()

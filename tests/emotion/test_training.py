@@ -22,7 +22,8 @@ def test_f1_of_each_outcome_by_hand():
     probs = np.eye(2)[pred]
     result = metric.compute_metrics([
         dict(prob=p, label=y, video=f'v{i}')
-        for i, (p, y) in enumerate(zip(probs, labels))])
+        for i, (p, y) in enumerate(zip(probs, labels))
+    ])
     # win: tp 2, fp 1, fn 1 -> 4 / 6; lose: tp 1, fp 1, fn 1.
     assert result['f1_win'] == 4 / 6
     assert result['f1_lose'] == 2 / 4
@@ -47,10 +48,13 @@ def synthetic_features(path, n, seed):
         feats.append(clips)
         ids += [f's{seed}v{b}_{i}' for i in range(length)]
         outcomes[f's{seed}v{b}'] = 'win' if win else 'lose'
-    save_features(path, dict(
-        features=np.concatenate(feats).astype(np.float32),
-        labels=np.zeros(len(ids), np.int64), sample_ids=np.array(ids),
-        videos=np.array([i.rsplit('_', 1)[0] for i in ids])))
+    save_features(
+        path,
+        dict(
+            features=np.concatenate(feats).astype(np.float32),
+            labels=np.zeros(len(ids), np.int64),
+            sample_ids=np.array(ids),
+            videos=np.array([i.rsplit('_', 1)[0] for i in ids])))
     return outcomes
 
 
@@ -68,8 +72,8 @@ def test_aggregator_learns_the_needle(tmp_path, one_thread):
     outcomes = synthetic_features(str(tmp_path / 'train.npz'), 200, 0)
     outcomes.update(synthetic_features(str(tmp_path / 'test.npz'), 100, 1))
     labels = tmp_path / 'labels.csv'
-    labels.write_text('video,outcome\n' + ''.join(
-        f'{v},{o}\n' for v, o in outcomes.items()))
+    labels.write_text('video,outcome\n' +
+                      ''.join(f'{v},{o}\n' for v, o in outcomes.items()))
     spec = importlib.util.spec_from_file_location(
         'emotion_recognition', osp.join(REPO, 'tools',
                                         'emotion_recognition.py'))
@@ -77,8 +81,10 @@ def test_aggregator_learns_the_needle(tmp_path, one_thread):
     spec.loader.exec_module(tool)
     out = tmp_path / 'out'
     assert tool.main([
-        '--train', str(tmp_path / 'train.npz'), '--test',
-        str(tmp_path / 'test.npz'), '--labels', str(labels), '--out-dir',
+        '--train',
+        str(tmp_path / 'train.npz'), '--test',
+        str(tmp_path / 'test.npz'), '--labels',
+        str(labels), '--out-dir',
         str(out), '--epochs', '40', '--lr', '3e-3', '--max-clips', '8'
     ]) == 0
     result = json.load(open(out / 'metrics.json'))
@@ -100,10 +106,10 @@ def test_bag_dataset_and_class_balance(tmp_path):
                               VideoBagDataset)
     outcomes = synthetic_features(str(tmp_path / 'f.npz'), 6, 2)
     labels = tmp_path / 'labels.csv'
-    labels.write_text('video,outcome\n' + ''.join(
-        f'{v},{o}\n' for v, o in outcomes.items()))
-    dataset = VideoBagDataset(str(labels), [str(tmp_path / 'f.npz')] * 2,
-                              max_clips=8)
+    labels.write_text('video,outcome\n' +
+                      ''.join(f'{v},{o}\n' for v, o in outcomes.items()))
+    dataset = VideoBagDataset(
+        str(labels), [str(tmp_path / 'f.npz')] * 2, max_clips=8)
     sample = dataset[0]
     assert sample['features'].shape == (8, 32) and dataset.feature_dims == 32
     assert sample['mask'].dtype == torch.bool and sample['mask'][0]
@@ -111,9 +117,10 @@ def test_bag_dataset_and_class_balance(tmp_path):
     counts = dataset.class_counts()
     assert counts.sum() == 6
     model = AttentionMILAggregator(32)
-    runner = SimpleNamespace(model=model, logger=SimpleNamespace(
-        info=lambda msg: None), train_dataloader=SimpleNamespace(
-            dataset=dataset))
+    runner = SimpleNamespace(
+        model=model,
+        logger=SimpleNamespace(info=lambda msg: None),
+        train_dataloader=SimpleNamespace(dataset=dataset))
     ClassBalanceHook().before_train(runner)
     torch.testing.assert_close(
         model.class_weight,

@@ -3,9 +3,8 @@ out-of-memory kill would (imported by the runs of test_resume.py)."""
 import os
 import signal
 
-from mmengine.hooks import Hook
-
 from mmaction.registry import HOOKS
+from mmengine.hooks import Hook
 
 
 @HOOKS.register_module()
@@ -17,7 +16,10 @@ class KillMidEpochHook(Hook):
         self.epoch = epoch
         self.iter_in_epoch = iter_in_epoch
 
-    def after_train_iter(self, runner, batch_idx, data_batch=None,
+    def after_train_iter(self,
+                         runner,
+                         batch_idx,
+                         data_batch=None,
                          outputs=None) -> None:
         if (runner.epoch, batch_idx) == (self.epoch, self.iter_in_epoch):
             os.kill(os.getpid(), signal.SIGKILL)

@@ -8,18 +8,19 @@ import signal
 import torch
 
 from mmmg.engine import checkpoint_safe_globals
-
 from ..conftest import REPO, TOY_CONFIG, run_tool, tiny_cfg_options
 
 
 def _losses(work_dir):
     """``{iteration: loss}`` of each run in ``work_dir``, oldest first."""
     runs = []
-    for scalars in sorted(glob.glob(osp.join(work_dir, '*', 'vis_data',
-                                             'scalars.json'))):
+    for scalars in sorted(
+            glob.glob(osp.join(work_dir, '*', 'vis_data', 'scalars.json'))):
         with open(scalars) as f:
-            runs.append({row['iter']: row['loss']
-                         for row in map(json.loads, f) if 'loss' in row})
+            runs.append({
+                row['iter']: row['loss']
+                for row in map(json.loads, f) if 'loss' in row
+            })
     return runs
 
 
@@ -32,14 +33,15 @@ def _train(work_dir, ann_file, *extra, config=TOY_CONFIG):
     # Windowed log values would hide a difference: log every iteration's
     # own loss.
     return run_tool(
-        ['tools/train.py', config, '--work-dir', str(work_dir), *extra,
-         '--cfg-options'] + tiny_cfg_options(ann_file, epochs=2) +
+        [
+            'tools/train.py', config, '--work-dir',
+            str(work_dir), *extra, '--cfg-options'
+        ] + tiny_cfg_options(ann_file, epochs=2) +
         ['log_processor.window_size=1'],
         env=dict(PYTHONPATH=REPO))
 
 
-def test_killed_and_resumed_run_equals_uninterrupted(tiny_pose_ann,
-                                                     tmp_path):
+def test_killed_and_resumed_run_equals_uninterrupted(tiny_pose_ann, tmp_path):
     whole = _train(tmp_path / 'whole', tiny_pose_ann)
     assert whole.returncode == 0, whole.stderr[-3000:]
 

@@ -13,11 +13,15 @@ def _runner_like_checkpoint(path):
     buf = HistoryBuffer()
     buf.update(1.5)
     buf.update(0.5)
-    torch.save(dict(
-        meta=dict(epoch=3, seed=np.int64(7), scale=np.float32(2.0),
-                  hist=np.arange(4)),
-        message_hub=dict(log_scalars={'train/loss': buf}),
-        state_dict={'w': torch.ones(2)}), path)
+    torch.save(
+        dict(
+            meta=dict(
+                epoch=3,
+                seed=np.int64(7),
+                scale=np.float32(2.0),
+                hist=np.arange(4)),
+            message_hub=dict(log_scalars={'train/loss': buf}),
+            state_dict={'w': torch.ones(2)}), path)
 
 
 def test_plain_weights_only_load_rejects_runner_checkpoint(tmp_path):

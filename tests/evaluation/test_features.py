@@ -15,10 +15,11 @@ from tests.skeleton_helpers import (TOY_CONFIG, save_pretrainer_checkpoint,
 
 
 def features(n=4, d=3):
-    return dict(features=np.arange(n * d, dtype=np.float32).reshape(n, d),
-                labels=np.arange(n), sample_ids=np.array(
-                    [f'v_{i}' for i in range(n)]),
-                videos=np.array(['v'] * n))
+    return dict(
+        features=np.arange(n * d, dtype=np.float32).reshape(n, d),
+        labels=np.arange(n),
+        sample_ids=np.array([f'v_{i}' for i in range(n)]),
+        videos=np.array(['v'] * n))
 
 
 def test_round_trip_leaves_no_temporary_file(tmp_path):
@@ -71,14 +72,13 @@ def test_extracted_features_are_the_checkpoint_encoder(toy):
     cfg, ckpt, pretrainer, anns = toy
     init_default_scope('mmaction')
     encoder = load_encoder(cfg, ckpt)
-    loader = dict(cfg.test_dataloader, num_workers=0,
-                  persistent_workers=False)
+    loader = dict(cfg.test_dataloader, num_workers=0, persistent_workers=False)
     loader['dataset'] = dict(loader['dataset'], split='test')
     out = extract_features(encoder, loader, progress=False)
     test = [a for a in anns if a['video'].startswith('te')]
     assert out['features'].shape == (len(test), 128)
-    assert sorted(out['sample_ids'].tolist()) == sorted(
-        a['frame_dir'] for a in test)
+    assert sorted(out['sample_ids'].tolist()) == sorted(a['frame_dir']
+                                                        for a in test)
     by_id = {a['frame_dir']: a for a in test}
     for sid, label, video in zip(out['sample_ids'], out['labels'],
                                  out['videos']):
@@ -89,15 +89,19 @@ def test_extracted_features_are_the_checkpoint_encoder(toy):
     inputs = encoder.data_preprocessor(batch, False)['inputs']
     with torch.no_grad():
         expected = pretrainer.backbone(inputs.flatten(0, 1))
-    np.testing.assert_allclose(out['features'][:len(expected)],
-                               expected.numpy(), rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(
+        out['features'][:len(expected)],
+        expected.numpy(),
+        rtol=1e-4,
+        atol=1e-5)
 
 
 def test_checkpoint_without_encoder_is_named(toy, tmp_path):
     cfg = toy[0]
     path = str(tmp_path / 'head_only.pth')
-    torch.save({'state_dict': {'cls_head.fc_cls.weight': torch.zeros(1)}},
-               path)
+    torch.save({'state_dict': {
+        'cls_head.fc_cls.weight': torch.zeros(1)
+    }}, path)
     init_default_scope('mmaction')
     with pytest.raises(KeyError, match='head_only.pth'):
         load_encoder(cfg, path)

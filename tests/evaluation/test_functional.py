@@ -15,8 +15,8 @@ def plain_scores(labels, preds, num_classes):
         fn = sum(p != c and y == c for p, y in zip(preds, labels))
         precision = tp / (tp + fp) if tp + fp else 0.
         recall = tp / (tp + fn) if tp + fn else 0.
-        f1 = (2 * precision * recall / (precision + recall)
-              if precision + recall else 0.)
+        f1 = (2 * precision * recall / (precision + recall) if precision +
+              recall else 0.)
         out.append((tp, fp, fn, f1))
     return out
 
@@ -39,24 +39,26 @@ def test_against_plain_counting(data):
     ref = plain_scores(labels, preds, 6)
     present = [f1 for tp, fp, fn, f1 in ref if tp + fp + fn]
     assert macro_f1(labels, preds, 6) == pytest.approx(np.mean(present))
-    assert macro_f1(labels, preds, 6, over='all') == pytest.approx(
-        np.mean([r[3] for r in ref]))
+    assert macro_f1(
+        labels, preds, 6,
+        over='all') == pytest.approx(np.mean([r[3] for r in ref]))
     recalls = [tp / (tp + fn) for tp, fp, fn, _ in ref if tp + fn]
-    assert mean_class_accuracy(labels, preds, 6) == pytest.approx(
-        np.mean(recalls))
+    assert mean_class_accuracy(labels, preds,
+                               6) == pytest.approx(np.mean(recalls))
     cm = confusion_matrix(labels, preds, 6)
     for t in range(6):
         for p in range(6):
             assert cm[t, p] == sum(y == t and q == p
                                    for y, q in zip(labels, preds))
     for k in (1, 3, 10):
-        hits = [y in np.argsort(-s, kind='stable')[:k]
-                for s, y in zip(scores, labels)]
-        assert top_k_accuracy(scores, labels, (k, ))[k] == pytest.approx(
-            np.mean(hits))
+        hits = [
+            y in np.argsort(-s, kind='stable')[:k]
+            for s, y in zip(scores, labels)
+        ]
+        assert top_k_accuracy(scores, labels,
+                              (k, ))[k] == pytest.approx(np.mean(hits))
     report = classification_report(scores, labels, topk=(1, 3))
-    np.testing.assert_allclose(report['per_class']['f1'],
-                               [r[3] for r in ref])
+    np.testing.assert_allclose(report['per_class']['f1'], [r[3] for r in ref])
     assert report['top1'] == pytest.approx(np.mean(preds == labels))
     assert report['macro_f1'] == macro_f1(labels, preds, 6)
 

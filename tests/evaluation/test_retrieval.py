@@ -30,8 +30,8 @@ def test_accuracy_counts_a_hit_among_the_first_k():
     gallery_labels = np.array([0, 1, 2, 1])
     neighbours = np.array([[1, 0, 2], [2, 3, 0], [0, 1, 3]])
     query_labels = np.array([0, 1, 2])
-    acc = retrieval_accuracy(query_labels, gallery_labels, neighbours,
-                             topk=(1, 2, 3))
+    acc = retrieval_accuracy(
+        query_labels, gallery_labels, neighbours, topk=(1, 2, 3))
     # query 0: labels 1,0,2 -> hit at 2; query 1: 2,1,0 -> hit at 2;
     # query 2: 0,1,1 -> no hit.
     assert acc == pytest.approx(dict(top1=0., top2=2 / 3, top3=2 / 3))

@@ -20,8 +20,10 @@ def test_build_sorts_by_video_then_clip_number():
 
 
 def test_unknown_labels_become_none():
-    sf = build_score_file([_rec('a', label=-1), _rec('b', label=None),
-                           _rec('c', label=2)])
+    sf = build_score_file(
+        [_rec('a', label=-1),
+         _rec('b', label=None),
+         _rec('c', label=2)])
     np.testing.assert_array_equal(label_vector(sf), [-1, -1, 2])
 
 
@@ -43,7 +45,8 @@ def test_bad_records_name_the_sample(records, message):
 def test_save_load_roundtrip_is_atomic(tmp_path):
     path = tmp_path / 'sub' / 's.pkl'
     sf = build_score_file([_rec('a', value=np.array([.1, .2, .3, .4]))],
-                          classes=list('wxyz'), meta=dict(config='c.py'))
+                          classes=list('wxyz'),
+                          meta=dict(config='c.py'))
     save_scores(str(path), sf)
     assert sorted(p.name for p in path.parent.iterdir()) == ['s.pkl']
     back = load_scores(str(path))

@@ -14,7 +14,10 @@ def softmax_rows(z):
     return out
 
 
-def noisy_streams(rng, n=400, c=6, qualities=(2.5, 1.0, 0.2),
+def noisy_streams(rng,
+                  n=400,
+                  c=6,
+                  qualities=(2.5, 1.0, 0.2),
                   sharpness=(1., 4., 1.)):
     """Streams of different quality; the second is over-confident."""
     labels = rng.integers(0, c, n)
@@ -44,7 +47,9 @@ def test_fuse_matches_the_formula():
 
 def test_json_round_trip(tmp_path):
     ensemble = Ensemble(['joint', 'limb'], [0.25, 0.75], [1.3, 0.8],
-                        metric='top1', val_metric=0.5, meta=dict(n=3))
+                        metric='top1',
+                        val_metric=0.5,
+                        meta=dict(n=3))
     path = str(tmp_path / 'fusion.json')
     ensemble.save(path)
     assert json.load(open(path))['format'] == 'mmmg.fusion'
@@ -59,8 +64,7 @@ def test_json_round_trip(tmp_path):
     (dict(streams=['a']), 'streams'),
 ])
 def test_bad_ensembles(kwargs, message):
-    args = dict(streams=['a', 'b'], weights=[0.5, 0.5],
-                temperatures=[1., 1.])
+    args = dict(streams=['a', 'b'], weights=[0.5, 0.5], temperatures=[1., 1.])
     args.update(kwargs)
     with pytest.raises(ValueError, match=message):
         Ensemble(**args)
@@ -82,8 +86,8 @@ def test_fuse_checks_the_stream_count():
 def test_fit_temperature_and_search():
     rng = np.random.default_rng(1)
     stack, labels = noisy_streams(rng)
-    mean = fit_ensemble(stack, labels, ['a', 'b', 'c'], method='mean',
-                        metric=None)
+    mean = fit_ensemble(
+        stack, labels, ['a', 'b', 'c'], method='mean', metric=None)
     assert mean.temperatures == [1., 1., 1.]
     assert mean.weights == pytest.approx([1 / 3] * 3)
 
@@ -105,9 +109,9 @@ def test_fit_temperature_and_search():
 def test_fixed_weights_are_normalised():
     rng = np.random.default_rng(2)
     stack, labels = noisy_streams(rng)
-    ensemble = fit_ensemble(stack, labels, ['a', 'b', 'c'], metric=None,
-                            weights=[2, 1, 1])
+    ensemble = fit_ensemble(
+        stack, labels, ['a', 'b', 'c'], metric=None, weights=[2, 1, 1])
     assert ensemble.weights == pytest.approx([0.5, 0.25, 0.25])
     with pytest.raises(ValueError, match='non-negative'):
-        fit_ensemble(stack, labels, ['a', 'b', 'c'], metric=None,
-                     weights=[1, 1])
+        fit_ensemble(
+            stack, labels, ['a', 'b', 'c'], metric=None, weights=[1, 1])

@@ -54,8 +54,8 @@ def test_tail_class_keeps_its_share():
     rng = np.random.default_rng(1)
     probs = skewed_probs(rng)
     ids = [f'0001_{i}' for i in range(len(probs))]
-    thresholds = class_aware_thresholds(probs, keep_ratio=0.5,
-                                        min_confidence=0.)
+    thresholds = class_aware_thresholds(
+        probs, keep_ratio=0.5, min_confidence=0.)
     chosen = select_pseudo_labels(ids, probs, thresholds)
     per_class = np.bincount([p.label for p in chosen], minlength=5)
     assert per_class[4] == 5 and per_class[0] == 100
@@ -92,10 +92,14 @@ def pose_ann(tmp_path):
     for name, label, which in (('t_0', 1, 'train'), ('t_1', 2, 'train'),
                                ('u_0', -1, 'test'), ('u_1', -1, 'test')):
         annotations.append(
-            dict(frame_dir=name, label=label, total_frames=4,
-                 img_shape=(8, 8), original_shape=(8, 8),
-                 keypoint=np.zeros((1, 4, 36, 2), np.float32),
-                 keypoint_score=np.ones((1, 4, 36), np.float32)))
+            dict(
+                frame_dir=name,
+                label=label,
+                total_frames=4,
+                img_shape=(8, 8),
+                original_shape=(8, 8),
+                keypoint=np.zeros((1, 4, 36, 2), np.float32),
+                keypoint_score=np.ones((1, 4, 36), np.float32)))
         split[which].append(name)
     path = tmp_path / 'ann.pkl'
     with open(path, 'wb') as f:
@@ -105,30 +109,34 @@ def pose_ann(tmp_path):
 
 def test_pose_annotation(pose_ann, tmp_path):
     out = str(tmp_path / 'pseudo.pkl')
-    n = write_pose_pseudo_annotations(
-        pose_ann, [PseudoLabel('u_1', 5, 0.9)], out)
+    n = write_pose_pseudo_annotations(pose_ann, [PseudoLabel('u_1', 5, 0.9)],
+                                      out)
     assert n == 3
     dataset = MGPoseDataset(out, pipeline=[], split='train_pseudo')
     infos = [dataset.get_data_info(i) for i in range(len(dataset))]
-    assert [(d['sample_id'], d['label']) for d in infos] == [
-        ('t_0', 1), ('t_1', 2), ('u_1', 5)]
+    assert [(d['sample_id'], d['label']) for d in infos] == [('t_0', 1),
+                                                             ('t_1', 2),
+                                                             ('u_1', 5)]
     with open(out, 'rb') as f:
         data = pickle.load(f)
     assert data['annotations'][2]['pseudo_confidence'] == 0.9
     # The source annotation is left as it was.
     with open(pose_ann, 'rb') as f:
         assert pickle.load(f)['annotations'][3]['label'] == -1
-    with pytest.raises(ValueError, match=r"ann.pkl: .*not in the "
-                       r"annotations: 1 ids \('x_9'\)"):
+    with pytest.raises(
+            ValueError,
+            match=r"ann.pkl: .*not in the "
+            r"annotations: 1 ids \('x_9'\)"):
         write_pose_pseudo_annotations(pose_ann, [PseudoLabel('x_9', 1, 1.)],
                                       out)
-    with pytest.raises(ValueError, match=r"in the 'train' split already: "
-                       r"1 ids \('t_0'\)"):
+    with pytest.raises(
+            ValueError, match=r"in the 'train' split already: "
+            r"1 ids \('t_0'\)"):
         write_pose_pseudo_annotations(pose_ann, [PseudoLabel('t_0', 1, 1.)],
                                       out)
     with pytest.raises(ValueError, match="no split 'training'"):
-        write_pose_pseudo_annotations(pose_ann, [], out,
-                                      train_split='training')
+        write_pose_pseudo_annotations(
+            pose_ann, [], out, train_split='training')
 
 
 def test_video_lists(tmp_path):
@@ -137,21 +145,23 @@ def test_video_lists(tmp_path):
     test = tmp_path / 'rgb_test.txt'
     test.write_text('0003_0 0003.mp4 0 30\n0003_1 0003.mp4 40 70\n')
     out = str(tmp_path / 'rgb_train_pseudo.txt')
-    n = write_list_pseudo_annotations(str(train), str(test),
-                                      [PseudoLabel('0003_1', 9, .8)], out)
+    n = write_list_pseudo_annotations(
+        str(train), str(test), [PseudoLabel('0003_1', 9, .8)], out)
     assert n == 3
     fmt, entries = read_video_list(out)
     assert fmt == 'segment'
-    assert [(e.sample_id, e.start, e.end, e.label) for e in entries] == [
-        ('0002_0', 0, 30, 4), ('0002_1', 40, 70, 7), ('0003_1', 40, 70, 9)]
+    assert [(e.sample_id, e.start, e.end, e.label)
+            for e in entries] == [('0002_0', 0, 30, 4), ('0002_1', 40, 70, 7),
+                                  ('0003_1', 40, 70, 9)]
     clips = tmp_path / 'clips.txt'
     clips.write_text('0003_0.mp4\n')
-    with pytest.raises(ValueError, match='segment list but .*clips.txt a '
-                       'clip list'):
+    with pytest.raises(
+            ValueError, match='segment list but .*clips.txt a '
+            'clip list'):
         write_list_pseudo_annotations(str(train), str(clips), [], out)
     with pytest.raises(ValueError, match=r"rgb_test.txt: .*not in the list"):
-        write_list_pseudo_annotations(str(train), str(test),
-                                      [PseudoLabel('0009_0', 1, 1.)], out)
+        write_list_pseudo_annotations(
+            str(train), str(test), [PseudoLabel('0009_0', 1, 1.)], out)
     with pytest.raises(ValueError, match=r"training samples already"):
-        write_list_pseudo_annotations(str(train), str(train),
-                                      [PseudoLabel('0002_0', 1, 1.)], out)
+        write_list_pseudo_annotations(
+            str(train), str(train), [PseudoLabel('0002_0', 1, 1.)], out)

@@ -17,7 +17,8 @@ def fitted():
     stack[0, np.arange(n), labels] += 1
     stack /= stack.sum(-1, keepdims=True)
     ensemble = Ensemble(['joint', 'limb'], [0.7, 0.3], [1.2, 0.9],
-                        metric='macro_f1', val_metric=0.5)
+                        metric='macro_f1',
+                        val_metric=0.5)
     return stack, labels, ensemble
 
 
@@ -27,17 +28,14 @@ def test_rows_score_streams_and_fusion(fitted):
     rows = score_rows(stack, labels, fused, ensemble)
     assert [r['stream'] for r in rows] == ['joint', 'limb', 'fused']
     for row, probs in zip(rows, [stack[0], stack[1], fused]):
-        assert row['top1'] == pytest.approx(
-            (probs.argmax(1) == labels).mean())
+        assert row['top1'] == pytest.approx((probs.argmax(1) == labels).mean())
         assert row['nll'] == pytest.approx(
             -np.log(probs[np.arange(len(labels)), labels]).mean(), rel=1e-6)
     # Unlabelled samples are left out; none labelled gives no rows.
     labels_part = labels.copy()
     labels_part[:10] = -1
-    assert score_rows(stack, labels_part, fused,
-                      ensemble)[0]['samples'] == 50
-    assert score_rows(stack, np.full_like(labels, -1), fused,
-                      ensemble) is None
+    assert score_rows(stack, labels_part, fused, ensemble)[0]['samples'] == 50
+    assert score_rows(stack, np.full_like(labels, -1), fused, ensemble) is None
 
 
 def test_files(fitted, tmp_path):

@@ -26,12 +26,16 @@ def stock_and_mmmg_dumps(tiny_pose_ann, tmp_path_factory):
     cfg.model.cls_head.average_clips = 'prob'
     cfg.test_evaluator = [
         dict(type='DumpResults', out_file_path=str(root / 'stock.pkl')),
-        dict(type='DumpMGScores', out_file=str(root / 'mmmg.pkl'),
-             stream='joint')
+        dict(
+            type='DumpMGScores',
+            out_file=str(root / 'mmmg.pkl'),
+            stream='joint')
     ]
     RUNNERS.build(cfg).test()
-    return dict(stock=str(root / 'stock.pkl'), mmmg=str(root / 'mmmg.pkl'),
-                ann=tiny_pose_ann)
+    return dict(
+        stock=str(root / 'stock.pkl'),
+        mmmg=str(root / 'mmmg.pkl'),
+        ann=tiny_pose_ann)
 
 
 def test_real_stock_dump_joins_the_mmmg_dump(stock_and_mmmg_dumps):
@@ -71,8 +75,10 @@ def test_id_lists(tmp_path, tiny_pose_ann):
         read_id_list(tiny_pose_ann + ':nope')
     with open(tiny_pose_ann, 'rb') as f:
         data = pickle.load(f)
-    order = [a['frame_dir'] for a in data['annotations']
-             if a['frame_dir'] in set(data['split']['val'])]
+    order = [
+        a['frame_dir'] for a in data['annotations']
+        if a['frame_dir'] in set(data['split']['val'])
+    ]
     assert read_id_list(tiny_pose_ann + ':val') == order
 
 
@@ -88,22 +94,27 @@ def records_120(scores, labels, dual=None):
             pred = torch.tensor(s, dtype=torch.float32)
             num_classes = len(s)
         else:
-            pred = dict(rgb=torch.tensor(s, dtype=torch.float32),
-                        pose=torch.tensor(dual[i], dtype=torch.float32))
+            pred = dict(
+                rgb=torch.tensor(s, dtype=torch.float32),
+                pose=torch.tensor(dual[i], dtype=torch.float32))
             num_classes = 2
         records.append(
-            dict(img_shape=(224, 224), num_classes=num_classes,
-                 pred_score=pred, pred_label=torch.tensor([int(np.argmax(s))]),
-                 gt_label=torch.tensor([int(y)])))
+            dict(
+                img_shape=(224, 224),
+                num_classes=num_classes,
+                pred_score=pred,
+                pred_label=torch.tensor([int(np.argmax(s))]),
+                gt_label=torch.tensor([int(y)])))
     return records
 
 
 def records_110_rgbpose(rgb, pose, labels):
     return [
-        dict(img_shape=(224, 224),
-             pred_scores=dict(rgb=torch.tensor(r), pose=torch.tensor(p)),
-             pred_labels=dict(rgb=torch.tensor([0]), pose=torch.tensor([0])),
-             gt_labels=dict(item=torch.tensor([int(y)])))
+        dict(
+            img_shape=(224, 224),
+            pred_scores=dict(rgb=torch.tensor(r), pose=torch.tensor(p)),
+            pred_labels=dict(rgb=torch.tensor([0]), pose=torch.tensor([0])),
+            gt_labels=dict(item=torch.tensor([int(y)])))
         for r, p, y in zip(rgb, pose, labels)
     ]
 
@@ -123,9 +134,12 @@ def softmax(z):
 def scores():
     rng = np.random.default_rng(0)
     logits = rng.normal(size=(6, 4))
-    return dict(ids=[f'0001_{i}' for i in range(6)], logits=logits,
-                probs=softmax(logits), other=softmax(rng.normal(size=(6, 4))),
-                labels=np.array([0, 1, 2, 3, 0, 1]))
+    return dict(
+        ids=[f'0001_{i}' for i in range(6)],
+        logits=logits,
+        probs=softmax(logits),
+        other=softmax(rng.normal(size=(6, 4))),
+        labels=np.array([0, 1, 2, 3, 0, 1]))
 
 
 def test_120_single_and_dual(tmp_path, scores):
@@ -136,25 +150,28 @@ def test_120_single_and_dual(tmp_path, scores):
     np.testing.assert_allclose(stream.scores, scores['probs'], atol=1e-6)
     assert stream.labels.tolist() == scores['labels'].tolist()
 
-    path = dump(tmp_path / 'rgbpose.pkl',
-                records_120(scores['probs'], scores['labels'],
-                            dual=scores['other']))
+    path = dump(
+        tmp_path / 'rgbpose.pkl',
+        records_120(scores['probs'], scores['labels'], dual=scores['other']))
     streams = read_score_streams(path, name='rgbpose', ids=scores['ids'])
     assert [s.name for s in streams] == ['rgbpose.pose', 'rgbpose.rgb']
     assert streams[0].source == f'{path}#pose'
     np.testing.assert_allclose(streams[0].scores, scores['other'], atol=1e-6)
-    (pose, ) = read_score_streams(path, name='p', stream='pose',
-                                  ids=scores['ids'])
+    (pose, ) = read_score_streams(
+        path, name='p', stream='pose', ids=scores['ids'])
     assert pose.name == 'p'
-    with pytest.raises(ScoreSourceError, match=r"rgbpose.pkl: no stream "
-                       r"'flow'.*\['pose', 'rgb'\]"):
+    with pytest.raises(
+            ScoreSourceError,
+            match=r"rgbpose.pkl: no stream "
+            r"'flow'.*\['pose', 'rgb'\]"):
         read_score_streams(path, stream='flow', ids=scores['ids'])
 
 
 def test_110_rgbpose_streams_separately(tmp_path, scores):
-    path = dump(tmp_path / 'rgbpose.pkl',
-                records_110_rgbpose(scores['probs'], scores['other'],
-                                    scores['labels']))
+    path = dump(
+        tmp_path / 'rgbpose.pkl',
+        records_110_rgbpose(scores['probs'], scores['other'],
+                            scores['labels']))
     (rgb, ) = read_score_streams(path, stream='rgb', ids=scores['ids'])
     np.testing.assert_allclose(rgb.scores, scores['probs'], atol=1e-6)
     assert rgb.labels.tolist() == scores['labels'].tolist()
@@ -164,19 +181,22 @@ def test_logits_are_softmaxed(tmp_path, scores):
     path = dump(tmp_path / 'logits.pkl',
                 records_120(scores['logits'], scores['labels']))
     (auto, ) = read_score_streams(path, ids=scores['ids'])
-    (forced, ) = read_score_streams(path, ids=scores['ids'],
-                                    score_kind='logit')
-    np.testing.assert_allclose(auto.scores, softmax(scores['logits']),
-                               rtol=1e-6)
+    (forced, ) = read_score_streams(
+        path, ids=scores['ids'], score_kind='logit')
+    np.testing.assert_allclose(
+        auto.scores, softmax(scores['logits']), rtol=1e-6)
     np.testing.assert_allclose(forced.scores, auto.scores)
-    with pytest.raises(ScoreSourceError, match='logits.pkl: 6 samples.*'
-                       'not probabilities'):
+    with pytest.raises(
+            ScoreSourceError, match='logits.pkl: 6 samples.*'
+            'not probabilities'):
         read_score_streams(path, ids=scores['ids'], score_kind='prob')
 
 
 def mmmg_file(path, ids, probs, labels, stream='joint'):
-    records = [dict(id=i, label=int(y), scores={stream: p})
-               for i, p, y in zip(ids, probs, labels)]
+    records = [
+        dict(id=i, label=int(y), scores={stream: p})
+        for i, p, y in zip(ids, probs, labels)
+    ]
     save_scores(str(path), build_score_file(records))
     return str(path)
 
@@ -204,26 +224,36 @@ def stream(name, ids, probs, labels=None, source=None):
 def test_bad_inputs(tmp_path, scores):
     ids, probs, labels = scores['ids'], scores['probs'], scores['labels']
     path = dump(tmp_path / 'stock.pkl', records_120(probs, labels))
-    with pytest.raises(ScoreSourceError, match='stock.pkl: a stock dump '
-                       'without sample ids'):
+    with pytest.raises(
+            ScoreSourceError,
+            match='stock.pkl: a stock dump '
+            'without sample ids'):
         read_score_streams(path)
-    with pytest.raises(ScoreSourceError, match='stock.pkl: 6 samples but '
-                       'the id list has 5'):
+    with pytest.raises(
+            ScoreSourceError,
+            match='stock.pkl: 6 samples but '
+            'the id list has 5'):
         read_score_streams(path, ids=ids[:5])
-    with pytest.raises(ScoreSourceError, match="stock.pkl: duplicate sample "
-                       "ids \\('0001_0'\\)"):
+    with pytest.raises(
+            ScoreSourceError,
+            match="stock.pkl: duplicate sample "
+            "ids \\('0001_0'\\)"):
         read_score_streams(path, ids=ids[:5] + ids[:1])
     bad = probs.copy()
     bad[2, 1], bad[4, 0] = np.nan, np.inf
     path = dump(tmp_path / 'nan.pkl', records_120(bad, labels))
-    with pytest.raises(ScoreSourceError, match="nan.pkl: NaN or infinite "
-                       "scores in 2 samples \\('0001_2', '0001_4'\\)"):
+    with pytest.raises(
+            ScoreSourceError,
+            match="nan.pkl: NaN or infinite "
+            "scores in 2 samples \\('0001_2', '0001_4'\\)"):
         read_score_streams(path, ids=ids)
-    path = dump(tmp_path / 'ragged.pkl',
-                records_120(probs, labels) +
-                records_120(np.full((1, 5), .2), [0]))
-    with pytest.raises(ScoreSourceError, match='ragged.pkl: samples have '
-                       r'different class counts \[4, 5\]'):
+    path = dump(
+        tmp_path / 'ragged.pkl',
+        records_120(probs, labels) + records_120(np.full((1, 5), .2), [0]))
+    with pytest.raises(
+            ScoreSourceError,
+            match='ragged.pkl: samples have '
+            r'different class counts \[4, 5\]'):
         read_score_streams(path, ids=ids + ['0001_9'])
     path = dump(tmp_path / 'other.pkl', dict(results=[]))
     with pytest.raises(ScoreSourceError, match='other.pkl: unknown format'):
@@ -236,19 +266,24 @@ def test_bad_inputs(tmp_path, scores):
         read_score_streams(path)
 
     a = stream('a', ids, probs, labels)
-    with pytest.raises(ScoreSourceError, match=r"b.pkl: misses 2 ids "
-                       r"\('0001_4', '0001_5'\)"):
+    with pytest.raises(
+            ScoreSourceError,
+            match=r"b.pkl: misses 2 ids "
+            r"\('0001_4', '0001_5'\)"):
         align_streams([a, stream('b', ids[:4], probs[:4])])
     kept, stack, _ = align_streams([a, stream('b', ids[:4], probs[:4])],
                                    require_same_ids=False)
     assert kept == ids[:4] and stack.shape == (2, 4, 4)
-    with pytest.raises(ScoreSourceError, match='c.pkl has 3 classes but '
-                       'a.pkl has 4'):
+    with pytest.raises(
+            ScoreSourceError, match='c.pkl has 3 classes but '
+            'a.pkl has 4'):
         align_streams([a, stream('c', ids, probs[:, :3])])
     flipped = labels.copy()
     flipped[[1, 3]] = 0
-    with pytest.raises(ScoreSourceError, match=r"d.pkl and a.pkl disagree on "
-                       r"the labels of 2 samples \('0001_1', '0001_3'\)"):
+    with pytest.raises(
+            ScoreSourceError,
+            match=r"d.pkl and a.pkl disagree on "
+            r"the labels of 2 samples \('0001_1', '0001_3'\)"):
         align_streams([a, stream('d', ids, probs, flipped)])
     with pytest.raises(ScoreSourceError, match=r"stream names \['a'\]"):
         align_streams([a, stream('a', ids, probs, source='x.pkl')])

@@ -30,19 +30,25 @@ def test_miga_order_and_labels(tmp_path):
 
 def test_given_order_and_index_target():
     ids = ['b', 'a', 'c']
-    rows = submission_rows(ids, one_hot([1, 2, 3], 4), order=['c', 'a', 'b'],
-                           target='index')
+    rows = submission_rows(
+        ids, one_hot([1, 2, 3], 4), order=['c', 'a', 'b'], target='index')
     assert rows == [('c', 3), ('a', 2), ('b', 1)]
 
 
 def test_list_and_scores_must_match():
     probs = one_hot([1, 2, 3], 4)
-    with pytest.raises(ValueError, match=r"1 ids \('d'\) in the list.*"
-                       r"1 ids \('c'\) scored"):
-        submission_rows(['a', 'b', 'c'], probs, order=['a', 'b', 'd'],
+    with pytest.raises(
+            ValueError,
+            match=r"1 ids \('d'\) in the list.*"
+            r"1 ids \('c'\) scored"):
+        submission_rows(['a', 'b', 'c'],
+                        probs,
+                        order=['a', 'b', 'd'],
                         target='index')
     with pytest.raises(ValueError, match='repeats'):
-        submission_rows(['a', 'b', 'c'], probs, order=['a', 'b', 'c', 'a'],
+        submission_rows(['a', 'b', 'c'],
+                        probs,
+                        order=['a', 'b', 'c', 'a'],
                         target='index')
 
 

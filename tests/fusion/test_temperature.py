@@ -34,10 +34,10 @@ def test_apply_temperature_matches_softmax_of_log_probs():
     probs = plain_softmax(rng.normal(size=(20, 5)))
     for t in (0.3, 1., 2.5):
         np.testing.assert_allclose(
-            apply_temperature(probs, t), plain_softmax(np.log(probs) / t),
+            apply_temperature(probs, t),
+            plain_softmax(np.log(probs) / t),
             rtol=1e-10)
-    np.testing.assert_allclose(apply_temperature(probs, 1.), probs,
-                               rtol=1e-10)
+    np.testing.assert_allclose(apply_temperature(probs, 1.), probs, rtol=1e-10)
     with pytest.raises(ValueError, match='> 0'):
         apply_temperature(probs, 0)
 

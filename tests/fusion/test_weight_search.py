@@ -15,8 +15,8 @@ def plain_macro_f1(pred, labels, num_classes):
             continue  # neither predicted nor present
         precision = tp / (tp + fp) if tp + fp else 0.
         recall = tp / (tp + fn) if tp + fn else 0.
-        f1s.append(2 * precision * recall / (precision + recall)
-                   if precision + recall else 0.)
+        f1s.append(2 * precision * recall / (precision + recall) if precision +
+                   recall else 0.)
     return np.mean(f1s)
 
 
@@ -44,8 +44,7 @@ def test_evaluate_matches_a_plain_loop():
         fused = sum(w[s] * stack[s] for s in range(3))
         pred = fused.argmax(1)[known]
         assert top1[k] == pytest.approx(np.mean(pred == labels[known]))
-        assert f1[k] == pytest.approx(
-            plain_macro_f1(pred, labels[known], 7))
+        assert f1[k] == pytest.approx(plain_macro_f1(pred, labels[known], 7))
     # The convention of the test metric (classes among labels or
     # predictions).
     fused = np.tensordot(weights[0], stack, axes=1)[known]
@@ -67,12 +66,12 @@ def test_search_finds_the_informative_stream():
 def test_search_is_never_worse_than_equal_or_single(metric):
     rng = np.random.default_rng(2)
     stack, labels = make_stack(rng, n=200, qualities=(1.0, 0.9, 0.7, 0.5))
-    weights, value = search_weights(stack, labels, metric, num_random=100,
-                                    rounds=1, seed=3)
+    weights, value = search_weights(
+        stack, labels, metric, num_random=100, rounds=1, seed=3)
     baselines = np.concatenate([np.full((1, 4), 0.25), np.eye(4)])
     assert value >= evaluate_weights(stack, labels, baselines, metric).max()
-    again = search_weights(stack, labels, metric, num_random=100, rounds=1,
-                           seed=3)
+    again = search_weights(
+        stack, labels, metric, num_random=100, rounds=1, seed=3)
     np.testing.assert_array_equal(weights, again[0])
 
 

@@ -70,18 +70,18 @@ def test_coco_wholebody133_order():
     assert coco.num_keypoints == 133
     assert coco.names[:3] == ('nose', 'left_eye', 'right_eye')
     assert coco.names[16] == 'right_ankle'
-    assert coco.names[17:23] == ('left_big_toe', 'left_small_toe',
-                                 'left_heel', 'right_big_toe',
-                                 'right_small_toe', 'right_heel')
+    assert coco.names[17:23] == ('left_big_toe', 'left_small_toe', 'left_heel',
+                                 'right_big_toe', 'right_small_toe',
+                                 'right_heel')
     assert coco.names[23] == 'face_00' and coco.names[90] == 'face_67'
     assert coco.names[91] == 'left_hand_wrist'
     assert coco.names[95] == 'left_hand_thumb4'
     assert coco.names[112] == 'right_hand_wrist'
     assert coco.names[132] == 'right_hand_pinky4'
-    assert coco.flip_index[1] == 2                   # eyes
-    assert coco.flip_index[23] == 23 + 16            # jaw ends
-    assert coco.flip_index[23 + 30] == 23 + 30       # nose tip stays
-    assert coco.flip_index[91] == 112                # hands
+    assert coco.flip_index[1] == 2  # eyes
+    assert coco.flip_index[23] == 23 + 16  # jaw ends
+    assert coco.flip_index[23 + 30] == 23 + 30  # nose tip stays
+    assert coco.flip_index[91] == 112  # hands
     assert 'neck' not in coco.names
     # Shoulders and hips are linked directly instead of through neck/mid-hip.
     edges = {frozenset(coco.names[i] for i in e) for e in coco.edges}
@@ -98,13 +98,12 @@ def test_kinect25_order():
     assert kinect.names[4] == 'left_shoulder'
     assert kinect.names[8] == 'right_shoulder'
     assert kinect.names[20:] == ('spine_shoulder', 'left_hand_tip',
-                                 'left_thumb', 'right_hand_tip',
-                                 'right_thumb')
+                                 'left_thumb', 'right_hand_tip', 'right_thumb')
     assert kinect.flip_index[21] == 23 and kinect.flip_index[22] == 24
-    assert kinect.flip_index[7] == 11                # hands
+    assert kinect.flip_index[7] == 11  # hands
     assert kinect.flip_index[20] == 20 and kinect.flip_index[3] == 3
     edges = {frozenset(kinect.names[i] for i in e) for e in kinect.edges}
-    assert len(edges) == 24                          # a tree on 25 joints
+    assert len(edges) == 24  # a tree on 25 joints
     assert frozenset(('left_wrist', 'left_thumb')) in edges
 
 
@@ -122,8 +121,10 @@ def synthetic_skeleton(seed=0):
     """Every OpenPose-137 point at a random position, with the neck and the
     mid-hip at the midpoints that COCO derives them from."""
     rng = np.random.default_rng(seed)
-    xy = {n: rng.uniform(0, 100, 2).astype(np.float32)
-          for n in get_layout('openpose137').names}
+    xy = {
+        n: rng.uniform(0, 100, 2).astype(np.float32)
+        for n in get_layout('openpose137').names
+    }
     xy['neck'] = (xy['left_shoulder'] + xy['right_shoulder']) / 2
     xy['mid_hip'] = (xy['left_hip'] + xy['right_hip']) / 2
     return xy
@@ -143,8 +144,8 @@ def test_coco_and_openpose_agree(target):
     coco = layout_array(xy, 'coco_wholebody133')
     missing = 'zero' if target == 'openpose137' else 'raise'
     from_openpose = convert_keypoints(openpose, 'openpose137', target)
-    from_coco = convert_keypoints(coco, 'coco_wholebody133', target,
-                                  missing=missing)
+    from_coco = convert_keypoints(
+        coco, 'coco_wholebody133', target, missing=missing)
     names = get_layout(target).names
     expected = layout_array(xy, target)
     np.testing.assert_allclose(from_openpose, expected)
@@ -152,8 +153,8 @@ def test_coco_and_openpose_agree(target):
         if name in ('face_68', 'face_69'):  # pupils: not in COCO
             assert not from_coco[:, i].any()
         else:
-            np.testing.assert_allclose(from_coco[:, i], expected[:, i],
-                                       rtol=1e-6, err_msg=name)
+            np.testing.assert_allclose(
+                from_coco[:, i], expected[:, i], rtol=1e-6, err_msg=name)
 
 
 def test_neck_is_shoulder_midpoint_with_min_confidence():
@@ -193,18 +194,27 @@ def test_score_channel_for_xy_score_arrays():
     arr[:, lh] = (4, 8, 0.8)
     arr[:, rh] = (8, 12, 0.5)
     arr[1, rh, 2] = 0
-    out = convert_keypoints(arr, 'coco_wholebody133', 'openpose137',
-                            missing='zero', score_channel=2)
+    out = convert_keypoints(
+        arr,
+        'coco_wholebody133',
+        'openpose137',
+        missing='zero',
+        score_channel=2)
     mid_hip = get_layout('openpose137').names.index('mid_hip')
     np.testing.assert_allclose(out[0, mid_hip], (6, 10, 0.5))
     np.testing.assert_array_equal(out[1, mid_hip], (0, 0, 0))
     # Without score_channel every channel is averaged.
-    out = convert_keypoints(arr, 'coco_wholebody133', 'openpose137',
-                            missing='zero')
+    out = convert_keypoints(
+        arr, 'coco_wholebody133', 'openpose137', missing='zero')
     np.testing.assert_allclose(out[0, mid_hip], (6, 10, 0.65))
     with pytest.raises(ValueError, match='score_channel'):
-        convert_keypoints(arr[..., 0], 'coco_wholebody133', 'openpose137',
-                          axis=-1, missing='zero', score_channel=2)
+        convert_keypoints(
+            arr[..., 0],
+            'coco_wholebody133',
+            'openpose137',
+            axis=-1,
+            missing='zero',
+            score_channel=2)
 
 
 def test_missing_points_raise_or_zero():
@@ -222,22 +232,25 @@ def test_missing_points_raise_or_zero():
     assert len(info.value.names) == 23
     assert missing_keypoints('kinect25', 'mg36') == list(info.value.names)
 
-    out_kp, out_score = convert_pose(kp, score, 'kinect25', 'mg36',
-                                     missing='zero')
+    out_kp, out_score = convert_pose(
+        kp, score, 'kinect25', 'mg36', missing='zero')
     mg = get_layout('mg36')
     for i, name in enumerate(mg.names):
         if name in info.value.names:
             assert not out_kp[:, i].any() and not out_score[:, i].any()
         else:
             assert (out_score[:, i] == 1).all(), name
-    pairs = {'neck': 'spine_shoulder', 'left_shoulder': 'left_shoulder',
-             'right_wrist': 'right_wrist', 'left_hand_wrist': 'left_wrist',
-             'right_hand_thumb4': 'right_thumb',
-             'left_hand_middle4': 'left_hand_tip'}
+    pairs = {
+        'neck': 'spine_shoulder',
+        'left_shoulder': 'left_shoulder',
+        'right_wrist': 'right_wrist',
+        'left_hand_wrist': 'left_wrist',
+        'right_hand_thumb4': 'right_thumb',
+        'left_hand_middle4': 'left_hand_tip'
+    }
     for mg_name, kinect_name in pairs.items():
-        np.testing.assert_array_equal(
-            out_kp[:, mg.names.index(mg_name)],
-            kp[:, kinect.names.index(kinect_name)])
+        np.testing.assert_array_equal(out_kp[:, mg.names.index(mg_name)],
+                                      kp[:, kinect.names.index(kinect_name)])
     # Kinect's own neck (above the shoulders) is not OpenPose's neck.
     assert not np.array_equal(out_kp[:, 1], kp[:, kinect.names.index('neck')])
     with pytest.raises(ValueError, match="missing='skip'"):
@@ -249,21 +262,23 @@ def test_round_trips():
     openpose = layout_array(xy, 'openpose137')
     coco = layout_array(xy, 'coco_wholebody133')
     # COCO -> OpenPose -> COCO: every COCO point survives unchanged.
-    there = convert_keypoints(coco, 'coco_wholebody133', 'openpose137',
-                              missing='zero')
+    there = convert_keypoints(
+        coco, 'coco_wholebody133', 'openpose137', missing='zero')
     back = convert_keypoints(there, 'openpose137', 'coco_wholebody133')
     np.testing.assert_array_equal(back, coco)
     # OpenPose -> COCO -> OpenPose: all but the pupils come back.
     back = convert_keypoints(
         convert_keypoints(openpose, 'openpose137', 'coco_wholebody133'),
-        'coco_wholebody133', 'openpose137', missing='zero')
+        'coco_wholebody133',
+        'openpose137',
+        missing='zero')
     np.testing.assert_allclose(back[:, :93], openpose[:, :93], rtol=1e-6)
     np.testing.assert_array_equal(back[:, 95:], openpose[:, 95:])
     # Sub-layouts compose: OpenPose -> mg36 -> mg22 == OpenPose -> mg22.
     np.testing.assert_array_equal(
-        convert_keypoints(convert_keypoints(openpose, 'openpose137', 'mg36'),
-                          'mg36', 'mg22'),
-        convert_keypoints(openpose, 'openpose137', 'mg22'))
+        convert_keypoints(
+            convert_keypoints(openpose, 'openpose137', 'mg36'), 'mg36',
+            'mg22'), convert_keypoints(openpose, 'openpose137', 'mg22'))
     kinect = np.arange(25 * 2, dtype=np.float32).reshape(25, 2)
     np.testing.assert_array_equal(
         convert_keypoints(kinect, 'kinect25', 'kinect25'), kinect)
@@ -272,14 +287,14 @@ def test_round_trips():
 def test_conversion_targets_and_tables():
     assert conversion_targets('kinect25') == [
         'coco_wholebody133', 'kinect25', 'mg22', 'mg36', 'openpose137',
-        'upper_body59']
+        'upper_body59'
+    ]
     assert 'kinect25' not in conversion_targets('openpose137')
     assert conversion_table('openpose137', 'mg36') == tuple(
         (i, ) for i in MG36_FROM_OPENPOSE137)
     coco = get_layout('coco_wholebody133').names
     neck = conversion_table('coco_wholebody133', 'mg36')[1]
-    assert sorted(coco[i] for i in neck) == ['left_shoulder',
-                                             'right_shoulder']
+    assert sorted(coco[i] for i in neck) == ['left_shoulder', 'right_shoulder']
     assert missing_keypoints('openpose137', 'coco_wholebody133') == []
     assert missing_keypoints('coco_wholebody133',
                              'openpose137') == ['face_68', 'face_69']
@@ -293,8 +308,8 @@ def test_convert_keypoints():
                                   np.array(MG36_FROM_OPENPOSE137) * 2)
     # T == V must not confuse the axes.
     score = np.ones((1, 137, 137), dtype=np.float32)
-    assert convert_keypoints(score, 'openpose137', 'mg36',
-                             axis=-1).shape == (1, 137, 36)
+    assert convert_keypoints(
+        score, 'openpose137', 'mg36', axis=-1).shape == (1, 137, 36)
     # x, y, confidence arrays (the iMiGUE converter's) keep all channels.
     xyc = np.random.default_rng(0).uniform(size=(4, 137, 3))
     np.testing.assert_array_equal(
@@ -314,6 +329,7 @@ def test_convert_keypoints():
 
 # --- upper_body59 and bone_parents -------------------------------------
 
+
 def test_upper_body59_layout():
     from mmmg.keypoints.layouts import (UPPER_BODY59,
                                         UPPER_BODY59_FROM_OPENPOSE137)
@@ -327,15 +343,18 @@ def test_upper_body59_layout():
                              for i in UPPER_BODY59_FROM_OPENPOSE137)
     assert set(ub.names) <= CANONICAL_NAMES
     # Upper body only: no legs or feet.
-    assert not any(w in n for n in ub.names
-                   for w in ('hip', 'knee', 'ankle', 'toe', 'heel'))
+    assert not any(
+        w in n for n in ub.names
+        for w in ('hip', 'knee', 'ankle', 'toe', 'heel'))
     for side in ('left', 'right'):
         assert f'{side}_shoulder' in ub.names
         assert sum(n.startswith(f'{side}_hand_') for n in ub.names) == 21
     # Edges are the openpose137 edges between kept points.
     pos = {src: dst for dst, src in enumerate(UPPER_BODY59_FROM_OPENPOSE137)}
-    expected = {tuple(sorted((pos[a], pos[b]))) for a, b in op.edges
-                if a in pos and b in pos}
+    expected = {
+        tuple(sorted((pos[a], pos[b])))
+        for a, b in op.edges if a in pos and b in pos
+    }
     assert {tuple(sorted(e)) for e in ub.edges} == expected
     assert 'upper_body59' in conversion_targets('openpose137')
 
@@ -395,8 +414,7 @@ def test_bone_parents_tree(name):
         if i == root:
             continue
         assert p != i, f'{layout.names[i]} is not connected to the root'
-        assert frozenset((i, p)) in edges, (layout.names[i],
-                                            layout.names[p])
+        assert frozenset((i, p)) in edges, (layout.names[i], layout.names[p])
     for i in range(layout.num_keypoints):
         j, steps = i, 0
         while j != root:

@@ -6,10 +6,9 @@ import numpy as np
 import pytest
 
 from mmmg.keypoints.layouts import conversion_targets, get_layout
-from mmmg.pose_extraction.convert import (build_annotations,
-                                          find_pose_files, load_pose_file,
-                                          pose_in_layout, split_lists,
-                                          write_annotations)
+from mmmg.pose_extraction.convert import (build_annotations, find_pose_files,
+                                          load_pose_file, pose_in_layout,
+                                          split_lists, write_annotations)
 from mmmg.pose_extraction.extractor import save_pose_file
 
 WB = get_layout('coco_wholebody133')
@@ -22,12 +21,19 @@ def pose_record(frames, seed=0, shape=(720, 1280)):
     keypoint = rng.uniform(10, 500, (frames, 133, 2)).astype(np.float32)
     score = rng.uniform(0.2, 1, (frames, 133)).astype(np.float32)
     keypoint[~found], score[~found] = 0, 0
-    return dict(keypoint=keypoint, keypoint_score=score,
-                bbox=np.zeros((frames, 4), np.float32),
-                bbox_score=found.astype(np.float32), person_found=found,
-                img_shape=np.array(shape), fps=25.0, total_frames=frames,
-                layout='coco_wholebody133', backend='onnxruntime',
-                model='m.onnx', detector='whole_frame')
+    return dict(
+        keypoint=keypoint,
+        keypoint_score=score,
+        bbox=np.zeros((frames, 4), np.float32),
+        bbox_score=found.astype(np.float32),
+        person_found=found,
+        img_shape=np.array(shape),
+        fps=25.0,
+        total_frames=frames,
+        layout='coco_wholebody133',
+        backend='onnxruntime',
+        model='m.onnx',
+        detector='whole_frame')
 
 
 @pytest.fixture
@@ -63,8 +69,7 @@ def test_every_layout_target_converts():
 
 
 def test_whole_videos_to_the_annotation_pickle(tmp_path, pose_dir):
-    assert find_pose_files(pose_dir) == ['0002.pkl', osp.join('a',
-                                                              '0001.npz')]
+    assert find_pose_files(pose_dir) == ['0002.pkl', osp.join('a', '0001.npz')]
     data, report = build_annotations(pose_dir, 'mg36')
     assert report.skipped == []
     assert data['split'] == {'all': ['0002', 'a/0001']}
@@ -84,16 +89,18 @@ def test_whole_videos_to_the_annotation_pickle(tmp_path, pose_dir):
 def test_segment_lists_give_clips(tmp_path, pose_dir):
     train = tmp_path / 'rgb_train.txt'
     train.write_text('0001_0 a/0001.mp4 5 14 3\n'
-                     '0001_1 a/0001.mp4 30 42 31\n'   # 2 past the end
+                     '0001_1 a/0001.mp4 30 42 31\n'  # 2 past the end
                      '0002_0 0002.mp4 0 11 7\n'
-                     '0009_0 0009.mp4 0 5 1\n')       # never extracted
+                     '0009_0 0009.mp4 0 5 1\n')  # never extracted
     test = tmp_path / 'rgb_test.txt'
     test.write_text('0002_1 0002.mp4 3 4\n')
     data, report = build_annotations(
         pose_dir, 'coco_wholebody133',
         split_lists([f'train={train}', f'test={test}']))
-    assert data['split'] == {'train': ['0001_0', '0001_1', '0002_0'],
-                             'test': ['0002_1']}
+    assert data['split'] == {
+        'train': ['0001_0', '0001_1', '0002_0'],
+        'test': ['0002_1']
+    }
     assert len(report.skipped) == 1 and '0009_0' in report.skipped[0] \
         and 'no pose file for 0009.mp4' in report.skipped[0]
     by_id = {a['frame_dir']: a for a in data['annotations']}
@@ -108,8 +115,7 @@ def test_segment_lists_give_clips(tmp_path, pose_dir):
     assert by_id['0001_1']['total_frames'] == 10  # clamped to frame 39
     assert by_id['0002_1']['label'] == -1
     with pytest.raises(ValueError, match='0009_0.*no pose file'):
-        build_annotations(pose_dir, 'mg36', {'train': str(train)},
-                          strict=True)
+        build_annotations(pose_dir, 'mg36', {'train': str(train)}, strict=True)
 
 
 def test_bad_inputs_are_named(tmp_path):
@@ -121,8 +127,10 @@ def test_bad_inputs_are_named(tmp_path):
         load_pose_file(str(junk))
     partial = tmp_path / 'partial.npz'
     np.savez(partial, keypoint=np.zeros(3))
-    with pytest.raises(ValueError, match='partial.npz: not a pose file, it '
-                       'lacks keypoint_score'):
+    with pytest.raises(
+            ValueError,
+            match='partial.npz: not a pose file, it '
+            'lacks keypoint_score'):
         load_pose_file(str(partial))
     with pytest.raises(NotADirectoryError, match='missing'):
         build_annotations(str(tmp_path / 'missing'), 'mg36')

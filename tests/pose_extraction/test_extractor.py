@@ -8,12 +8,10 @@ import numpy as np
 import pytest
 
 from mmmg.data_prep.video_jobs import plan_video_jobs
-from mmmg.utils.job_runner import JobError
 from mmmg.pose_extraction.extractor import (BackendSpec, PoseExtractor,
                                             extract_poses, prefetch,
-                                            save_pose_file,
-                                            shard_failure_log)
-
+                                            save_pose_file, shard_failure_log)
+from mmmg.utils.job_runner import JobError
 from ..data_prep.synthetic_video import write_corrupt_video
 from .tiny_onnx import blob_path, write_blob_video
 
@@ -29,10 +27,14 @@ def blob_video(tmp_path_factory):
 
 
 def make_extractor(pose_onnx, det_onnx=None, **kwargs):
-    spec = BackendSpec(pose_model=pose_onnx, det_model=det_onnx,
-                       det_preset='yolox', batch_size=4, threads=1)
-    return PoseExtractor(spec, chunk_size=kwargs.pop('chunk_size', 8),
-                         **kwargs)
+    spec = BackendSpec(
+        pose_model=pose_onnx,
+        det_model=det_onnx,
+        det_preset='yolox',
+        batch_size=4,
+        threads=1)
+    return PoseExtractor(
+        spec, chunk_size=kwargs.pop('chunk_size', 8), **kwargs)
 
 
 def test_keypoints_follow_the_subject_and_gaps_are_marked(
@@ -50,8 +52,10 @@ def test_keypoints_follow_the_subject_and_gaps_are_marked(
     for t in np.flatnonzero(found):
         # mp4 coding moves the blob's peak by a pixel at most.
         np.testing.assert_allclose(
-            record['keypoint'][t], np.broadcast_to(centers[t], (133, 2)),
-            atol=1.5, err_msg=f'frame {t}')
+            record['keypoint'][t],
+            np.broadcast_to(centers[t], (133, 2)),
+            atol=1.5,
+            err_msg=f'frame {t}')
         x1, y1, x2, y2 = record['bbox'][t]
         assert x1 < centers[t][0] < x2 and y1 < centers[t][1] < y2
     assert (record['keypoint_score'][found] > 0.4).all()
@@ -63,8 +67,8 @@ def test_keypoints_follow_the_subject_and_gaps_are_marked(
     assert record['fps'] == pytest.approx(25)
     assert record['total_frames'] == FRAMES
     assert record['layout'] == 'coco_wholebody133'
-    assert (record['backend'], record['model'], record['detector']) == (
-        'onnxruntime', 'pose.onnx', 'det.onnx')
+    assert (record['backend'], record['model'],
+            record['detector']) == ('onnxruntime', 'pose.onnx', 'det.onnx')
 
 
 def test_whole_frame_box_and_the_pose_score_threshold(blob_video, pose_onnx):
@@ -87,11 +91,15 @@ def test_whole_frame_box_and_the_pose_score_threshold(blob_video, pose_onnx):
 @pytest.mark.parametrize('ext', ['.npz', '.pkl'])
 def test_pose_files_round_trip(tmp_path, ext):
     from mmmg.pose_extraction.convert import load_pose_file
-    record = dict(keypoint=np.ones((2, 133, 2), np.float32),
-                  keypoint_score=np.ones((2, 133), np.float32),
-                  person_found=np.array([True, False]),
-                  img_shape=np.array([4, 5]), fps=25.0, total_frames=2,
-                  layout='coco_wholebody133', model='m.onnx')
+    record = dict(
+        keypoint=np.ones((2, 133, 2), np.float32),
+        keypoint_score=np.ones((2, 133), np.float32),
+        person_found=np.array([True, False]),
+        img_shape=np.array([4, 5]),
+        fps=25.0,
+        total_frames=2,
+        layout='coco_wholebody133',
+        model='m.onnx')
     path = str(tmp_path / f'x{ext}')
     save_pose_file(path, record)
     back = load_pose_file(path)
@@ -110,21 +118,23 @@ def test_runs_resume_and_log_failures(tmp_path, blob_video, pose_onnx,
     good = str(root / 'good.mp4')
     os.symlink(path, good)
     bad = write_corrupt_video(str(root / 'bad.mp4'))
-    jobs = plan_video_jobs([bad, good], str(tmp_path / 'out'), str(root),
+    jobs = plan_video_jobs([bad, good],
+                           str(tmp_path / 'out'),
+                           str(root),
                            suffix='.npz')
     log = shard_failure_log(str(tmp_path / 'out'), 0, 1)
     extractor = make_extractor(pose_onnx, det_onnx)
-    report = extract_poses(jobs, extractor, workers=0, failure_log=log,
-                           progress=False)
+    report = extract_poses(
+        jobs, extractor, workers=0, failure_log=log, progress=False)
     assert [j.src for j in report.done] == [good]
     assert report.frames == FRAMES
     with open(log) as f:
         failure, = [json.loads(line) for line in f]
     assert failure['video'] == bad and failure['error'].startswith(bad)
-    assert sorted(os.listdir(tmp_path / 'out')) == ['failures.jsonl',
-                                                    'good.npz']
-    again = extract_poses(jobs, extractor, workers=0, failure_log=log,
-                          progress=False)
+    assert sorted(os.listdir(tmp_path /
+                             'out')) == ['failures.jsonl', 'good.npz']
+    again = extract_poses(
+        jobs, extractor, workers=0, failure_log=log, progress=False)
     assert [j.src for j in again.skipped] == [good]
     assert [f['video'] for f in again.failed] == [bad]
     # A killed run's zero-byte or truncated pose file is redone.
@@ -136,16 +146,18 @@ def test_runs_resume_and_log_failures(tmp_path, blob_video, pose_onnx,
         redo = extract_poses(jobs[1:], extractor, workers=0, progress=False)
         assert redo.done == jobs[1:] and open(dst, 'rb').read() == data
     with pytest.raises(JobError, match='bad.mp4'):
-        extract_poses(jobs, extractor, workers=0, strict=True,
-                      progress=False)
+        extract_poses(jobs, extractor, workers=0, strict=True, progress=False)
     with pytest.raises(ValueError, match='pose files end in'):
-        extract_poses(plan_video_jobs([good], str(tmp_path / 'o2'),
-                                      suffix='.mp4'), extractor, workers=0)
+        extract_poses(
+            plan_video_jobs([good], str(tmp_path / 'o2'), suffix='.mp4'),
+            extractor,
+            workers=0)
 
 
 def test_a_bad_model_fails_before_any_video(tmp_path, blob_video):
     extractor = make_extractor(str(tmp_path / 'nope.onnx'))
-    jobs = plan_video_jobs([blob_video[0]], str(tmp_path / 'out'),
+    jobs = plan_video_jobs([blob_video[0]],
+                           str(tmp_path / 'out'),
                            suffix='.npz')
     with pytest.raises(FileNotFoundError, match='nope.onnx'):
         extract_poses(jobs, extractor, workers=0)
@@ -166,8 +178,9 @@ def test_backend_spec_checks_its_options(pose_onnx):
     with pytest.raises(ValueError, match='config and checkpoint'):
         BackendSpec(backend='mmpose').build()
     with pytest.raises(ValueError, match='not both'):
-        BackendSpec(pose_model=pose_onnx, det_model='d.onnx',
-                    det_config='c.py').build()
+        BackendSpec(
+            pose_model=pose_onnx, det_model='d.onnx',
+            det_config='c.py').build()
 
 
 def test_prefetch_keeps_order_raises_errors_and_stops_on_close():

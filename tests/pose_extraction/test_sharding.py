@@ -16,24 +16,32 @@ def test_parse_shard():
 
 def test_launcher_variables_in_order_of_precedence():
     assert shard_from_env({}) is None
-    assert shard_from_env({'RANK': '2', 'WORLD_SIZE': '4',
-                           'SLURM_ARRAY_TASK_ID': '1',
-                           'SLURM_ARRAY_TASK_COUNT': '3'}) == (2, 4,
-                                                               'torchrun')
+    assert shard_from_env({
+        'RANK': '2',
+        'WORLD_SIZE': '4',
+        'SLURM_ARRAY_TASK_ID': '1',
+        'SLURM_ARRAY_TASK_COUNT': '3'
+    }) == (2, 4, 'torchrun')
     # Arrays starting at 1 (--array=1-3) give shards 0..2.
-    assert shard_from_env({'SLURM_ARRAY_TASK_ID': '3',
-                           'SLURM_ARRAY_TASK_MIN': '1',
-                           'SLURM_ARRAY_TASK_COUNT': '3'})[:2] == (2, 3)
+    assert shard_from_env({
+        'SLURM_ARRAY_TASK_ID': '3',
+        'SLURM_ARRAY_TASK_MIN': '1',
+        'SLURM_ARRAY_TASK_COUNT': '3'
+    })[:2] == (2, 3)
     assert shard_from_env({'SLURM_PROCID': '1', 'SLURM_NTASKS': '2'})[:2] \
         == (1, 2)
     with pytest.raises(ValueError, match='out of range'):
-        shard_from_env({'SLURM_ARRAY_TASK_ID': '3',
-                        'SLURM_ARRAY_TASK_COUNT': '3'})
+        shard_from_env({
+            'SLURM_ARRAY_TASK_ID': '3',
+            'SLURM_ARRAY_TASK_COUNT': '3'
+        })
     with pytest.raises(ValueError, match='RANK'):
         shard_from_env({'RANK': 'x', 'WORLD_SIZE': '2'})
     # --shard wins over the environment.
-    assert resolve_shard('1/2', {'RANK': '0', 'WORLD_SIZE': '4'}) == (
-        1, 2, '--shard')
+    assert resolve_shard('1/2', {
+        'RANK': '0',
+        'WORLD_SIZE': '4'
+    }) == (1, 2, '--shard')
     assert resolve_shard(None, {}) == (0, 1, 'single process')
 
 

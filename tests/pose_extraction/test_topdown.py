@@ -64,27 +64,28 @@ def test_crop_warp_and_its_inverse_agree_with_opencv():
 
 def test_crops_hold_the_box_content_normalised():
     frame = np.full((120, 160, 3), 10, np.uint8)
-    frame[60:64, 100:104] = (250, 128, 0)   # a small RGB square
+    frame[60:64, 100:104] = (250, 128, 0)  # a small RGB square
     crops, center, size = crop_inputs(frame, np.array([[80, 40, 120, 90]]),
                                       INPUT)
     assert crops.shape == (1, 3, 256, 192) and crops.dtype == np.float32
     # The square's centre (102, 62) in the crop, and its colour.
-    x, y = cv2.transform(np.array([[[102, 62]]], np.float32),
-                         crop_matrix(center[0], size[0], INPUT))[0, 0]
+    x, y = cv2.transform(
+        np.array([[[102, 62]]], np.float32),
+        crop_matrix(center[0], size[0], INPUT))[0, 0]
     pixel = crops[0, :, int(round(y)), int(round(x))]
-    np.testing.assert_allclose(pixel, (np.array([250, 128, 0]) - PIXEL_MEAN)
-                               / PIXEL_STD, atol=1e-4)
+    np.testing.assert_allclose(
+        pixel, (np.array([250, 128, 0]) - PIXEL_MEAN) / PIXEL_STD, atol=1e-4)
     corner = crops[0, :, 0, 0]
-    np.testing.assert_allclose(corner, (10 - PIXEL_MEAN) / PIXEL_STD,
-                               atol=1e-4)
+    np.testing.assert_allclose(
+        corner, (10 - PIXEL_MEAN) / PIXEL_STD, atol=1e-4)
 
 
 def test_decode_to_frame_zeroes_missing_points():
     simcc_x = np.zeros((1, 2, 384), np.float32)
     simcc_y = np.zeros((1, 2, 512), np.float32)
     simcc_x[0, 0, 100], simcc_y[0, 0, 300] = 0.9, 0.8
-    center, size = np.array([[50, 60]], np.float32), np.array(
-        [[96, 128]], np.float32)
+    center, size = np.array([[50, 60]], np.float32), np.array([[96, 128]],
+                                                              np.float32)
     kp, score = decode_to_frame(simcc_x, simcc_y, 2.0, center, size, INPUT)
     # bins (100, 300) -> input (50, 150) -> frame (50, 150) * 0.5 + centre
     # - size / 2

@@ -24,9 +24,11 @@ def keypoint_weights(num_keypoints):
     return np.linspace(0.5, 1.0, num_keypoints, dtype=np.float32)
 
 
-def export_pose_model(path, num_keypoints=133, input_size=POSE_INPUT,
-                      split_ratio=SPLIT_RATIO, outputs=('simcc_x',
-                                                        'simcc_y')):
+def export_pose_model(path,
+                      num_keypoints=133,
+                      input_size=POSE_INPUT,
+                      split_ratio=SPLIT_RATIO,
+                      outputs=('simcc_x', 'simcc_y')):
     """Export the blob-finding SimCC model; ``outputs`` names its outputs
     (one name gives a model with a single, wrong output)."""
     import torch
@@ -35,8 +37,10 @@ def export_pose_model(path, num_keypoints=133, input_size=POSE_INPUT,
 
         def __init__(self):
             super().__init__()
-            self.register_buffer('weight', torch.from_numpy(
-                keypoint_weights(num_keypoints))[None, :, None])
+            self.register_buffer(
+                'weight',
+                torch.from_numpy(keypoint_weights(num_keypoints))[None, :,
+                                                                  None])
 
         def simcc(self, profile):
             n, length = profile.shape
@@ -53,9 +57,14 @@ def export_pose_model(path, num_keypoints=133, input_size=POSE_INPUT,
 
     w, h = input_size
     dynamic = {name: {0: 'batch'} for name in ('input', ) + tuple(outputs)}
-    torch.onnx.export(BlobPose().eval(), torch.zeros(1, 3, h, w), str(path),
-                      input_names=['input'], output_names=list(outputs),
-                      dynamic_axes=dynamic, dynamo=False)
+    torch.onnx.export(
+        BlobPose().eval(),
+        torch.zeros(1, 3, h, w),
+        str(path),
+        input_names=['input'],
+        output_names=list(outputs),
+        dynamic_axes=dynamic,
+        dynamo=False)
     return str(path)
 
 
@@ -82,11 +91,24 @@ def export_detector(path, input_size=DET_INPUT, threshold=DET_THRESHOLD):
             return dets, labels
 
     w, h = input_size
-    torch.onnx.export(BrightBox().eval(), torch.zeros(1, 3, h, w), str(path),
-                      input_names=['input'], output_names=['dets', 'labels'],
-                      dynamic_axes={'input': {0: 'batch'},
-                                    'dets': {0: 'batch'},
-                                    'labels': {0: 'batch'}}, dynamo=False)
+    torch.onnx.export(
+        BrightBox().eval(),
+        torch.zeros(1, 3, h, w),
+        str(path),
+        input_names=['input'],
+        output_names=['dets', 'labels'],
+        dynamic_axes={
+            'input': {
+                0: 'batch'
+            },
+            'dets': {
+                0: 'batch'
+            },
+            'labels': {
+                0: 'batch'
+            }
+        },
+        dynamo=False)
     return str(path)
 
 
@@ -101,17 +123,18 @@ def blob_frames(centers, size=FRAME_SIZE, sigma=BLOB_SIGMA):
             cx, cy = center
             grey += 235 * np.exp(-((xx - cx)**2 + (yy - cy)**2) /
                                  (2 * sigma**2))
-        frames.append(np.repeat(grey.clip(0, 255).astype(np.uint8)[..., None],
-                                3, -1))
+        frames.append(
+            np.repeat(grey.clip(0, 255).astype(np.uint8)[..., None], 3, -1))
     return np.stack(frames)
 
 
 def blob_path(num_frames, start=(60, 55), step=(1.0, 0.5), gaps=()):
     """Blob centres moving by ``step`` a frame; frames in ``gaps`` are
     empty."""
-    return [None if t in gaps else
-            (start[0] + step[0] * t, start[1] + step[1] * t)
-            for t in range(num_frames)]
+    return [
+        None if t in gaps else (start[0] + step[0] * t, start[1] + step[1] * t)
+        for t in range(num_frames)
+    ]
 
 
 def write_blob_video(path, centers, fps=25):

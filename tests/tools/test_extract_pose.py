@@ -58,8 +58,7 @@ def setup(tmp_path_factory):
     videos = root / 'videos'
     centers = {}
     for i, (rel, frames) in enumerate(VIDEOS.items()):
-        centers[rel] = blob_path(frames, start=(50 + 10 * i, 50),
-                                 gaps=GAPS)
+        centers[rel] = blob_path(frames, start=(50 + 10 * i, 50), gaps=GAPS)
         write_blob_video(videos / rel, centers[rel])
     models = (export_pose_model(root / 'pose.onnx'),
               export_detector(root / 'det.onnx'))
@@ -68,10 +67,11 @@ def setup(tmp_path_factory):
 
 def extract_args(videos, out, models, *extra):
     pose, det = models
-    return ['extract', '--input-dir', videos, '--out', out, '--pose-model',
-            pose, '--det-model', det, '--det-preset', 'yolox', '--workers',
-            '0', '--batch-size', '4', '--chunk-size', '8', '--no-progress',
-            *extra]
+    return [
+        'extract', '--input-dir', videos, '--out', out, '--pose-model', pose,
+        '--det-model', det, '--det-preset', 'yolox', '--workers', '0',
+        '--batch-size', '4', '--chunk-size', '8', '--no-progress', *extra
+    ]
 
 
 def test_extract_resume_and_pack(tool, setup, tmp_path, capsys):
@@ -89,7 +89,8 @@ def test_extract_resume_and_pack(tool, setup, tmp_path, capsys):
         assert record['keypoint'].shape == (frames, 133, 2)
         np.testing.assert_allclose(
             record['keypoint'][found, 0],
-            np.array([c for c in centers[rel] if c is not None]), atol=1.5)
+            np.array([c for c in centers[rel] if c is not None]),
+            atol=1.5)
         assert (record['keypoint_score'][~found] == 0).all()
     # Resume: nothing is redone; --overwrite redoes everything.
     again = tool.main(extract_args(videos, out, models))
@@ -101,8 +102,10 @@ def test_extract_resume_and_pack(tool, setup, tmp_path, capsys):
     segments = tmp_path / 'rgb_val.txt'
     segments.write_text('0001_0 a/0001.mp4 2 9 5\n0003_0 b/0003.mp4 0 19 31\n')
     ann = str(tmp_path / 'ann' / 'pose_mg36.pkl')
-    data, skipped = tool.main(['pack', '--pose-dir', out, '--layout', 'mg36',
-                               '--lists', f'val={segments}', '--out', ann])
+    data, skipped = tool.main([
+        'pack', '--pose-dir', out, '--layout', 'mg36', '--lists',
+        f'val={segments}', '--out', ann
+    ])
     with open(ann, 'rb') as f:
         written = pickle.load(f)
     assert written['split'] == {'val': ['0001_0', '0003_0']}
@@ -116,8 +119,9 @@ def test_extract_resume_and_pack(tool, setup, tmp_path, capsys):
     # Whole videos, one sample each.
     tool.main(['pack', '--pose-dir', out, '--out', ann])
     with open(ann, 'rb') as f:
-        assert pickle.load(f)['split'] == {'all': ['a/0001', 'a/0002',
-                                                   'b/0003']}
+        assert pickle.load(f)['split'] == {
+            'all': ['a/0001', 'a/0002', 'b/0003']
+        }
 
 
 def test_shards_cover_the_videos_disjointly(tool, setup, tmp_path,
@@ -129,8 +133,8 @@ def test_shards_cover_the_videos_disjointly(tool, setup, tmp_path,
     monkeypatch.setenv('RANK', '1')
     monkeypatch.setenv('WORLD_SIZE', '2')
     second = tool.main(extract_args(videos, out, models))
-    done = [{osp.relpath(j.src, videos) for j in r.done}
-            for r in (first, second)]
+    done = [{osp.relpath(j.src, videos)
+             for j in r.done} for r in (first, second)]
     assert done[0] & done[1] == set()
     assert done[0] | done[1] == set(VIDEOS)
 
@@ -143,16 +147,17 @@ def test_a_corrupt_video_is_logged_and_skipped_or_stops_strict(
     os.symlink(osp.join(videos, 'a', '0001.mp4'), folder / 'good.mp4')
     bad = write_corrupt_video(str(folder / 'bad.mp4'))
     out = str(tmp_path / 'pose')
-    report = tool.main(extract_args(str(folder), out, models,
-                                    '--shard', '0/1'))
+    report = tool.main(
+        extract_args(str(folder), out, models, '--shard', '0/1'))
     assert [j.src for j in report.done] == [str(folder / 'good.mp4')]
     with open(osp.join(out, 'failures.jsonl')) as f:
         failure, = map(json.loads, f)
     assert failure['video'] == bad and bad in failure['error']
     assert not osp.exists(osp.join(out, 'bad.npz'))
     with pytest.raises(SystemExit) as e:
-        tool.main(extract_args(str(folder), str(tmp_path / 'strict'),
-                               models, '--strict'))
+        tool.main(
+            extract_args(
+                str(folder), str(tmp_path / 'strict'), models, '--strict'))
     assert e.value.code == 2
     assert re.search('error: .*bad.mp4', capsys.readouterr().err)
 
@@ -181,9 +186,11 @@ def test_command_line_with_a_worker_process(setup, tmp_path):
     listing = tmp_path / 'videos.txt'
     listing.write_text('a/0002.mp4\n')
     out = str(tmp_path / 'pose')
-    proc = run_tool([TOOL, 'extract', '--list', str(listing), '--root',
-                     videos, '--out', out, '--pose-model', pose,
-                     '--format', 'pkl'])
+    proc = run_tool([
+        TOOL, 'extract', '--list',
+        str(listing), '--root', videos, '--out', out, '--pose-model', pose,
+        '--format', 'pkl'
+    ])
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert '1 written (16 frames' in proc.stdout
     assert 'frame/s' in proc.stderr  # the tqdm frame bar's rate
@@ -200,19 +207,24 @@ def test_slurm_array_tasks_take_one_shard_each(setup, tmp_path):
     (bin_dir / 'sbatch').chmod(0o755)
     record = tmp_path / 'sbatch_args.txt'
     out = str(tmp_path / 'pose out')  # a space: the command is quoted
-    env = {'PATH': f'{bin_dir}{os.pathsep}{os.environ["PATH"]}',
-           'SBATCH_RECORD': str(record), 'GPUS_PER_TASK': '0',
-           'MAX_RUNNING': '1'}
-    proc = run_tool(['bash', SLURM, 'cpu', 'pose', '2', '--input-dir',
-                     videos, '--out', out, '--pose-model', pose,
-                     '--workers', '0', '--no-progress'], env=env)
+    env = {
+        'PATH': f'{bin_dir}{os.pathsep}{os.environ["PATH"]}',
+        'SBATCH_RECORD': str(record),
+        'GPUS_PER_TASK': '0',
+        'MAX_RUNNING': '1'
+    }
+    proc = run_tool([
+        'bash', SLURM, 'cpu', 'pose', '2', '--input-dir', videos, '--out', out,
+        '--pose-model', pose, '--workers', '0', '--no-progress'
+    ],
+                    env=env)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     args = record.read_text().splitlines()
     assert '--array=0-1%1' in args and '--job-name=pose' in args
     assert not any(a.startswith('--gres') for a in args)
     assert 'shard 0/2 (slurm array): 2 of 3 videos' in proc.stdout
     assert 'shard 1/2 (slurm array): 1 of 3 videos' in proc.stdout
-    assert sorted(osp.relpath(osp.join(d, f), out)
-                  for d, _, files in os.walk(out) for f in files
-                  if f.endswith('.npz')) == ['a/0001.npz', 'a/0002.npz',
-                                             'b/0003.npz']
+    assert sorted(
+        osp.relpath(osp.join(d, f), out) for d, _, files in os.walk(out)
+        for f in files
+        if f.endswith('.npz')) == ['a/0001.npz', 'a/0002.npz', 'b/0003.npz']

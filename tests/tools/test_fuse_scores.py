@@ -60,8 +60,8 @@ def stock_110_dump(path, rgb, pose, labels):
     records = []
     for r, p, y in zip(rgb, pose, labels):
         sample = ActionDataSample(metainfo=dict(img_shape=(56, 56)))
-        sample.pred_scores = LabelData(rgb=torch.from_numpy(r).float(),
-                                       pose=torch.from_numpy(p).float())
+        sample.pred_scores = LabelData(
+            rgb=torch.from_numpy(r).float(), pose=torch.from_numpy(p).float())
         sample.pred_labels = LabelData(
             rgb=torch.tensor([int(r.argmax())]),
             pose=torch.tensor([int(p.argmax())]))
@@ -84,8 +84,10 @@ def score_files(tmp_path_factory):
             # mmmg files are joined by id: store them in another order.
             order = rng.permutation(n)
             records = [
-                dict(id=ids[i], label=int(labels[i]),
-                     scores={name: streams[name][i]}) for i in order
+                dict(
+                    id=ids[i],
+                    label=int(labels[i]),
+                    scores={name: streams[name][i]}) for i in order
             ]
             path = str(root / f'{split}_{name}.pkl')
             save_scores(path, build_score_file(records))
@@ -104,8 +106,10 @@ def score_files(tmp_path_factory):
 
 
 def specs(files, split):
-    return [f'joint={files[split, "joint"]}', f'limb={files[split, "limb"]}',
-            f'rgbpose={files[split, "rgbpose"]}']
+    return [
+        f'joint={files[split, "joint"]}', f'limb={files[split, "limb"]}',
+        f'rgbpose={files[split, "rgbpose"]}'
+    ]
 
 
 def test_fit_apply_and_submission(score_files):
@@ -113,9 +117,9 @@ def test_fit_apply_and_submission(score_files):
     out = root / 'out'
     proc = run_tool([
         'tools/fuse_scores.py', '--val', *specs(files, 'val'), '--test',
-        *specs(files, 'test'), '--val-ids', files['val', 'list'],
-        '--test-ids', files['test', 'list'], '--test-list',
-        files['test', 'list'], '--search', 'macro_f1', '--out-dir',
+        *specs(files, 'test'), '--val-ids', files['val', 'list'], '--test-ids',
+        files['test', 'list'], '--test-list', files['test', 'list'],
+        '--search', 'macro_f1', '--out-dir',
         str(out)
     ])
     assert proc.returncode == 0, proc.stdout + proc.stderr
@@ -125,33 +129,37 @@ def test_fit_apply_and_submission(score_files):
         assert (out / name).is_file(), name
 
     ensemble = Ensemble.load(str(out / 'fusion.json'))
-    assert sorted(ensemble.streams) == ['joint', 'limb', 'rgbpose.pose',
-                                        'rgbpose.rgb']
+    assert sorted(
+        ensemble.streams) == ['joint', 'limb', 'rgbpose.pose', 'rgbpose.rgb']
     assert ensemble.metric == 'macro_f1'
     assert all(0.05 <= t <= 20 for t in ensemble.temperatures)
 
     # The fused test scores are the fitted ensemble applied to the streams
     # joined by id (here: by construction, in the truth's order).
     truth = files['test', 'truth']
-    by_name = dict(joint='joint', limb='limb', **{
-        'rgbpose.rgb': 'rgb',
-        'rgbpose.pose': 'pose'
-    })
-    stack = np.stack(
-        [truth['streams'][by_name[s]] for s in ensemble.streams])
+    by_name = dict(
+        joint='joint',
+        limb='limb',
+        **{
+            'rgbpose.rgb': 'rgb',
+            'rgbpose.pose': 'pose'
+        })
+    stack = np.stack([truth['streams'][by_name[s]] for s in ensemble.streams])
     expected = ensemble.fuse(stack)
     fused = load_scores(str(out / 'fused_test.pkl'))
     got = {s['id']: s for s in fused['samples']}
     for i, sid in enumerate(truth['ids']):
-        np.testing.assert_allclose(got[sid]['scores']['fused'], expected[i],
-                                   atol=1e-6)
+        np.testing.assert_allclose(
+            got[sid]['scores']['fused'], expected[i], atol=1e-6)
         assert got[sid]['label'] == truth['labels'][i]
 
     # Submission rows follow the test list, with raw MiGA labels.
     with open(out / 'submission.csv') as f:
         table = list(csv.reader(f))
-    listed = [line.split()[0][:-4]
-              for line in open(files['test', 'list']).read().splitlines()]
+    listed = [
+        line.split()[0][:-4]
+        for line in open(files['test', 'list']).read().splitlines()
+    ]
     assert table[0] == ['Id', 'Target']
     assert [row[0] for row in table[1:]] == listed
     pred = dict(zip(truth['ids'], expected.argmax(1)))
@@ -167,7 +175,8 @@ def test_fit_apply_and_submission(score_files):
 
     # A saved ensemble applied to the same test files gives the same.
     again = load_tool().main([
-        '--load', str(out / 'fusion.json'), '--test', *specs(files, 'test'),
+        '--load',
+        str(out / 'fusion.json'), '--test', *specs(files, 'test'),
         '--test-ids', files['test', 'list'], '--out-dir',
         str(root / 'again')
     ])
@@ -192,22 +201,26 @@ def test_bad_inputs(score_files, tmp_path):
     tool = load_tool()
     # A stock dump without ids and no id list.
     with pytest.raises(ValueError, match='val_rgbpose.pkl'):
-        tool.main(['--val', *specs(files, 'val'), '--out-dir',
-                   str(tmp_path)])
+        tool.main(['--val', *specs(files, 'val'), '--out-dir', str(tmp_path)])
     # The test streams must be the fitted ones.
     ensemble = Ensemble(['joint', 'limb', 'rgb'], [.4, .3, .3], [1, 1, 1])
     ensemble.save(str(tmp_path / 'fusion.json'))
     with pytest.raises(ValueError, match=r"missing \['rgb'\]"):
-        tool.main(['--load', str(tmp_path / 'fusion.json'), '--test',
-                   f'joint={files["test", "joint"]}',
-                   f'limb={files["test", "limb"]}', '--out-dir',
-                   str(tmp_path)])
+        tool.main([
+            '--load',
+            str(tmp_path / 'fusion.json'), '--test',
+            f'joint={files["test", "joint"]}', f'limb={files["test", "limb"]}',
+            '--out-dir',
+            str(tmp_path)
+        ])
     # Validation and test from different samples of one stream: ids of
     # the val joint file are absent from the test limb file.
     with pytest.raises(ValueError, match='test_limb.pkl|val_joint.pkl'):
-        tool.main(['--val', f'joint={files["val", "joint"]}',
-                   f'limb={files["test", "limb"]}', '--out-dir',
-                   str(tmp_path)])
+        tool.main([
+            '--val', f'joint={files["val", "joint"]}',
+            f'limb={files["test", "limb"]}', '--out-dir',
+            str(tmp_path)
+        ])
     with pytest.raises(FileNotFoundError, match='nope.pkl'):
         tool.main(['--val', 'joint=nope.pkl', '--out-dir', str(tmp_path)])
 
@@ -232,9 +245,12 @@ def test_fusion_and_pseudo_labels_run_without_torch(score_files, tmp_path):
     ann = tmp_path / 'ann.pkl'
     with open(ann, 'wb') as f:
         pickle.dump(
-            dict(split=dict(train=['0001_0']),
-                 annotations=[dict(frame_dir=i, label=0)
-                              for i in ['0001_0'] + truth['ids']]), f)
+            dict(
+                split=dict(train=['0001_0']),
+                annotations=[
+                    dict(frame_dir=i, label=0)
+                    for i in ['0001_0'] + truth['ids']
+                ]), f)
     proc = run_tool([
         '-c', WITHOUT_TORCH, 'tools/pseudo_label.py',
         str(out / 'fused_test.pkl'), '--ann-file',
@@ -276,8 +292,7 @@ def test_bad_inputs_change_nothing(score_files, tmp_path):
     _, files = score_files
     val, test = files['val', 'truth'], files['test', 'truth']
     model = dict(config='configs/joint.py', checkpoint_sha256='a' * 64)
-    val_spec = provenance_file(tmp_path / 'val.pkl', val, split='val',
-                               **model)
+    val_spec = provenance_file(tmp_path / 'val.pkl', val, split='val', **model)
     out = tmp_path / 'out'
     proc = run_tool([
         'tools/fuse_scores.py', '--val', val_spec, '--test',
@@ -297,11 +312,13 @@ def test_bad_inputs_change_nothing(score_files, tmp_path):
         (provenance_file(tmp_path / 'other.pkl', test, split='test',
                          **other), "other.pkl (stream 'joint') has "
          "checkpoint_sha256 bbbbbbbbbbbb..."),
-        (provenance_file(tmp_path / 'again_val.pkl', test, split='val',
-                         **model), "again_val.pkl (stream 'joint') scores "
+        (provenance_file(
+            tmp_path / 'again_val.pkl', test, split='val',
+            **model), "again_val.pkl (stream 'joint') scores "
          "the data"),
-        (provenance_file(tmp_path / 'mixed.pkl', test, scores=logits,
-                         split='test', **model),
+        (provenance_file(
+            tmp_path / 'mixed.pkl', test, scores=logits, split='test',
+            **model),
          'mixed.pkl: mixes probabilities and other scores: 1 of 120'),
     ]
     for spec, message in cases:
@@ -319,10 +336,12 @@ def test_bad_inputs_change_nothing(score_files, tmp_path):
     proc = run_tool([
         'tools/fuse_scores.py', '--load',
         str(out / 'fusion.json'), '--test',
-        provenance_file(tmp_path / 'ten.pkl',
-                        dict(test, labels=test['labels'] % 10),
-                        scores=fewer / fewer.sum(1, keepdims=True),
-                        split='test', **model), '--out-dir',
+        provenance_file(
+            tmp_path / 'ten.pkl',
+            dict(test, labels=test['labels'] % 10),
+            scores=fewer / fewer.sum(1, keepdims=True),
+            split='test',
+            **model), '--out-dir',
         str(out)
     ])
     assert proc.returncode == 2

@@ -9,7 +9,6 @@ from mmaction.utils import register_all_modules
 
 import mmmg  # noqa: F401
 from mmmg.utils.config import read_config
-
 from ..conftest import REPO, TOY_CONFIG, run_tool
 
 RGBPOSE_DIR = osp.join(REPO, 'configs', 'multimodal', 'rgbposec3d')
@@ -27,11 +26,12 @@ def sources(tmp_path_factory):
         model_cfg = read_config(config).model
         model = MODELS.build(model_cfg)
         paths[name] = str(tmp / f'{name}.pth')
-        torch.save(dict(state_dict=model.state_dict(), meta={}),
-                   paths[name])
+        torch.save(dict(state_dict=model.state_dict(), meta={}), paths[name])
     paths['out'] = str(tmp / 'init.pth')
-    proc = run_tool(['tools/merge_rgbpose_checkpoint.py', RGBPOSE_TOY,
-                     paths['rgb'], paths['pose'], '--out', paths['out']])
+    proc = run_tool([
+        'tools/merge_rgbpose_checkpoint.py', RGBPOSE_TOY, paths['rgb'],
+        paths['pose'], '--out', paths['out']
+    ])
     assert proc.returncode == 0, proc.stderr[-3000:]
     paths['stdout'] = proc.stdout
     return paths
@@ -45,8 +45,8 @@ def test_loads_with_only_reported_keys_missing(sources):
     with open(osp.splitext(sources['out'])[0] + '.json') as f:
         report = json.load(f)
     model = MODELS.build(read_config(RGBPOSE_TOY).model)
-    result = model.load_state_dict(_state(sources['out'])['state_dict'],
-                                   strict=False)
+    result = model.load_state_dict(
+        _state(sources['out'])['state_dict'], strict=False)
     assert not result.unexpected_keys
     # torch does not count a BatchNorm's step counter as missing.
     assert sorted(result.missing_keys) == sorted(
@@ -81,8 +81,10 @@ def test_head_class_mismatch_is_reported_new(sources, tmp_path):
     rgb52 = str(tmp_path / 'rgb52.pth')
     torch.save(state, rgb52)
     out = str(tmp_path / 'init.pth')
-    proc = run_tool(['tools/merge_rgbpose_checkpoint.py', RGBPOSE_TOY, rgb52,
-                     sources['pose'], '--out', out])
+    proc = run_tool([
+        'tools/merge_rgbpose_checkpoint.py', RGBPOSE_TOY, rgb52,
+        sources['pose'], '--out', out
+    ])
     assert proc.returncode == 0, proc.stderr[-3000:]
     with open(str(tmp_path / 'init.json')) as f:
         new = json.load(f)['new']
@@ -93,12 +95,16 @@ def test_head_class_mismatch_is_reported_new(sources, tmp_path):
 def test_bad_inputs(sources, tmp_path):
     junk = tmp_path / 'junk.pth'
     torch.save({'a': 1}, str(junk))
-    proc = run_tool(['tools/merge_rgbpose_checkpoint.py', RGBPOSE_TOY,
-                     str(junk), sources['pose'], '--out',
-                     str(tmp_path / 'x.pth')])
+    proc = run_tool([
+        'tools/merge_rgbpose_checkpoint.py', RGBPOSE_TOY,
+        str(junk), sources['pose'], '--out',
+        str(tmp_path / 'x.pth')
+    ])
     assert proc.returncode != 0 and 'junk.pth' in proc.stderr
-    proc = run_tool(['tools/merge_rgbpose_checkpoint.py', TOY_CONFIG,
-                     sources['rgb'], sources['pose'], '--out',
-                     str(tmp_path / 'x.pth')])
+    proc = run_tool([
+        'tools/merge_rgbpose_checkpoint.py', TOY_CONFIG, sources['rgb'],
+        sources['pose'], '--out',
+        str(tmp_path / 'x.pth')
+    ])
     assert proc.returncode != 0 and 'not an RGBPoseConv3D' in proc.stderr
     assert not osp.exists(tmp_path / 'x.pth')

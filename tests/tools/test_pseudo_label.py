@@ -31,8 +31,11 @@ def fused_test_scores(tiny_pose_ann, tmp_path_factory):
             probs[(labels[sid] + 1) % NUM_CLASSES] += 0.05
         else:
             probs[labels[sid]] += 0.6 + 0.03 * (i % 5)
-        records.append(dict(id=sid, label=labels[sid],
-                            scores=dict(fused=probs / probs.sum())))
+        records.append(
+            dict(
+                id=sid,
+                label=labels[sid],
+                scores=dict(fused=probs / probs.sum())))
     path = str(tmp_path_factory.mktemp('pseudo') / 'fused_test.pkl')
     save_scores(path, build_score_file(records))
     return path, data
@@ -42,8 +45,8 @@ def test_cli_and_retraining(fused_test_scores, tiny_pose_ann, tmp_path):
     scores, data = fused_test_scores
     out = str(tmp_path / 'tiny_pseudo.pkl')
     proc = run_tool([
-        'tools/pseudo_label.py', scores, '--ann-file', tiny_pose_ann,
-        '--out', out, '--keep-ratio', '0.5', '--min-confidence', '0.4'
+        'tools/pseudo_label.py', scores, '--ann-file', tiny_pose_ann, '--out',
+        out, '--keep-ratio', '0.5', '--min-confidence', '0.4'
     ])
     assert proc.returncode == 0, proc.stdout + proc.stderr
     # Per class: 4 predicted right and confident, the more confident half
@@ -51,8 +54,7 @@ def test_cli_and_retraining(fused_test_scores, tiny_pose_ann, tmp_path):
     # below the floor.
     assert 'selected 6 of 15 samples; pseudo-label accuracy 100.00%' in \
         proc.stdout, proc.stdout
-    assert re.search(r'10  class 10\s+4\s+2\s+0\.\d+\s+100\.00%',
-                     proc.stdout)
+    assert re.search(r'10  class 10\s+4\s+2\s+0\.\d+\s+100\.00%', proc.stdout)
     assert re.search(r'11  class 11\s+1\s+0\s+0\.4000', proc.stdout)
     report = json.load(open(str(tmp_path / 'tiny_pseudo_report.json')))
     assert report['training_samples'] == 36 + 6
@@ -75,12 +77,13 @@ def test_cli_and_retraining(fused_test_scores, tiny_pose_ann, tmp_path):
 
 def test_bad_inputs(fused_test_scores, tiny_pose_ann, tmp_path):
     scores, _ = fused_test_scores
-    proc = run_tool(['tools/pseudo_label.py', scores, '--out',
-                     str(tmp_path / 'x.pkl')])
+    proc = run_tool(
+        ['tools/pseudo_label.py', scores, '--out',
+         str(tmp_path / 'x.pkl')])
     assert proc.returncode == 2 and '--ann-file' in proc.stderr
     proc = run_tool([
-        'tools/pseudo_label.py', scores, '--ann-file', tiny_pose_ann,
-        '--out', str(tmp_path / 'x.pkl'), '--min-confidence', '0.99'
+        'tools/pseudo_label.py', scores, '--ann-file', tiny_pose_ann, '--out',
+        str(tmp_path / 'x.pkl'), '--min-confidence', '0.99'
     ])
     assert proc.returncode == 2
     assert 'fused_test.pkl: no sample reaches its class threshold' in \
@@ -92,16 +95,23 @@ def test_bad_inputs(fused_test_scores, tiny_pose_ann, tmp_path):
     path = str(tmp_path / 'train_scores.pkl')
     probs = np.full(NUM_CLASSES, 0.001)
     probs[3] = 1
-    save_scores(path, build_score_file(
-        [dict(id=sid, label=None, scores=dict(fused=probs / probs.sum()))]))
-    proc = run_tool(['tools/pseudo_label.py', path, '--ann-file',
-                     tiny_pose_ann, '--out', str(tmp_path / 'x.pkl')])
+    save_scores(
+        path,
+        build_score_file(
+            [dict(id=sid, label=None,
+                  scores=dict(fused=probs / probs.sum()))]))
+    proc = run_tool([
+        'tools/pseudo_label.py', path, '--ann-file', tiny_pose_ann, '--out',
+        str(tmp_path / 'x.pkl')
+    ])
     assert proc.returncode == 2
     assert f"in the 'train' split already: 1 ids ('{sid}')" in proc.stderr
     # A score file given as the annotation: named, nothing written.
-    proc = run_tool(['tools/pseudo_label.py', scores, '--ann-file', scores,
-                     '--min-confidence', '0', '--out',
-                     str(tmp_path / 'y.pkl')])
+    proc = run_tool([
+        'tools/pseudo_label.py', scores, '--ann-file', scores,
+        '--min-confidence', '0', '--out',
+        str(tmp_path / 'y.pkl')
+    ])
     assert proc.returncode == 2
     assert 'an mmmg score file, not a pose annotation pickle' in proc.stderr
     assert not (tmp_path / 'y.pkl').exists()
@@ -109,11 +119,14 @@ def test_bad_inputs(fused_test_scores, tiny_pose_ann, tmp_path):
 
 def test_switch_redirects_dataset_and_class_weights(tmp_path):
     ann = tmp_path / 'pseudo.pkl'
-    ann.write_bytes(pickle.dumps(dict(
-        split=dict(train_pseudo=['0001_0']),
-        annotations=[dict(frame_dir='0001_0', label=0)])))
-    cfg = read_config(osp.join(REPO, 'configs', 'long_tail',
-                               'posec3d_mg36_joint_toy_sqrt_weights.py'))
+    ann.write_bytes(
+        pickle.dumps(
+            dict(
+                split=dict(train_pseudo=['0001_0']),
+                annotations=[dict(frame_dir='0001_0', label=0)])))
+    cfg = read_config(
+        osp.join(REPO, 'configs', 'long_tail',
+                 'posec3d_mg36_joint_toy_sqrt_weights.py'))
     use_pseudo_labels(cfg, str(ann))
     dataset = cfg.train_dataloader.dataset
     while 'ann_file' not in dataset:
@@ -125,8 +138,9 @@ def test_switch_redirects_dataset_and_class_weights(tmp_path):
     # A video list has no split.
     lst = tmp_path / 'rgb_train_pseudo.txt'
     lst.write_text('')
-    cfg = read_config(osp.join(REPO, 'configs', 'recognition', 'swin',
-                               'swin_tiny_rgb_toy.py'))
+    cfg = read_config(
+        osp.join(REPO, 'configs', 'recognition', 'swin',
+                 'swin_tiny_rgb_toy.py'))
     use_pseudo_labels(cfg, str(lst))
     dataset = cfg.train_dataloader.dataset
     while 'ann_file' not in dataset:

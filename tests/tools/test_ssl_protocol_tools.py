@@ -44,15 +44,18 @@ def test_extracted_files(features):
     _, paths, anns = features
     train = load_features(paths['train'])
     assert train['features'].shape == (16, 128)
-    assert set(train['videos'].tolist()) == {a['video'] for a in anns
-                                             if a['video'].startswith('tr')}
+    assert set(train['videos'].tolist()) == {
+        a['video']
+        for a in anns if a['video'].startswith('tr')
+    }
 
 
 def test_retrieval(features):
     root, paths, _ = features
     out = str(root / 'retrieval' / 'r.json')
-    assert load_tool('retrieve').main(['--gallery', paths['train'], '--query',
-                                       paths['test'], '--out', out]) == 0
+    assert load_tool('retrieve').main(
+        ['--gallery', paths['train'], '--query', paths['test'], '--out',
+         out]) == 0
     result = json.load(open(out))
     assert 0 <= result['top1'] <= result['top5'] <= 1
     assert result['queries'] == 8 and result['gallery'] == 16
@@ -66,9 +69,12 @@ def test_emotion(features, tmp_path):
                       'tr03,lose\nte00,win\nte01,lose\n')
     out = tmp_path / 'emotion'
     tool = load_tool('emotion_recognition')
-    code = tool.main(['--train', paths['train'], paths['train'], '--test',
-                      paths['test'], paths['test'], '--labels', str(labels),
-                      '--out-dir', str(out), '--epochs', '5'])
+    code = tool.main([
+        '--train', paths['train'], paths['train'], '--test', paths['test'],
+        paths['test'], '--labels',
+        str(labels), '--out-dir',
+        str(out), '--epochs', '5'
+    ])
     assert code == 0
     for name in ('metrics.json', 'predictions.csv', 'loss.png',
                  'aggregator.pth'):
@@ -84,10 +90,12 @@ def test_emotion_errors(features, tmp_path):
     labels.write_text('video,outcome\ntr00,win\n')
     tool = load_tool('emotion_recognition')
     common = ['--labels', str(labels), '--out-dir', str(tmp_path / 'o')]
-    assert tool.main(['--train', paths['train'], paths['train'], '--test',
-                      paths['test']] + common) == 2
-    assert tool.main(['--train', str(tmp_path / 'missing.npz'), '--test',
-                      paths['test']] + common) == 2
+    assert tool.main(
+        ['--train', paths['train'], paths['train'], '--test', paths['test']] +
+        common) == 2
+    assert tool.main(
+        ['--train',
+         str(tmp_path / 'missing.npz'), '--test', paths['test']] + common) == 2
     assert load_tool('retrieve').main(
-        ['--gallery', str(tmp_path / 'missing.npz'), '--query',
-         paths['test']]) == 2
+        ['--gallery',
+         str(tmp_path / 'missing.npz'), '--query', paths['test']]) == 2

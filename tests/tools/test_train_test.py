@@ -16,14 +16,13 @@ from mmmg.evaluation import build_score_file, load_scores, save_scores
 from mmmg.utils.cli import cli_main
 from mmmg.utils.config import (LOADERS, inner_dataset, read_config,
                                set_data_roots)
-
 from ..conftest import REPO, TOY_CONFIG, run_tool, tiny_cfg_options
 
 
 def _losses(work_dir):
     """Training losses in logging order, from the runner's scalar log."""
-    [scalars] = sorted(glob.glob(osp.join(work_dir, '*', 'vis_data',
-                                          'scalars.json')))[-1:]
+    [scalars] = sorted(
+        glob.glob(osp.join(work_dir, '*', 'vis_data', 'scalars.json')))[-1:]
     with open(scalars) as f:
         rows = [json.loads(line) for line in f]
     return [r['loss'] for r in rows if 'loss' in r]
@@ -41,9 +40,9 @@ def _check_ok(proc):
 @pytest.fixture(scope='module')
 def trained(tiny_pose_ann, tmp_path_factory):
     work_dir = str(tmp_path_factory.mktemp('train'))
-    proc = run_tool(['tools/train.py', TOY_CONFIG, '--work-dir', work_dir,
-                     '--cfg-options'] +
-                    tiny_cfg_options(tiny_pose_ann, epochs=3))
+    proc = run_tool([
+        'tools/train.py', TOY_CONFIG, '--work-dir', work_dir, '--cfg-options'
+    ] + tiny_cfg_options(tiny_pose_ann, epochs=3))
     _check_ok(proc)
     return work_dir
 
@@ -58,10 +57,11 @@ def test_train_loss_falls(trained):
 
 def test_resume_continues_from_checkpoint(trained, tiny_pose_ann, tmp_path):
     # Resume epoch 2 of the finished run into a fresh work dir for 4 epochs.
-    proc = run_tool(['tools/train.py', TOY_CONFIG, '--work-dir',
-                     str(tmp_path), '--resume',
-                     osp.join(trained, 'epoch_2.pth'), '--cfg-options'] +
-                    tiny_cfg_options(tiny_pose_ann, epochs=4))
+    proc = run_tool([
+        'tools/train.py', TOY_CONFIG, '--work-dir',
+        str(tmp_path), '--resume',
+        osp.join(trained, 'epoch_2.pth'), '--cfg-options'
+    ] + tiny_cfg_options(tiny_pose_ann, epochs=4))
     _check_ok(proc)
     log = proc.stdout + proc.stderr
     assert 'resumed epoch: 2' in log
@@ -75,9 +75,10 @@ def test_resume_continues_from_checkpoint(trained, tiny_pose_ann, tmp_path):
 def test_resume_auto_finds_latest(trained, tiny_pose_ann):
     # --resume with no path picks the latest checkpoint of the work dir; one
     # more epoch on top of the finished 3.
-    proc = run_tool(['tools/train.py', TOY_CONFIG, '--work-dir', trained,
-                     '--resume', '--cfg-options'] +
-                    tiny_cfg_options(tiny_pose_ann, epochs=4))
+    proc = run_tool([
+        'tools/train.py', TOY_CONFIG, '--work-dir', trained, '--resume',
+        '--cfg-options'
+    ] + tiny_cfg_options(tiny_pose_ann, epochs=4))
     _check_ok(proc)
     assert 'resumed epoch: 3' in proc.stdout + proc.stderr
     assert _ckpt_epoch(osp.join(trained, 'epoch_4.pth')) == 4
@@ -107,10 +108,11 @@ def _check_dump(path, ann_file, stream):
 
 def test_test_dump(trained, tiny_pose_ann, tmp_path):
     out = str(tmp_path / 'scores' / 'joint.pkl')
-    proc = run_tool(['tools/test.py', TOY_CONFIG,
-                     osp.join(trained, 'epoch_3.pth'), '--work-dir',
-                     str(tmp_path), '--dump', out, '--stream', 'joint',
-                     '--cfg-options'] + tiny_cfg_options(tiny_pose_ann))
+    proc = run_tool([
+        'tools/test.py', TOY_CONFIG,
+        osp.join(trained, 'epoch_3.pth'), '--work-dir',
+        str(tmp_path), '--dump', out, '--stream', 'joint', '--cfg-options'
+    ] + tiny_cfg_options(tiny_pose_ann))
     _check_ok(proc)
     scores = _check_dump(out, tiny_pose_ann, 'joint')
     assert scores['meta']['checkpoint'].endswith('epoch_3.pth')
@@ -143,9 +145,12 @@ def test_help():
 def test_dist_train_and_test_two_cpu_processes(tiny_pose_ann, tmp_path):
     env = dict(PORT='29517')
     work_dir = str(tmp_path / 'dist')
-    proc = run_tool(['bash', 'tools/dist_train.sh', TOY_CONFIG, '2',
-                     '--work-dir', work_dir, '--cfg-options'] +
-                    tiny_cfg_options(tiny_pose_ann, epochs=2), env=env)
+    proc = run_tool(
+        [
+            'bash', 'tools/dist_train.sh', TOY_CONFIG, '2', '--work-dir',
+            work_dir, '--cfg-options'
+        ] + tiny_cfg_options(tiny_pose_ann, epochs=2),
+        env=env)
     _check_ok(proc)
     log = proc.stdout + proc.stderr
     assert 'world_size: 2' in log or "'world_size': 2" in log or \
@@ -153,11 +158,13 @@ def test_dist_train_and_test_two_cpu_processes(tiny_pose_ann, tmp_path):
     assert _ckpt_epoch(osp.join(work_dir, 'epoch_2.pth')) == 2
 
     out = str(tmp_path / 'dist_scores.pkl')
-    proc = run_tool(['bash', 'tools/dist_test.sh', TOY_CONFIG,
-                     osp.join(work_dir, 'epoch_2.pth'), '2', '--work-dir',
-                     work_dir, '--dump', out, '--stream', 'joint',
-                     '--cfg-options'] + tiny_cfg_options(tiny_pose_ann),
-                    env=env)
+    proc = run_tool(
+        [
+            'bash', 'tools/dist_test.sh', TOY_CONFIG,
+            osp.join(work_dir, 'epoch_2.pth'), '2', '--work-dir', work_dir,
+            '--dump', out, '--stream', 'joint', '--cfg-options'
+        ] + tiny_cfg_options(tiny_pose_ann),
+        env=env)
     _check_ok(proc)
     # 15 test samples over 2 processes: the sampler pads one; the dump must
     # still hold every sample exactly once.
@@ -166,7 +173,6 @@ def test_dist_train_and_test_two_cpu_processes(tiny_pose_ann, tmp_path):
 
 # Known errors: exit status 2, one line naming the file/option and the fix,
 # nothing half-written (see docs/errors.md).
-
 
 RGB_TOY_CONFIG = osp.join(REPO, 'configs', 'recognition', 'swin',
                           'swin_tiny_rgb_toy.py')
@@ -194,8 +200,10 @@ def _run_in_process(argv, capsys, monkeypatch):
     monkeypatch.setattr('sys.argv', [path])
     with pytest.raises(SystemExit) as exit_info:
         cli_main(tool.main, argv[1:])
-    return SimpleNamespace(returncode=exit_info.value.code, stdout='',
-                           stderr=capsys.readouterr().err)
+    return SimpleNamespace(
+        returncode=exit_info.value.code,
+        stdout='',
+        stderr=capsys.readouterr().err)
 
 
 def _write_ann(path, tiny_pose_ann, **split_changes):
@@ -218,8 +226,8 @@ def bad_inputs(tiny_pose_ann, tmp_path_factory):
     (root / 'a_file').write_text('')
     (root / 'garbage.pth').write_bytes(b'\x00garbage' * 64)
     return dict(
-        root=root, empty_test=_write_ann(root / 'empty_test.pkl',
-                                         tiny_pose_ann, test=[]))
+        root=root,
+        empty_test=_write_ann(root / 'empty_test.pkl', tiny_pose_ann, test=[]))
 
 
 @pytest.mark.parametrize('case, split, messages', [
@@ -231,9 +239,10 @@ def bad_inputs(tiny_pose_ann, tmp_path_factory):
 def test_train_refuses_bad_annotations(case, split, messages, bad_inputs,
                                        tiny_pose_ann, tmp_path):
     ann = tiny_pose_ann if case == 'tiny' else str(bad_inputs['root'] / case)
-    proc = run_tool(['tools/train.py', TOY_CONFIG, '--work-dir',
-                     str(tmp_path), '--ann-file', ann, '--cfg-options'] +
-                    tiny_cfg_options(tiny_pose_ann)[3:] +
+    proc = run_tool([
+        'tools/train.py', TOY_CONFIG, '--work-dir',
+        str(tmp_path), '--ann-file', ann, '--cfg-options'
+    ] + tiny_cfg_options(tiny_pose_ann)[3:] +
                     [f'train_dataloader.dataset.split={split}'])
     _check_error(proc, 'train.py', *messages)
     assert not glob.glob(str(tmp_path / '*.pth'))
@@ -242,10 +251,12 @@ def test_train_refuses_bad_annotations(case, split, messages, bad_inputs,
 def test_test_refuses_empty_split(trained, bad_inputs, tiny_pose_ann,
                                   tmp_path):
     out = tmp_path / 'scores.pkl'
-    proc = run_tool(['tools/test.py', TOY_CONFIG,
-                     osp.join(trained, 'epoch_3.pth'), '--work-dir',
-                     str(tmp_path), '--dump', str(out), '--cfg-options'] +
-                    tiny_cfg_options(bad_inputs['empty_test']))
+    proc = run_tool([
+        'tools/test.py', TOY_CONFIG,
+        osp.join(trained, 'epoch_3.pth'), '--work-dir',
+        str(tmp_path), '--dump',
+        str(out), '--cfg-options'
+    ] + tiny_cfg_options(bad_inputs['empty_test']))
     _check_error(proc, 'test.py', "split 'test' has no samples",
                  'test_dataloader')
     assert not out.exists()
@@ -266,13 +277,16 @@ def other_model_ckpt(trained, tmp_path_factory):
 def test_test_refuses_checkpoint_that_does_not_fit(other_model_ckpt,
                                                    tiny_pose_ann, tmp_path):
     out = tmp_path / 'scores.pkl'
-    argv = ['tools/test.py', TOY_CONFIG, other_model_ckpt, '--work-dir',
-            str(tmp_path), '--dump', str(out), '--ann-file', tiny_pose_ann,
-            '--cfg-options'] + tiny_cfg_options(tiny_pose_ann)[3:]
+    argv = [
+        'tools/test.py', TOY_CONFIG, other_model_ckpt, '--work-dir',
+        str(tmp_path), '--dump',
+        str(out), '--ann-file', tiny_pose_ann, '--cfg-options'
+    ] + tiny_cfg_options(tiny_pose_ann)[3:]
     proc = run_tool(argv)
-    _check_error(proc, 'test.py', other_model_ckpt,
-                 'backbone.conv1.conv.weight (8, 17, 1, 7, 7) vs '
-                 '(8, 36, 1, 7, 7)', '--allow-partial')
+    _check_error(
+        proc, 'test.py', other_model_ckpt,
+        'backbone.conv1.conv.weight (8, 17, 1, 7, 7) vs '
+        '(8, 36, 1, 7, 7)', '--allow-partial')
     assert not out.exists()
     # Loosened explicitly: tested, and the score file says so.
     proc = run_tool(argv + ['--allow-partial'])
@@ -283,17 +297,18 @@ def test_test_refuses_checkpoint_that_does_not_fit(other_model_ckpt,
 
 def test_resume_and_load_from_refuse_another_models_checkpoint(
         other_model_ckpt, tiny_pose_ann, tmp_path):
-    proc = run_tool(['tools/train.py', TOY_CONFIG, '--work-dir',
-                     str(tmp_path), '--resume', other_model_ckpt,
-                     '--cfg-options'] + tiny_cfg_options(tiny_pose_ann))
+    proc = run_tool([
+        'tools/train.py', TOY_CONFIG, '--work-dir',
+        str(tmp_path), '--resume', other_model_ckpt, '--cfg-options'
+    ] + tiny_cfg_options(tiny_pose_ann))
     _check_error(proc, 'train.py', 'does not fit the model',
                  'resume from a checkpoint of this config')
     assert not glob.glob(str(tmp_path / '*.pth'))
     # Fine-tuning from it (load_from) names the config key to allow.
-    proc = run_tool(['tools/train.py', TOY_CONFIG, '--work-dir',
-                     str(tmp_path), '--cfg-options',
-                     f'load_from={other_model_ckpt}'] +
-                    tiny_cfg_options(tiny_pose_ann))
+    proc = run_tool([
+        'tools/train.py', TOY_CONFIG, '--work-dir',
+        str(tmp_path), '--cfg-options', f'load_from={other_model_ckpt}'
+    ] + tiny_cfg_options(tiny_pose_ann))
     _check_error(proc, 'train.py', 'backbone.conv1.conv.weight',
                  'allow_partial_keys')
     assert not glob.glob(str(tmp_path / '*.pth'))
@@ -306,9 +321,10 @@ def test_resume_skips_truncated_latest_checkpoint(trained, tiny_pose_ann,
         data = f.read()
     (tmp_path / 'epoch_3.pth').write_bytes(data[:len(data) // 3])
     (tmp_path / 'last_checkpoint').write_text(str(tmp_path / 'epoch_3.pth'))
-    proc = run_tool(['tools/train.py', TOY_CONFIG, '--work-dir',
-                     str(tmp_path), '--resume', '--cfg-options'] +
-                    tiny_cfg_options(tiny_pose_ann, epochs=3))
+    proc = run_tool([
+        'tools/train.py', TOY_CONFIG, '--work-dir',
+        str(tmp_path), '--resume', '--cfg-options'
+    ] + tiny_cfg_options(tiny_pose_ann, epochs=3))
     _check_ok(proc)
     log = proc.stdout + proc.stderr
     assert 'epoch_3.pth is truncated or unreadable' in log
@@ -317,30 +333,32 @@ def test_resume_skips_truncated_latest_checkpoint(trained, tiny_pose_ann,
 
 
 @pytest.mark.parametrize('argv, tool, messages', [
-    (['tools/test.py', TOY_CONFIG, '{root}/garbage.pth'], 'test.py',
-     ['garbage.pth', 'not a PyTorch checkpoint']),
-    (['tools/train.py', '{root}/syntax.py'], 'train.py',
-     ['syntax.py', 'syntax error', 'line 1']),
-    (['tools/train.py', TOY_CONFIG, '--work-dir', '{root}/a_file'],
-     'train.py', ['--work-dir', 'a_file', 'is a file']),
-    (['tools/train.py', TOY_CONFIG, '--work-dir', '{root}/a_file/sub'],
-     'train.py', ['--work-dir', 'a_file', 'is a file']),
-    (['tools/test.py', TOY_CONFIG, '{ckpt}', '--dump',
-      '{root}/a_file/x.pkl'], 'test.py', ['--dump', 'a_file', 'is a file']),
-    (['tools/test.py', TOY_CONFIG, '{ckpt}', '--dump', '{root}/dir.pkl'],
-     'test.py', ['--dump', 'dir.pkl', 'is a folder']),
-    (['tools/train.py', TOY_CONFIG, '--pseudo-labels', '{scores}'],
-     'train.py', ['is a score pickle', 'tools/pseudo_label.py']),
+    (['tools/test.py', TOY_CONFIG, '{root}/garbage.pth'
+      ], 'test.py', ['garbage.pth', 'not a PyTorch checkpoint']),
+    (['tools/train.py', '{root}/syntax.py'
+      ], 'train.py', ['syntax.py', 'syntax error', 'line 1']),
+    (['tools/train.py', TOY_CONFIG, '--work-dir', '{root}/a_file'
+      ], 'train.py', ['--work-dir', 'a_file', 'is a file']),
+    (['tools/train.py', TOY_CONFIG, '--work-dir', '{root}/a_file/sub'
+      ], 'train.py', ['--work-dir', 'a_file', 'is a file']),
+    (['tools/test.py', TOY_CONFIG, '{ckpt}', '--dump', '{root}/a_file/x.pkl'
+      ], 'test.py', ['--dump', 'a_file', 'is a file']),
+    (['tools/test.py', TOY_CONFIG, '{ckpt}', '--dump', '{root}/dir.pkl'
+      ], 'test.py', ['--dump', 'dir.pkl', 'is a folder']),
+    (['tools/train.py', TOY_CONFIG, '--pseudo-labels', '{scores}'
+      ], 'train.py', ['is a score pickle', 'tools/pseudo_label.py']),
 ])
 def test_refused_before_the_work(argv, tool, messages, bad_inputs, trained,
                                  tmp_path, capsys, monkeypatch):
     root = bad_inputs['root']
     (root / 'dir.pkl').mkdir(exist_ok=True)
     scores = tmp_path / 'scores.pkl'
-    save_scores(str(scores), build_score_file(
-        [dict(id='a', label=0, scores=dict(joint=np.ones(32) / 32))]))
-    fill = dict(root=root, ckpt=osp.join(trained, 'epoch_3.pth'),
-                scores=scores)
+    save_scores(
+        str(scores),
+        build_score_file(
+            [dict(id='a', label=0, scores=dict(joint=np.ones(32) / 32))]))
+    fill = dict(
+        root=root, ckpt=osp.join(trained, 'epoch_3.pth'), scores=scores)
     argv = [a.format(**fill) for a in argv]
     if '--work-dir' not in argv:
         argv += ['--work-dir', str(tmp_path / 'work')]
@@ -352,17 +370,22 @@ def test_refused_before_the_work(argv, tool, messages, bad_inputs, trained,
 
 def test_debug_shows_the_traceback(bad_inputs, capsys, monkeypatch):
     proc = _run_in_process(
-        ['tools/train.py', str(bad_inputs['root'] / 'syntax.py'), '--debug'],
-        capsys, monkeypatch)
+        ['tools/train.py',
+         str(bad_inputs['root'] / 'syntax.py'), '--debug'], capsys,
+        monkeypatch)
     assert proc.returncode == 2
     assert 'Traceback' in proc.stderr and 'SyntaxError' in proc.stderr
 
 
 def test_data_roots_set_every_loader():
-    rgb = read_config(osp.join(REPO, 'configs', 'recognition', 'swin',
-                               'swin_tiny_rgb_imigue.py'))
-    set_data_roots(rgb, ann_file='mine.pkl', list_dir='mine/lists',
-                   video_root='mine/videos')
+    rgb = read_config(
+        osp.join(REPO, 'configs', 'recognition', 'swin',
+                 'swin_tiny_rgb_imigue.py'))
+    set_data_roots(
+        rgb,
+        ann_file='mine.pkl',
+        list_dir='mine/lists',
+        video_root='mine/videos')
     for loader, split in zip(LOADERS, ('train', 'val', 'test')):
         dataset = inner_dataset(rgb[loader].dataset)
         assert dataset.ann_file == f'mine/lists/rgb_{split}.txt'
@@ -378,9 +401,12 @@ def test_train_names_undecodable_video(tmp_path):
     (tmp_path / 'bad.mp4').write_bytes(b'\x00not a video' * 50)
     for split in ('train', 'val', 'test'):
         (tmp_path / f'rgb_{split}.txt').write_text('bad.mp4 1\n')
-    proc = run_tool(['tools/train.py', RGB_TOY_CONFIG, '--work-dir',
-                     str(tmp_path / 'work'), '--list-dir', str(tmp_path),
-                     '--video-root', str(tmp_path)])
+    proc = run_tool([
+        'tools/train.py', RGB_TOY_CONFIG, '--work-dir',
+        str(tmp_path / 'work'), '--list-dir',
+        str(tmp_path), '--video-root',
+        str(tmp_path)
+    ])
     _check_error(proc, 'train.py', "rgb_train.txt: sample 'bad'", 'bad.mp4',
                  'skip_bad_videos=True')
     assert not glob.glob(str(tmp_path / 'work' / '*.pth'))

@@ -24,8 +24,7 @@ def test_known_error_is_one_line_with_status_2(capsys, monkeypatch):
     assert exit_info.value.code == 2
     assert capsys.readouterr().err == 'x.py: error: a.pkl: bad thing; fix it\n'
     with pytest.raises(SystemExit):
-        cli_main(_main_raising(FileNotFoundError(2, 'No such file', 'b')),
-                 [])
+        cli_main(_main_raising(FileNotFoundError(2, 'No such file', 'b')), [])
     assert capsys.readouterr().err == 'x.py: error: b: No such file\n'
 
 
@@ -41,9 +40,10 @@ def test_debug_shows_traceback_and_bugs_keep_theirs(capsys, monkeypatch):
 
 def test_error_line_strips_wrappers():
     # mmengine's registry and torch's DataLoader workers wrap the message.
-    assert error_line(DataFileError(
-        'class `MGPoseDataset` in mmmg/datasets/pose_dataset.py: a.pkl: no '
-        "split 'x'")) == "a.pkl: no split 'x'"
+    assert error_line(
+        DataFileError(
+            'class `MGPoseDataset` in mmmg/datasets/pose_dataset.py: '
+            "a.pkl: no split 'x'")) == "a.pkl: no split 'x'"
     worker = DataFileError(
         'Caught DataFileError in DataLoader worker process 0.\nOriginal '
         'Traceback (most recent call last):\n  File "x.py", line 1\n'
@@ -58,8 +58,9 @@ def test_output_checks_create_nothing(tmp_path):
     assert os.listdir(tmp_path) == ['file']
     with pytest.raises(ToolError, match="--work-dir '.*file' is a file"):
         check_output_dir(str(tmp_path / 'file'), '--work-dir')
-    with pytest.raises(ToolError, match=r"--dump '.*file/x\.pkl': .* is a "
-                       'file'):
+    with pytest.raises(
+            ToolError, match=r"--dump '.*file/x\.pkl': .* is a "
+            'file'):
         check_output_file(str(tmp_path / 'file' / 'x.pkl'), '--dump')
     with pytest.raises(ToolError, match='is a folder'):
         check_output_file(str(tmp_path), '--dump')

@@ -14,7 +14,8 @@ def test_atomic_open_publishes_with_normal_permissions(tmp_path):
             assert not os.path.exists(path)
             # Tagged by process: processes may write the same file.
             assert os.listdir(tmp_path) == [
-                f'.scores.partial{os.getpid()}.pkl']
+                f'.scores.partial{os.getpid()}.pkl'
+            ]
     finally:
         os.umask(old)
     assert open(path, 'rb').read() == b'data'

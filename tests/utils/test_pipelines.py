@@ -13,8 +13,10 @@ PIPELINE = [
 
 def test_update_replace_drop():
     out = update_transforms(
-        PIPELINE, Resize=dict(keep_ratio=False),
-        Flip=dict(_delete_=True, flip_ratio=0.5), GeneratePoseHeatmaps=None)
+        PIPELINE,
+        Resize=dict(keep_ratio=False),
+        Flip=dict(_delete_=True, flip_ratio=0.5),
+        GeneratePoseHeatmaps=None)
     assert out == [
         dict(type='Resize', scale=(64, 64), keep_ratio=False),
         dict(type='Flip', flip_ratio=0.5),
@@ -28,7 +30,8 @@ def test_update_replace_drop():
 def test_types_in_no_transform():
     # A type missing from this pipeline is fine while another one applies
     # (val pipelines have no Flip); none applying is a mistake.
-    assert update_transforms(PIPELINE[2:], Flip=None,
-                             Resize=dict(scale=(8, 8)))[-1]['scale'] == (8, 8)
+    assert update_transforms(
+        PIPELINE[2:], Flip=None,
+        Resize=dict(scale=(8, 8)))[-1]['scale'] == (8, 8)
     with pytest.raises(ValueError, match="'Flipp'.*'Resize'"):
         update_transforms(PIPELINE, Flipp=None)

@@ -77,15 +77,19 @@ model = dict(
 
 dataset_type = 'MGPoseDataset'
 heatmaps = dict(
-    type='GeneratePoseHeatmaps', sigma=0.6, layout=layout, with_kp=True,
-    with_limb=False, scaling=0.25)
+    type='GeneratePoseHeatmaps',
+    sigma=0.6,
+    layout=layout,
+    with_kp=True,
+    with_limb=False,
+    scaling=0.25)
 pack = dict(type='PackMGInputs', collect_keys=('imgs', 'heatmap_imgs'))
 train_pipeline = [
     dict(type='MMUniformSampleFrames', clip_len=clip_len, num_clips=1),
     dict(type='MMDecodeSegment'),
     dict(type='MGMMCompact', hw_ratio=1., allow_imgpad=True),
-    dict(type='Resize', scale=(rgb_size + 32, rgb_size + 32),
-         keep_ratio=False),
+    dict(
+        type='Resize', scale=(rgb_size + 32, rgb_size + 32), keep_ratio=False),
     dict(type='RandomResizedCrop', area_range=(0.56, 1.0)),
     dict(type='Resize', scale=(rgb_size, rgb_size), keep_ratio=False),
     dict(type='Flip', flip_ratio=0.5, left_kp=left_kp, right_kp=right_kp),
@@ -94,8 +98,11 @@ train_pipeline = [
     pack,
 ]
 val_pipeline = [
-    dict(type='MMUniformSampleFrames', clip_len=clip_len, num_clips=1,
-         test_mode=True),
+    dict(
+        type='MMUniformSampleFrames',
+        clip_len=clip_len,
+        num_clips=1,
+        test_mode=True),
     dict(type='MMDecodeSegment'),
     dict(type='MGMMCompact', hw_ratio=1., allow_imgpad=True),
     dict(type='Resize', scale=(rgb_size, rgb_size), keep_ratio=False),
@@ -108,8 +115,8 @@ test_pipeline = [
     *val_pipeline[1:],
 ]
 
-dataset = dict(type=dataset_type, ann_file=ann_file,
-               data_prefix=dict(video=video_root))
+dataset = dict(
+    type=dataset_type, ann_file=ann_file, data_prefix=dict(video=video_root))
 train_dataloader = dict(
     batch_size=6,
     num_workers=8,
@@ -121,15 +128,15 @@ val_dataloader = dict(
     num_workers=8,
     persistent_workers=True,
     sampler=dict(type='DefaultSampler', shuffle=False),
-    dataset=dict(**dataset, split='val', pipeline=val_pipeline,
-                 test_mode=True))
+    dataset=dict(
+        **dataset, split='val', pipeline=val_pipeline, test_mode=True))
 test_dataloader = dict(
     batch_size=1,
     num_workers=8,
     persistent_workers=True,
     sampler=dict(type='DefaultSampler', shuffle=False),
-    dataset=dict(**dataset, split='test', pipeline=test_pipeline,
-                 test_mode=True))
+    dataset=dict(
+        **dataset, split='test', pipeline=test_pipeline, test_mode=True))
 
 val_evaluator = [dict(type='AccMetric')]
 test_evaluator = val_evaluator
@@ -142,8 +149,13 @@ optim_wrapper = dict(
     optimizer=dict(type='SGD', lr=0.0075, momentum=0.9, weight_decay=1e-4),
     clip_grad=dict(max_norm=40, norm_type=2))
 param_scheduler = [
-    dict(type='MultiStepLR', begin=0, end=20, by_epoch=True,
-         milestones=[12, 16], gamma=0.1)
+    dict(
+        type='MultiStepLR',
+        begin=0,
+        end=20,
+        by_epoch=True,
+        milestones=[12, 16],
+        gamma=0.1)
 ]
 default_hooks = dict(
     checkpoint=dict(interval=1, max_keep_ckpts=3, save_best='auto'))

@@ -19,7 +19,6 @@ model = dict(
         pose_pathway=dict(base_channels=8, stage_blocks=(1, 1, 1))),
     cls_head=dict(in_channels=[512, 128], dropout=0.3))
 
-
 # The recipe's pipelines at the toy clip length and frame size.
 heatmaps = _base_.heatmaps
 pack = _base_.pack
@@ -27,19 +26,24 @@ train_pipeline = [
     dict(type='MMUniformSampleFrames', clip_len=clip_len, num_clips=1),
     dict(type='MMDecodeSegment'),
     dict(type='MGMMCompact', hw_ratio=1., allow_imgpad=True),
-    dict(type='Resize', scale=(rgb_size + 8, rgb_size + 8),
-         keep_ratio=False),
+    dict(type='Resize', scale=(rgb_size + 8, rgb_size + 8), keep_ratio=False),
     dict(type='RandomResizedCrop', area_range=(0.56, 1.0)),
     dict(type='Resize', scale=(rgb_size, rgb_size), keep_ratio=False),
-    dict(type='Flip', flip_ratio=0.5, left_kp=_base_.left_kp,
-         right_kp=_base_.right_kp),
+    dict(
+        type='Flip',
+        flip_ratio=0.5,
+        left_kp=_base_.left_kp,
+        right_kp=_base_.right_kp),
     heatmaps,
     dict(type='FormatShape', input_format='NCTHW'),
     pack,
 ]
 val_pipeline = [
-    dict(type='MMUniformSampleFrames', clip_len=clip_len, num_clips=1,
-         test_mode=True),
+    dict(
+        type='MMUniformSampleFrames',
+        clip_len=clip_len,
+        num_clips=1,
+        test_mode=True),
     dict(type='MMDecodeSegment'),
     dict(type='MGMMCompact', hw_ratio=1., allow_imgpad=True),
     dict(type='Resize', scale=(rgb_size, rgb_size), keep_ratio=False),
@@ -55,8 +59,7 @@ test_pipeline = [
 dataset = dict(ann_file=ann_file, data_prefix=dict(video=video_root))
 loader = dict(num_workers=1, persistent_workers=True)
 train_dataloader = dict(
-    **loader, batch_size=8,
-    dataset=dict(**dataset, pipeline=train_pipeline))
+    **loader, batch_size=8, dataset=dict(**dataset, pipeline=train_pipeline))
 val_dataloader = dict(
     **loader, batch_size=8, dataset=dict(**dataset, pipeline=val_pipeline))
 test_dataloader = dict(
@@ -65,8 +68,12 @@ test_dataloader = dict(
 train_cfg = dict(max_epochs=6, val_interval=3)
 optim_wrapper = dict(optimizer=dict(lr=0.05))
 param_scheduler = [
-    dict(type='CosineAnnealingLR', eta_min=0, T_max=6, by_epoch=True,
-         convert_to_iter_based=True)
+    dict(
+        type='CosineAnnealingLR',
+        eta_min=0,
+        T_max=6,
+        by_epoch=True,
+        convert_to_iter_based=True)
 ]
 default_hooks = dict(logger=dict(interval=5))
 env_cfg = dict(cudnn_benchmark=False)

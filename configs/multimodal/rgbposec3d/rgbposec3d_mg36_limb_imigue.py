@@ -10,9 +10,15 @@ num_limbs = len(get_layout(_base_.layout).edges)
 load_from = 'checkpoints/rgbpose_mg36_limb_init.pth'
 limb_maps = dict(GeneratePoseHeatmaps=dict(with_kp=False, with_limb=True))
 model = dict(backbone=dict(pose_pathway=dict(in_channels=num_limbs)))
-train_dataloader = dict(dataset=dict(pipeline=update_transforms(
-    _base_.train_dataloader.dataset.pipeline, **limb_maps)))
-val_dataloader = dict(dataset=dict(pipeline=update_transforms(
-    _base_.val_dataloader.dataset.pipeline, **limb_maps)))
-test_dataloader = dict(dataset=dict(pipeline=update_transforms(
-    _base_.test_dataloader.dataset.pipeline, **limb_maps)))
+train_dataloader = dict(
+    dataset=dict(
+        pipeline=update_transforms(_base_.train_dataloader.dataset.pipeline, **
+                                   limb_maps)))
+val_dataloader = dict(
+    dataset=dict(
+        pipeline=update_transforms(_base_.val_dataloader.dataset.pipeline, **
+                                   limb_maps)))
+test_dataloader = dict(
+    dataset=dict(
+        pipeline=update_transforms(_base_.test_dataloader.dataset.pipeline, **
+                                   limb_maps)))

@@ -34,9 +34,15 @@ rgb_only = dict(
     MMUniformSampleFrames=dict(clip_len=dict(RGB=_base_.clip_len.RGB)),
     Flip=dict(_delete_=True, flip_ratio=0.5),
     PackMGInputs=dict(_delete_=True))
-train_dataloader = dict(dataset=dict(pipeline=update_transforms(
-    _base_.train_dataloader.dataset.pipeline, **rgb_only)))
-val_dataloader = dict(dataset=dict(pipeline=update_transforms(
-    _base_.val_dataloader.dataset.pipeline, **rgb_only)))
-test_dataloader = dict(dataset=dict(pipeline=update_transforms(
-    _base_.test_dataloader.dataset.pipeline, **rgb_only)))
+train_dataloader = dict(
+    dataset=dict(
+        pipeline=update_transforms(_base_.train_dataloader.dataset.pipeline, **
+                                   rgb_only)))
+val_dataloader = dict(
+    dataset=dict(
+        pipeline=update_transforms(_base_.val_dataloader.dataset.pipeline, **
+                                   rgb_only)))
+test_dataloader = dict(
+    dataset=dict(
+        pipeline=update_transforms(_base_.test_dataloader.dataset.pipeline, **
+                                   rgb_only)))

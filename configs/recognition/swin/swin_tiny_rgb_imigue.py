@@ -34,8 +34,11 @@ model = dict(
 dataset_type = 'MGVideoClipDataset'
 train_pipeline = [
     dict(type='DecordInitSegment'),
-    dict(type='SampleFrames', clip_len=clip_len,
-         frame_interval=frame_interval, num_clips=1),
+    dict(
+        type='SampleFrames',
+        clip_len=clip_len,
+        frame_interval=frame_interval,
+        num_clips=1),
     dict(type='DecordDecode'),
     dict(type='Resize', scale=(-1, 256)),
     dict(type='RandomResizedCrop'),
@@ -46,8 +49,12 @@ train_pipeline = [
 ]
 val_pipeline = [
     dict(type='DecordInitSegment'),
-    dict(type='SampleFrames', clip_len=clip_len,
-         frame_interval=frame_interval, num_clips=1, test_mode=True),
+    dict(
+        type='SampleFrames',
+        clip_len=clip_len,
+        frame_interval=frame_interval,
+        num_clips=1,
+        test_mode=True),
     dict(type='DecordDecode'),
     dict(type='Resize', scale=(-1, 256)),
     dict(type='CenterCrop', crop_size=224),
@@ -56,9 +63,12 @@ val_pipeline = [
 ]
 test_pipeline = [
     dict(type='DecordInitSegment'),
-    dict(type='SampleFrames', clip_len=clip_len,
-         frame_interval=frame_interval, num_clips=num_test_clips,
-         test_mode=True),
+    dict(
+        type='SampleFrames',
+        clip_len=clip_len,
+        frame_interval=frame_interval,
+        num_clips=num_test_clips,
+        test_mode=True),
     dict(type='DecordDecode'),
     dict(type='Resize', scale=(-1, 224)),
     dict(type='ThreeCrop', crop_size=224),
@@ -72,16 +82,20 @@ train_dataloader = dict(
     persistent_workers=True,
     sampler=dict(type='DefaultSampler', shuffle=True),
     dataset=dict(
-        type=dataset_type, ann_file=f'{list_dir}/rgb_train.txt',
-        data_prefix=dict(video=video_root), pipeline=train_pipeline))
+        type=dataset_type,
+        ann_file=f'{list_dir}/rgb_train.txt',
+        data_prefix=dict(video=video_root),
+        pipeline=train_pipeline))
 val_dataloader = dict(
     batch_size=8,
     num_workers=8,
     persistent_workers=True,
     sampler=dict(type='DefaultSampler', shuffle=False),
     dataset=dict(
-        type=dataset_type, ann_file=f'{list_dir}/rgb_val.txt',
-        data_prefix=dict(video=video_root), pipeline=val_pipeline,
+        type=dataset_type,
+        ann_file=f'{list_dir}/rgb_val.txt',
+        data_prefix=dict(video=video_root),
+        pipeline=val_pipeline,
         test_mode=True))
 test_dataloader = dict(
     batch_size=1,
@@ -89,8 +103,10 @@ test_dataloader = dict(
     persistent_workers=True,
     sampler=dict(type='DefaultSampler', shuffle=False),
     dataset=dict(
-        type=dataset_type, ann_file=f'{list_dir}/rgb_test.txt',
-        data_prefix=dict(video=video_root), pipeline=test_pipeline,
+        type=dataset_type,
+        ann_file=f'{list_dir}/rgb_test.txt',
+        data_prefix=dict(video=video_root),
+        pipeline=test_pipeline,
         test_mode=True))
 
 val_evaluator = [dict(type='AccMetric')]
@@ -111,10 +127,20 @@ optim_wrapper = dict(
         norm=dict(decay_mult=0.),
         backbone=dict(lr_mult=0.1)))
 param_scheduler = [
-    dict(type='LinearLR', start_factor=0.1, by_epoch=True, begin=0, end=2.5,
-         convert_to_iter_based=True),
-    dict(type='CosineAnnealingLR', T_max=30, eta_min=0, by_epoch=True,
-         begin=0, end=30)
+    dict(
+        type='LinearLR',
+        start_factor=0.1,
+        by_epoch=True,
+        begin=0,
+        end=2.5,
+        convert_to_iter_based=True),
+    dict(
+        type='CosineAnnealingLR',
+        T_max=30,
+        eta_min=0,
+        by_epoch=True,
+        begin=0,
+        end=30)
 ]
 default_hooks = dict(
     checkpoint=dict(interval=1, max_keep_ckpts=3, save_best='auto'))

@@ -13,12 +13,18 @@ load_from = None
 
 model = dict(cls_head=dict(num_classes=num_classes))
 dataset = dict(type='MA52Dataset', list_format='clip', label_level='action')
-train_dataloader = dict(dataset=dict(
-    dataset, ann_file=f'{data_root}/train_list_videos.txt',
-    data_prefix=dict(video=f'{data_root}/train')))
-val_dataloader = dict(dataset=dict(
-    dataset, ann_file=f'{data_root}/val_list_videos.txt',
-    data_prefix=dict(video=f'{data_root}/val')))
-test_dataloader = dict(dataset=dict(
-    dataset, ann_file=f'{data_root}/val_list_videos.txt',
-    data_prefix=dict(video=f'{data_root}/val')))
+train_dataloader = dict(
+    dataset=dict(
+        dataset,
+        ann_file=f'{data_root}/train_list_videos.txt',
+        data_prefix=dict(video=f'{data_root}/train')))
+val_dataloader = dict(
+    dataset=dict(
+        dataset,
+        ann_file=f'{data_root}/val_list_videos.txt',
+        data_prefix=dict(video=f'{data_root}/val')))
+test_dataloader = dict(
+    dataset=dict(
+        dataset,
+        ann_file=f'{data_root}/val_list_videos.txt',
+        data_prefix=dict(video=f'{data_root}/val')))

@@ -14,15 +14,22 @@ kinect_maps = dict(
     GeneratePoseHeatmaps=dict(layout=layout),
     Flip=dict(left_kp=left_kp, right_kp=right_kp))
 
-model = dict(backbone=dict(in_channels=get_layout(layout).num_keypoints),
-             cls_head=dict(num_classes=num_classes))
+model = dict(
+    backbone=dict(in_channels=get_layout(layout).num_keypoints),
+    cls_head=dict(num_classes=num_classes))
 dataset = dict(ann_file=ann_file, classes='smg')
-train_dataloader = dict(dataset=dict(
-    dataset, pipeline=update_transforms(
-        _base_.train_dataloader.dataset.pipeline, **kinect_maps)))
-val_dataloader = dict(dataset=dict(
-    dataset, pipeline=update_transforms(
-        _base_.val_dataloader.dataset.pipeline, **kinect_maps)))
-test_dataloader = dict(dataset=dict(
-    dataset, pipeline=update_transforms(
-        _base_.test_dataloader.dataset.pipeline, **kinect_maps)))
+train_dataloader = dict(
+    dataset=dict(
+        dataset,
+        pipeline=update_transforms(_base_.train_dataloader.dataset.pipeline, **
+                                   kinect_maps)))
+val_dataloader = dict(
+    dataset=dict(
+        dataset,
+        pipeline=update_transforms(_base_.val_dataloader.dataset.pipeline, **
+                                   kinect_maps)))
+test_dataloader = dict(
+    dataset=dict(
+        dataset,
+        pipeline=update_transforms(_base_.test_dataloader.dataset.pipeline, **
+                                   kinect_maps)))

@@ -43,7 +43,10 @@ model = dict(
 
 dataset_type = 'MGPoseDataset'
 heatmaps = dict(
-    type='GeneratePoseHeatmaps', sigma=0.6, layout=layout, with_kp=True,
+    type='GeneratePoseHeatmaps',
+    sigma=0.6,
+    layout=layout,
+    with_kp=True,
     with_limb=False)
 train_pipeline = [
     dict(type='UniformSampleFrames', clip_len=clip_len),
@@ -58,20 +61,25 @@ train_pipeline = [
     dict(type='PackMGInputs')
 ]
 val_pipeline = [
-    dict(type='UniformSampleFrames', clip_len=clip_len, num_clips=1,
-         test_mode=True),
+    dict(
+        type='UniformSampleFrames',
+        clip_len=clip_len,
+        num_clips=1,
+        test_mode=True),
     dict(type='PoseDecode'),
     dict(type='MGPoseCompact', hw_ratio=1., allow_imgpad=True),
-    dict(type='Resize', scale=(64, 64), keep_ratio=False),
-    heatmaps,
+    dict(type='Resize', scale=(64, 64), keep_ratio=False), heatmaps,
     dict(type='FormatShape', input_format='NCTHW_Heatmap'),
     dict(type='PackMGInputs')
 ]
 # Every clip and its mirror are scored; the head averages the 2 x 10
 # probabilities into one score per sample.
 test_pipeline = [
-    dict(type='UniformSampleFrames', clip_len=clip_len,
-         num_clips=num_test_clips, test_mode=True),
+    dict(
+        type='UniformSampleFrames',
+        clip_len=clip_len,
+        num_clips=num_test_clips,
+        test_mode=True),
     dict(type='PoseDecode'),
     dict(type='MGPoseCompact', hw_ratio=1., allow_imgpad=True),
     dict(type='Resize', scale=(64, 64), keep_ratio=False),
@@ -86,7 +94,9 @@ train_dataloader = dict(
     persistent_workers=True,
     sampler=dict(type='DefaultSampler', shuffle=True),
     dataset=dict(
-        type=dataset_type, ann_file=ann_file, split='train',
+        type=dataset_type,
+        ann_file=ann_file,
+        split='train',
         pipeline=train_pipeline))
 val_dataloader = dict(
     batch_size=16,
@@ -94,16 +104,22 @@ val_dataloader = dict(
     persistent_workers=True,
     sampler=dict(type='DefaultSampler', shuffle=False),
     dataset=dict(
-        type=dataset_type, ann_file=ann_file, split='val',
-        pipeline=val_pipeline, test_mode=True))
+        type=dataset_type,
+        ann_file=ann_file,
+        split='val',
+        pipeline=val_pipeline,
+        test_mode=True))
 test_dataloader = dict(
     batch_size=1,
     num_workers=8,
     persistent_workers=True,
     sampler=dict(type='DefaultSampler', shuffle=False),
     dataset=dict(
-        type=dataset_type, ann_file=ann_file, split='test',
-        pipeline=test_pipeline, test_mode=True))
+        type=dataset_type,
+        ann_file=ann_file,
+        split='test',
+        pipeline=test_pipeline,
+        test_mode=True))
 
 val_evaluator = [dict(type='AccMetric')]
 test_evaluator = val_evaluator
@@ -114,8 +130,12 @@ val_cfg = dict(type='ValLoop')
 test_cfg = dict(type='TestLoop')
 
 param_scheduler = [
-    dict(type='CosineAnnealingLR', eta_min=0, T_max=24, by_epoch=True,
-         convert_to_iter_based=True)
+    dict(
+        type='CosineAnnealingLR',
+        eta_min=0,
+        T_max=24,
+        by_epoch=True,
+        convert_to_iter_based=True)
 ]
 optim_wrapper = dict(
     optimizer=dict(

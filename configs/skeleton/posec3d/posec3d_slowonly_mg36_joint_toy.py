@@ -22,15 +22,20 @@ train_pipeline = [
     dict(type='Resize', scale=(-1, heatmap_size + 8)),
     dict(type='RandomResizedCrop', area_range=(0.56, 1.0)),
     dict(type='Resize', scale=(heatmap_size, heatmap_size), keep_ratio=False),
-    dict(type='Flip', flip_ratio=0.5, left_kp=_base_.left_kp,
-         right_kp=_base_.right_kp),
-    heatmaps,
+    dict(
+        type='Flip',
+        flip_ratio=0.5,
+        left_kp=_base_.left_kp,
+        right_kp=_base_.right_kp), heatmaps,
     dict(type='FormatShape', input_format='NCTHW_Heatmap'),
     dict(type='PackMGInputs')
 ]
 val_pipeline = [
-    dict(type='UniformSampleFrames', clip_len=clip_len, num_clips=1,
-         test_mode=True),
+    dict(
+        type='UniformSampleFrames',
+        clip_len=clip_len,
+        num_clips=1,
+        test_mode=True),
     dict(type='PoseDecode'),
     dict(type='MGPoseCompact', hw_ratio=1., allow_imgpad=True),
     dict(type='Resize', scale=(heatmap_size, heatmap_size), keep_ratio=False),
@@ -39,8 +44,11 @@ val_pipeline = [
     dict(type='PackMGInputs')
 ]
 test_pipeline = [
-    dict(type='UniformSampleFrames', clip_len=clip_len, num_clips=2,
-         test_mode=True),
+    dict(
+        type='UniformSampleFrames',
+        clip_len=clip_len,
+        num_clips=2,
+        test_mode=True),
     dict(type='PoseDecode'),
     dict(type='MGPoseCompact', hw_ratio=1., allow_imgpad=True),
     dict(type='Resize', scale=(heatmap_size, heatmap_size), keep_ratio=False),
@@ -51,21 +59,29 @@ test_pipeline = [
 
 loader = dict(num_workers=1, persistent_workers=True)
 train_dataloader = dict(
-    **loader,
-    dataset=dict(ann_file=ann_file, pipeline=train_pipeline))
+    **loader, dataset=dict(ann_file=ann_file, pipeline=train_pipeline))
 val_dataloader = dict(
-    **loader,
-    dataset=dict(ann_file=ann_file, pipeline=val_pipeline))
+    **loader, dataset=dict(ann_file=ann_file, pipeline=val_pipeline))
 test_dataloader = dict(
-    **loader,
-    dataset=dict(ann_file=ann_file, pipeline=test_pipeline))
+    **loader, dataset=dict(ann_file=ann_file, pipeline=test_pipeline))
 
 train_cfg = dict(max_epochs=12, val_interval=4)
 param_scheduler = [
-    dict(type='LinearLR', start_factor=0.1, by_epoch=True, begin=0, end=1,
-         convert_to_iter_based=True),
-    dict(type='CosineAnnealingLR', eta_min=0, T_max=11, by_epoch=True,
-         begin=1, end=12, convert_to_iter_based=True)
+    dict(
+        type='LinearLR',
+        start_factor=0.1,
+        by_epoch=True,
+        begin=0,
+        end=1,
+        convert_to_iter_based=True),
+    dict(
+        type='CosineAnnealingLR',
+        eta_min=0,
+        T_max=11,
+        by_epoch=True,
+        begin=1,
+        end=12,
+        convert_to_iter_based=True)
 ]
 optim_wrapper = dict(optimizer=dict(lr=0.1))
 default_hooks = dict(logger=dict(interval=5))

@@ -23,14 +23,27 @@ ann_file = f'data/imigue/annotations/imigue_{layout}.pkl'
 model = dict(
     type='RecognizerGCN',
     backbone=dict(
-        type='DualStreamSkeletonTransformer', num_joints=num_joints,
-        seq_len=seq_len, stream=stream, layout=layout, embed_dims=256,
-        depth=2, num_heads=8, mlp_ratio=2., dropout=0.1, frozen=True,
-        init_cfg=dict(type='Pretrained', checkpoint=pretrained,
-                      prefix='backbone.')),
-    cls_head=dict(type='I3DHead', num_classes=num_classes, in_channels=512,
-                  spatial_type=None, dropout_ratio=0., init_std=0.01,
-                  average_clips='prob'))
+        type='DualStreamSkeletonTransformer',
+        num_joints=num_joints,
+        seq_len=seq_len,
+        stream=stream,
+        layout=layout,
+        embed_dims=256,
+        depth=2,
+        num_heads=8,
+        mlp_ratio=2.,
+        dropout=0.1,
+        frozen=True,
+        init_cfg=dict(
+            type='Pretrained', checkpoint=pretrained, prefix='backbone.')),
+    cls_head=dict(
+        type='I3DHead',
+        num_classes=num_classes,
+        in_channels=512,
+        spatial_type=None,
+        dropout_ratio=0.,
+        init_std=0.01,
+        average_clips='prob'))
 
 train_pipeline = [
     dict(type='NormalizeSkeleton', layout=layout),
@@ -46,31 +59,46 @@ test_pipeline = [
 ]
 dataset = dict(type='MGPoseDataset', ann_file=ann_file)
 train_dataloader = dict(
-    batch_size=64, num_workers=4, persistent_workers=True,
+    batch_size=64,
+    num_workers=4,
+    persistent_workers=True,
     sampler=dict(type='DefaultSampler', shuffle=True),
     dataset=dict(**dataset, split='train', pipeline=train_pipeline))
 val_dataloader = dict(
-    batch_size=64, num_workers=4, persistent_workers=True,
+    batch_size=64,
+    num_workers=4,
+    persistent_workers=True,
     sampler=dict(type='DefaultSampler', shuffle=False),
-    dataset=dict(**dataset, split='val', pipeline=test_pipeline,
-                 test_mode=True))
+    dataset=dict(
+        **dataset, split='val', pipeline=test_pipeline, test_mode=True))
 test_dataloader = dict(
-    batch_size=64, num_workers=4, persistent_workers=True,
+    batch_size=64,
+    num_workers=4,
+    persistent_workers=True,
     sampler=dict(type='DefaultSampler', shuffle=False),
-    dataset=dict(**dataset, split='test', pipeline=test_pipeline,
-                 test_mode=True))
+    dataset=dict(
+        **dataset, split='test', pipeline=test_pipeline, test_mode=True))
 val_evaluator = [dict(type='AccMetric')]
 test_evaluator = val_evaluator
 
 max_epochs = 30
-train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=max_epochs,
-                 val_begin=1, val_interval=5)
+train_cfg = dict(
+    type='EpochBasedTrainLoop',
+    max_epochs=max_epochs,
+    val_begin=1,
+    val_interval=5)
 val_cfg = dict(type='ValLoop')
 test_cfg = dict(type='TestLoop')
 optim_wrapper = dict(optimizer=dict(type='Adam', lr=1e-3, weight_decay=0.))
 param_scheduler = [
-    dict(type='CosineAnnealingLR', T_max=max_epochs, eta_min=0,
-         by_epoch=True, begin=0, end=max_epochs, convert_to_iter_based=True)
+    dict(
+        type='CosineAnnealingLR',
+        T_max=max_epochs,
+        eta_min=0,
+        by_epoch=True,
+        begin=0,
+        end=max_epochs,
+        convert_to_iter_based=True)
 ]
 default_hooks = dict(checkpoint=dict(interval=5, max_keep_ckpts=2))
 auto_scale_lr = dict(enable=False, base_batch_size=64)

@@ -10,11 +10,14 @@ ann_file = 'data/toy_imigue/annotations/imigue_upper_body59.pkl'
 randomness = dict(seed=0)
 model = dict(
     backbone=dict(
-        seq_len=seq_len, embed_dims=64, depth=1, num_heads=4, dropout=0.,
+        seq_len=seq_len,
+        embed_dims=64,
+        depth=1,
+        num_heads=4,
+        dropout=0.,
         init_cfg=dict(checkpoint='work_dirs/usdrl_upper59_joint_pretrain_toy/'
                       'epoch_20.pth')),
     cls_head=dict(in_channels=128))
-
 
 # The recipe's pipelines at the toy length.
 train_pipeline = [
@@ -39,8 +42,15 @@ test_dataloader = dict(
 max_epochs = 30
 train_cfg = dict(max_epochs=max_epochs, val_interval=10)
 param_scheduler = [
-    dict(type='CosineAnnealingLR', T_max=max_epochs, eta_min=0,
-         by_epoch=True, begin=0, end=max_epochs, convert_to_iter_based=True)
+    dict(
+        type='CosineAnnealingLR',
+        T_max=max_epochs,
+        eta_min=0,
+        by_epoch=True,
+        begin=0,
+        end=max_epochs,
+        convert_to_iter_based=True)
 ]
-default_hooks = dict(logger=dict(interval=5),
-                     checkpoint=dict(interval=max_epochs, max_keep_ckpts=1))
+default_hooks = dict(
+    logger=dict(interval=5),
+    checkpoint=dict(interval=max_epochs, max_keep_ckpts=1))

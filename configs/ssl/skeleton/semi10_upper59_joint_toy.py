@@ -4,5 +4,5 @@ _base_ = ['./linear_probe_upper59_joint_toy.py']
 model = dict(backbone=dict(frozen=False))
 train_dataloader = dict(
     batch_size=8, dataset=dict(labelled_fraction=0.1, subset_seed=0))
-optim_wrapper = dict(paramwise_cfg=dict(
-    custom_keys=dict(backbone=dict(lr_mult=0.1))))
+optim_wrapper = dict(
+    paramwise_cfg=dict(custom_keys=dict(backbone=dict(lr_mult=0.1))))

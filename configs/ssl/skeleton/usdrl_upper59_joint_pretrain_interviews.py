@@ -22,9 +22,16 @@ ann_file = 'data/ssl/ssl_upper_body59.pkl'
 model = dict(
     type='SkeletonDecorrelationPretrainer',
     backbone=dict(
-        type='DualStreamSkeletonTransformer', num_joints=num_joints,
-        seq_len=seq_len, stream=stream, layout=layout, embed_dims=256,
-        depth=2, num_heads=8, mlp_ratio=2., dropout=0.1),
+        type='DualStreamSkeletonTransformer',
+        num_joints=num_joints,
+        seq_len=seq_len,
+        stream=stream,
+        layout=layout,
+        embed_dims=256,
+        depth=2,
+        num_heads=8,
+        mlp_ratio=2.,
+        dropout=0.1),
     loss=dict(type='MultiGrainedDecorrelationLoss'))
 
 train_pipeline = [
@@ -39,16 +46,23 @@ train_dataloader = dict(
     persistent_workers=True,
     drop_last=True,
     sampler=dict(type='DefaultSampler', shuffle=True),
-    dataset=dict(type='MGPoseDataset', ann_file=ann_file, split='ssl',
-                 pipeline=train_pipeline))
+    dataset=dict(
+        type='MGPoseDataset',
+        ann_file=ann_file,
+        split='ssl',
+        pipeline=train_pipeline))
 
 max_epochs = 300
 train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=max_epochs)
-optim_wrapper = dict(
-    optimizer=dict(type='Adam', lr=5e-4, weight_decay=1e-5))
+optim_wrapper = dict(optimizer=dict(type='Adam', lr=5e-4, weight_decay=1e-5))
 param_scheduler = [
-    dict(type='LinearLR', start_factor=0.1, by_epoch=True, begin=0, end=5,
-         convert_to_iter_based=True)
+    dict(
+        type='LinearLR',
+        start_factor=0.1,
+        by_epoch=True,
+        begin=0,
+        end=5,
+        convert_to_iter_based=True)
 ]
 default_hooks = dict(checkpoint=dict(interval=10, max_keep_ckpts=3))
 auto_scale_lr = dict(enable=False, base_batch_size=256)

@@ -5,8 +5,9 @@ _base_ = ['./usdrl_upper59_joint_pretrain_interviews.py']
 
 seq_len = 32
 randomness = dict(seed=0)
-model = dict(backbone=dict(seq_len=seq_len, embed_dims=64, depth=1,
-                           num_heads=4, dropout=0.))
+model = dict(
+    backbone=dict(
+        seq_len=seq_len, embed_dims=64, depth=1, num_heads=4, dropout=0.))
 train_dataloader = dict(
     batch_size=32,
     num_workers=0,
@@ -23,8 +24,14 @@ max_epochs = 20
 train_cfg = dict(max_epochs=max_epochs)
 optim_wrapper = dict(optimizer=dict(lr=1e-3))
 param_scheduler = [
-    dict(type='LinearLR', start_factor=0.1, by_epoch=True, begin=0, end=1,
-         convert_to_iter_based=True)
+    dict(
+        type='LinearLR',
+        start_factor=0.1,
+        by_epoch=True,
+        begin=0,
+        end=1,
+        convert_to_iter_based=True)
 ]
-default_hooks = dict(logger=dict(interval=5),
-                     checkpoint=dict(interval=max_epochs, max_keep_ckpts=1))
+default_hooks = dict(
+    logger=dict(interval=5),
+    checkpoint=dict(interval=max_epochs, max_keep_ckpts=1))

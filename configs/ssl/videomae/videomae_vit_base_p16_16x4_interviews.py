@@ -66,13 +66,19 @@ model = dict(
 dataset_type = 'MGVideoClipDataset'
 train_pipeline = [
     dict(type='DecordInitSegment'),
-    dict(type='SampleFrames', clip_len=clip_len,
-         frame_interval=frame_interval, num_clips=1),
+    dict(
+        type='SampleFrames',
+        clip_len=clip_len,
+        frame_interval=frame_interval,
+        num_clips=1),
     dict(type='DecordDecode'),
     dict(type='Resize', scale=(-1, 256)),
-    dict(type='MultiScaleCrop', input_size=img_size,
-         scales=(1, 0.875, 0.75, 0.66), random_crop=False,
-         max_wh_scale_gap=1),
+    dict(
+        type='MultiScaleCrop',
+        input_size=img_size,
+        scales=(1, 0.875, 0.75, 0.66),
+        random_crop=False,
+        max_wh_scale_gap=1),
     dict(type='Resize', scale=(img_size, img_size), keep_ratio=False),
     dict(type='FormatShape', input_format='NCTHW'),
     dict(type='PackMGInputs')
@@ -83,8 +89,10 @@ train_dataloader = dict(
     persistent_workers=True,
     sampler=dict(type='DefaultSampler', shuffle=True),
     dataset=dict(
-        type=dataset_type, ann_file=ssl_list,
-        data_prefix=dict(video=video_root), pipeline=train_pipeline))
+        type=dataset_type,
+        ann_file=ssl_list,
+        data_prefix=dict(video=video_root),
+        pipeline=train_pipeline))
 
 max_epochs = 800
 warmup_epochs = 40
@@ -92,8 +100,8 @@ base_lr = 1.5e-4
 train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=max_epochs)
 
 optim_wrapper = dict(
-    optimizer=dict(type='AdamW', lr=base_lr, betas=(0.9, 0.95),
-                   weight_decay=0.05),
+    optimizer=dict(
+        type='AdamW', lr=base_lr, betas=(0.9, 0.95), weight_decay=0.05),
     paramwise_cfg=dict(
         norm_decay_mult=0.,
         bias_decay_mult=0.,
@@ -104,11 +112,21 @@ optim_wrapper = dict(
             'mask_token': dict(decay_mult=0.)
         }))
 param_scheduler = [
-    dict(type='LinearLR', start_factor=1e-6 / base_lr, by_epoch=True,
-         begin=0, end=warmup_epochs, convert_to_iter_based=True),
-    dict(type='CosineAnnealingLR', T_max=max_epochs - warmup_epochs,
-         eta_min_ratio=1e-5 / base_lr, by_epoch=True, begin=warmup_epochs,
-         end=max_epochs, convert_to_iter_based=True)
+    dict(
+        type='LinearLR',
+        start_factor=1e-6 / base_lr,
+        by_epoch=True,
+        begin=0,
+        end=warmup_epochs,
+        convert_to_iter_based=True),
+    dict(
+        type='CosineAnnealingLR',
+        T_max=max_epochs - warmup_epochs,
+        eta_min_ratio=1e-5 / base_lr,
+        by_epoch=True,
+        begin=warmup_epochs,
+        end=max_epochs,
+        convert_to_iter_based=True)
 ]
 default_hooks = dict(
     logger=dict(interval=50),

@@ -62,8 +62,11 @@ model = dict(
 dataset_type = 'MGVideoClipDataset'
 train_pipeline = [
     dict(type='DecordInitSegment'),
-    dict(type='SampleFrames', clip_len=clip_len,
-         frame_interval=frame_interval, num_clips=1),
+    dict(
+        type='SampleFrames',
+        clip_len=clip_len,
+        frame_interval=frame_interval,
+        num_clips=1),
     dict(type='DecordDecode'),
     dict(type='Resize', scale=(-1, 256)),
     dict(type='RandomResizedCrop'),
@@ -74,8 +77,12 @@ train_pipeline = [
 ]
 val_pipeline = [
     dict(type='DecordInitSegment'),
-    dict(type='SampleFrames', clip_len=clip_len,
-         frame_interval=frame_interval, num_clips=1, test_mode=True),
+    dict(
+        type='SampleFrames',
+        clip_len=clip_len,
+        frame_interval=frame_interval,
+        num_clips=1,
+        test_mode=True),
     dict(type='DecordDecode'),
     dict(type='Resize', scale=(-1, 256)),
     dict(type='CenterCrop', crop_size=img_size),
@@ -84,9 +91,12 @@ val_pipeline = [
 ]
 test_pipeline = [
     dict(type='DecordInitSegment'),
-    dict(type='SampleFrames', clip_len=clip_len,
-         frame_interval=frame_interval, num_clips=num_test_clips,
-         test_mode=True),
+    dict(
+        type='SampleFrames',
+        clip_len=clip_len,
+        frame_interval=frame_interval,
+        num_clips=num_test_clips,
+        test_mode=True),
     dict(type='DecordDecode'),
     dict(type='Resize', scale=(-1, img_size)),
     dict(type='ThreeCrop', crop_size=img_size),
@@ -100,16 +110,20 @@ train_dataloader = dict(
     persistent_workers=True,
     sampler=dict(type='DefaultSampler', shuffle=True),
     dataset=dict(
-        type=dataset_type, ann_file=f'{list_dir}/rgb_train.txt',
-        data_prefix=dict(video=video_root), pipeline=train_pipeline))
+        type=dataset_type,
+        ann_file=f'{list_dir}/rgb_train.txt',
+        data_prefix=dict(video=video_root),
+        pipeline=train_pipeline))
 val_dataloader = dict(
     batch_size=8,
     num_workers=8,
     persistent_workers=True,
     sampler=dict(type='DefaultSampler', shuffle=False),
     dataset=dict(
-        type=dataset_type, ann_file=f'{list_dir}/rgb_val.txt',
-        data_prefix=dict(video=video_root), pipeline=val_pipeline,
+        type=dataset_type,
+        ann_file=f'{list_dir}/rgb_val.txt',
+        data_prefix=dict(video=video_root),
+        pipeline=val_pipeline,
         test_mode=True))
 test_dataloader = dict(
     batch_size=1,
@@ -117,8 +131,10 @@ test_dataloader = dict(
     persistent_workers=True,
     sampler=dict(type='DefaultSampler', shuffle=False),
     dataset=dict(
-        type=dataset_type, ann_file=f'{list_dir}/rgb_test.txt',
-        data_prefix=dict(video=video_root), pipeline=test_pipeline,
+        type=dataset_type,
+        ann_file=f'{list_dir}/rgb_test.txt',
+        data_prefix=dict(video=video_root),
+        pipeline=test_pipeline,
         test_mode=True))
 
 val_evaluator = [dict(type='AccMetric')]
@@ -127,24 +143,37 @@ test_evaluator = val_evaluator
 max_epochs = 50
 warmup_epochs = 5
 base_lr = 5e-4 * 64 / 256
-train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=max_epochs,
-                 val_begin=1, val_interval=1)
+train_cfg = dict(
+    type='EpochBasedTrainLoop',
+    max_epochs=max_epochs,
+    val_begin=1,
+    val_interval=1)
 val_cfg = dict(type='ValLoop')
 test_cfg = dict(type='TestLoop')
 
 optim_wrapper = dict(
-    optimizer=dict(type='AdamW', lr=base_lr, betas=(0.9, 0.999),
-                   weight_decay=0.05),
+    optimizer=dict(
+        type='AdamW', lr=base_lr, betas=(0.9, 0.999), weight_decay=0.05),
     constructor='LearningRateDecayOptimizerConstructor',
     # Layer ids: patch/pos embedding 0, block i i+1, head 13 (lr x 1).
-    paramwise_cfg=dict(num_layers=12, decay_rate=0.75,
-                       decay_type='layer_wise'))
+    paramwise_cfg=dict(
+        num_layers=12, decay_rate=0.75, decay_type='layer_wise'))
 param_scheduler = [
-    dict(type='LinearLR', start_factor=1e-3, by_epoch=True, begin=0,
-         end=warmup_epochs, convert_to_iter_based=True),
-    dict(type='CosineAnnealingLR', T_max=max_epochs - warmup_epochs,
-         eta_min_ratio=1e-6 / 5e-4, by_epoch=True, begin=warmup_epochs,
-         end=max_epochs, convert_to_iter_based=True)
+    dict(
+        type='LinearLR',
+        start_factor=1e-3,
+        by_epoch=True,
+        begin=0,
+        end=warmup_epochs,
+        convert_to_iter_based=True),
+    dict(
+        type='CosineAnnealingLR',
+        T_max=max_epochs - warmup_epochs,
+        eta_min_ratio=1e-6 / 5e-4,
+        by_epoch=True,
+        begin=warmup_epochs,
+        end=max_epochs,
+        convert_to_iter_based=True)
 ]
 default_hooks = dict(
     checkpoint=dict(interval=1, max_keep_ckpts=3, save_best='auto'))

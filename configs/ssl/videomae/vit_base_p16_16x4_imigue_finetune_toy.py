@@ -15,16 +15,23 @@ load_from = 'work_dirs/videomae_vit_base_p16_16x4_interviews_toy/epoch_6.pth'
 randomness = dict(seed=0)
 
 model = dict(
-    backbone=dict(img_size=img_size, embed_dims=32, depth=2, num_heads=2,
-                  num_frames=clip_len, drop_path_rate=0.),
+    backbone=dict(
+        img_size=img_size,
+        embed_dims=32,
+        depth=2,
+        num_heads=2,
+        num_frames=clip_len,
+        drop_path_rate=0.),
     cls_head=dict(in_channels=32, dropout_ratio=0.3))
-
 
 # The recipe's pipelines at the toy clip length and frame size.
 train_pipeline = [
     dict(type='DecordInitSegment'),
-    dict(type='SampleFrames', clip_len=clip_len,
-         frame_interval=frame_interval, num_clips=1),
+    dict(
+        type='SampleFrames',
+        clip_len=clip_len,
+        frame_interval=frame_interval,
+        num_clips=1),
     dict(type='DecordDecode'),
     dict(type='Resize', scale=(-1, img_size + 8)),
     dict(type='RandomResizedCrop'),
@@ -35,8 +42,12 @@ train_pipeline = [
 ]
 val_pipeline = [
     dict(type='DecordInitSegment'),
-    dict(type='SampleFrames', clip_len=clip_len,
-         frame_interval=frame_interval, num_clips=1, test_mode=True),
+    dict(
+        type='SampleFrames',
+        clip_len=clip_len,
+        frame_interval=frame_interval,
+        num_clips=1,
+        test_mode=True),
     dict(type='DecordDecode'),
     dict(type='Resize', scale=(-1, img_size + 8)),
     dict(type='CenterCrop', crop_size=img_size),
@@ -45,9 +56,12 @@ val_pipeline = [
 ]
 test_pipeline = [
     dict(type='DecordInitSegment'),
-    dict(type='SampleFrames', clip_len=clip_len,
-         frame_interval=frame_interval, num_clips=num_test_clips,
-         test_mode=True),
+    dict(
+        type='SampleFrames',
+        clip_len=clip_len,
+        frame_interval=frame_interval,
+        num_clips=num_test_clips,
+        test_mode=True),
     dict(type='DecordDecode'),
     dict(type='Resize', scale=(-1, img_size)),
     dict(type='ThreeCrop', crop_size=img_size),
@@ -57,27 +71,44 @@ test_pipeline = [
 
 loader = dict(num_workers=0, persistent_workers=False)
 train_dataloader = dict(
-    **loader, batch_size=5,
-    dataset=dict(ann_file=f'{list_dir}/rgb_train.txt',
-                 data_prefix=dict(video=video_root), pipeline=train_pipeline))
+    **loader,
+    batch_size=5,
+    dataset=dict(
+        ann_file=f'{list_dir}/rgb_train.txt',
+        data_prefix=dict(video=video_root),
+        pipeline=train_pipeline))
 val_dataloader = dict(
     **loader,
-    dataset=dict(ann_file=f'{list_dir}/rgb_val.txt',
-                 data_prefix=dict(video=video_root), pipeline=val_pipeline))
+    dataset=dict(
+        ann_file=f'{list_dir}/rgb_val.txt',
+        data_prefix=dict(video=video_root),
+        pipeline=val_pipeline))
 test_dataloader = dict(
     **loader,
-    dataset=dict(ann_file=f'{list_dir}/rgb_test.txt',
-                 data_prefix=dict(video=video_root), pipeline=test_pipeline))
+    dataset=dict(
+        ann_file=f'{list_dir}/rgb_test.txt',
+        data_prefix=dict(video=video_root),
+        pipeline=test_pipeline))
 
 max_epochs = 6
 train_cfg = dict(max_epochs=max_epochs, val_interval=3)
-optim_wrapper = dict(optimizer=dict(lr=1e-3),
-                     paramwise_cfg=dict(num_layers=2))
+optim_wrapper = dict(optimizer=dict(lr=1e-3), paramwise_cfg=dict(num_layers=2))
 param_scheduler = [
-    dict(type='LinearLR', start_factor=0.1, by_epoch=True, begin=0, end=1,
-         convert_to_iter_based=True),
-    dict(type='CosineAnnealingLR', T_max=max_epochs - 1, eta_min=0,
-         by_epoch=True, begin=1, end=max_epochs, convert_to_iter_based=True)
+    dict(
+        type='LinearLR',
+        start_factor=0.1,
+        by_epoch=True,
+        begin=0,
+        end=1,
+        convert_to_iter_based=True),
+    dict(
+        type='CosineAnnealingLR',
+        T_max=max_epochs - 1,
+        eta_min=0,
+        by_epoch=True,
+        begin=1,
+        end=max_epochs,
+        convert_to_iter_based=True)
 ]
 default_hooks = dict(logger=dict(interval=1))
 auto_scale_lr = dict(base_batch_size=5)

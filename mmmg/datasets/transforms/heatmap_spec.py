@@ -78,9 +78,10 @@ class HeatmapSpec:
         assert self.with_kp or self.with_limb, (
             'At least one of "with_kp" and "with_limb" should be True.')
         if self.layout is not None:
-            if any(arg is not None
-                   for arg in (self.skeletons, self.left_kp, self.right_kp,
-                               self.left_limb, self.right_limb)):
+            if any(
+                    arg is not None
+                    for arg in (self.skeletons, self.left_kp, self.right_kp,
+                                self.left_limb, self.right_limb)):
                 raise ValueError('give either `layout` or explicit skeletons '
                                  'and left/right lists, not both')
             kp_layout = get_layout(self.layout)

@@ -107,8 +107,10 @@ def _windows(flat: np.ndarray, height: int, width: int,
     offset ``i``, for every ``i`` it fits after."""
     span = (height - 1) * row + width
     item = flat.itemsize
-    return np.ndarray((flat.size - span + 1, height, width), flat.dtype,
-                      flat, strides=(item, row * item, item))
+    return np.ndarray((flat.size - span + 1, height, width),
+                      flat.dtype,
+                      flat,
+                      strides=(item, row * item, item))
 
 
 def _draw_limbs(flat: np.ndarray, base: np.ndarray, a: np.ndarray,
@@ -192,16 +194,16 @@ def _draw_limb_patches(flat: np.ndarray, start: np.ndarray, key: np.ndarray,
     """Draw the limbs of :func:`_limb_geometry`, sorted by their size class
     ``key``, as patches at flat offsets ``start``."""
     scale = np.sqrt(0.5) / sigma
-    (ox, oy, ox_frac, oy_frac, dx, dy, tx, ty, t_lo, t_hi, x0, x1, y0, y1,
-     sx, sy, log_value) = geometry
+    (ox, oy, ox_frac, oy_frac, dx, dy, tx, ty, t_lo, t_hi, x0, x1, y0, y1, sx,
+     sy, log_value) = geometry
     bounds = [0, *(np.flatnonzero(np.diff(key)) + 1).tolist(), len(key)]
     for i, j in zip(bounds[:-1], bounds[1:]):
         sel = slice(i, j)
         num_y, num_x = divmod(int(key[i]), 1024)
-        px = _offsets(num_x, sx[sel], x0[sel], x1[sel], ox[sel],
-                      ox_frac[sel], scale)
-        py = _offsets(num_y, sy[sel], y0[sel], y1[sel], oy[sel],
-                      oy_frac[sel], scale)
+        px = _offsets(num_x, sx[sel], x0[sel], x1[sel], ox[sel], ox_frac[sel],
+                      scale)
+        py = _offsets(num_y, sy[sel], y0[sel], y1[sel], oy[sel], oy_frac[sel],
+                      scale)
         # Projection of each pixel onto the segment (0 at o), clamped to
         # the segment: the distance is to the nearest end outside, to the
         # line inside.
@@ -288,8 +290,8 @@ def render_heatmaps(keypoint: np.ndarray,
         kp_base = _map_offsets(num_frame, num_c, 0, num_kp, height * width)
     if skeletons:
         start, end = np.asarray(skeletons, dtype=np.intp).T
-        limb_base = _map_offsets(num_frame, num_c, kp_channels,
-                                 len(skeletons), height * width)
+        limb_base = _map_offsets(num_frame, num_c, kp_channels, len(skeletons),
+                                 height * width)
     # One person draws each map at most once; persons are merged one after
     # another.
     for person, (kp, val) in enumerate(zip(keypoint, value)):
@@ -300,8 +302,7 @@ def render_heatmaps(keypoint: np.ndarray,
         if skeletons:
             _draw_limbs(flat, limb_base, kp[:, start].reshape(-1, 2),
                         kp[:, end].reshape(-1, 2), val[:, start].ravel(),
-                        val[:, end].ravel(), sigma, height, width,
-                        person == 0)
+                        val[:, end].ravel(), sigma, height, width, person == 0)
     return heatmap
 
 
@@ -365,5 +366,6 @@ class GeneratePoseHeatmaps(BaseTransform):
 
     def __repr__(self) -> str:
         return transform_repr(
-            self, *(f.name for f in fields(self.spec) if f.repr),
+            self,
+            *(f.name for f in fields(self.spec) if f.repr),
             source=self.spec)

@@ -146,8 +146,8 @@ class FixSkeletonLength(BaseTransform):
         num = kp.shape[1]
         if num >= self.length:
             extra = num - self.length
-            start = extra // 2 if self.test_mode else np.random.randint(
-                extra + 1)
+            start = extra // 2 if self.test_mode else np.random.randint(extra +
+                                                                        1)
             kp = kp[:, start:start + self.length]
             score = score[:, start:start + self.length]
             valid = self.length
@@ -156,13 +156,17 @@ class FixSkeletonLength(BaseTransform):
             kp = np.concatenate(
                 [kp, np.zeros((kp.shape[0], pad) + kp.shape[2:], kp.dtype)],
                 axis=1)
-            score = np.concatenate(
-                [score,
-                 np.zeros((score.shape[0], pad) + score.shape[2:],
-                          score.dtype)], axis=1)
+            score = np.concatenate([
+                score,
+                np.zeros((score.shape[0], pad) + score.shape[2:], score.dtype)
+            ],
+                                   axis=1)
             valid = num
-        results.update(keypoint=kp, keypoint_score=score,
-                       total_frames=self.length, valid_len=valid)
+        results.update(
+            keypoint=kp,
+            keypoint_score=score,
+            total_frames=self.length,
+            valid_len=valid)
         return results
 
     def __repr__(self) -> str:
@@ -188,6 +192,6 @@ class FormatSkeletonSequence(BaseTransform):
 
     def transform(self, results: Dict) -> Dict:
         kp, score = results['keypoint'], results['keypoint_score']
-        results['keypoint'] = np.concatenate(
-            [kp, score[..., None]], axis=-1).astype(np.float32)
+        results['keypoint'] = np.concatenate([kp, score[..., None]],
+                                             axis=-1).astype(np.float32)
         return results

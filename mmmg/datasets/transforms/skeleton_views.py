@@ -27,8 +27,7 @@ from .skeleton_sequence import _check_pose
 from .transform_repr import transform_repr
 
 
-def resample_clip(kp: np.ndarray, score: np.ndarray,
-                  positions: np.ndarray):
+def resample_clip(kp: np.ndarray, score: np.ndarray, positions: np.ndarray):
     """Sample a clip at fractional frame positions.
 
     Points valid in both neighbouring frames are linearly interpolated; a
@@ -135,15 +134,15 @@ class SkeletonViews(BaseTransform):
         span = max(1.0, ratio * (num_valid - 1))
         start = np.random.uniform(0, num_valid - 1 - span) \
             if num_valid - 1 > span else 0.0
-        gamma = math.exp(np.random.uniform(-1, 1) *
-                         math.log(self.speed_range))
-        u = np.linspace(0, 1, self.length) ** gamma
+        gamma = math.exp(np.random.uniform(-1, 1) * math.log(self.speed_range))
+        u = np.linspace(0, 1, self.length)**gamma
         return np.clip(start + u * span, 0, num_valid - 1)
 
     def _corrupt(self, kp: np.ndarray, score: np.ndarray) -> None:
         mean_score = score.mean(axis=0)
-        p = np.clip(self.corrupt_rate *
-                    (1 + self.low_conf_weight * (1 - mean_score)), 0, 1)
+        p = np.clip(
+            self.corrupt_rate * (1 + self.low_conf_weight * (1 - mean_score)),
+            0, 1)
         removed = np.random.rand(len(p)) < p
         score[:, removed] = 0
         noise = np.random.randn(*kp.shape) * self.jitter

@@ -140,8 +140,8 @@ def to_gray(frames: Union[np.ndarray, Sequence[np.ndarray]],
     if first.ndim != 3 or first.shape[-1] != 3:
         raise ValueError('expected colour frames [H, W, 3] or gray frames '
                          f'[H, W], got a frame of shape {first.shape}')
-    code = (cv2.COLOR_RGB2GRAY
-            if channel_order == 'rgb' else cv2.COLOR_BGR2GRAY)
+    code = (
+        cv2.COLOR_RGB2GRAY if channel_order == 'rgb' else cv2.COLOR_BGR2GRAY)
     shape = (num, ) + first.shape[:2]
     if out is None:
         gray = np.empty(shape, dtype=first.dtype)
@@ -202,7 +202,10 @@ class _Workspace:
         self.band_pixels = band_pixels
         self._bufs: Dict[str, np.ndarray] = {}
 
-    def get(self, name: str, rows: int, width: int,
+    def get(self,
+            name: str,
+            rows: int,
+            width: int,
             dtype=np.float32) -> np.ndarray:
         size = rows * self.band_pixels
         buf = self._bufs.get(name)
@@ -211,8 +214,11 @@ class _Workspace:
         return buf[:rows * width].reshape(rows, width)
 
 
-def _window_sum(src: np.ndarray, length: int, ws: _Workspace,
-                out: np.ndarray, weight: float = 1.0) -> np.ndarray:
+def _window_sum(src: np.ndarray,
+                length: int,
+                ws: _Workspace,
+                out: np.ndarray,
+                weight: float = 1.0) -> np.ndarray:
     """``out[t] = weight * sum_{j<length} src[t + j]`` (``length >= 2``) by
     doubling: sums of 2, 4, 8.. rows, then the binary digits of ``length``
     added up. Each output row only depends on its own window, summed in a
@@ -312,9 +318,8 @@ def _horner_terms(x: np.ndarray, plan: _Plan,
     return terms
 
 
-def _write_channels(diffs: List[np.ndarray],
-                    terms: List[Optional[np.ndarray]], dst: np.ndarray,
-                    plan: _Plan, ws: _Workspace,
+def _write_channels(diffs: List[np.ndarray], terms: List[Optional[np.ndarray]],
+                    dst: np.ndarray, plan: _Plan, ws: _Workspace,
                     order: Sequence[int]) -> None:
     """Sum the channels ``T_c`` from the differences and the Horner terms
     and write them, mapped to 8 bits for a uint8 ``dst``, in ``order``."""
@@ -327,16 +332,28 @@ def _write_channels(diffs: List[np.ndarray],
         plane = ws.get(f'c{c}', out_rows, width, dst.dtype)
         lead = diffs[1 + c][:out_rows]
         if plan.K == 1:
-            cv2.addWeighted(lead, plan.w_diff[c], lead, 0.0, plan.offset,
-                            dst=plane, dtype=depth)
+            cv2.addWeighted(
+                lead,
+                plan.w_diff[c],
+                lead,
+                0.0,
+                plan.offset,
+                dst=plane,
+                dtype=depth)
         else:
             cv2.multiply(terms[1], diffs[2 + c][:out_rows], dst=acc)
             for n in range(2, plan.K):
                 cv2.accumulateProduct(terms[n], diffs[n + 1 + c][:out_rows],
                                       acc)
             # One pass: weights, offset, rounding, saturation, dtype.
-            cv2.addWeighted(lead, plan.w_diff[c], acc, plan.w_acc[c],
-                            plan.offset, dst=plane, dtype=depth)
+            cv2.addWeighted(
+                lead,
+                plan.w_diff[c],
+                acc,
+                plan.w_acc[c],
+                plan.offset,
+                dst=plane,
+                dtype=depth)
         planes.append(plane)
     cv2.merge([planes[i] for i in order], dst=dst)
 
@@ -494,8 +511,7 @@ class ExpandTaylorWindows(BaseTransform):
         self.window = taylor_window(num_terms)
 
     def transform(self, results: Dict) -> Dict:
-        starts = np.asarray(results['frame_inds']).reshape(-1).astype(
-            np.int64)
+        starts = np.asarray(results['frame_inds']).reshape(-1).astype(np.int64)
         first = int(results.get('start_index', 0))
         last = first + int(results['total_frames']) - 1
         if last < first:
@@ -650,8 +666,7 @@ class TaylorVideo(BaseTransform):
             out = []
             for i in range(num_clips):
                 out.extend(
-                    self._clip(gray[i * clip_len:(i + 1) * clip_len],
-                               results))
+                    self._clip(gray[i * clip_len:(i + 1) * clip_len], results))
             results['clip_len'] = len(out) // num_clips
         results['imgs'] = out
         return results

@@ -6,12 +6,11 @@ import os.path as osp
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
+from mmaction.registry import METRICS
 from mmengine.evaluator import BaseMetric
 from mmengine.logging import MMLogger
 
-from mmaction.registry import METRICS
 from mmmg.utils import atomic_open
-
 from ..functional import classification_report
 from ..predictions import sample_label, sample_streams
 
@@ -45,11 +44,13 @@ def save_per_class_csv(path: str, per_class: dict,
                        classes: Sequence[str]) -> None:
     with atomic_open(path, 'w') as f:
         writer = csv.writer(f, lineterminator='\n')
-        writer.writerow(['id', 'class', 'support', 'predicted', 'precision',
-                         'recall', 'f1'])
+        writer.writerow([
+            'id', 'class', 'support', 'predicted', 'precision', 'recall', 'f1'
+        ])
         for k, name in enumerate(classes):
             writer.writerow([
-                k, name, int(per_class['support'][k]),
+                k, name,
+                int(per_class['support'][k]),
                 int(per_class['predicted'][k]),
                 f'{per_class["precision"][k]:.6f}',
                 f'{per_class["recall"][k]:.6f}', f'{per_class["f1"][k]:.6f}'
@@ -79,10 +80,14 @@ def save_confusion_png(path: str, cm: np.ndarray, classes: Sequence[str],
     fig = Figure(figsize=(side + 1.5, side), dpi=110)
     FigureCanvasAgg(fig)
     ax = fig.add_subplot(1, 1, 1)
-    image = ax.imshow(norm, cmap='Blues', vmin=0, vmax=1,
-                      interpolation='nearest')
-    fig.colorbar(image, ax=ax, fraction=0.046, pad=0.02,
-                 label='share of the true class (cells in %)')
+    image = ax.imshow(
+        norm, cmap='Blues', vmin=0, vmax=1, interpolation='nearest')
+    fig.colorbar(
+        image,
+        ax=ax,
+        fraction=0.046,
+        pad=0.02,
+        label='share of the true class (cells in %)')
     ticks = np.arange(n)
     names = [f'{k} {name}' for k, name in enumerate(classes)]
     fontsize = 7 if n > 12 else 9
@@ -96,9 +101,14 @@ def save_confusion_png(path: str, cm: np.ndarray, classes: Sequence[str],
     # Percentages in the non-empty cells; white on dark cells.
     for t, p in zip(*np.nonzero(cm)):
         value = norm[t, p]
-        ax.text(p, t, f'{100 * value:.0f}', ha='center', va='center',
-                fontsize=fontsize - 1.5,
-                color='white' if value > 0.5 else 'black')
+        ax.text(
+            p,
+            t,
+            f'{100 * value:.0f}',
+            ha='center',
+            va='center',
+            fontsize=fontsize - 1.5,
+            color='white' if value > 0.5 else 'black')
     fig.tight_layout()
     with atomic_open(path, 'wb') as f:
         fig.savefig(f, format='png')
@@ -170,10 +180,13 @@ class MGClassificationMetric(BaseMetric):
         for sample in data_samples:
             streams = sample_streams(sample, 'item')
             label = sample_label(sample)
-            self.results.append(dict(
-                scores={k: v.astype(np.float32).reshape(-1)
-                        for k, v in streams.items()},
-                label=-1 if label is None else label))
+            self.results.append(
+                dict(
+                    scores={
+                        k: v.astype(np.float32).reshape(-1)
+                        for k, v in streams.items()
+                    },
+                    label=-1 if label is None else label))
 
     def _class_names(self, num_classes: int) -> List[str]:
         classes = (self.dataset_meta or {}).get('classes')
@@ -230,9 +243,8 @@ class MGClassificationMetric(BaseMetric):
             metrics[f'{key}mean1'] = report['mean1']
             metrics[f'{key}macro_f1'] = report['macro_f1']
             label = '' if single else f'stream {name!r}: '
-            logger.info(
-                f'Per-class results, {label}{len(labels)} samples:\n' +
-                format_table(report['per_class'], classes))
+            logger.info(f'Per-class results, {label}{len(labels)} samples:\n' +
+                        format_table(report['per_class'], classes))
             if out_dir is not None:
                 suffix = '' if single else f'_{name}'
                 title = label + (f'top-1 {100 * report["top1"]:.2f}%, '
@@ -248,8 +260,7 @@ class MGClassificationMetric(BaseMetric):
         os.makedirs(out_dir, exist_ok=True)
         base = osp.join(out_dir, f'{prefix}confusion_matrix{suffix}')
         save_confusion_csv(f'{base}.csv', report['confusion'], classes)
-        save_confusion_png(f'{base}.png', report['confusion'], classes,
-                           title)
+        save_confusion_png(f'{base}.png', report['confusion'], classes, title)
         per_class = osp.join(out_dir, f'{prefix}per_class{suffix}.csv')
         save_per_class_csv(per_class, report['per_class'], classes)
         MMLogger.get_current_instance().info(

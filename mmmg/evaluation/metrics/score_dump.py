@@ -2,10 +2,9 @@
 from typing import Any, Optional, Sequence
 
 import numpy as np
+from mmaction.registry import METRICS
 from mmengine.evaluator import BaseMetric
 from mmengine.logging import MMLogger
-
-from mmaction.registry import METRICS
 
 from ..predictions import sample_label, sample_streams
 from ..score_file import (build_score_file, label_vector, save_scores,
@@ -56,26 +55,31 @@ class DumpMGScores(BaseMetric):
                         'scores are not probabilities; set the head\'s '
                         "average_clips='prob'")
             self.results.append(
-                dict(id=sample['sample_id'], label=sample_label(sample),
-                     scores=streams))
+                dict(
+                    id=sample['sample_id'],
+                    label=sample_label(sample),
+                    scores=streams))
 
     def compute_metrics(self, results: list) -> dict:
         classes = (self.dataset_meta or {}).get('classes')
         score_file = build_score_file(
-            results, classes=classes, meta=with_checkpoint_digest(self.meta),
+            results,
+            classes=classes,
+            meta=with_checkpoint_digest(self.meta),
             source=self.out_file)
         save_scores(self.out_file, score_file)
+        streams = ', '.join(score_file['streams'])
         MMLogger.get_current_instance().info(
-            f'{len(results)} sample scores ({", ".join(score_file["streams"])})'
-            f' written to {self.out_file}')
+            f'{len(results)} sample scores ({streams}) written to '
+            f'{self.out_file}')
         labels = label_vector(score_file)
         known = labels >= 0
         if not known.any():
             return {}
         metrics = {}
         for stream in score_file['streams']:
-            pred = np.stack([s['scores'][stream]
-                             for s in score_file['samples']]).argmax(1)
+            pred = np.stack(
+                [s['scores'][stream] for s in score_file['samples']]).argmax(1)
             metrics[f'{stream}_top1'] = float(
                 (pred[known] == labels[known]).mean())
         return metrics

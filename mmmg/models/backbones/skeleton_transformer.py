@@ -15,8 +15,9 @@ from ..utils.skeleton_streams import STREAMS, skeleton_stream
 def sinusoidal_positions(length: int, dims: int) -> Tensor:
     """``[length, dims]`` sine/cosine position codes (Vaswani et al.)."""
     pos = torch.arange(length, dtype=torch.float32)[:, None]
-    freq = torch.exp(torch.arange(0, dims, 2, dtype=torch.float32) *
-                     (-math.log(10000.0) / dims))
+    freq = torch.exp(
+        torch.arange(0, dims, 2, dtype=torch.float32) *
+        (-math.log(10000.0) / dims))
     codes = torch.zeros(length, dims)
     codes[:, 0::2] = torch.sin(pos * freq)
     codes[:, 1::2] = torch.cos(pos * freq)[:, :dims // 2]
@@ -32,11 +33,16 @@ def _embedding(in_dims: int, dims: int) -> nn.Sequential:
 def _encoder(dims: int, depth: int, heads: int, mlp_ratio: float,
              dropout: float) -> nn.TransformerEncoder:
     layer = nn.TransformerEncoderLayer(
-        dims, heads, int(dims * mlp_ratio), dropout, activation='gelu',
-        batch_first=True, norm_first=True)
+        dims,
+        heads,
+        int(dims * mlp_ratio),
+        dropout,
+        activation='gelu',
+        batch_first=True,
+        norm_first=True)
     # Pre-norm layers leave the residual stream unnormalised: end in a norm.
-    return nn.TransformerEncoder(layer, depth, norm=nn.LayerNorm(dims),
-                                 enable_nested_tensor=False)
+    return nn.TransformerEncoder(
+        layer, depth, norm=nn.LayerNorm(dims), enable_nested_tensor=False)
 
 
 @MODELS.register_module()
@@ -108,11 +114,11 @@ class DualStreamSkeletonTransformer(BaseModule):
         self.frozen = frozen
         self.temporal_embed = _embedding(num_joints * in_channels, embed_dims)
         self.spatial_embed = _embedding(seq_len * in_channels, embed_dims)
-        self.register_buffer('temporal_pos',
-                             sinusoidal_positions(seq_len, embed_dims),
-                             persistent=False)
-        self.spatial_pos = nn.Parameter(torch.zeros(1, num_joints,
-                                                    embed_dims))
+        self.register_buffer(
+            'temporal_pos',
+            sinusoidal_positions(seq_len, embed_dims),
+            persistent=False)
+        self.spatial_pos = nn.Parameter(torch.zeros(1, num_joints, embed_dims))
         self.temporal = _encoder(embed_dims, depth, num_heads, mlp_ratio,
                                  dropout)
         self.spatial = _encoder(embed_dims, depth, num_heads, mlp_ratio,
@@ -146,25 +152,23 @@ class DualStreamSkeletonTransformer(BaseModule):
             Tensor: ``[B, 2 * embed_dims]``.
         """
         if x.shape[1:] != (self.seq_len, self.num_joints, self.in_channels):
-            raise ValueError(
-                f'expected clips of shape [B, {self.seq_len}, '
-                f'{self.num_joints}, {self.in_channels}], got '
-                f'{list(x.shape)}')
+            raise ValueError(f'expected clips of shape [B, {self.seq_len}, '
+                             f'{self.num_joints}, {self.in_channels}], got '
+                             f'{list(x.shape)}')
         with torch.set_grad_enabled(torch.is_grad_enabled()
                                     and not self.frozen):
-            return self._encode(skeleton_stream(x, self.stream,
-                                                self.parents))
+            return self._encode(skeleton_stream(x, self.stream, self.parents))
 
     def _encode(self, x: Tensor) -> Tensor:
         b, t, v, c = x.shape
-        padded = x[..., -1].amax(dim=-1) <= 0                    # [B, T]
+        padded = x[..., -1].amax(dim=-1) <= 0  # [B, T]
         # A clip with no person at all attends to everything, not nothing.
         padded = padded & ~padded.all(dim=1, keepdim=True)
         tokens_t = self.temporal_embed(x.reshape(b, t, v * c))
-        tokens_t = self.temporal(tokens_t + self.temporal_pos[:t],
-                                 src_key_padding_mask=padded)
+        tokens_t = self.temporal(
+            tokens_t + self.temporal_pos[:t], src_key_padding_mask=padded)
         tokens_t = tokens_t.masked_fill(padded[..., None], float('-inf'))
-        tokens_s = self.spatial_embed(x.permute(0, 2, 1, 3).reshape(
-            b, v, t * c))
+        tokens_s = self.spatial_embed(
+            x.permute(0, 2, 1, 3).reshape(b, v, t * c))
         tokens_s = self.spatial(tokens_s + self.spatial_pos)
         return torch.cat([tokens_t.amax(dim=1), tokens_s.amax(dim=1)], -1)

@@ -74,8 +74,9 @@ class HeatmapDataPreprocessor(ActionDataPreprocessor):
         scores = inputs.get('keypoint_score') if spec.use_score else None
         metainfo = data_samples[0].metainfo
         img_shape = tuple(metainfo['img_shape'])
-        if any(tuple(s.metainfo['img_shape']) != img_shape
-               for s in data_samples):
+        if any(
+                tuple(s.metainfo['img_shape']) != img_shape
+                for s in data_samples):
             raise ValueError('all samples of a batch must share img_shape')
 
         batch = len(keypoints)

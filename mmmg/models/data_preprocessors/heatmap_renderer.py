@@ -39,8 +39,7 @@ def _scatter_max(flat: Tensor, channel: Tensor, xs: Tensor, ys: Tensor,
 
 
 def _draw_points(flat: Tensor, channel: Tensor, x: Tensor, y: Tensor,
-                 value: Tensor, sigma: float, height: int,
-                 width: int) -> None:
+                 value: Tensor, sigma: float, height: int, width: int) -> None:
     radius = 3 * sigma
     x0, x1 = _cut(x, x, radius, width)
     y0, y1 = _cut(y, y, radius, height)
@@ -53,8 +52,7 @@ def _draw_points(flat: Tensor, channel: Tensor, x: Tensor, y: Tensor,
     ys, in_y = _patch_axis(y0, y1, height)
     k = -0.5 / sigma**2
     gx = torch.exp((xs.float() - x[:, None])**2 * k) * in_x
-    gy = torch.exp((ys.float() - y[:, None])**2 * k) * (
-        in_y * value[:, None])
+    gy = torch.exp((ys.float() - y[:, None])**2 * k) * (in_y * value[:, None])
     patch = gy[:, :, None] * gx[:, None, :]
     _scatter_max(flat, channel, xs, ys, patch, width, height)
 
@@ -99,10 +97,8 @@ def _draw_limbs(flat: Tensor, channel: Tensor, a: Tensor, b: Tensor,
     value = torch.minimum(a_val, b_val)
     short = (ax - bx)**2 + (ay - by)**2 < 1
     bx, by = torch.where(short, ax, bx), torch.where(short, ay, by)
-    x0, x1 = _cut(torch.minimum(ax, bx), torch.maximum(ax, bx), radius,
-                  width)
-    y0, y1 = _cut(torch.minimum(ay, by), torch.maximum(ay, by), radius,
-                  height)
+    x0, x1 = _cut(torch.minimum(ax, bx), torch.maximum(ax, bx), radius, width)
+    y0, y1 = _cut(torch.minimum(ay, by), torch.maximum(ay, by), radius, height)
     keep = (value >= EPS) & (x0 <= x1) & (y0 <= y1)
     value = torch.where(short, a_val, value)
     channel, ax, ay, bx, by, value, x0, x1, y0, y1 = (
@@ -127,10 +123,10 @@ def _draw_limbs(flat: Tensor, channel: Tensor, a: Tensor, b: Tensor,
     for key in torch.unique(size).tolist():
         sel = size == key
         _draw_segments(flat, channel[sel], o_int[0, sel], o_int[1, sel],
-                       o_frac[0, sel], o_frac[1, sel], seg[0, sel],
-                       seg[1, sel], -t_o[sel], 1 - t_o[sel], value[sel],
-                       x0[sel], x1[sel], y0[sel], y1[sel], sigma, height,
-                       width)
+                       o_frac[0, sel], o_frac[1, sel], seg[0, sel], seg[1,
+                                                                        sel],
+                       -t_o[sel], 1 - t_o[sel], value[sel], x0[sel], x1[sel],
+                       y0[sel], y1[sel], sigma, height, width)
 
 
 def render_heatmaps(keypoint: Tensor,
@@ -161,19 +157,22 @@ def render_heatmaps(keypoint: Tensor,
     keypoint = keypoint.masked_fill(missing[..., None], 0)
     value = value.masked_fill(missing, 0)
     # Channel of (sample, frame) in the flat [B * T * C] map stack.
-    frame_base = (torch.arange(batch * num_frame, device=device) * num_c).view(
-        batch, 1, num_frame, 1).expand(-1, num_person, -1, -1)
+    frame_base = (torch.arange(batch * num_frame, device=device) *
+                  num_c).view(batch, 1, num_frame,
+                              1).expand(-1, num_person, -1, -1)
     if with_kp:
         channel = frame_base + torch.arange(num_kp, device=device)
-        _draw_points(flat, channel.reshape(-1), keypoint[..., 0].reshape(-1),
-                     keypoint[..., 1].reshape(-1), value.reshape(-1), sigma,
-                     height, width)
+        _draw_points(flat, channel.reshape(-1),
+                     keypoint[..., 0].reshape(-1), keypoint[...,
+                                                            1].reshape(-1),
+                     value.reshape(-1), sigma, height, width)
     if skeletons:
         start, end = torch.tensor(skeletons, device=device).T
         channel = (frame_base + kp_channels +
                    torch.arange(len(skeletons), device=device)).reshape(-1)
         _draw_limbs(flat, channel, keypoint[..., start, :].reshape(-1, 2),
-                    keypoint[..., end, :].reshape(-1, 2),
-                    value[..., start].reshape(-1),
+                    keypoint[..., end, :].reshape(-1,
+                                                  2), value[...,
+                                                            start].reshape(-1),
                     value[..., end].reshape(-1), sigma, height, width)
     return flat.view(batch, num_frame, num_c, height, width)

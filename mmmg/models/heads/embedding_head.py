@@ -74,8 +74,7 @@ class EmbeddingHead(I3DHead):
         pooled = self.pool(x)
         return self.classify(pooled), self.embed(pooled)
 
-    def loss(self, feats: Tensor, data_samples: SampleList,
-             **kwargs) -> Dict:
+    def loss(self, feats: Tensor, data_samples: SampleList, **kwargs) -> Dict:
         """Forward the features and compute the losses (training)."""
         logits, embeddings = self.forward_with_embedding(feats)
         return self.loss_by_feat(logits, data_samples, embeddings=embeddings)
@@ -84,8 +83,8 @@ class EmbeddingHead(I3DHead):
                 **kwargs) -> SampleList:
         """Forward the features and attach the predictions (testing)."""
         logits, embeddings = self.forward_with_embedding(feats)
-        return self.predict_by_feat(logits, data_samples,
-                                    embeddings=embeddings)
+        return self.predict_by_feat(
+            logits, data_samples, embeddings=embeddings)
 
     def label_distribution(self, data_samples: SampleList,
                            device: torch.device) -> Tensor:
@@ -110,7 +109,9 @@ class EmbeddingHead(I3DHead):
                 f'label {labels[i].item()} (sample {i} of the batch)')
         return nn.functional.one_hot(labels, self.num_classes).float()
 
-    def loss_by_feat(self, cls_scores: Tensor, data_samples: SampleList,
+    def loss_by_feat(self,
+                     cls_scores: Tensor,
+                     data_samples: SampleList,
                      embeddings: Optional[Tensor] = None) -> Dict:
         """Classification loss plus :meth:`loss_by_embedding`.
 
@@ -135,11 +136,12 @@ class EmbeddingHead(I3DHead):
                 f'and {embeddings.shape[0]} embeddings for {len(labels)} '
                 'labels; train with one clip per sample')
         losses = super().loss_by_feat(cls_scores, data_samples)
-        losses.update(
-            self.loss_by_embedding(embeddings, labels, cls_scores))
+        losses.update(self.loss_by_embedding(embeddings, labels, cls_scores))
         return losses
 
-    def predict_by_feat(self, cls_scores: Tensor, data_samples: SampleList,
+    def predict_by_feat(self,
+                        cls_scores: Tensor,
+                        data_samples: SampleList,
                         embeddings: Optional[Tensor] = None) -> SampleList:
         """``I3DHead``'s predictions from the logits (clip averaging
         included); ``embeddings`` are for subclasses that use them."""

@@ -87,8 +87,12 @@ class LabelEmbeddingHead(ClassEmbeddingHead):
                  loss_embed: ConfigType = dict(type='LabelEmbeddingLoss'),
                  **kwargs) -> None:
         table = load_label_embeddings(embedding_file, num_classes)
-        super().__init__(num_classes, in_channels, class_embeddings=table,
-                         loss_embed=loss_embed, **kwargs)
+        super().__init__(
+            num_classes,
+            in_channels,
+            class_embeddings=table,
+            loss_embed=loss_embed,
+            **kwargs)
         self.embedding_file = embedding_file
 
     def extra_repr(self) -> str:

@@ -23,8 +23,8 @@ from .embedding_head import EmbeddingHead
 
 
 def calibration_loss(embeddings: Tensor, prototypes: Tensor, labels: Tensor,
-                     preds: Tensor, valid: Tensor, temperature: float
-                     ) -> Tuple[Tensor, Tensor]:
+                     preds: Tensor, valid: Tensor,
+                     temperature: float) -> Tuple[Tensor, Tensor]:
     r"""Contrastive calibration loss on false negatives and false positives.
 
     With :math:`z_i` the l2-normalised embedding of sample :math:`i`,
@@ -228,11 +228,12 @@ class PrototypeHead(EmbeddingHead):
         """
         labels = labels.argmax(dim=1)
         preds = cls_scores.detach().argmax(dim=1)
-        loss_cal, mask = calibration_loss(
-            embeddings, self.prototypes.detach(), labels, preds,
-            self.proto_valid, self.temperature)
-        losses = dict(loss_proto=self.loss_proto_weight * loss_cal,
-                      proto_fn_ratio=mask.float().mean())
+        loss_cal, mask = calibration_loss(embeddings, self.prototypes.detach(),
+                                          labels, preds, self.proto_valid,
+                                          self.temperature)
+        losses = dict(
+            loss_proto=self.loss_proto_weight * loss_cal,
+            proto_fn_ratio=mask.float().mean())
         if self.training:
             self.update_prototypes(embeddings.detach(), labels)
         return losses
@@ -256,10 +257,10 @@ class PrototypeHead(EmbeddingHead):
         present = counts > 0
         means = sums[present] / counts[present, None]
         old = self.prototypes[present].float()
-        keep = torch.where(self.proto_valid[present, None],
-                           torch.full_like(counts[present, None],
-                                           self.momentum),
-                           torch.zeros_like(counts[present, None]))
+        keep = torch.where(
+            self.proto_valid[present, None],
+            torch.full_like(counts[present, None], self.momentum),
+            torch.zeros_like(counts[present, None]))
         self.prototypes[present] = (keep * old + (1 - keep) * means).to(
             self.prototypes.dtype)
         self.proto_valid[present] = True
@@ -270,10 +271,11 @@ class PrototypeHead(EmbeddingHead):
         z = F.normalize(embeddings, dim=1)
         p = F.normalize(self.prototypes.to(z.dtype), dim=1)
         sim = z @ p.t() / self.temperature
-        return sim.masked_fill(~self.proto_valid[None],
-                               -1. / self.temperature)
+        return sim.masked_fill(~self.proto_valid[None], -1. / self.temperature)
 
-    def predict_by_feat(self, cls_scores: Tensor, data_samples: SampleList,
+    def predict_by_feat(self,
+                        cls_scores: Tensor,
+                        data_samples: SampleList,
                         embeddings: Optional[Tensor] = None) -> SampleList:
         """Predictions from the logits, blended with the prototype scores
         of the embeddings when ``proto_blend > 0``."""

@@ -51,8 +51,8 @@ def orthogonal_anchors(num_classes: int,
         return torch.eye(num_classes, embed_dim)
     if anchor_type == 'random_orthogonal':
         gen = torch.Generator().manual_seed(seed)
-        g = torch.randn(embed_dim, num_classes, generator=gen,
-                        dtype=torch.float64)
+        g = torch.randn(
+            embed_dim, num_classes, generator=gen, dtype=torch.float64)
         q, r = torch.linalg.qr(g, mode='reduced')
         signs = torch.sign(torch.diagonal(r))
         signs[signs == 0] = 1
@@ -109,8 +109,12 @@ class SemanticEmbeddingHead(ClassEmbeddingHead):
         anchors = orthogonal_anchors(
             num_classes, num_classes if embed_dim is None else embed_dim,
             anchor_type, anchor_seed)
-        super().__init__(num_classes, in_channels, class_embeddings=anchors,
-                         loss_embed=loss_embed, **kwargs)
+        super().__init__(
+            num_classes,
+            in_channels,
+            class_embeddings=anchors,
+            loss_embed=loss_embed,
+            **kwargs)
         self.anchor_type = anchor_type
 
     def extra_repr(self) -> str:

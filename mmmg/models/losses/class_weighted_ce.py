@@ -52,8 +52,8 @@ class MGCrossEntropyLoss(CrossEntropyLoss):
 
     def __init__(self,
                  loss_weight: float = 1.0,
-                 class_weight: Union[None, Sequence[float], Dict] = None
-                 ) -> None:
+                 class_weight: Union[None, Sequence[float],
+                                     Dict] = None) -> None:
         weights: Optional[list] = resolve_class_weight(
             class_weight, owner=type(self).__name__)
         super().__init__(loss_weight=loss_weight, class_weight=weights)

@@ -205,8 +205,8 @@ def resolve_class_weight(class_weight: Union[None, Sequence[float], Dict],
     if class_weight is None:
         return None
     if not isinstance(class_weight, dict):
-        if isinstance(class_weight, (str, bytes)) or not hasattr(
-                class_weight, '__len__'):
+        if isinstance(class_weight,
+                      (str, bytes)) or not hasattr(class_weight, '__len__'):
             raise TypeError(f'{owner}: class_weight must be None, a list of '
                             'weights or a dict spec, got '
                             f'{type(class_weight).__name__}')
@@ -234,7 +234,9 @@ def resolve_class_weight(class_weight: Union[None, Sequence[float], Dict],
     counts = count_labels(ann_file, num_classes, spec.get('split'))
     try:
         weights = class_weights_from_counts(
-            counts, mode, beta=spec.get('beta', DEFAULT_BETA),
+            counts,
+            mode,
+            beta=spec.get('beta', DEFAULT_BETA),
             absent=spec.get('absent', 'max'))
     except ValueError as e:
         raise ValueError(f'{owner}: {_source(spec)}: {e}') from e
@@ -255,13 +257,17 @@ def _log_weights(owner: str, spec: dict, counts: np.ndarray,
         mode += f', beta={spec.get("beta", DEFAULT_BETA)}'
     rows = '\n'.join(f'  class {c:3d}: n={n:6d}  w={w:.4f}'
                      for c, (n, w) in enumerate(zip(counts, weights)))
-    print_log(f'{owner}: class weights ({mode}) from {source}:\n{rows}',
-              logger='current')
+    print_log(
+        f'{owner}: class weights ({mode}) from {source}:\n{rows}',
+        logger='current')
     missing = np.flatnonzero(counts == 0).tolist()
     if missing:
-        print_log(f'{owner}: classes {missing} have no training sample in '
-                  f'{source}; they get the largest weight of the seen '
-                  'classes', logger='current', level=logging.WARNING)
+        print_log(
+            f'{owner}: classes {missing} have no training sample in '
+            f'{source}; they get the largest weight of the seen '
+            'classes',
+            logger='current',
+            level=logging.WARNING)
 
 
 __all__ = [

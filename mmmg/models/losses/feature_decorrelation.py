@@ -37,11 +37,11 @@ def view_invariance(views: Sequence[Tensor]) -> Tensor:
     """MSE of every non-anchor view to the anchor (last) and to their mean."""
     *others, anchor = views
     centre = torch.stack(others).mean(dim=0)
-    return sum(F.mse_loss(z, anchor) + F.mse_loss(z, centre)
-               for z in others)
+    return sum(F.mse_loss(z, anchor) + F.mse_loss(z, centre) for z in others)
 
 
-def variance_covariance(z: Tensor, std_weight: float = 5.0,
+def variance_covariance(z: Tensor,
+                        std_weight: float = 5.0,
                         eps: float = 1e-4) -> Tensor:
     """Variance hinge plus off-diagonal covariance of one view ``[N, D]``."""
     n, d = z.shape
@@ -52,7 +52,8 @@ def variance_covariance(z: Tensor, std_weight: float = 5.0,
             off_diagonal(cov).pow(2).sum() / d)
 
 
-def cross_correlation(z1: Tensor, z2: Tensor,
+def cross_correlation(z1: Tensor,
+                      z2: Tensor,
                       off_diag_weight: float = 0.005) -> Tensor:
     """Barlow Twins loss between two views ``[N, D]``."""
     n = z1.shape[0]
@@ -104,13 +105,13 @@ class MultiGrainedDecorrelationLoss(nn.Module):
         views = [z.float() for z in views]
         return dict(
             invariance=view_invariance(views),
-            varcov=sum(variance_covariance(z, self.std_weight)
-                       for z in views),
-            xcorr=sum(cross_correlation(a, b, self.off_diag_weight)
-                      for a, b in itertools.combinations(views, 2)))
+            varcov=sum(variance_covariance(z, self.std_weight) for z in views),
+            xcorr=sum(
+                cross_correlation(a, b, self.off_diag_weight)
+                for a, b in itertools.combinations(views, 2)))
 
-    def forward(self, embeddings: Dict[str, Sequence[Tensor]]
-                ) -> Dict[str, Tensor]:
+    def forward(self, embeddings: Dict[str,
+                                       Sequence[Tensor]]) -> Dict[str, Tensor]:
         """Weighted losses.
 
         Args:
@@ -119,8 +120,10 @@ class MultiGrainedDecorrelationLoss(nn.Module):
         Returns:
             dict: ``loss_invariance``, ``loss_varcov``, ``loss_xcorr``.
         """
-        weights = dict(invariance=self.invariance_weight,
-                       varcov=self.varcov_weight, xcorr=self.xcorr_weight)
+        weights = dict(
+            invariance=self.invariance_weight,
+            varcov=self.varcov_weight,
+            xcorr=self.xcorr_weight)
         total = dict.fromkeys(weights, 0.)
         for domain, views in embeddings.items():
             if domain not in self.domain_weights:

@@ -12,8 +12,8 @@ from .vit_encoder import (VisionTransformerCP, embed_tokens, run_blocks,
 
 __all__ = [
     'SkeletonDecorrelationPretrainer', 'TubeMaskGenerator', 'VideoMAEDecoder',
-    'VideoMAEPretrainer', 'VisionTransformerCP', 'count_tokens', 'embed_tokens', 'extract_encoder',
-    'match_keys', 'num_masked_per_slice', 'patchify', 'run_blocks',
-    'select_prefix', 'teacher_feature_targets', 'token_grid', 'tube_mask',
-    'tubelet_pixel_targets', 'unnormalize'
+    'VideoMAEPretrainer', 'VisionTransformerCP', 'count_tokens',
+    'embed_tokens', 'extract_encoder', 'match_keys', 'num_masked_per_slice',
+    'patchify', 'run_blocks', 'select_prefix', 'teacher_feature_targets',
+    'token_grid', 'tube_mask', 'tubelet_pixel_targets', 'unnormalize'
 ]

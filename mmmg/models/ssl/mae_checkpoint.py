@@ -18,8 +18,8 @@ import torch
 ENCODER_PREFIX = 'backbone.'
 
 
-def select_prefix(state_dict: Dict[str, torch.Tensor], prefix: str
-                  ) -> 'OrderedDict[str, torch.Tensor]':
+def select_prefix(state_dict: Dict[str, torch.Tensor],
+                  prefix: str) -> 'OrderedDict[str, torch.Tensor]':
     """The entries under ``prefix``, with the prefix removed ('' keeps
     everything)."""
     if not prefix:
@@ -33,10 +33,11 @@ def key_group(key: str) -> str:
     return key.split('.', 1)[0]
 
 
-def extract_encoder(state_dict: Dict[str, torch.Tensor],
-                    prefix: str = ENCODER_PREFIX,
-                    strip_prefix: bool = False
-                    ) -> Tuple['OrderedDict[str, torch.Tensor]', Counter]:
+def extract_encoder(
+    state_dict: Dict[str, torch.Tensor],
+    prefix: str = ENCODER_PREFIX,
+    strip_prefix: bool = False
+) -> Tuple['OrderedDict[str, torch.Tensor]', Counter]:
     """The encoder weights of a pre-training state dict.
 
     Args:
@@ -65,8 +66,8 @@ def extract_encoder(state_dict: Dict[str, torch.Tensor],
     return kept, dropped
 
 
-def match_keys(model_keys: Iterable[str], checkpoint_keys: Iterable[str]
-               ) -> Tuple[List[str], List[str]]:
+def match_keys(model_keys: Iterable[str],
+               checkpoint_keys: Iterable[str]) -> Tuple[List[str], List[str]]:
     """``(missing, unexpected)``: model keys the checkpoint lacks and
     checkpoint keys the model lacks, both sorted."""
     model_keys, checkpoint_keys = set(model_keys), set(checkpoint_keys)

@@ -3,12 +3,11 @@ masked tokens out."""
 from typing import Dict, Tuple
 
 import torch
-from mmcv.cnn import build_norm_layer
-from torch import Tensor, nn
-
 from mmaction.models.backbones.vit_mae import Block, get_sinusoid_encoding
 from mmaction.registry import MODELS
 from mmaction.utils import ConfigType
+from mmcv.cnn import build_norm_layer
+from torch import Tensor, nn
 
 from .mae_targets import masked_select_tokens
 from .vit_encoder import run_blocks
@@ -37,23 +36,28 @@ class VideoMAEDecoder(nn.Module):
         norm_cfg (dict): Norm layers. Defaults to LN with eps 1e-6.
     """
 
-    def __init__(self,
-                 in_dims: int,
-                 out_dims: int,
-                 embed_dims: int = 384,
-                 depth: int = 4,
-                 num_heads: int = 6,
-                 mlp_ratio: float = 4.,
-                 norm_cfg: ConfigType = dict(type='LN', eps=1e-6)) -> None:
+    def __init__(
+        self,
+        in_dims: int,
+        out_dims: int,
+        embed_dims: int = 384,
+        depth: int = 4,
+        num_heads: int = 6,
+        mlp_ratio: float = 4.,
+        norm_cfg: ConfigType = dict(type='LN', eps=1e-6)
+    ) -> None:
         super().__init__()
         self.in_dims, self.out_dims = in_dims, out_dims
         self.embed_dims = embed_dims
         self.embed = nn.Linear(in_dims, embed_dims, bias=False)
         self.mask_token = nn.Parameter(torch.zeros(1, 1, embed_dims))
         self.blocks = nn.ModuleList([
-            Block(embed_dims=embed_dims, num_heads=num_heads,
-                  mlp_ratio=mlp_ratio, qkv_bias=True, norm_cfg=norm_cfg)
-            for _ in range(depth)
+            Block(
+                embed_dims=embed_dims,
+                num_heads=num_heads,
+                mlp_ratio=mlp_ratio,
+                qkv_bias=True,
+                norm_cfg=norm_cfg) for _ in range(depth)
         ])
         self.norm = build_norm_layer(norm_cfg, embed_dims)[1]
         self.head = nn.Linear(embed_dims, out_dims)
@@ -81,7 +85,9 @@ class VideoMAEDecoder(nn.Module):
                 num_tokens, self.embed_dims).to(device)
         return self._pos_cache[key]
 
-    def forward(self, visible: Tensor, mask: Tensor,
+    def forward(self,
+                visible: Tensor,
+                mask: Tensor,
                 with_cp: bool = False) -> Tensor:
         """Predict the masked tokens.
 
@@ -102,9 +108,10 @@ class VideoMAEDecoder(nn.Module):
         pos = pos.expand(b, -1, -1)
         pos_vis = masked_select_tokens(pos, ~mask, num_tokens - num_mask)
         pos_mask = masked_select_tokens(pos, mask, num_mask)
-        x = torch.cat(
-            [x + pos_vis,
-             self.mask_token.to(x.dtype).expand(b, num_mask, -1) + pos_mask],
-            dim=1)
+        x = torch.cat([
+            x + pos_vis,
+            self.mask_token.to(x.dtype).expand(b, num_mask, -1) + pos_mask
+        ],
+                      dim=1)
         x = run_blocks(self.blocks, x, with_cp)
         return self.head(self.norm(x[:, -num_mask:]))

@@ -24,13 +24,16 @@ def _channel_stats(value: ArrayLike, channels: int, fill: float,
     """``value`` as a float32 ``(1, C, 1, 1, 1)`` tensor on ``like``'s
     device; ``fill`` when None."""
     if value is None:
-        return torch.full((1, channels, 1, 1, 1), fill, dtype=torch.float32,
+        return torch.full((1, channels, 1, 1, 1),
+                          fill,
+                          dtype=torch.float32,
                           device=like.device)
     value = torch.as_tensor(value, dtype=torch.float32, device=like.device)
     return value.reshape(1, -1, 1, 1, 1).expand(1, channels, 1, 1, 1)
 
 
-def unnormalize(inputs: Tensor, mean: ArrayLike = None,
+def unnormalize(inputs: Tensor,
+                mean: ArrayLike = None,
                 std: ArrayLike = None) -> Tensor:
     """Undo the preprocessor's ``(x - mean) / std`` on ``(B, C, T, H, W)``
     clips; computed in float32. Missing ``mean``/``std`` count as 0/1."""
@@ -58,8 +61,7 @@ def patchify(videos: Tensor, patch_size: int, tubelet_size: int) -> Tensor:
             f'clip of {t}x{h}x{w} (frames x height x width) does not split '
             f'into {tubelet_size}x{patch_size}x{patch_size} tubelets')
     nt, nh, nw = t // tubelet_size, h // patch_size, w // patch_size
-    x = videos.reshape(b, c, nt, tubelet_size, nh, patch_size, nw,
-                       patch_size)
+    x = videos.reshape(b, c, nt, tubelet_size, nh, patch_size, nw, patch_size)
     # (b, nt, nh, nw, tubelet, patch_h, patch_w, c)
     x = x.permute(0, 2, 4, 6, 3, 5, 7, 1)
     return x.reshape(b, nt * nh * nw, tubelet_size * patch_size**2, c)
@@ -113,11 +115,12 @@ def teacher_feature_targets(features: Tensor, eps: float = 1e-6) -> Tensor:
         eps (float): Added to the variance. Defaults to 1e-6.
     """
     features = features.float()
-    return torch.nn.functional.layer_norm(features, features.shape[-1:],
-                                          eps=eps)
+    return torch.nn.functional.layer_norm(
+        features, features.shape[-1:], eps=eps)
 
 
-def masked_select_tokens(tokens: Tensor, mask: Tensor,
+def masked_select_tokens(tokens: Tensor,
+                         mask: Tensor,
                          num: Optional[int] = None) -> Tensor:
     """The tokens of ``(B, N, D)`` where the ``(B, N)`` bool ``mask`` is
     True, as ``(B, num, D)``; every row must select the same number."""

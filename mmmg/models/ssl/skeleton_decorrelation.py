@@ -47,16 +47,15 @@ class SkeletonDecorrelationPretrainer(BaseModel):
     def __init__(self,
                  backbone: ConfigType,
                  projector_dims: Optional[int] = None,
-                 loss: ConfigType = dict(
-                     type='MultiGrainedDecorrelationLoss'),
+                 loss: ConfigType = dict(type='MultiGrainedDecorrelationLoss'),
                  data_preprocessor: OptConfigType = None,
                  init_cfg: OptConfigType = None) -> None:
         if data_preprocessor is None:
             data_preprocessor = dict(type='ActionDataPreprocessor')
         if isinstance(data_preprocessor, dict):
             data_preprocessor = MODELS.build(data_preprocessor)
-        super().__init__(data_preprocessor=data_preprocessor,
-                         init_cfg=init_cfg)
+        super().__init__(
+            data_preprocessor=data_preprocessor, init_cfg=init_cfg)
         self.backbone = MODELS.build(backbone)
         dims = self.backbone.embed_dims
         proj = projector_dims or 2 * dims
@@ -70,9 +69,10 @@ class SkeletonDecorrelationPretrainer(BaseModel):
         n, v = views.shape[:2]
         feats = self.backbone(views.flatten(0, 1))
         temporal, spatial = self.backbone.split_streams(feats)
-        out = dict(temporal=self.temporal_proj(temporal),
-                   spatial=self.spatial_proj(spatial),
-                   instance=self.instance_proj(feats))
+        out = dict(
+            temporal=self.temporal_proj(temporal),
+            spatial=self.spatial_proj(spatial),
+            instance=self.instance_proj(feats))
         return {k: list(z.view(n, v, -1).unbind(1)) for k, z in out.items()}
 
     def forward(self,
@@ -89,8 +89,9 @@ class SkeletonDecorrelationPretrainer(BaseModel):
                              'SkeletonViews')
         if mode == 'loss':
             return self.loss_module(self.embed(inputs))
-        feats = self.backbone(inputs.flatten(0, 1)).view(
-            inputs.shape[0], inputs.shape[1], -1)
+        feats = self.backbone(inputs.flatten(0,
+                                             1)).view(inputs.shape[0],
+                                                      inputs.shape[1], -1)
         if mode == 'tensor':
             return feats
         if mode == 'predict':
@@ -106,4 +107,3 @@ class SkeletonDecorrelationPretrainer(BaseModel):
                              'least 2 clips; set drop_last=True or a larger '
                              'batch_size')
         return super().train_step(data, optim_wrapper)
-

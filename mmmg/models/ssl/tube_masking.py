@@ -9,9 +9,8 @@ token slices (a "tube"), at a very high ratio (0.9).
 from typing import Dict, Optional, Sequence, Union
 
 import torch
-from torch import Tensor
-
 from mmaction.registry import MODELS
+from torch import Tensor
 
 
 def num_masked_per_slice(ratio: float, num_patches: int) -> int:
@@ -64,13 +63,13 @@ def tube_mask(batch_size: int,
     num_mask = num_masked_per_slice(ratio, num_patches)
     if device is None:
         device = generator.device if generator is not None else 'cpu'
-    noise = torch.rand(batch_size, num_patches, generator=generator,
-                       device=device)
+    noise = torch.rand(
+        batch_size, num_patches, generator=generator, device=device)
     # The num_mask patches with the smallest noise are masked: a uniformly
     # random subset of exactly that size.
     order = noise.argsort(dim=1)
-    spatial = torch.zeros(batch_size, num_patches, dtype=torch.bool,
-                          device=device)
+    spatial = torch.zeros(
+        batch_size, num_patches, dtype=torch.bool, device=device)
     spatial.scatter_(1, order[:, :num_mask], True)
     return spatial.unsqueeze(1).expand(batch_size, num_t,
                                        num_patches).reshape(batch_size, -1)
@@ -90,16 +89,16 @@ class TubeMaskGenerator:
             the runner's ``randomness.seed`` seeds.
     """
 
-    def __init__(self, ratio: float = 0.9, seed: Optional[int] = None
-                 ) -> None:
+    def __init__(self, ratio: float = 0.9, seed: Optional[int] = None) -> None:
         if not 0. < ratio < 1.:
             raise ValueError(f'mask ratio must be in (0, 1), got {ratio}')
         self.ratio = ratio
         self.seed = seed
         self._generators: Dict[str, torch.Generator] = {}
 
-    def generator(self, device: Union[str, torch.device]
-                  ) -> Optional[torch.Generator]:
+    def generator(self,
+                  device: Union[str,
+                                torch.device]) -> Optional[torch.Generator]:
         """The seeded generator of ``device`` (None without a seed)."""
         if self.seed is None:
             return None
@@ -111,11 +110,13 @@ class TubeMaskGenerator:
             self._generators[key] = gen
         return self._generators[key]
 
-    def __call__(self, batch_size: int, grid: Sequence[int],
+    def __call__(self,
+                 batch_size: int,
+                 grid: Sequence[int],
                  device: Union[str, torch.device] = 'cpu') -> Tensor:
         """Masks of ``batch_size`` clips on ``grid``, made on ``device``."""
-        return tube_mask(batch_size, grid, self.ratio,
-                         self.generator(device), device)
+        return tube_mask(batch_size, grid, self.ratio, self.generator(device),
+                         device)
 
     def __repr__(self) -> str:
         return (f'{self.__class__.__name__}(ratio={self.ratio}, '

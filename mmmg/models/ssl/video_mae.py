@@ -20,14 +20,13 @@ from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import torch
 import torch.nn.functional as F
-from mmcv.cnn import build_norm_layer
-from mmengine.model import BaseModel
-from torch import Tensor, nn
-
 from mmaction.models.backbones.vit_mae import VisionTransformer
 from mmaction.registry import MODELS
 from mmaction.structures import ActionDataSample
 from mmaction.utils import ConfigType, OptConfigType
+from mmcv.cnn import build_norm_layer
+from mmengine.model import BaseModel
+from torch import Tensor, nn
 
 from ..utils.merge_rgbpose import load_state_dict
 from .mae_checkpoint import select_prefix
@@ -104,15 +103,15 @@ class VideoMAEPretrainer(BaseModel):
                  init_cfg: OptConfigType = None) -> None:
         if isinstance(data_preprocessor, dict):
             data_preprocessor = MODELS.build(data_preprocessor)
-        super().__init__(data_preprocessor=data_preprocessor,
-                         init_cfg=init_cfg)
+        super().__init__(
+            data_preprocessor=data_preprocessor, init_cfg=init_cfg)
         self.backbone = MODELS.build(backbone)
         if not isinstance(self.backbone, VisionTransformer):
             raise TypeError('the encoder must be an MMAction2 '
                             'VisionTransformer, got '
                             f'{type(self.backbone).__name__}')
-        self.with_cp = bool(with_cp or getattr(self.backbone, 'with_cp',
-                                               False))
+        self.with_cp = bool(
+            with_cp or getattr(self.backbone, 'with_cp', False))
         embed_dims = self.backbone.embed_dims
         if isinstance(self.backbone.norm, nn.Identity):
             self.encoder_norm = build_norm_layer(encoder_norm_cfg,
@@ -122,14 +121,17 @@ class VideoMAEPretrainer(BaseModel):
         if self.backbone.fc_norm is not None:
             self.backbone.fc_norm.requires_grad_(False)
 
-        self.masking = (MODELS.build(masking)
-                        if isinstance(masking, dict) else masking)
+        self.masking = (
+            MODELS.build(masking) if isinstance(masking, dict) else masking)
 
         out_dims = self._build_target(dict(target))
 
         self.decoder = MODELS.build(
-            dict(type='VideoMAEDecoder', **decoder, in_dims=embed_dims,
-                 out_dims=out_dims))
+            dict(
+                type='VideoMAEDecoder',
+                **decoder,
+                in_dims=embed_dims,
+                out_dims=out_dims))
 
     def _build_target(self, target: dict) -> int:
         """Set up the pixel or teacher target from its config (consumed);
@@ -140,12 +142,14 @@ class VideoMAEPretrainer(BaseModel):
                              f'got {self.target_type!r}')
         self._teacher: Optional[_FrozenTeacher] = None
         if self.target_type == 'pixel':
-            self.pixel_cfg = dict(norm_pix=target.pop('norm_pix', True),
-                                  pixel_range=target.pop('pixel_range', 255.),
-                                  eps=target.pop('eps', 1e-6))
+            self.pixel_cfg = dict(
+                norm_pix=target.pop('norm_pix', True),
+                pixel_range=target.pop('pixel_range', 255.),
+                eps=target.pop('eps', 1e-6))
             kt, kh, kw = tubelet_size_of(self.backbone)
-            out_dims = (kt * kh * kw *
-                        self.backbone.patch_embed.projection.in_channels)
+            out_dims = (
+                kt * kh * kw *
+                self.backbone.patch_embed.projection.in_channels)
         else:
             out_dims = self._build_teacher(target)
         if target:
@@ -244,8 +248,9 @@ class VideoMAEPretrainer(BaseModel):
                              f'{tuple(tokens.shape[:2])} tokens')
         visible = masked_select_tokens(tokens, ~mask)
         x = run_blocks(self.backbone.blocks, visible, self.with_cp)
-        norm = (self.encoder_norm
-                if self.encoder_norm is not None else self.backbone.norm)
+        norm = (
+            self.encoder_norm
+            if self.encoder_norm is not None else self.backbone.norm)
         return norm(x)
 
     def reconstruct(self, inputs: Tensor, mask: Tensor) -> Tensor:
@@ -264,10 +269,10 @@ class VideoMAEPretrainer(BaseModel):
             mean, std = self._norm_stats()
             x = unnormalize(x, mean, std)
             channels = x.shape[1]
-            t_mean = torch.as_tensor(cfg['mean'] or [0.] * channels,
-                                     dtype=x.dtype, device=x.device)
-            t_std = torch.as_tensor(cfg['std'] or [1.] * channels,
-                                    dtype=x.dtype, device=x.device)
+            t_mean = torch.as_tensor(
+                cfg['mean'] or [0.] * channels, dtype=x.dtype, device=x.device)
+            t_std = torch.as_tensor(
+                cfg['std'] or [1.] * channels, dtype=x.dtype, device=x.device)
             x = (x - t_mean.view(1, -1, 1, 1, 1)) / t_std.view(1, -1, 1, 1, 1)
         student_grid = token_grid(self.backbone, inputs.shape)
         teacher_grid = token_grid(teacher, x.shape)
@@ -291,7 +296,11 @@ class VideoMAEPretrainer(BaseModel):
         mean, std = self._norm_stats()
         with torch.autocast(inputs.device.type, enabled=False):
             return tubelet_pixel_targets(
-                inputs.detach(), mean, std, patch_size=kh, tubelet_size=kt,
+                inputs.detach(),
+                mean,
+                std,
+                patch_size=kh,
+                tubelet_size=kt,
                 **self.pixel_cfg)
 
     # ------------------------------------------------------------ forward
@@ -336,8 +345,7 @@ class VideoMAEPretrainer(BaseModel):
         if mode not in ('loss', 'predict'):
             raise RuntimeError(f'invalid mode "{mode}"; use loss, predict '
                                'or tensor')
-        target = masked_select_tokens(self.targets(clips), mask,
-                                      pred.shape[1])
+        target = masked_select_tokens(self.targets(clips), mask, pred.shape[1])
         if mode == 'loss':
             return dict(loss_mae=F.mse_loss(pred.float(), target))
         per_clip = (pred.float() - target).pow(2).mean(dim=(1, 2))
@@ -349,8 +357,10 @@ class VideoMAEPretrainer(BaseModel):
         return data_samples
 
 
-def count_tokens(num_frames: int, size: Union[int, Sequence[int]],
-                 patch_size: int = 16, tubelet_size: int = 2,
+def count_tokens(num_frames: int,
+                 size: Union[int, Sequence[int]],
+                 patch_size: int = 16,
+                 tubelet_size: int = 2,
                  ratio: float = 0.9) -> Dict[str, int]:
     """Tokens per clip of a ViT and their visible count under tube masking.
 
@@ -362,6 +372,8 @@ def count_tokens(num_frames: int, size: Union[int, Sequence[int]],
     grid = (num_frames // tubelet_size, h // patch_size, w // patch_size)
     per_slice = grid[1] * grid[2]
     masked = num_masked_per_slice(ratio, per_slice)
-    return dict(grid=grid, tokens=grid[0] * per_slice,
-                masked_per_slice=masked,
-                visible=grid[0] * (per_slice - masked))
+    return dict(
+        grid=grid,
+        tokens=grid[0] * per_slice,
+        masked_per_slice=masked,
+        visible=grid[0] * (per_slice - masked))

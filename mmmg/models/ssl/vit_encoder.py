@@ -20,11 +20,10 @@ from typing import Iterable, Tuple
 
 import torch
 import torch.nn.functional as F
-from torch import Tensor, nn
-from torch.utils.checkpoint import checkpoint
-
 from mmaction.models.backbones.vit_mae import VisionTransformer
 from mmaction.registry import MODELS
+from torch import Tensor, nn
+from torch.utils.checkpoint import checkpoint
 
 
 def tubelet_size_of(vit: nn.Module) -> Tuple[int, int, int]:
@@ -32,16 +31,15 @@ def tubelet_size_of(vit: nn.Module) -> Tuple[int, int, int]:
     return tuple(int(k) for k in vit.patch_embed.projection.kernel_size)
 
 
-def token_grid(vit: nn.Module, clip_shape: Iterable[int]
-               ) -> Tuple[int, int, int]:
+def token_grid(vit: nn.Module,
+               clip_shape: Iterable[int]) -> Tuple[int, int, int]:
     """Token grid ``(T, H, W)`` of a ``(B, C, T, H, W)`` clip shape."""
     kt, kh, kw = tubelet_size_of(vit)
     _, _, t, h, w = clip_shape
     return t // kt, h // kh, w // kw
 
 
-def position_embedding(vit: nn.Module, grid: Tuple[int, int, int]
-                       ) -> Tensor:
+def position_embedding(vit: nn.Module, grid: Tuple[int, int, int]) -> Tensor:
     """The ViT's position embedding for ``grid``, ``(1, N, C)``.
 
     As in the stock forward, a frame size other than the configured one is
@@ -59,13 +57,13 @@ def position_embedding(vit: nn.Module, grid: Tuple[int, int, int]
     if (num_h, num_w) == (grid_h, grid_w):
         return pos
     pos = pos.reshape(num_t, grid_h, grid_w, -1).permute(0, 3, 1, 2)
-    pos = F.interpolate(pos, size=(num_h, num_w), mode='bicubic',
-                        align_corners=False)
+    pos = F.interpolate(
+        pos, size=(num_h, num_w), mode='bicubic', align_corners=False)
     return pos.permute(0, 2, 3, 1).reshape(1, num_t * num_h * num_w, -1)
 
 
-def embed_tokens(vit: nn.Module, x: Tensor
-                 ) -> Tuple[Tensor, Tuple[int, int, int]]:
+def embed_tokens(vit: nn.Module,
+                 x: Tensor) -> Tuple[Tensor, Tuple[int, int, int]]:
     """Tubelet embedding + position embedding (+ its dropout).
 
     Args:
@@ -81,7 +79,8 @@ def embed_tokens(vit: nn.Module, x: Tensor
     return vit.pos_drop(tokens), grid
 
 
-def run_blocks(blocks: Iterable[nn.Module], x: Tensor,
+def run_blocks(blocks: Iterable[nn.Module],
+               x: Tensor,
                with_cp: bool = False) -> Tensor:
     """Run transformer blocks in turn; with ``with_cp`` (and autograd on)
     each block is checkpointed (non-reentrant; the RNG state is restored
@@ -117,8 +116,8 @@ class VisionTransformerCP(VisionTransformer):
     def forward(self, x: Tensor) -> Tensor:
         b = x.shape[0]
         tokens, (_, h, w) = embed_tokens(self, x)
-        tokens = run_blocks(self.blocks, tokens,
-                            self.with_cp and self.training)
+        tokens = run_blocks(self.blocks, tokens, self.with_cp
+                            and self.training)
         tokens = self.norm(tokens)
         if self.return_feat_map:
             return tokens.reshape(b, -1, h, w,

@@ -42,15 +42,22 @@ class MergeReport:
     def to_dict(self) -> dict:
         return dict(
             copied=self.copied,
-            padded={k: dict(source=list(s), target=list(t))
-                    for k, (s, t) in self.padded.items()},
-            new=self.new, unused=self.unused)
+            padded={
+                k: dict(source=list(s), target=list(t))
+                for k, (s, t) in self.padded.items()
+            },
+            new=self.new,
+            unused=self.unused)
 
     def summary(self) -> str:
-        lines = [f'copied: {len(self.copied)} keys',
-                 f'padded (lateral input channels zero): {len(self.padded)}']
-        lines += [f'  {k}: {tuple(s)} -> {tuple(t)}'
-                  for k, (s, t) in self.padded.items()]
+        lines = [
+            f'copied: {len(self.copied)} keys',
+            f'padded (lateral input channels zero): {len(self.padded)}'
+        ]
+        lines += [
+            f'  {k}: {tuple(s)} -> {tuple(t)}'
+            for k, (s, t) in self.padded.items()
+        ]
         lines.append(f'newly initialised: {len(self.new)}')
         lines += [f'  {k} ({why})' for k, why in self.new.items()]
         for name, keys in self.unused.items():
@@ -74,13 +81,13 @@ def _pad_input_channels(weight: torch.Tensor,
 
 
 def _is_paddable(src: torch.Size, dst: torch.Size) -> bool:
-    return (len(src) == len(dst) >= 2 and src[0] == dst[0] and
-            src[2:] == dst[2:] and src[1] < dst[1])
+    return (len(src) == len(dst) >= 2 and src[0] == dst[0]
+            and src[2:] == dst[2:] and src[1] < dst[1])
 
 
 def merge_rgbpose_state_dicts(
-        rgb: Mapping[str, torch.Tensor], pose: Mapping[str, torch.Tensor],
-        target: Mapping[str, torch.Tensor]
+    rgb: Mapping[str, torch.Tensor], pose: Mapping[str, torch.Tensor],
+    target: Mapping[str, torch.Tensor]
 ) -> Tuple[Dict[str, torch.Tensor], MergeReport]:
     """Build an RGBPose state dict from two single-modality state dicts.
 

@@ -40,11 +40,14 @@ def skeleton_stream(x: Tensor, stream: str,
         coords = coords - coords.index_select(-2, index)
         score = torch.minimum(score, score.index_select(-2, index))
     elif stream == 'motion':
-        coords = torch.cat([coords[..., 1:, :, :] - coords[..., :-1, :, :],
-                            torch.zeros_like(coords[..., :1, :, :])], -3)
-        score = torch.cat([torch.minimum(score[..., 1:, :, :],
-                                         score[..., :-1, :, :]),
-                           torch.zeros_like(score[..., :1, :, :])], -3)
+        coords = torch.cat([
+            coords[..., 1:, :, :] - coords[..., :-1, :, :],
+            torch.zeros_like(coords[..., :1, :, :])
+        ], -3)
+        score = torch.cat([
+            torch.minimum(score[..., 1:, :, :], score[..., :-1, :, :]),
+            torch.zeros_like(score[..., :1, :, :])
+        ], -3)
     else:
         raise ValueError(f'unknown skeleton stream {stream!r}; choose from '
                          f'{STREAMS}')

@@ -15,15 +15,19 @@ MG36 = get_layout('mg36')
 ATOL = 1e-5
 
 
-def random_pose(seed, num_person=3, num_frame=6, img_shape=(40, 56),
+def random_pose(seed,
+                num_person=3,
+                num_frame=6,
+                img_shape=(40, 56),
                 num_kp=MG36.num_keypoints):
     """Keypoints spread over and around the frame, with scores at, below
     and above ``eps``, and some limbs shorter than one pixel."""
     rng = np.random.default_rng(seed)
     h, w = img_shape
     shape = (num_person, num_frame, num_kp)
-    kp = np.stack([rng.uniform(-4, w + 4, shape),
-                   rng.uniform(-4, h + 4, shape)], -1).astype(np.float32)
+    kp = np.stack(
+        [rng.uniform(-4, w + 4, shape),
+         rng.uniform(-4, h + 4, shape)], -1).astype(np.float32)
     # Just outside the left/top border, where int() truncation matters.
     kp[:, :, :3] = rng.uniform(-3, 0, (num_person, num_frame, 3, 2))
     kp[:, :, 3:5] = rng.uniform(-100, -20, (num_person, num_frame, 2, 2))
@@ -53,8 +57,10 @@ def kp_pairs(layout):
 
 
 def run(transform, results):
-    return transform({k: v.copy() if isinstance(v, np.ndarray) else v
-                      for k, v in results.items()})['imgs']
+    return transform({
+        k: v.copy() if isinstance(v, np.ndarray) else v
+        for k, v in results.items()
+    })['imgs']
 
 
 @pytest.mark.parametrize('seed', range(4))
@@ -73,8 +79,8 @@ def test_limbs_match_stock(seed, sigma):
     results = random_pose(seed, img_shape=(56, 48))
     stock = run(
         GeneratePoseTarget(
-            sigma=sigma, with_kp=False, with_limb=True,
-            skeletons=MG36.edges), results)
+            sigma=sigma, with_kp=False, with_limb=True, skeletons=MG36.edges),
+        results)
     ours = run(
         GeneratePoseHeatmaps(
             sigma=sigma, with_kp=False, with_limb=True, layout='mg36'),
@@ -91,17 +97,24 @@ def test_flip_doubling_matches_stock(with_limb):
     left_limb, right_limb = limb_pairs(MG36)
     stock = run(
         GeneratePoseTarget(
-            with_kp=not with_limb, with_limb=with_limb,
-            skeletons=MG36.edges, double=True, left_kp=left_kp,
-            right_kp=right_kp, left_limb=left_limb, right_limb=right_limb),
-        results)
+            with_kp=not with_limb,
+            with_limb=with_limb,
+            skeletons=MG36.edges,
+            double=True,
+            left_kp=left_kp,
+            right_kp=right_kp,
+            left_limb=left_limb,
+            right_limb=right_limb), results)
     by_layout = GeneratePoseHeatmaps(
-        with_kp=not with_limb, with_limb=with_limb, layout='mg36',
-        double=True)
+        with_kp=not with_limb, with_limb=with_limb, layout='mg36', double=True)
     # Limb pairs derived from explicit keypoint pairs, as from the layout.
     by_lists = GeneratePoseHeatmaps(
-        with_kp=not with_limb, with_limb=with_limb, skeletons=MG36.edges,
-        double=True, left_kp=left_kp, right_kp=right_kp)
+        with_kp=not with_limb,
+        with_limb=with_limb,
+        skeletons=MG36.edges,
+        double=True,
+        left_kp=left_kp,
+        right_kp=right_kp)
     assert stock.shape[0] == 2 * 4
     for transform in (by_layout, by_lists):
         np.testing.assert_allclose(
@@ -159,8 +172,7 @@ def reference_maps(kp, score, img_shape, sigma, skeletons, eps=1e-4):
                 for y in range(y0, y1 + 1):
                     for x in range(x0, x1 + 1):
                         p = np.array([x, y], dtype=np.float64) - pa
-                        u = 0. if len2 == 0 else min(max(p @ seg / len2, 0),
-                                                     1)
+                        u = 0. if len2 == 0 else min(max(p @ seg / len2, 0), 1)
                         d = p - u * seg
                         maps[t, c, y, x] = max(maps[t, c, y, x],
                                                value * gauss(d @ d))
@@ -171,10 +183,11 @@ def test_matches_pixel_loop_reference():
     h, w = 9, 11
     skeletons = ((0, 1), (1, 2), (2, 3), (0, 3))
     rng = np.random.default_rng(5)
-    kp = np.stack([rng.uniform(-3, w + 2, (2, 3, 4)),
-                   rng.uniform(-3, h + 2, (2, 3, 4))], -1).astype(np.float32)
-    kp[0, 0, 1] = kp[0, 0, 0] + .5          # a limb shorter than a pixel
-    kp[1, 1, 2] = (-2.5, 4.2)               # touches column 0 only via int()
+    kp = np.stack(
+        [rng.uniform(-3, w + 2, (2, 3, 4)),
+         rng.uniform(-3, h + 2, (2, 3, 4))], -1).astype(np.float32)
+    kp[0, 0, 1] = kp[0, 0, 0] + .5  # a limb shorter than a pixel
+    kp[1, 1, 2] = (-2.5, 4.2)  # touches column 0 only via int()
     score = rng.uniform(.2, 1, (2, 3, 4)).astype(np.float32)
     score[1, 2, 3] = 0
     results = dict(keypoint=kp, keypoint_score=score, img_shape=(h, w))
@@ -182,8 +195,8 @@ def test_matches_pixel_loop_reference():
         GeneratePoseHeatmaps(
             sigma=0.8, with_kp=True, with_limb=True, skeletons=skeletons),
         results)
-    expect = reference_maps(kp.astype(np.float64), score, (h, w), 0.8,
-                            skeletons)
+    expect = reference_maps(
+        kp.astype(np.float64), score, (h, w), 0.8, skeletons)
     np.testing.assert_allclose(ours, expect, rtol=0, atol=ATOL)
 
 
@@ -195,19 +208,22 @@ def test_long_limbs_with_far_ends_match_float64_reference():
     skeletons = ((0, 1), (1, 2), (2, 3), (0, 3), (1, 3))
     for seed in range(8):
         rng = np.random.default_rng(seed)
-        kp = np.stack([rng.uniform(-150, w + 150, (2, 3, 4)),
-                       rng.uniform(-150, h + 150, (2, 3, 4))], -1)
-        kp[:, :, 0] = np.stack([rng.uniform(0, w, (2, 3)),
-                                rng.uniform(0, h, (2, 3))], -1)
+        kp = np.stack([
+            rng.uniform(-150, w + 150, (2, 3, 4)),
+            rng.uniform(-150, h + 150, (2, 3, 4))
+        ], -1)
+        kp[:, :, 0] = np.stack(
+            [rng.uniform(0, w, (2, 3)),
+             rng.uniform(0, h, (2, 3))], -1)
         kp = kp.astype(np.float32)
         score = rng.uniform(.2, 1, (2, 3, 4)).astype(np.float32)
         results = dict(keypoint=kp, keypoint_score=score, img_shape=(h, w))
         ours = run(
             GeneratePoseHeatmaps(
-                sigma=0.6, with_kp=False, with_limb=True,
-                skeletons=skeletons), results)
-        expect = reference_maps(kp.astype(np.float64), score, (h, w), 0.6,
-                                skeletons)[:, 4:]
+                sigma=0.6, with_kp=False, with_limb=True, skeletons=skeletons),
+            results)
+        expect = reference_maps(
+            kp.astype(np.float64), score, (h, w), 0.6, skeletons)[:, 4:]
         assert expect.max() > 0.5
         np.testing.assert_allclose(ours, expect, rtol=0, atol=1e-6)
 
@@ -220,11 +236,15 @@ def test_frames_smaller_than_a_patch_match_stock(img_shape, sigma):
     for with_kp in (True, False):
         stock = run(
             GeneratePoseTarget(
-                sigma=sigma, with_kp=with_kp, with_limb=not with_kp,
+                sigma=sigma,
+                with_kp=with_kp,
+                with_limb=not with_kp,
                 skeletons=MG36.edges), results)
         ours = run(
             GeneratePoseHeatmaps(
-                sigma=sigma, with_kp=with_kp, with_limb=not with_kp,
+                sigma=sigma,
+                with_kp=with_kp,
+                with_limb=not with_kp,
                 layout='mg36'), results)
         assert ours.shape == stock.shape
         np.testing.assert_allclose(ours, stock, rtol=0, atol=ATOL)
@@ -242,7 +262,9 @@ def test_benchmark_setting_matches_stock():
     for limb in (False, True):
         stock = run(
             GeneratePoseTarget(
-                sigma=0.6, with_kp=not limb, with_limb=limb,
+                sigma=0.6,
+                with_kp=not limb,
+                with_limb=limb,
                 skeletons=MG36.edges), results)
         ours = run(
             GeneratePoseHeatmaps(
@@ -307,7 +329,10 @@ def test_bad_arguments():
     # (0, 1) mirrors to (0, 2), which is not a limb.
     with pytest.raises(ValueError, match='mirror'):
         GeneratePoseHeatmaps(
-            with_limb=True, skeletons=((0, 1), ), double=True, left_kp=(1, ),
+            with_limb=True,
+            skeletons=((0, 1), ),
+            double=True,
+            left_kp=(1, ),
             right_kp=(2, ))
 
 

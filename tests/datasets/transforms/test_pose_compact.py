@@ -27,8 +27,8 @@ def test_matches_reference_and_keeps_missed_points():
     kp = rng.uniform(200, 600, (2, 8, 36, 2)).astype(np.float32)
     kp[0, 3, 5] = 0  # a missed detection stays at 0, 0
     expect_kp, expect_shape = _reference(kp.copy(), (720, 1280), 0.25, 10)
-    res = MGPoseCompact(padding=0.25)(dict(keypoint=kp.copy(),
-                                           img_shape=(720, 1280)))
+    res = MGPoseCompact(padding=0.25)(
+        dict(keypoint=kp.copy(), img_shape=(720, 1280)))
     np.testing.assert_allclose(res['keypoint'], expect_kp)
     assert res['img_shape'] == expect_shape
     assert (res['keypoint'][0, 3, 5] == 0).all()
@@ -42,16 +42,17 @@ def test_hw_ratio_square_and_nan():
     kp[0, :, :, 0] = [[100, 300, 200], [110, 290, 210]]
     kp[0, :, :, 1] = [[100, 150, 120], [105, 140, 125]]
     kp[0, 1, 2] = np.nan
-    res = MGPoseCompact(padding=0., hw_ratio=1.)(dict(
-        keypoint=kp, img_shape=(480, 640)))
+    res = MGPoseCompact(
+        padding=0., hw_ratio=1.)(
+            dict(keypoint=kp, img_shape=(480, 640)))
     h, w = res['img_shape']
     assert abs(h - w) <= 1
     assert not np.isnan(res['keypoint']).any()
 
 
 def test_all_missed_or_tiny_is_a_no_op():
-    for kp in (np.zeros((1, 4, 5, 2), np.float32),
-               np.full((1, 4, 5, 2), 50, np.float32)):
+    for kp in (np.zeros((1, 4, 5, 2),
+                        np.float32), np.full((1, 4, 5, 2), 50, np.float32)):
         res = MGPoseCompact()(dict(keypoint=kp.copy(), img_shape=(64, 64)))
         assert res['img_shape'] == (64, 64) and 'crop_quadruple' not in res
         np.testing.assert_array_equal(res['keypoint'], kp)
@@ -69,14 +70,17 @@ def test_mm_compact_matches_stock_on_numpy1_names(monkeypatch, allow_imgpad):
     imgs = list(rng.integers(0, 255, (4, 360, 640, 3), dtype=np.uint8))
 
     def run(cls):
-        return cls(hw_ratio=1., allow_imgpad=allow_imgpad)(dict(
-            keypoint=kp.copy(), imgs=[i.copy() for i in imgs],
-            img_shape=(360, 640)))
+        return cls(
+            hw_ratio=1., allow_imgpad=allow_imgpad)(
+                dict(
+                    keypoint=kp.copy(),
+                    imgs=[i.copy() for i in imgs],
+                    img_shape=(360, 640)))
 
     ours = run(MGMMCompact)
     monkeypatch.setattr(np, 'Inf', np.inf, raising=False)
     stock = run(MMCompact)
     assert ours['img_shape'] == stock['img_shape'] != (360, 640)
     np.testing.assert_array_equal(ours['keypoint'], stock['keypoint'])
-    np.testing.assert_array_equal(np.stack(ours['imgs']),
-                                  np.stack(stock['imgs']))
+    np.testing.assert_array_equal(
+        np.stack(ours['imgs']), np.stack(stock['imgs']))

@@ -9,7 +9,6 @@ from mmaction.datasets.transforms import (DecordDecode, SampleFrames,
 
 from mmmg.datasets.transforms import DecordInitSegment, VideoSegmentError
 from mmmg.datasets.transforms.segment_decode import resolve_segment
-
 from ...video_helpers import (decode_indices, make_faststart, truncate,
                               write_index_video)
 
@@ -38,8 +37,12 @@ def test_stock_samplers_pick_frames_of_the_segment(long_video, sampler):
     np.random.seed(0)
     for start, end in SEGMENTS:
         for _ in range(3):  # random offsets in training mode
-            results = init(dict(filename=long_video, start=start, end=end,
-                                sample_id='clip'))
+            results = init(
+                dict(
+                    filename=long_video,
+                    start=start,
+                    end=end,
+                    sample_id='clip'))
             assert results['total_frames'] == end - start + 1
             assert results['start_index'] == start
             results = decode(sampler(results))
@@ -54,8 +57,8 @@ def test_whole_video_without_segment(long_video):
     assert results['total_frames'] == NUM_FRAMES
     assert results['start_index'] == 0
     assert results['avg_fps'] == pytest.approx(25)
-    results = DecordDecode()(UniformSample(clip_len=4, test_mode=True)(
-        results))
+    results = DecordDecode()(
+        UniformSample(clip_len=4, test_mode=True)(results))
     assert decode_indices(results['imgs']) == list(results['frame_inds'])
 
 
@@ -72,8 +75,12 @@ def test_end_within_tolerance_is_clamped(long_video):
 def test_segment_past_the_end_names_file_and_sample(long_video, segment):
     init = DecordInitSegment(end_tolerance=2)
     with pytest.raises(VideoSegmentError) as info:
-        init(dict(filename=long_video, start=segment[0], end=segment[1],
-                  sample_id='0007_3'))
+        init(
+            dict(
+                filename=long_video,
+                start=segment[0],
+                end=segment[1],
+                sample_id='0007_3'))
     message = str(info.value)
     assert "'0007_3'" in message and long_video in message
     assert f'{NUM_FRAMES} frames' in message
@@ -89,8 +96,8 @@ def test_malformed_segment(long_video):
         DecordInitSegment(cache_size=-1)
 
 
-@pytest.mark.parametrize('fast_start', [False, True],
-                         ids=['moov-last', 'fast-start'])
+@pytest.mark.parametrize(
+    'fast_start', [False, True], ids=['moov-last', 'fast-start'])
 def test_truncated_video_names_file(tmp_path, fast_start):
     path = write_index_video(str(tmp_path / 'cut.mp4'), 60)
     if fast_start:
@@ -98,8 +105,8 @@ def test_truncated_video_names_file(tmp_path, fast_start):
         make_faststart(path)
     truncate(path, 0.6)
     with pytest.raises(VideoSegmentError) as info:
-        DecordInitSegment()(dict(filename=path, start=0, end=9,
-                                 sample_id='0001_0'))
+        DecordInitSegment()(
+            dict(filename=path, start=0, end=9, sample_id='0001_0'))
     assert path in str(info.value) and "'0001_0'" in str(info.value)
     assert 'cannot open' in str(info.value)
 
@@ -118,8 +125,8 @@ def test_missing_and_empty_files(tmp_path):
 def test_decoding_error_names_file(long_video):
     # An index past the video: what DecordDecode meets when a file yields
     # fewer frames than its header promised.
-    results = DecordInitSegment()(dict(filename=long_video, start=0, end=9,
-                                       sample_id='s1'))
+    results = DecordInitSegment()(
+        dict(filename=long_video, start=0, end=9, sample_id='s1'))
     results['frame_inds'] = np.array([5, NUM_FRAMES + 10])
     with pytest.raises(VideoSegmentError) as info:
         DecordDecode()(results)

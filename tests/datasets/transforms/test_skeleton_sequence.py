@@ -26,7 +26,7 @@ def _reference_normalize(kp, score, size, min_score=0.1):
         ok = (score[m, :, LS] >= min_score) & (score[m, :, RS] >= min_score)
         a, b = kp[m, ok, LS].astype(np.float64), kp[m, ok, RS]
         centre = np.median((a + b) / 2, axis=0)
-        width = np.median(np.sqrt(((a - b) ** 2).sum(-1)))
+        width = np.median(np.sqrt(((a - b)**2).sum(-1)))
         out[m] = (kp[m] - centre) * size / width
     out[score <= 0] = 0
     return out
@@ -40,14 +40,14 @@ def test_normalize_matches_numpy_reference():
     score[1, 2, RS] = 0.0
     kp[0, [1, 4], LS] = 10000
     kp[1, 2, RS] = -10000
-    score[0, 3, 10:20] = 0       # missing points
-    score[1, :, 30] = 0          # a point never seen
+    score[0, 3, 10:20] = 0  # missing points
+    score[1, :, 30] = 0  # a point never seen
     res = NormalizeSkeleton(canonical_size=2.5)(
         dict(keypoint=kp.copy(), keypoint_score=score.copy()))
     out = res['keypoint']
     assert out.dtype == np.float32 and out.shape == kp.shape
-    np.testing.assert_allclose(out, _reference_normalize(kp, score, 2.5),
-                               rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(
+        out, _reference_normalize(kp, score, 2.5), rtol=1e-4, atol=1e-4)
     assert (out[score == 0] == 0).all()
     assert (out[0, 3, 10:20] == 0).all() and (out[1, :, 30] == 0).all()
     np.testing.assert_array_equal(res['keypoint_score'], score)
@@ -56,8 +56,8 @@ def test_normalize_matches_numpy_reference():
     for m in range(2):
         ok = (score[m, :, LS] >= 0.1) & (score[m, :, RS] >= 0.1)
         a, b = out[m, ok, LS], out[m, ok, RS]
-        np.testing.assert_allclose(np.median((a + b) / 2, axis=0), 0,
-                                   atol=1e-4)
+        np.testing.assert_allclose(
+            np.median((a + b) / 2, axis=0), 0, atol=1e-4)
         np.testing.assert_allclose(
             np.median(np.linalg.norm(a - b, axis=-1)), 2.5, rtol=1e-4)
 
@@ -78,8 +78,8 @@ def test_normalize_is_per_clip_not_per_frame():
 
 def test_normalize_fallback_without_shoulders():
     kp, score = _pose(m=1, t=6, seed=1)
-    score[0, :, LS] = 0.05              # never confident enough
-    score[0, ::2, 40:] = 0              # some missing points
+    score[0, :, LS] = 0.05  # never confident enough
+    score[0, ::2, 40:] = 0  # some missing points
     res = NormalizeSkeleton(canonical_size=1.0)(
         dict(keypoint=kp.copy(), keypoint_score=score.copy()))
     pts = kp[0][score[0] > 0].astype(np.float64)
@@ -87,12 +87,12 @@ def test_normalize_fallback_without_shoulders():
     size = (pts.max(axis=0) - pts.min(axis=0)).max()
     expected = (kp[0] - centre) / size
     expected[score[0] <= 0] = 0
-    np.testing.assert_allclose(res['keypoint'][0], expected, rtol=1e-4,
-                               atol=1e-5)
+    np.testing.assert_allclose(
+        res['keypoint'][0], expected, rtol=1e-4, atol=1e-5)
     # The box of the confident points now has a largest side of 1.
     valid = res['keypoint'][0][score[0] > 0]
-    np.testing.assert_allclose((valid.max(0) - valid.min(0)).max(), 1.0,
-                               rtol=1e-5)
+    np.testing.assert_allclose(
+        (valid.max(0) - valid.min(0)).max(), 1.0, rtol=1e-5)
 
 
 def test_normalize_person_never_seen():
@@ -102,22 +102,22 @@ def test_normalize_person_never_seen():
                                    keypoint_score=score))['keypoint']
     assert np.isfinite(out).all()
     assert (out[1] == 0).all()
-    np.testing.assert_allclose(out[0], _reference_normalize(
-        kp[:1], score[:1], 1.0)[0], rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(
+        out[0],
+        _reference_normalize(kp[:1], score[:1], 1.0)[0],
+        rtol=1e-4,
+        atol=1e-4)
 
 
 def test_normalize_bad_input_names_sample():
     kp, score = _pose(m=1, t=4)
     t = NormalizeSkeleton()
     with pytest.raises(ValueError, match='clip_042'):
-        t(dict(keypoint=kp[0], keypoint_score=score[0],
-               sample_id='clip_042'))
+        t(dict(keypoint=kp[0], keypoint_score=score[0], sample_id='clip_042'))
     with pytest.raises(ValueError, match='clip_7'):
-        t(dict(keypoint=kp[..., :1], keypoint_score=score,
-               frame_dir='clip_7'))
+        t(dict(keypoint=kp[..., :1], keypoint_score=score, frame_dir='clip_7'))
     with pytest.raises(ValueError, match='clip_8'):
-        t(dict(keypoint=kp, keypoint_score=score[:, :3],
-               sample_id='clip_8'))
+        t(dict(keypoint=kp, keypoint_score=score[:, :3], sample_id='clip_8'))
     with pytest.raises(KeyError, match='clip_9'):
         t(dict(keypoint=kp, sample_id='clip_9'))
     with pytest.raises(ValueError, match='reference'):
@@ -128,9 +128,8 @@ def test_normalize_bad_input_names_sample():
 
 def test_fix_length_pads():
     kp, score = _pose(m=2, t=5)
-    res = FixSkeletonLength(length=8)(dict(keypoint=kp.copy(),
-                                           keypoint_score=score.copy(),
-                                           total_frames=5))
+    res = FixSkeletonLength(length=8)(
+        dict(keypoint=kp.copy(), keypoint_score=score.copy(), total_frames=5))
     assert res['keypoint'].shape == (2, 8, 59, 2)
     assert res['keypoint_score'].shape == (2, 8, 59)
     assert res['valid_len'] == 5 and res['total_frames'] == 8
@@ -143,25 +142,30 @@ def test_fix_length_pads():
 
 def _frame_ids(t):
     """A clip whose frame i has every coordinate equal to i."""
-    kp = np.repeat(np.arange(t, dtype=np.float32)[None, :, None, None],
-                   59, axis=2).repeat(2, axis=3)
+    kp = np.repeat(
+        np.arange(t, dtype=np.float32)[None, :, None, None], 59,
+        axis=2).repeat(
+            2, axis=3)
     return kp, np.ones(kp.shape[:3], np.float32)
 
 
 def test_fix_length_truncates_centred_in_test_mode():
     kp, score = _frame_ids(11)
-    res = FixSkeletonLength(length=4, test_mode=True)(
-        dict(keypoint=kp, keypoint_score=score))
+    res = FixSkeletonLength(
+        length=4, test_mode=True)(
+            dict(keypoint=kp, keypoint_score=score))
     assert res['valid_len'] == 4 and res['total_frames'] == 4
     np.testing.assert_array_equal(res['keypoint'][0, :, 0, 0], [3, 4, 5, 6])
-    kp, score = _frame_ids(10)   # extra = 6: start 3
-    res = FixSkeletonLength(length=4, test_mode=True)(
-        dict(keypoint=kp, keypoint_score=score))
+    kp, score = _frame_ids(10)  # extra = 6: start 3
+    res = FixSkeletonLength(
+        length=4, test_mode=True)(
+            dict(keypoint=kp, keypoint_score=score))
     np.testing.assert_array_equal(res['keypoint'][0, :, 0, 0], [3, 4, 5, 6])
     # Exactly the length: unchanged.
     kp, score = _frame_ids(4)
-    res = FixSkeletonLength(length=4, test_mode=True)(
-        dict(keypoint=kp.copy(), keypoint_score=score))
+    res = FixSkeletonLength(
+        length=4, test_mode=True)(
+            dict(keypoint=kp.copy(), keypoint_score=score))
     np.testing.assert_array_equal(res['keypoint'], kp)
     assert res['valid_len'] == 4
 

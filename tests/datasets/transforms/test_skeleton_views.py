@@ -6,9 +6,14 @@ import pytest
 
 from mmmg.datasets.transforms import SkeletonViews, resample_clip
 
-NO_AUG = dict(drop_prob=0, corrupt_prob=0, max_rotation=0,
-              scale_range=(1, 1), max_shift=0, speed_range=1,
-              crop_ratio=(1, 1))
+NO_AUG = dict(
+    drop_prob=0,
+    corrupt_prob=0,
+    max_rotation=0,
+    scale_range=(1, 1),
+    max_shift=0,
+    speed_range=1,
+    crop_ratio=(1, 1))
 
 
 def _reference_resample(kp, score, positions):
@@ -44,8 +49,8 @@ def test_resample_clip_matches_reference():
     score[3, 2] = 0
     score[4:7, 5] = 0
     kp[score == 0] = 0
-    positions = np.array([0, 0.25, 2.4, 2.6, 3.0, 3.5, 4.9, 6.5, 7.2,
-                          10.99, 11.0])
+    positions = np.array(
+        [0, 0.25, 2.4, 2.6, 3.0, 3.5, 4.9, 6.5, 7.2, 10.99, 11.0])
     out_kp, out_score = resample_clip(kp, score, positions)
     ref_kp, ref_score = _reference_resample(kp, score, positions)
     assert out_kp.shape == (len(positions), 7, 2)
@@ -53,9 +58,9 @@ def test_resample_clip_matches_reference():
     np.testing.assert_allclose(out_kp, ref_kp, rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(out_score, ref_score, rtol=1e-5, atol=1e-6)
     # A point missing on one side is never blended towards (0, 0).
-    np.testing.assert_array_equal(out_kp[2, 2], kp[2, 2])   # 2.4 -> 2
-    np.testing.assert_array_equal(out_kp[3, 2], kp[3, 2])   # 2.6 -> 3
-    np.testing.assert_array_equal(out_kp[7, 5], kp[7, 5])   # 6.5 -> 7
+    np.testing.assert_array_equal(out_kp[2, 2], kp[2, 2])  # 2.4 -> 2
+    np.testing.assert_array_equal(out_kp[3, 2], kp[3, 2])  # 2.6 -> 3
+    np.testing.assert_array_equal(out_kp[7, 5], kp[7, 5])  # 6.5 -> 7
     # Integer positions reproduce the frames.
     idx = np.arange(12, dtype=float)
     k, s = resample_clip(kp, score, idx)
@@ -100,19 +105,26 @@ def test_views_shapes_and_differences():
 def test_missing_points_are_zero_with_zero_score():
     np.random.seed(1)
     data = _results()
-    data['keypoint_score'][0, :, 3] = 0          # never seen
-    data['keypoint'][0, :, 3] = 5                # garbage coordinates
-    data['keypoint_score'][0, 5:8] = 0           # lost frames
-    t = SkeletonViews(num_views=3, length=12, drop_prob=1, drop_rate=0.3,
-                      corrupt_prob=1, corrupt_rate=0.2, max_shift=0.5)
+    data['keypoint_score'][0, :, 3] = 0  # never seen
+    data['keypoint'][0, :, 3] = 5  # garbage coordinates
+    data['keypoint_score'][0, 5:8] = 0  # lost frames
+    t = SkeletonViews(
+        num_views=3,
+        length=12,
+        drop_prob=1,
+        drop_rate=0.3,
+        corrupt_prob=1,
+        corrupt_rate=0.2,
+        max_shift=0.5)
     res = t(data)
     kp, score = res['keypoint'], res['keypoint_score']
     assert (score[:, :, 3] == 0).all()
     assert (kp[score <= 0] == 0).all()
-    assert (score == 0).any()     # dropping and corruption happened
+    assert (score == 0).any()  # dropping and corruption happened
     # Augmentations that remove everything leave only missing points.
-    res = SkeletonViews(num_views=2, length=8, drop_prob=1, drop_rate=1.1)(
-        _results())
+    res = SkeletonViews(
+        num_views=2, length=8, drop_prob=1, drop_rate=1.1)(
+            _results())
     assert (res['keypoint_score'] == 0).all()
     assert (res['keypoint'] == 0).all()
 
@@ -122,13 +134,13 @@ def test_no_augmentation_is_uniform_resampling():
     data = _results(t=15)
     kp, score = data['keypoint'][0].copy(), data['keypoint_score'][0].copy()
     res = SkeletonViews(num_views=2, length=10, **NO_AUG)(data)
-    expect_kp, expect_score = _reference_resample(
-        kp, score, np.linspace(0, 14, 10))
+    expect_kp, expect_score = _reference_resample(kp, score,
+                                                  np.linspace(0, 14, 10))
     for v in range(2):
-        np.testing.assert_allclose(res['keypoint'][v], expect_kp,
-                                   rtol=1e-5, atol=1e-5)
-        np.testing.assert_allclose(res['keypoint_score'][v], expect_score,
-                                   rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(
+            res['keypoint'][v], expect_kp, rtol=1e-5, atol=1e-5)
+        np.testing.assert_allclose(
+            res['keypoint_score'][v], expect_score, rtol=1e-5, atol=1e-6)
 
 
 def test_trailing_empty_frames_are_not_resampled():
@@ -143,8 +155,8 @@ def test_trailing_empty_frames_are_not_resampled():
     expect_kp, expect_score = _reference_resample(kp, score,
                                                   np.linspace(0, 8, 6))
     np.testing.assert_allclose(res['keypoint'][0], expect_kp, atol=1e-5)
-    np.testing.assert_allclose(res['keypoint_score'][0], expect_score,
-                               atol=1e-6)
+    np.testing.assert_allclose(
+        res['keypoint_score'][0], expect_score, atol=1e-6)
     assert (res['keypoint_score'] > 0).all()
 
 
@@ -154,15 +166,14 @@ def _pairwise(x):
 
 def test_rigid_transform_preserves_distances_up_to_scale():
     data = _results(t=10, v=9)
-    kp, score = data['keypoint'][0].copy(), data['keypoint_score'][0].copy()
-    aug = dict(NO_AUG, max_rotation=30, scale_range=(0.8, 1.2),
-               max_shift=0.3)
+    kp = data['keypoint'][0].copy()
+    aug = dict(NO_AUG, max_rotation=30, scale_range=(0.8, 1.2), max_shift=0.3)
     t = SkeletonViews(num_views=3, length=10, **aug)
     np.random.seed(4)
     res = t(data)
     for v in range(3):
         view = res['keypoint'][v]
-        assert not np.allclose(view, kp, atol=1e-3)   # it did move
+        assert not np.allclose(view, kp, atol=1e-3)  # it did move
         for f in range(10):
             ratio = _pairwise(view[f])[~np.eye(9, dtype=bool)] / \
                 _pairwise(kp[f])[~np.eye(9, dtype=bool)]
@@ -174,14 +185,16 @@ def test_rigid_transform_preserves_distances_up_to_scale():
     moved = frame.copy()
     t._rigid(moved)
     np.random.seed(5)
-    np.random.uniform(-1, 1)                       # angle
+    np.random.uniform(-1, 1)  # angle
     scale = np.random.uniform(0.8, 1.2)
     off = ~np.eye(9, dtype=bool)
-    np.testing.assert_allclose(_pairwise(moved)[off],
-                               scale * _pairwise(frame)[off], rtol=1e-6)
+    np.testing.assert_allclose(
+        _pairwise(moved)[off], scale * _pairwise(frame)[off], rtol=1e-6)
+
     # Rotation, not reflection: the orientation of triangles is kept.
     def cross(p):
         return np.cross(p[1] - p[0], p[2] - p[0])
+
     assert np.sign(cross(moved)) == np.sign(cross(frame))
 
 
@@ -197,9 +210,11 @@ def test_invalid_speed_range_and_input():
         SkeletonViews(speed_range=0.5)
     data = _results()
     with pytest.raises(ValueError, match='x1'):
-        SkeletonViews()(dict(keypoint=data['keypoint'][0],
-                             keypoint_score=data['keypoint_score'][0],
-                             sample_id='x1'))
+        SkeletonViews()(
+            dict(
+                keypoint=data['keypoint'][0],
+                keypoint_score=data['keypoint_score'][0],
+                sample_id='x1'))
 
 
 def test_crop_covers_a_share_of_the_frames():
@@ -210,13 +225,14 @@ def test_crop_covers_a_share_of_the_frames():
     kp[0, :, :, 0] = np.arange(t_len)[:, None]
     score = np.ones((1, t_len, 2), np.float32)
     np.random.seed(6)
-    res = SkeletonViews(num_views=8, length=20,
-                        **dict(NO_AUG, crop_ratio=(0.5, 0.75),
-                               speed_range=1.5))(
-        dict(keypoint=kp, keypoint_score=score))
+    res = SkeletonViews(
+        num_views=8,
+        length=20,
+        **dict(NO_AUG, crop_ratio=(0.5, 0.75), speed_range=1.5))(
+            dict(keypoint=kp, keypoint_score=score))
     x = res['keypoint'][..., 0, 0]
     for v in range(8):
-        assert (np.diff(x[v]) >= -1e-5).all()            # monotone warp
+        assert (np.diff(x[v]) >= -1e-5).all()  # monotone warp
         span = x[v, -1] - x[v, 0]
         assert 0.5 * 40 - 1e-3 <= span <= 0.75 * 40 + 1e-3
         assert x[v, 0] >= 0 and x[v, -1] <= 40

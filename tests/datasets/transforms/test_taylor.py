@@ -26,12 +26,12 @@ def reference_taylor(frames, num_terms):
         win = frames[t:t + L]
         # k-th forward difference at the window start
         diff = [
-            sum((-1)**(k - i) * math.comb(k, i) * win[i]
-                for i in range(k + 1)) for k in range(L)
+            sum((-1)**(k - i) * math.comb(k, i) * win[i] for i in range(k + 1))
+            for k in range(L)
         ]
         for n in range(num_terms):
-            s_n = sum((win[j] - win[0])**n
-                      for j in range(L)) / math.factorial(n)
+            s_n = sum(
+                (win[j] - win[0])**n for j in range(L)) / math.factorial(n)
             for c in range(3):
                 out[t, ..., c] += s_n * diff[n + 1 + c]
     return out
@@ -61,8 +61,7 @@ def test_matches_the_formula_on_uint8_frames(num_terms, extra):
     ref = reference_taylor(gray / 255.0, num_terms)
     out = compute_taylor(gray, num_terms)
     assert out.shape == (extra + 1, 7, 9, 3) and out.dtype == np.float32
-    np.testing.assert_allclose(out, ref, rtol=0,
-                               atol=1e-6 * np.abs(ref).max())
+    np.testing.assert_allclose(out, ref, rtol=0, atol=1e-6 * np.abs(ref).max())
 
 
 @pytest.mark.parametrize('num_terms', [2, 3, 5])
@@ -72,8 +71,7 @@ def test_matches_the_formula_on_float_frames(num_terms, dtype):
     gray = gray.astype(dtype)
     ref = reference_taylor(gray, num_terms)
     out = compute_taylor(gray, num_terms, band_pixels=7)
-    np.testing.assert_allclose(out, ref, rtol=0,
-                               atol=1e-6 * np.abs(ref).max())
+    np.testing.assert_allclose(out, ref, rtol=0, atol=1e-6 * np.abs(ref).max())
 
 
 def test_static_pixels_are_zero_and_mid_grey():
@@ -109,11 +107,14 @@ def test_layout_does_not_change_the_result():
     gray = random_gray(0, (14, 11, 13))
     base = compute_taylor(gray, 3, scale=DEFAULT_TAYLOR_SCALE)
     for bands, threads in [(1, 1), (5, 3), (64, 2), (10**6, 1)]:
-        out = compute_taylor(gray, 3, scale=DEFAULT_TAYLOR_SCALE,
-                             band_pixels=bands, num_threads=threads)
+        out = compute_taylor(
+            gray,
+            3,
+            scale=DEFAULT_TAYLOR_SCALE,
+            band_pixels=bands,
+            num_threads=threads)
         np.testing.assert_array_equal(out, base)
-    bgr = compute_taylor(gray, 3, scale=DEFAULT_TAYLOR_SCALE,
-                         out_order='bgr')
+    bgr = compute_taylor(gray, 3, scale=DEFAULT_TAYLOR_SCALE, out_order='bgr')
     np.testing.assert_array_equal(bgr, base[..., ::-1])
     out = np.empty_like(base)
     assert compute_taylor(gray, 3, DEFAULT_TAYLOR_SCALE, out=out) is out
@@ -123,8 +124,8 @@ def test_each_frame_depends_on_its_window_only():
     gray = random_gray(1, (20, 5, 6))
     whole = compute_taylor(gray, 3, scale=DEFAULT_TAYLOR_SCALE)
     for start in (0, 3, 14):
-        part = compute_taylor(gray[start:start + 6], 3,
-                              scale=DEFAULT_TAYLOR_SCALE)
+        part = compute_taylor(
+            gray[start:start + 6], 3, scale=DEFAULT_TAYLOR_SCALE)
         np.testing.assert_array_equal(part[0], whole[start])
 
 
@@ -143,17 +144,16 @@ def test_argument_errors():
     with pytest.raises(TypeError, match='uint8 or float'):
         compute_taylor(np.zeros((6, 4, 4), np.int32), 3)
     with pytest.raises(ValueError, match='out must be'):
-        compute_taylor(random_gray(0, (6, 4, 4)), 3,
-                       out=np.empty((1, 4, 4, 3), np.uint8))
+        compute_taylor(
+            random_gray(0, (6, 4, 4)), 3, out=np.empty((1, 4, 4, 3), np.uint8))
 
 
 def test_to_gray_orders_and_pad_frames():
     rgb = np.random.default_rng(0).integers(0, 256, (3, 5, 4, 3), np.uint8)
     gray = to_gray(list(rgb))
-    np.testing.assert_array_equal(
-        gray[1], cv2.cvtColor(rgb[1], cv2.COLOR_RGB2GRAY))
-    np.testing.assert_array_equal(to_gray(rgb[..., ::-1].copy(), 'bgr'),
-                                  gray)
+    np.testing.assert_array_equal(gray[1],
+                                  cv2.cvtColor(rgb[1], cv2.COLOR_RGB2GRAY))
+    np.testing.assert_array_equal(to_gray(rgb[..., ::-1].copy(), 'bgr'), gray)
     assert to_gray(gray) is gray
     padded = pad_frames(gray, 5)
     assert len(padded) == 5 and (padded[3:] == gray[-1]).all()
@@ -170,14 +170,13 @@ def rgb_clip(num_frames, seed=0):
 
 
 def taylor_of(frames, num_terms=3):
-    return compute_taylor(to_gray(frames), num_terms,
-                          scale=DEFAULT_TAYLOR_SCALE)
+    return compute_taylor(
+        to_gray(frames), num_terms, scale=DEFAULT_TAYLOR_SCALE)
 
 
 def test_transform_replaces_frames_and_updates_clip_len():
     frames = rgb_clip(16)
-    results = dict(imgs=frames, clip_len=8, num_clips=2,
-                   img_shape=(16, 20))
+    results = dict(imgs=frames, clip_len=8, num_clips=2, img_shape=(16, 20))
     out = TaylorVideo()(results)
     assert out['clip_len'] == 3 and len(out['imgs']) == 6
     assert out['imgs'][0].shape == (16, 20, 3)
@@ -194,8 +193,8 @@ def test_transform_keep_length_pads_each_clip():
     assert out['clip_len'] == 8 and len(out['imgs']) == 16
     np.testing.assert_array_equal(
         np.stack(out['imgs'][:8]),
-        compute_taylor(pad_frames(to_gray(frames[:8]), 13), 3,
-                       DEFAULT_TAYLOR_SCALE))
+        compute_taylor(
+            pad_frames(to_gray(frames[:8]), 13), 3, DEFAULT_TAYLOR_SCALE))
 
 
 def test_transform_short_clips_repeat_or_raise():
@@ -204,12 +203,11 @@ def test_transform_short_clips_repeat_or_raise():
     assert out['clip_len'] == 1
     np.testing.assert_array_equal(
         out['imgs'][0],
-        compute_taylor(pad_frames(to_gray(frames), 6), 3,
-                       DEFAULT_TAYLOR_SCALE)[0])
+        compute_taylor(
+            pad_frames(to_gray(frames), 6), 3, DEFAULT_TAYLOR_SCALE)[0])
     with pytest.raises(ValueError, match=r'clip7\.mp4: a clip of 4 frames'):
         TaylorVideo(short_clip='error')(
-            dict(imgs=frames, clip_len=4, num_clips=1,
-                 filename='clip7.mp4'))
+            dict(imgs=frames, clip_len=4, num_clips=1, filename='clip7.mp4'))
 
 
 def test_transform_bgr_input_and_registry():
@@ -217,8 +215,7 @@ def test_transform_bgr_input_and_registry():
     rgb = TaylorVideo()(dict(imgs=frames, clip_len=8, num_clips=1))
     bgr = TRANSFORMS.build(dict(type='TaylorVideo', channel_order='bgr'))(
         dict(imgs=[f[..., ::-1] for f in frames], clip_len=8, num_clips=1))
-    np.testing.assert_array_equal(np.stack(rgb['imgs']),
-                                  np.stack(bgr['imgs']))
+    np.testing.assert_array_equal(np.stack(rgb['imgs']), np.stack(bgr['imgs']))
     assert 'num_terms=3' in repr(TaylorVideo())
     with pytest.raises(ValueError, match='short_clip'):
         TaylorVideo(short_clip='drop')
@@ -228,14 +225,17 @@ def test_transform_bgr_input_and_registry():
 
 def test_expand_windows_merges_runs_and_clips_at_the_end():
     expand = ExpandTaylorWindows(num_terms=3)
-    results = expand(dict(frame_inds=np.array([10, 12, 14, 30, 37]),
-                          total_frames=30, start_index=10))
+    results = expand(
+        dict(
+            frame_inds=np.array([10, 12, 14, 30, 37]),
+            total_frames=30,
+            start_index=10))
     # Windows 10-15, 12-17, 14-19 merge; 30-35 alone; 37-42 clipped to 39.
     assert results['taylor_runs'].tolist() == [[0, 10], [10, 6], [16, 6]]
     assert results['frame_inds'].tolist() == (
         list(range(10, 20)) + list(range(30, 36)) + [37, 38, 39, 39, 39, 39])
-    assert results['taylor_index'].tolist() == [[0, 0], [0, 2], [0, 4],
-                                                [1, 0], [2, 0]]
+    assert results['taylor_index'].tolist() == [[0, 0], [0, 2], [0, 4], [1, 0],
+                                                [2, 0]]
     assert results['taylor_window'] == 6
 
 
@@ -244,8 +244,12 @@ def test_windows_give_one_taylor_frame_per_sampled_index():
     # Two clips of 4, frame_interval 3, the second near the end, unsorted.
     sampled = np.array([20, 23, 26, 29, 0, 3, 6, 9])
     results = ExpandTaylorWindows()(
-        dict(frame_inds=sampled.copy(), total_frames=30, start_index=0,
-             clip_len=4, num_clips=2))
+        dict(
+            frame_inds=sampled.copy(),
+            total_frames=30,
+            start_index=0,
+            clip_len=4,
+            num_clips=2))
     results['imgs'] = [video[i] for i in results['frame_inds']]  # decode
     out = TaylorVideo()(results)
     assert out['clip_len'] == 4 and len(out['imgs']) == 8
@@ -257,8 +261,11 @@ def test_windows_give_one_taylor_frame_per_sampled_index():
 def test_repeated_indices_get_separate_frames():
     # A short segment: the sampler repeats indices; Flip works in place.
     results = ExpandTaylorWindows()(
-        dict(frame_inds=np.array([0, 1, 1, 2]), total_frames=3,
-             clip_len=4, num_clips=1))
+        dict(
+            frame_inds=np.array([0, 1, 1, 2]),
+            total_frames=3,
+            clip_len=4,
+            num_clips=1))
     results['imgs'] = [rgb_clip(3)[i] for i in results['frame_inds']]
     results['img_shape'] = results['imgs'][0].shape[:2]
     results['modality'] = 'RGB'
@@ -286,19 +293,25 @@ def test_pipeline_from_a_video_file(tmp_path):
         cv2.circle(frame, (6 + t, 12), 5, (40, 160, 220), -1)
         writer.write(frame)
     writer.release()
-    pipeline = Compose([TRANSFORMS.build(cfg) for cfg in [
-        dict(type='DecordInit'),
-        dict(type='SampleFrames', clip_len=4, frame_interval=2, num_clips=2,
-             test_mode=True),
-        dict(type='ExpandTaylorWindows'),
-        dict(type='DecordDecode'),
-        dict(type='TaylorVideo'),
-        dict(type='Resize', scale=(16, 16), keep_ratio=False),
-        dict(type='FormatShape', input_format='NCTHW'),
-        dict(type='PackActionInputs'),
-    ]])
-    packed = pipeline(dict(filename=path, label=0, start_index=0,
-                           modality='RGB'))
+    pipeline = Compose([
+        TRANSFORMS.build(cfg) for cfg in [
+            dict(type='DecordInit'),
+            dict(
+                type='SampleFrames',
+                clip_len=4,
+                frame_interval=2,
+                num_clips=2,
+                test_mode=True),
+            dict(type='ExpandTaylorWindows'),
+            dict(type='DecordDecode'),
+            dict(type='TaylorVideo'),
+            dict(type='Resize', scale=(16, 16), keep_ratio=False),
+            dict(type='FormatShape', input_format='NCTHW'),
+            dict(type='PackActionInputs'),
+        ]
+    ])
+    packed = pipeline(
+        dict(filename=path, label=0, start_index=0, modality='RGB'))
     inputs = packed['inputs'].numpy()
     assert inputs.shape == (2, 3, 4, 16, 16)
     # Motion shows up around the mid grey of "no change".

@@ -14,7 +14,6 @@ from mmmg.classes import IMIGUE_CLASSES
 from mmmg.evaluation import load_scores
 from mmmg.evaluation.metrics import MGClassificationMetric
 from mmmg.evaluation.metrics.classification import classification_report
-
 from ...conftest import REPO, run_tool, tiny_cfg_options
 
 PROTO_POSE_CONFIG = osp.join(REPO, 'configs', 'long_tail',
@@ -40,8 +39,10 @@ def np_reference(scores, labels):
     out['macro_f1'] = np.mean([out['f1'][k] for k in occurring])
     out['mean1'] = np.mean([out['recall'][k] for k in sorted(set(labels))])
     for k in (1, 5):
-        hits = [y in np.argsort(-s, kind='stable')[:k]
-                for s, y in zip(scores, labels)]
+        hits = [
+            y in np.argsort(-s, kind='stable')[:k]
+            for s, y in zip(scores, labels)
+        ]
         out[f'top{k}'] = np.mean(hits)
     out['confusion'] = np.zeros((num_classes, num_classes), int)
     for y, p in zip(labels, preds):
@@ -53,8 +54,7 @@ def _sample(scores, label, stream=None):
     pred = {stream or 'item': torch.as_tensor(scores)} \
         if not isinstance(scores, dict) else \
         {k: torch.as_tensor(v) for k, v in scores.items()}
-    return dict(pred_scores=pred,
-                gt_labels=dict(item=torch.tensor([label])))
+    return dict(pred_scores=pred, gt_labels=dict(item=torch.tensor([label])))
 
 
 def _read_csv(path):
@@ -79,7 +79,8 @@ def test_report_matches_numpy():
     rng = np.random.default_rng(0)
     # 9 classes; class 7 never occurs and is never predicted, class 8 is
     # predicted but never occurs.
-    labels = rng.choice([0, 1, 2, 3, 4, 5, 6], size=80,
+    labels = rng.choice([0, 1, 2, 3, 4, 5, 6],
+                        size=80,
                         p=[.4, .2, .1, .1, .1, .05, .05])
     scores = rng.normal(size=(80, 9))
     scores[np.arange(80), labels] += 1.2
@@ -111,8 +112,7 @@ def test_single_stream_files_and_hidden_labels(run_logger):
     metric.process(None, [_sample(scores[0], -1), _sample(scores[1], -1)])
     metrics = metric.evaluate(14)
     ref = np_reference(scores, labels)
-    assert list(metrics) == ['mg/top1', 'mg/top5', 'mg/mean1',
-                             'mg/macro_f1']
+    assert list(metrics) == ['mg/top1', 'mg/top5', 'mg/mean1', 'mg/macro_f1']
     for key in ('top1', 'top5', 'mean1', 'macro_f1'):
         assert metrics[f'mg/{key}'] == pytest.approx(ref[key])
 
@@ -120,8 +120,9 @@ def test_single_stream_files_and_hidden_labels(run_logger):
     assert 'skipped 2 of 14 samples with hidden labels (-1)' in log
     # The table names the classes; 'd' has no samples and no predictions.
     row_d = [line for line in log.splitlines() if line[5:].startswith('d ')]
-    assert row_d and row_d[0].split()[2:] == ['0', '0', '0.0000', '0.0000',
-                                              '0.0000']
+    assert row_d and row_d[0].split()[2:] == [
+        '0', '0', '0.0000', '0.0000', '0.0000'
+    ]
 
     rows = _read_csv(osp.join(run_logger, 'mg_confusion_matrix.csv'))
     assert rows[0] == ['true \\ predicted'] + list(classes)
@@ -130,8 +131,9 @@ def test_single_stream_files_and_hidden_labels(run_logger):
         np.array([r[1:] for r in rows[1:]], dtype=int), ref['confusion'])
 
     rows = _read_csv(osp.join(run_logger, 'mg_per_class.csv'))
-    assert rows[0] == ['id', 'class', 'support', 'predicted', 'precision',
-                       'recall', 'f1']
+    assert rows[0] == [
+        'id', 'class', 'support', 'predicted', 'precision', 'recall', 'f1'
+    ]
     for k, row in enumerate(rows[1:]):
         assert row[:2] == [str(k), classes[k]]
         assert int(row[2]) == (labels == k).sum()
@@ -169,13 +171,14 @@ def test_rgbpose_streams_and_fused(tmp_path):
     rgb = rng.random((30, 4))
     pose = rng.random((30, 4))
     pose[np.arange(30), labels] += 0.5
-    metric = MGClassificationMetric(topk=(1, 3), out_dir=str(tmp_path),
-                                    prefix='val')
-    metric.process(None, [_sample(dict(rgb=r, pose=p), int(y))
-                          for r, p, y in zip(rgb, pose, labels)])
+    metric = MGClassificationMetric(
+        topk=(1, 3), out_dir=str(tmp_path), prefix='val')
+    metric.process(None, [
+        _sample(dict(rgb=r, pose=p), int(y))
+        for r, p, y in zip(rgb, pose, labels)
+    ])
     metrics = metric.evaluate(30)
-    for name, scores in (('rgb', rgb), ('pose', pose),
-                         ('fused', rgb + pose)):
+    for name, scores in (('rgb', rgb), ('pose', pose), ('fused', rgb + pose)):
         ref = np_reference(scores, labels)
         assert metrics[f'val/{name}_top1'] == pytest.approx(ref['top1'])
         assert metrics[f'val/{name}_macro_f1'] == pytest.approx(
@@ -237,9 +240,10 @@ def test_in_tools_test_run(tiny_pose_ann, tmp_path):
 
     work_dir = tmp_path / 'work'
     dump = str(tmp_path / 'scores.pkl')
-    proc = run_tool(['tools/test.py', PROTO_POSE_CONFIG, ckpt, '--work-dir',
-                     str(work_dir), '--dump', dump, '--stream', 'joint',
-                     '--cfg-options'] + tiny_cfg_options(tiny_pose_ann))
+    proc = run_tool([
+        'tools/test.py', PROTO_POSE_CONFIG, ckpt, '--work-dir',
+        str(work_dir), '--dump', dump, '--stream', 'joint', '--cfg-options'
+    ] + tiny_cfg_options(tiny_pose_ann))
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-5000:]
     log = proc.stdout + proc.stderr
     assert 'acc/top1' in log and 'mg/macro_f1' in log
@@ -261,7 +265,7 @@ def test_in_tools_test_run(tiny_pose_ann, tmp_path):
     assert rows[0][1:] == list(IMIGUE_CLASSES)
     counts = np.array([r[1:] for r in rows[1:]], dtype=int)
     np.testing.assert_array_equal(counts, ref['confusion'])
-    assert counts.sum() == 15 and set(np.nonzero(counts.sum(1))[0]) == {
-        10, 16, 22}
+    assert counts.sum() == 15 and set(np.nonzero(
+        counts.sum(1))[0]) == {10, 16, 22}
     assert osp.getsize(osp.join(log_dir, 'mg_confusion_matrix.png')) > 0
     assert osp.isfile(osp.join(log_dir, 'mg_per_class.csv'))

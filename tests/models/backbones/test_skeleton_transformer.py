@@ -13,8 +13,13 @@ T, V, D = 8, 5, 16
 
 
 def _model(**kwargs):
-    cfg = dict(num_joints=V, seq_len=T, embed_dims=D, depth=1, num_heads=2,
-               dropout=0.0)
+    cfg = dict(
+        num_joints=V,
+        seq_len=T,
+        embed_dims=D,
+        depth=1,
+        num_heads=2,
+        dropout=0.0)
     cfg.update(kwargs)
     torch.manual_seed(0)
     model = DualStreamSkeletonTransformer(**cfg)
@@ -38,7 +43,7 @@ def test_sinusoidal_positions():
     ref[:, 0::2] = np.sin(pos * freq)
     ref[:, 1::2] = np.cos(pos * freq)
     np.testing.assert_allclose(codes.numpy(), ref, atol=1e-6)
-    odd = sinusoidal_positions(4, 5)       # odd width: 3 sines, 2 cosines
+    odd = sinusoidal_positions(4, 5)  # odd width: 3 sines, 2 cosines
     assert odd.shape == (4, 5)
     pos = np.arange(4)[:, None]
     freq = np.exp(np.arange(0, 5, 2) * (-math.log(10000.0) / 5))
@@ -179,15 +184,20 @@ def test_bad_arguments_and_inputs():
     with pytest.raises(ValueError, match='num_joints'):
         _model(stream='bone', layout='mg36', num_joints=V)
     # A layout with the right size also works for the joint stream.
-    assert _model(layout='mg36', num_joints=36)(
-        _clips(v=36)).shape == (3, 2 * D)
+    assert _model(
+        layout='mg36', num_joints=36)(_clips(v=36)).shape == (3, 2 * D)
 
 
 def test_registered_in_mmaction():
     from mmaction.registry import MODELS
-    model = MODELS.build(dict(type='DualStreamSkeletonTransformer',
-                              num_joints=V, seq_len=T, embed_dims=D,
-                              depth=1, num_heads=2))
+    model = MODELS.build(
+        dict(
+            type='DualStreamSkeletonTransformer',
+            num_joints=V,
+            seq_len=T,
+            embed_dims=D,
+            depth=1,
+            num_heads=2))
     assert isinstance(model, DualStreamSkeletonTransformer)
 
 

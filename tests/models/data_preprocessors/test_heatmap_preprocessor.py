@@ -8,8 +8,7 @@ from mmaction.registry import MODELS
 from mmengine.dataset import pseudo_collate
 
 from mmmg.datasets.transforms import GeneratePoseHeatmaps
-from mmmg.datasets.transforms.heatmaps import \
-    render_heatmaps as render_numpy
+from mmmg.datasets.transforms.heatmaps import render_heatmaps as render_numpy
 from mmmg.keypoints import get_layout
 from mmmg.models.data_preprocessors import HeatmapDataPreprocessor
 from mmmg.models.data_preprocessors.heatmap_renderer import render_heatmaps
@@ -17,7 +16,10 @@ from mmmg.models.data_preprocessors.heatmap_renderer import render_heatmaps
 ATOL = 1e-5
 
 
-def random_samples(num_samples=3, num_clips=1, clip_len=5, img_shape=(40, 48),
+def random_samples(num_samples=3,
+                   num_clips=1,
+                   clip_len=5,
+                   img_shape=(40, 48),
                    seed=0):
     """Samples with different person counts, off-frame and unsure points."""
     rng = np.random.default_rng(seed)
@@ -25,16 +27,22 @@ def random_samples(num_samples=3, num_clips=1, clip_len=5, img_shape=(40, 48),
     samples = []
     for i in range(num_samples):
         shape = (i % 3 + 1, num_clips * clip_len, 36)
-        kp = np.stack([rng.uniform(-4, w + 4, shape),
-                       rng.uniform(-4, h + 4, shape)], -1).astype(np.float32)
+        kp = np.stack(
+            [rng.uniform(-4, w + 4, shape),
+             rng.uniform(-4, h + 4, shape)], -1).astype(np.float32)
         # Limb (5, 6) shorter than a pixel.
         kp[:, :, 6] = kp[:, :, 5] + rng.uniform(-.6, .6, kp[:, :, 5].shape)
         kp[0, 0, 7] = np.nan
         score = rng.uniform(0, 1, shape).astype(np.float32)
         score[rng.random(shape) < .2] = 0
         samples.append(
-            dict(keypoint=kp, keypoint_score=score, img_shape=img_shape,
-                 num_clips=num_clips, clip_len=clip_len, label=i))
+            dict(
+                keypoint=kp,
+                keypoint_score=score,
+                img_shape=img_shape,
+                num_clips=num_clips,
+                clip_len=clip_len,
+                label=i))
     return samples
 
 
@@ -82,8 +90,7 @@ def test_equals_transform(kwargs):
 def test_flip_doubling_and_clips_equal_transform(with_limb):
     samples = random_samples(num_clips=2, clip_len=3)
     kwargs = dict(
-        with_kp=not with_limb, with_limb=with_limb, layout='mg36',
-        double=True)
+        with_kp=not with_limb, with_limb=with_limb, layout='mg36', double=True)
     out = HeatmapDataPreprocessor(**kwargs)(pack_keypoints(samples))
     expect = by_transform(samples, **kwargs)
     assert expect.shape[:2] == (3, 4)  # 2 flips x 2 clips per sample
@@ -133,8 +140,9 @@ def test_renderer_equals_numpy_for_limbs_with_far_ends():
     rng = np.random.default_rng(3)
     h, w = 56, 48
     shape = (3, 2, 6, 36)
-    kp = np.stack([rng.uniform(-100, w + 100, shape),
-                   rng.uniform(-100, h + 100, shape)], -1).astype(np.float32)
+    kp = np.stack(
+        [rng.uniform(-100, w + 100, shape),
+         rng.uniform(-100, h + 100, shape)], -1).astype(np.float32)
     score = rng.uniform(0, 1, shape).astype(np.float32)
     score[rng.random(shape) < .2] = 0
     skeletons = get_layout('mg36').edges
@@ -153,10 +161,10 @@ def test_renderer_equals_numpy_for_limbs_with_far_ends():
 @pytest.mark.skipif(not torch.cuda.is_available(), reason='needs CUDA')
 def test_renderer_on_cuda_equals_cpu():
     rng = np.random.default_rng(0)
-    kp = torch.from_numpy(rng.uniform(-4, 60, (4, 2, 8, 36, 2)).astype(
-        np.float32))
-    score = torch.from_numpy(rng.uniform(0, 1, (4, 2, 8, 36)).astype(
-        np.float32))
+    kp = torch.from_numpy(
+        rng.uniform(-4, 60, (4, 2, 8, 36, 2)).astype(np.float32))
+    score = torch.from_numpy(
+        rng.uniform(0, 1, (4, 2, 8, 36)).astype(np.float32))
     skeletons = ((0, 1), (1, 2), (2, 5), (4, 30))
     cpu = render_heatmaps(kp, score, (56, 56), 0.6, True, skeletons)
     cuda = render_heatmaps(kp.cuda(), score.cuda(), (56, 56), 0.6, True,

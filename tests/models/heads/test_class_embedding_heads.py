@@ -26,19 +26,23 @@ def np_ce(s, y):
 
 
 def np_cosine_loss(z, t):
-    cos = (z * t).sum(1) / (np.linalg.norm(z, axis=1) *
-                            np.linalg.norm(t, axis=1))
+    cos = (z * t).sum(1) / (
+        np.linalg.norm(z, axis=1) * np.linalg.norm(t, axis=1))
     return (1 - cos).mean()
 
 
 def _samples(labels):
-    return [ActionDataSample().set_gt_labels(torch.tensor([int(y)]))
-            for y in labels]
+    return [
+        ActionDataSample().set_gt_labels(torch.tensor([int(y)]))
+        for y in labels
+    ]
 
 
 def _soft_samples(q):
-    return [ActionDataSample().set_gt_labels(torch.tensor(row).float())
-            for row in q]
+    return [
+        ActionDataSample().set_gt_labels(torch.tensor(row).float())
+        for row in q
+    ]
 
 
 @pytest.fixture
@@ -53,13 +57,16 @@ def _np_head_outputs(head, feats):
     """Logits and embeddings recomputed in numpy from the head's weights
     (average pooling, no dropout)."""
     f = feats.mean(axis=(2, 3, 4))
-    p = {k: v.detach().numpy().astype(np.float64)
-         for k, v in head.state_dict().items()}
+    p = {
+        k: v.detach().numpy().astype(np.float64)
+        for k, v in head.state_dict().items()
+    }
     return (f @ p['fc_cls.weight'].T + p['fc_cls.bias'],
             f @ p['fc_embed.weight'].T + p['fc_embed.bias'])
 
 
 # ---- anchors and embedding files -------------------------------------------
+
 
 @pytest.mark.parametrize('anchor_type', ['identity', 'random_orthogonal'])
 @pytest.mark.parametrize('dim', [C, 10])
@@ -75,8 +82,9 @@ def test_anchor_construction_is_deterministic():
     b = orthogonal_anchors(C, 6, 'random_orthogonal', seed=1)
     c = orthogonal_anchors(C, 6, 'random_orthogonal', seed=2)
     assert torch.equal(a, b) and not torch.allclose(a, c)
-    with pytest.raises(ValueError, match=r'embed_dim \(3\) must be >= '
-                       r'num_classes \(4\)'):
+    with pytest.raises(
+            ValueError, match=r'embed_dim \(3\) must be >= '
+            r'num_classes \(4\)'):
         orthogonal_anchors(C, 3)
     with pytest.raises(ValueError, match='anchor_type must be one of'):
         orthogonal_anchors(C, 6, 'hadamard')
@@ -108,11 +116,15 @@ def test_load_label_embeddings(npy, tmp_path):
 
 # ---- losses of the heads against numpy -------------------------------------
 
+
 def test_semantic_head_losses_match_numpy():
     torch.manual_seed(0)
     head = SemanticEmbeddingHead(
-        num_classes=C, in_channels=IN, embed_dim=6,
-        anchor_type='random_orthogonal', dropout_ratio=0.,
+        num_classes=C,
+        in_channels=IN,
+        embed_dim=6,
+        anchor_type='random_orthogonal',
+        dropout_ratio=0.,
         loss_embed=dict(type='SemanticEmbeddingLoss', loss_weight=0.7))
     head.init_weights()
     feats = torch.randn(5, IN, 2, 3, 3)
@@ -120,8 +132,8 @@ def test_semantic_head_losses_match_numpy():
     losses = head.loss(feats, _samples(y))
     logits, z = _np_head_outputs(head, feats.double().numpy())
     anchors = orthogonal_anchors(C, 6, 'random_orthogonal').double().numpy()
-    assert losses['loss_cls'].item() == pytest.approx(np_ce(logits, y),
-                                                      rel=1e-5)
+    assert losses['loss_cls'].item() == pytest.approx(
+        np_ce(logits, y), rel=1e-5)
     assert losses['loss_embed'].item() == pytest.approx(
         0.7 * np_cosine_loss(z, anchors[y]), rel=1e-5)
     assert 'top1_acc' in losses
@@ -135,9 +147,14 @@ def test_semantic_head_losses_match_numpy():
 def test_label_head_losses_match_numpy(npy):
     path, table = npy
     torch.manual_seed(0)
-    head = MODELS.build(dict(type='LabelEmbeddingHead', num_classes=C,
-                             in_channels=IN, embedding_file=path,
-                             dropout_ratio=0., label_smooth_eps=0.1))
+    head = MODELS.build(
+        dict(
+            type='LabelEmbeddingHead',
+            num_classes=C,
+            in_channels=IN,
+            embedding_file=path,
+            dropout_ratio=0.,
+            label_smooth_eps=0.1))
     head.init_weights()
     assert head.embed_dim == 6 and head.loss_embed.loss_weight == 20
     feats = torch.randn(6, IN, 2, 3, 3)
@@ -155,9 +172,12 @@ def test_label_head_losses_match_numpy(npy):
 
 def test_heads_accept_pooled_features_and_weighted_ce():
     head = SemanticEmbeddingHead(
-        num_classes=C, in_channels=IN, spatial_type=None, dropout_ratio=0.,
-        loss_cls=dict(type='MGCrossEntropyLoss',
-                      class_weight=[1., 2., 3., 4.]))
+        num_classes=C,
+        in_channels=IN,
+        spatial_type=None,
+        dropout_ratio=0.,
+        loss_cls=dict(
+            type='MGCrossEntropyLoss', class_weight=[1., 2., 3., 4.]))
     head.init_weights()
     assert head.embed_dim == C
     losses = head.loss(torch.randn(3, IN), _samples([0, 3, 3]))
@@ -167,19 +187,24 @@ def test_heads_accept_pooled_features_and_weighted_ce():
 
 def test_label_and_clip_count_errors():
     head = SemanticEmbeddingHead(num_classes=C, in_channels=IN)
-    with pytest.raises(ValueError, match=r'training labels must be in '
-                       r'\[0, 4\)'):
+    with pytest.raises(
+            ValueError, match=r'training labels must be in '
+            r'\[0, 4\)'):
         head.loss(torch.randn(2, IN, 1, 1, 1), _samples([0, 4]))
     with pytest.raises(ValueError, match='4 embeddings for 2 labels'):
-        head.loss_by_feat(torch.randn(2, C), _samples([0, 1]),
-                          embeddings=torch.randn(4, C))
+        head.loss_by_feat(
+            torch.randn(2, C), _samples([0, 1]), embeddings=torch.randn(4, C))
 
 
 # ---- prediction and checkpoints --------------------------------------------
 
+
 def test_prediction_is_the_fc_logits(npy):
-    head = LabelEmbeddingHead(num_classes=C, in_channels=IN,
-                              embedding_file=npy[0], average_clips='prob')
+    head = LabelEmbeddingHead(
+        num_classes=C,
+        in_channels=IN,
+        embedding_file=npy[0],
+        average_clips='prob')
     head.init_weights()
     head.eval()
     feats = torch.randn(6, IN, 1, 2, 2)  # 2 samples x 3 clips
@@ -192,8 +217,8 @@ def test_prediction_is_the_fc_logits(npy):
 
 
 def test_state_dict_carries_the_class_table(npy):
-    head = LabelEmbeddingHead(num_classes=C, in_channels=IN,
-                              embedding_file=npy[0])
+    head = LabelEmbeddingHead(
+        num_classes=C, in_channels=IN, embedding_file=npy[0])
     state = head.state_dict()
     np.testing.assert_array_equal(state['class_embeddings'], npy[1])
     assert {'fc_cls.weight', 'fc_embed.weight'} <= set(state)
@@ -206,10 +231,13 @@ def test_state_dict_carries_the_class_table(npy):
 def test_old_checkpoint_keys_still_load():
     """The keys (and shapes) of a head saved before the embedding heads
     shared a base load strictly."""
-    old = {'class_embeddings': torch.eye(C), 'fc_cls.weight':
-           torch.randn(C, IN), 'fc_cls.bias': torch.randn(C),
-           'fc_embed.weight': torch.randn(C, IN),
-           'fc_embed.bias': torch.randn(C)}
+    old = {
+        'class_embeddings': torch.eye(C),
+        'fc_cls.weight': torch.randn(C, IN),
+        'fc_cls.bias': torch.randn(C),
+        'fc_embed.weight': torch.randn(C, IN),
+        'fc_embed.bias': torch.randn(C)
+    }
     head = SemanticEmbeddingHead(num_classes=C, in_channels=IN)
     head.load_state_dict(old, strict=True)
     assert torch.equal(head.fc_embed.bias, old['fc_embed.bias'])
@@ -217,18 +245,29 @@ def test_old_checkpoint_keys_still_load():
 
 # ---- a tiny model learns ---------------------------------------------------
 
+
 def _tiny_recognizer(head):
     register_all_modules()  # the recognizer's default data preprocessor
-    return MODELS.build(dict(
-        type='Recognizer3D',
-        backbone=dict(type='ResNet3dSlowOnly', depth=50, pretrained=None,
-                      in_channels=3, base_channels=4, num_stages=1,
-                      out_indices=(0, ), stage_blocks=(1, ),
-                      conv1_stride_s=1, pool1_stride_s=1, inflate=(1, ),
-                      spatial_strides=(1, ), temporal_strides=(1, ),
-                      dilations=(1, )),
-        cls_head=dict(head, num_classes=C, in_channels=16,
-                      dropout_ratio=0.)))
+    return MODELS.build(
+        dict(
+            type='Recognizer3D',
+            backbone=dict(
+                type='ResNet3dSlowOnly',
+                depth=50,
+                pretrained=None,
+                in_channels=3,
+                base_channels=4,
+                num_stages=1,
+                out_indices=(0, ),
+                stage_blocks=(1, ),
+                conv1_stride_s=1,
+                pool1_stride_s=1,
+                inflate=(1, ),
+                spatial_strides=(1, ),
+                temporal_strides=(1, ),
+                dilations=(1, )),
+            cls_head=dict(
+                head, num_classes=C, in_channels=16, dropout_ratio=0.)))
 
 
 # The label loss carries lambda = 20, hence the smaller step.

@@ -5,9 +5,9 @@ import pickle
 import numpy as np
 import pytest
 
+from mmmg.models.losses import class_weights as cw_module
 from mmmg.models.losses import (class_weights_from_counts, count_labels,
                                 resolve_class_weight)
-from mmmg.models.losses import class_weights as cw_module
 
 C = 5
 # Train counts with a long tail and one class (3) never seen.
@@ -53,10 +53,9 @@ def expected_counts(train=TRAIN):
 
 def test_counts_from_pose_pickle(tmp_path):
     ann = write_pose_pickle(tmp_path / 'a.pkl', hidden=3)
-    np.testing.assert_array_equal(count_labels(ann, C, 'train'),
-                                  expected_counts())
-    np.testing.assert_array_equal(count_labels(ann, C, 'val'),
-                                  [0, 0, 0, 7, 0])
+    np.testing.assert_array_equal(
+        count_labels(ann, C, 'train'), expected_counts())
+    np.testing.assert_array_equal(count_labels(ann, C, 'val'), [0, 0, 0, 7, 0])
 
 
 def test_counts_from_segment_and_clip_lists(tmp_path):
@@ -70,21 +69,23 @@ def test_counts_from_segment_and_clip_lists(tmp_path):
     seg.write_text('\n'.join(seg_lines) + '\n')
     clip.write_text('\n'.join(clip_lines) + '\n')
     for path in (seg, clip):
-        np.testing.assert_array_equal(count_labels(str(path), C),
-                                      expected_counts())
+        np.testing.assert_array_equal(
+            count_labels(str(path), C), expected_counts())
 
 
 def test_count_errors_name_the_file(tmp_path):
     ann = write_pose_pickle(tmp_path / 'a.pkl')
     with pytest.raises(FileNotFoundError, match='nowhere.pkl'):
         count_labels(str(tmp_path / 'nowhere.pkl'), C, 'train')
-    with pytest.raises(ValueError, match=r"a.pkl has splits \['train', "
-                       r"'val'\]"):
+    with pytest.raises(
+            ValueError, match=r"a.pkl has splits \['train', "
+            r"'val'\]"):
         count_labels(ann, C)
     with pytest.raises(ValueError, match="a.pkl: no split 'test'"):
         count_labels(ann, C, 'test')
-    with pytest.raises(ValueError, match=r"sample 'tr4_0' has label 4, "
-                       r'outside \[0, 4\)'):
+    with pytest.raises(
+            ValueError, match=r"sample 'tr4_0' has label 4, "
+            r'outside \[0, 4\)'):
         count_labels(ann, 4, 'train')
     lst = tmp_path / 'rgb_train.txt'
     lst.write_text('a.mp4 1\n')
@@ -95,8 +96,8 @@ def test_count_errors_name_the_file(tmp_path):
         count_labels(str(lst), C)
 
 
-@pytest.mark.parametrize('mode', ['none', 'inverse', 'sqrt_inverse',
-                                  'effective_number'])
+@pytest.mark.parametrize(
+    'mode', ['none', 'inverse', 'sqrt_inverse', 'effective_number'])
 @pytest.mark.parametrize('beta', [0.9, 0.999])
 def test_weights_match_formulas(mode, beta):
     counts = expected_counts()
@@ -114,8 +115,10 @@ def test_weights_match_formulas(mode, beta):
 
 def test_sqrt_is_gentler_than_inverse():
     counts = expected_counts()
-    ratio = {m: (w := class_weights_from_counts(counts, m)).max() / w.min()
-             for m in ('inverse', 'sqrt_inverse')}
+    ratio = {
+        m: (w := class_weights_from_counts(counts, m)).max() / w.min()
+        for m in ('inverse', 'sqrt_inverse')
+    }
     assert ratio['inverse'] == pytest.approx(40)
     assert ratio['sqrt_inverse'] == pytest.approx(np.sqrt(40))
 
@@ -127,14 +130,13 @@ def test_effective_number_agrees_with_mmaction_cb_focal():
     counts = [40, 9, 4, 2, 1]
     ref = CBFocalLoss(samples_per_cls=counts, beta=0.99).weights
     np.testing.assert_allclose(
-        class_weights_from_counts(counts, 'effective_number', beta=0.99),
-        ref)
+        class_weights_from_counts(counts, 'effective_number', beta=0.99), ref)
 
 
 def test_absent_policy_error():
     with pytest.raises(ValueError, match=r'classes \[3\] have no training'):
-        class_weights_from_counts(expected_counts(), 'sqrt_inverse',
-                                  absent='error')
+        class_weights_from_counts(
+            expected_counts(), 'sqrt_inverse', absent='error')
     # All seen: no error, same weights as 'max'.
     counts = [5, 3, 1]
     np.testing.assert_allclose(
@@ -163,10 +165,10 @@ def test_resolve_spec_computes_and_logs(tmp_path, monkeypatch):
                         lambda msg, **kw: logged.append(msg))
     ann = write_pose_pickle(tmp_path / 'a.pkl')
     w = resolve_class_weight(
-        dict(mode='sqrt_inverse', ann_file=ann, split='train',
-             num_classes=C), owner='TestLoss')
-    np.testing.assert_allclose(w, numpy_weights(expected_counts(),
-                                                'sqrt_inverse'))
+        dict(mode='sqrt_inverse', ann_file=ann, split='train', num_classes=C),
+        owner='TestLoss')
+    np.testing.assert_allclose(
+        w, numpy_weights(expected_counts(), 'sqrt_inverse'))
     assert 'TestLoss: class weights (sqrt_inverse)' in logged[0]
     assert 'a.pkl [train]' in logged[0]
     assert 'class   4: n=     1' in logged[0]
@@ -175,11 +177,18 @@ def test_resolve_spec_computes_and_logs(tmp_path, monkeypatch):
 
 def test_resolve_absent_error_names_the_file(tmp_path):
     ann = write_pose_pickle(tmp_path / 'a.pkl')
-    with pytest.raises(ValueError, match=r"TestLoss: .*a.pkl \[train\]: "
-                       r'classes \[3\] have no training sample'):
+    with pytest.raises(
+            ValueError,
+            match=r"TestLoss: .*a.pkl \[train\]: "
+            r'classes \[3\] have no training sample'):
         resolve_class_weight(
-            dict(mode='inverse', ann_file=ann, split='train', num_classes=C,
-                 absent='error'), owner='TestLoss')
+            dict(
+                mode='inverse',
+                ann_file=ann,
+                split='train',
+                num_classes=C,
+                absent='error'),
+            owner='TestLoss')
 
 
 def test_resolve_other_forms(tmp_path):
@@ -190,8 +199,9 @@ def test_resolve_other_forms(tmp_path):
         resolve_class_weight([1, 0])
     with pytest.raises(TypeError, match='got str'):
         resolve_class_weight('sqrt_inverse')
-    with pytest.raises(ValueError, match=r"unknown class_weight keys "
-                       r"\['file'\]"):
+    with pytest.raises(
+            ValueError, match=r"unknown class_weight keys "
+            r"\['file'\]"):
         resolve_class_weight(dict(mode='inverse', file='a.pkl'))
     with pytest.raises(ValueError, match="needs 'ann_file'"):
         resolve_class_weight(dict(mode='inverse', num_classes=3))

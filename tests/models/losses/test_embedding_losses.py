@@ -31,8 +31,8 @@ def np_weighted_soft_ce(s, q, w):
 
 def np_cosine_loss(z, t):
     """mean_i (1 - z_i . t_i / (|z_i| |t_i|))"""
-    cos = (z * t).sum(1) / (np.linalg.norm(z, axis=1) *
-                            np.linalg.norm(t, axis=1))
+    cos = (z * t).sum(1) / (
+        np.linalg.norm(z, axis=1) * np.linalg.norm(t, axis=1))
     return (1 - cos).mean()
 
 
@@ -59,25 +59,33 @@ def test_weighted_ce_matches_numpy(rng):
     assert out.item() == pytest.approx(2 * np_weighted_ce(s, y, w), rel=1e-5)
     q = rng.dirichlet(np.ones(4), size=8)
     out = loss(f32(s), f32(q))
-    assert out.item() == pytest.approx(2 * np_weighted_soft_ce(s, q, w),
-                                       rel=1e-5)
+    assert out.item() == pytest.approx(
+        2 * np_weighted_soft_ce(s, q, w), rel=1e-5)
     # Unweighted: the plain mean.
     out = MGCrossEntropyLoss()(f32(s), torch.tensor(y))
-    assert out.item() == pytest.approx(np_weighted_ce(s, y, np.ones(4)),
-                                       rel=1e-5)
+    assert out.item() == pytest.approx(
+        np_weighted_ce(s, y, np.ones(4)), rel=1e-5)
 
 
 def test_weighted_ce_from_annotations_at_build(tmp_path, rng):
-    annos = [dict(frame_dir=f's{i}', label=label)
-             for i, label in enumerate([0] * 16 + [1] * 4 + [2])]
+    annos = [
+        dict(frame_dir=f's{i}', label=label)
+        for i, label in enumerate([0] * 16 + [1] * 4 + [2])
+    ]
     ann = str(tmp_path / 'ann.pkl')
     with open(ann, 'wb') as f:
-        pickle.dump(dict(split={'train': [a['frame_dir'] for a in annos]},
-                         annotations=annos), f)
-    loss = MODELS.build(dict(
-        type='MGCrossEntropyLoss',
-        class_weight=dict(mode='sqrt_inverse', ann_file=ann, split='train',
-                          num_classes=3)))
+        pickle.dump(
+            dict(
+                split={'train': [a['frame_dir'] for a in annos]},
+                annotations=annos), f)
+    loss = MODELS.build(
+        dict(
+            type='MGCrossEntropyLoss',
+            class_weight=dict(
+                mode='sqrt_inverse',
+                ann_file=ann,
+                split='train',
+                num_classes=3)))
     w = 1 / np.sqrt([16., 4., 1.])
     w = 3 * w / w.sum()
     np.testing.assert_allclose(loss.class_weight.numpy(), w, rtol=1e-6)
@@ -135,8 +143,8 @@ def _train(loss_fn, out_dim, targets_of, steps=40, seed=0):
 def test_tiny_model_learns(name):
     table = torch.randn(3, 6, generator=torch.Generator().manual_seed(1))
     setups = {
-        'ce': (MGCrossEntropyLoss(class_weight=[0.5, 1., 1.5]), 3,
-               lambda y: y),
+        'ce':
+        (MGCrossEntropyLoss(class_weight=[0.5, 1., 1.5]), 3, lambda y: y),
         'semantic': (SemanticEmbeddingLoss(), 6, lambda y: torch.eye(6)[y]),
         'label': (LabelEmbeddingLoss(loss_weight=1.), 6, lambda y: table[y]),
     }

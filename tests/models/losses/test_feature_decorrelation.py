@@ -13,8 +13,10 @@ from mmmg.models.losses.feature_decorrelation import (
 def _views(v=4, n=6, d=5, seed=0):
     rng = np.random.default_rng(seed)
     base = rng.normal(0, 1, (n, d))
-    return [base + rng.normal(0, 0.5, (n, d)) * rng.uniform(0.5, 2, d)
-            for _ in range(v)]
+    return [
+        base + rng.normal(0, 0.5, (n, d)) * rng.uniform(0.5, 2, d)
+        for _ in range(v)
+    ]
 
 
 def _t(arrays):
@@ -24,8 +26,8 @@ def _t(arrays):
 def np_invariance(views):
     others, anchor = views[:-1], views[-1]
     mean = np.mean(others, axis=0)
-    return sum(np.mean((z - anchor) ** 2) + np.mean((z - mean) ** 2)
-               for z in others)
+    return sum(
+        np.mean((z - anchor)**2) + np.mean((z - mean)**2) for z in others)
 
 
 def np_varcov(z, std_weight=5.0, eps=1e-4):
@@ -35,7 +37,7 @@ def np_varcov(z, std_weight=5.0, eps=1e-4):
     c = z - z.mean(axis=0)
     cov = c.T @ c / (n - 1)
     off = cov[~np.eye(d, dtype=bool)]
-    return std_weight * hinge + (off ** 2).sum() / d
+    return std_weight * hinge + (off**2).sum() / d
 
 
 def np_xcorr(z1, z2, lam=0.005):
@@ -43,8 +45,8 @@ def np_xcorr(z1, z2, lam=0.005):
     a = (z1 - z1.mean(0)) / z1.std(0, ddof=1)
     b = (z2 - z2.mean(0)) / z2.std(0, ddof=1)
     c = a.T @ b / n
-    on = ((1 - np.diag(c)) ** 2).sum()
-    off = (c[~np.eye(d, dtype=bool)] ** 2).sum()
+    on = ((1 - np.diag(c))**2).sum()
+    off = (c[~np.eye(d, dtype=bool)]**2).sum()
     return on + lam * off
 
 
@@ -80,14 +82,15 @@ def test_variance_covariance(scale):
     np.testing.assert_allclose(out.item(), np_varcov(z), rtol=1e-10)
     np.testing.assert_allclose(
         variance_covariance(torch.tensor(z), std_weight=1.0).item(),
-        np_varcov(z, std_weight=1.0), rtol=1e-10)
+        np_varcov(z, std_weight=1.0),
+        rtol=1e-10)
 
 
 def test_variance_covariance_limits():
     # Collapsed embedding: var 0, so the hinge is 1 - sqrt(eps) per dim.
     z = torch.ones(5, 4, dtype=torch.float64)
-    assert variance_covariance(z).item() == pytest.approx(
-        5 * (1 - np.sqrt(1e-4)))
+    assert variance_covariance(z).item() == pytest.approx(5 *
+                                                          (1 - np.sqrt(1e-4)))
     # Decorrelated, high-variance embedding: (nearly) no loss.
     z = torch.tensor([[3., 0.], [-3., 0.], [0., 3.], [0., -3.]],
                      dtype=torch.float64)
@@ -100,7 +103,8 @@ def test_cross_correlation():
     np.testing.assert_allclose(out.item(), np_xcorr(z1, z2), rtol=1e-10)
     np.testing.assert_allclose(
         cross_correlation(*_t([z1, z2]), off_diag_weight=0.1).item(),
-        np_xcorr(z1, z2, lam=0.1), rtol=1e-10)
+        np_xcorr(z1, z2, lam=0.1),
+        rtol=1e-10)
     # Invariant to per-dimension affine maps of either view.
     scaled = z2 * np.array([2., 0.5, 3., 1.]) + 7
     np.testing.assert_allclose(
@@ -109,7 +113,7 @@ def test_cross_correlation():
     # (N - 1) / N, not 1.
     n = 10
     self_c = cross_correlation(*_t([z1, z1]), off_diag_weight=0)
-    np.testing.assert_allclose(self_c.item(), 4 * (1 / n) ** 2, rtol=1e-8)
+    np.testing.assert_allclose(self_c.item(), 4 * (1 / n)**2, rtol=1e-8)
 
 
 def _embeddings(v=3, n=6, seed=0):
@@ -127,35 +131,39 @@ def test_module_weighting():
     dw = dict(instance=1.0, temporal=0.5, spatial=0.5)
     inv = sum(dw[k] * np_invariance(v) for k, v in emb.items())
     vc = sum(dw[k] * sum(np_varcov(z) for z in v) for k, v in emb.items())
-    xc = sum(dw[k] * sum(np_xcorr(a, b)
-                         for a, b in itertools.combinations(v, 2))
+    xc = sum(dw[k] *
+             sum(np_xcorr(a, b) for a, b in itertools.combinations(v, 2))
              for k, v in emb.items())
-    np.testing.assert_allclose(out['loss_invariance'].item(), 5 * inv,
-                               rtol=1e-5)
+    np.testing.assert_allclose(
+        out['loss_invariance'].item(), 5 * inv, rtol=1e-5)
     np.testing.assert_allclose(out['loss_varcov'].item(), 1 * vc, rtol=1e-5)
-    np.testing.assert_allclose(out['loss_xcorr'].item(), 1e-3 * xc,
-                               rtol=1e-5)
+    np.testing.assert_allclose(out['loss_xcorr'].item(), 1e-3 * xc, rtol=1e-5)
     for value in out.values():
-        assert value.dtype == torch.float32   # views are cast to float
+        assert value.dtype == torch.float32  # views are cast to float
 
 
 def test_module_custom_weights_and_subset_of_domains():
     emb = _embeddings(v=2, seed=3)
     loss = MultiGrainedDecorrelationLoss(
-        invariance_weight=2.0, varcov_weight=0.5, xcorr_weight=1.0,
-        domain_weights=dict(instance=3.0, temporal=0.0), std_weight=1.0,
+        invariance_weight=2.0,
+        varcov_weight=0.5,
+        xcorr_weight=1.0,
+        domain_weights=dict(instance=3.0, temporal=0.0),
+        std_weight=1.0,
         off_diag_weight=0.1)
-    out = loss(dict(instance=_t(emb['instance']),
-                    temporal=_t(emb['temporal'])))
+    out = loss(
+        dict(instance=_t(emb['instance']), temporal=_t(emb['temporal'])))
     z = emb['instance']
-    np.testing.assert_allclose(out['loss_invariance'].item(),
-                               2.0 * 3.0 * np_invariance(z), rtol=1e-5)
+    np.testing.assert_allclose(
+        out['loss_invariance'].item(), 2.0 * 3.0 * np_invariance(z), rtol=1e-5)
     np.testing.assert_allclose(
         out['loss_varcov'].item(),
-        0.5 * 3.0 * sum(np_varcov(a, std_weight=1.0) for a in z), rtol=1e-5)
-    np.testing.assert_allclose(out['loss_xcorr'].item(),
-                               3.0 * np_xcorr(z[0], z[1], lam=0.1),
-                               rtol=1e-5)
+        0.5 * 3.0 * sum(np_varcov(a, std_weight=1.0) for a in z),
+        rtol=1e-5)
+    np.testing.assert_allclose(
+        out['loss_xcorr'].item(),
+        3.0 * np_xcorr(z[0], z[1], lam=0.1),
+        rtol=1e-5)
     with pytest.raises(KeyError, match='no weight for domain'):
         loss(dict(spatial=_t(emb['spatial'])))
 
@@ -164,8 +172,8 @@ def test_module_gradients_flow():
     views = [torch.randn(6, 4, requires_grad=True) for _ in range(3)]
     out = MultiGrainedDecorrelationLoss()(dict(instance=views))
     sum(out.values()).backward()
-    assert all(v.grad is not None and torch.isfinite(v.grad).all()
-               for v in views)
+    assert all(
+        v.grad is not None and torch.isfinite(v.grad).all() for v in views)
 
 
 def test_too_few_views_or_samples_raise():

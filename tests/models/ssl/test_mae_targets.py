@@ -10,8 +10,7 @@ MEAN = np.array([123.675, 116.28, 103.53])
 STD = np.array([58.395, 57.12, 57.375])
 
 
-def reference_targets(x, mean, std, patch, tubelet, norm_pix=True,
-                      eps=1e-6):
+def reference_targets(x, mean, std, patch, tubelet, norm_pix=True, eps=1e-6):
     """Unnormalise, scale to [0, 1], cut tubelets in (t, h, w) order,
     z-score each tubelet per channel (unbiased std + eps), flatten pixels
     with the channel fastest."""
@@ -27,7 +26,7 @@ def reference_targets(x, mean, std, patch, tubelet, norm_pix=True,
                     cube = x[bi, :, ti * tubelet:(ti + 1) * tubelet,
                              hi * patch:(hi + 1) * patch,
                              wi * patch:(wi + 1) * patch]
-                    pixels = cube.reshape(c, -1).T     # (t*p*p, C)
+                    pixels = cube.reshape(c, -1).T  # (t*p*p, C)
                     if norm_pix:
                         pixels = (pixels - pixels.mean(0)) / (
                             pixels.std(0, ddof=1) + eps)
@@ -39,16 +38,19 @@ def reference_targets(x, mean, std, patch, tubelet, norm_pix=True,
 def _clips(seed=0, shape=(2, 3, 4, 8, 12)):
     rng = np.random.default_rng(seed)
     pixels = rng.integers(0, 256, shape).astype(np.float64)
-    pixels[0, :, :2, :4, :4] = 77.       # one flat tubelet: std 0
-    return (pixels - MEAN[None, :, None, None, None]) / STD[
-        None, :, None, None, None]
+    pixels[0, :, :2, :4, :4] = 77.  # one flat tubelet: std 0
+    return (pixels - MEAN[None, :, None, None, None]) / STD[None, :, None,
+                                                            None, None]
 
 
 def test_pixel_targets_match_numpy_reference():
     x = _clips()
-    ours = tubelet_pixel_targets(torch.tensor(x, dtype=torch.float32),
-                                 MEAN.tolist(), STD.tolist(), patch_size=4,
-                                 tubelet_size=2)
+    ours = tubelet_pixel_targets(
+        torch.tensor(x, dtype=torch.float32),
+        MEAN.tolist(),
+        STD.tolist(),
+        patch_size=4,
+        tubelet_size=2)
     ref = reference_targets(x, MEAN, STD, 4, 2)
     assert ours.dtype == torch.float32
     assert ours.shape == (2, 2 * 2 * 3, 2 * 4 * 4 * 3) == ref.shape
@@ -59,10 +61,13 @@ def test_pixel_targets_match_numpy_reference():
 
 def test_unnormalised_targets_without_norm_pix():
     x = _clips(1)
-    ours = tubelet_pixel_targets(torch.tensor(x, dtype=torch.float32),
-                                 torch.tensor(MEAN), torch.tensor(STD),
-                                 patch_size=4, tubelet_size=2,
-                                 norm_pix=False)
+    ours = tubelet_pixel_targets(
+        torch.tensor(x, dtype=torch.float32),
+        torch.tensor(MEAN),
+        torch.tensor(STD),
+        patch_size=4,
+        tubelet_size=2,
+        norm_pix=False)
     ref = reference_targets(x, MEAN, STD, 4, 2, norm_pix=False)
     np.testing.assert_allclose(ours.numpy(), ref, atol=1e-5)
     assert -1e-5 <= ours.min() and ours.max() <= 1 + 1e-5
@@ -84,5 +89,5 @@ def test_teacher_targets_are_z_scored_per_token():
     z = teacher_feature_targets(feats)
     assert z.dtype == torch.float32
     assert torch.allclose(z.mean(-1), torch.zeros(2, 5), atol=1e-4)
-    assert torch.allclose(z.var(-1, unbiased=False), torch.ones(2, 5),
-                          atol=1e-3)
+    assert torch.allclose(
+        z.var(-1, unbiased=False), torch.ones(2, 5), atol=1e-3)

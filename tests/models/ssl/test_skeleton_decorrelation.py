@@ -15,16 +15,22 @@ from mmmg.datasets.transforms import (FormatSkeletonSequence,
                                       NormalizeSkeleton, SkeletonViews)
 from mmmg.keypoints import get_layout
 
-BACKBONE = dict(type='DualStreamSkeletonTransformer', num_joints=59,
-                seq_len=16, embed_dims=32, depth=1, num_heads=4,
-                layout='upper_body59')
+BACKBONE = dict(
+    type='DualStreamSkeletonTransformer',
+    num_joints=59,
+    seq_len=16,
+    embed_dims=32,
+    depth=1,
+    num_heads=4,
+    layout='upper_body59')
 NUM_VIEWS = 3
 
 
 def build(**kwargs):
     register_all_modules()
-    cfg = dict(type='SkeletonDecorrelationPretrainer',
-               backbone=copy.deepcopy(BACKBONE))
+    cfg = dict(
+        type='SkeletonDecorrelationPretrainer',
+        backbone=copy.deepcopy(BACKBONE))
     cfg.update(kwargs)
     torch.manual_seed(0)
     model = MODELS.build(cfg)
@@ -43,25 +49,30 @@ def _moving_skeleton(seed, frames=24):
     base[names.index('right_shoulder')] = (200, 210)
     t = np.linspace(0, 2 * np.pi, frames)
     kp = np.repeat(base[None], frames, 0)
-    arm = [i for i, n in enumerate(names) if 'wrist' in n or 'hand' in n
-           or 'elbow' in n]
+    arm = [
+        i for i, n in enumerate(names)
+        if 'wrist' in n or 'hand' in n or 'elbow' in n
+    ]
     phase = rng.uniform(0, np.pi)
     kp[:, arm, 1] += 40 * np.sin(t + phase)[:, None]
     kp[:, arm, 0] += 20 * np.cos(t + phase)[:, None]
     kp += rng.normal(0, 1, kp.shape)
     score = rng.uniform(0.5, 1, (frames, 59))
     score[rng.uniform(size=score.shape) < 0.05] = 0
-    return dict(keypoint=kp[None].astype(np.float32),
-                keypoint_score=score[None].astype(np.float32))
+    return dict(
+        keypoint=kp[None].astype(np.float32),
+        keypoint_score=score[None].astype(np.float32))
 
 
 @pytest.fixture(scope='module')
 def views():
     """Fixed views [N, V, T, J, 3] of 6 synthetic clips."""
     np.random.seed(0)
-    pipeline = [NormalizeSkeleton(),
-                SkeletonViews(num_views=NUM_VIEWS, length=16),
-                FormatSkeletonSequence()]
+    pipeline = [
+        NormalizeSkeleton(),
+        SkeletonViews(num_views=NUM_VIEWS, length=16),
+        FormatSkeletonSequence()
+    ]
     clips = []
     for i in range(6):
         res = _moving_skeleton(i)
@@ -82,8 +93,11 @@ def test_modes(views):
     feats = model(views, mode='tensor')
     assert feats.shape == (6, NUM_VIEWS, 64)
     # Features of one view do not depend on the rest of the batch.
-    torch.testing.assert_close(model(views[:2, :1], mode='tensor')[:, 0],
-                               feats[:2, 0], rtol=1e-4, atol=1e-5)
+    torch.testing.assert_close(
+        model(views[:2, :1], mode='tensor')[:, 0],
+        feats[:2, 0],
+        rtol=1e-4,
+        atol=1e-5)
     with pytest.raises(ValueError, match='SkeletonViews'):
         model(views[:, 0], mode='tensor')
     with pytest.raises(ValueError, match='invalid mode'):
@@ -104,8 +118,7 @@ def test_embeddings_per_domain(views):
     model = build().train()
     emb = model.embed(views)
     assert set(emb) == {'temporal', 'spatial', 'instance'}
-    for key, width in (('temporal', 64), ('spatial', 64),
-                       ('instance', 128)):
+    for key, width in (('temporal', 64), ('spatial', 64), ('instance', 128)):
         assert len(emb[key]) == NUM_VIEWS
         assert all(z.shape == (6, width) for z in emb[key])
     custom = build(projector_dims=16).train().embed(views)
@@ -136,14 +149,14 @@ def test_adam_steps_reduce_the_loss(views):
 def test_train_step_with_data_preprocessor(views):
     model = build().train()
     optim = OptimWrapper(torch.optim.Adam(model.parameters(), lr=1e-3))
-    data = dict(inputs=list(views[:4]),
-                data_samples=[ActionDataSample() for _ in range(4)])
+    data = dict(
+        inputs=list(views[:4]),
+        data_samples=[ActionDataSample() for _ in range(4)])
     log = model.train_step(data, optim)
-    assert {'loss', 'loss_invariance', 'loss_varcov',
-            'loss_xcorr'} <= set(log)
+    assert {'loss', 'loss_invariance', 'loss_varcov', 'loss_xcorr'} <= set(log)
     with pytest.raises(ValueError, match='at least 2 clips'):
-        model.train_step(dict(inputs=[views[0]],
-                              data_samples=[ActionDataSample()]), optim)
+        model.train_step(
+            dict(inputs=[views[0]], data_samples=[ActionDataSample()]), optim)
 
 
 def test_backbone_weights_load_into_recognizer(views):
@@ -152,20 +165,27 @@ def test_backbone_weights_load_into_recognizer(views):
     with torch.no_grad():
         for p in model.backbone.parameters():
             p.add_(torch.randn_like(p) * 0.01)
-    state = {k[len('backbone.'):]: v for k, v in model.state_dict().items()
-             if k.startswith('backbone.')}
+    state = {
+        k[len('backbone.'):]: v
+        for k, v in model.state_dict().items() if k.startswith('backbone.')
+    }
     assert state and all(not k.startswith('backbone.') for k in state)
     register_all_modules()
-    recognizer = MODELS.build(dict(
-        type='RecognizerGCN', backbone=copy.deepcopy(BACKBONE),
-        cls_head=dict(type='I3DHead', num_classes=5, in_channels=64,
-                      spatial_type=None)))
-    missing, unexpected = recognizer.backbone.load_state_dict(state,
-                                                              strict=True)
+    recognizer = MODELS.build(
+        dict(
+            type='RecognizerGCN',
+            backbone=copy.deepcopy(BACKBONE),
+            cls_head=dict(
+                type='I3DHead',
+                num_classes=5,
+                in_channels=64,
+                spatial_type=None)))
+    missing, unexpected = recognizer.backbone.load_state_dict(
+        state, strict=True)
     assert not missing and not unexpected
     model.eval()
     recognizer.eval()
-    x = views[:, 0]                                   # [N, T, J, 3]
+    x = views[:, 0]  # [N, T, J, 3]
     with torch.no_grad():
         expected = model.backbone(x)
         got, _ = recognizer.extract_feat(x[:, None])  # one clip each
@@ -182,13 +202,19 @@ def test_pretrained_init_cfg_loads_checkpoint(views, tmp_path):
     ckpt = tmp_path / 'pretrain.pth'
     torch.save(dict(state_dict=model.state_dict()), ckpt)
     register_all_modules()
-    backbone = dict(BACKBONE, init_cfg=dict(type='Pretrained',
-                                            checkpoint=str(ckpt),
-                                            prefix='backbone.'))
-    recognizer = MODELS.build(dict(
-        type='RecognizerGCN', backbone=backbone,
-        cls_head=dict(type='I3DHead', num_classes=5, in_channels=64,
-                      spatial_type=None)))
+    backbone = dict(
+        BACKBONE,
+        init_cfg=dict(
+            type='Pretrained', checkpoint=str(ckpt), prefix='backbone.'))
+    recognizer = MODELS.build(
+        dict(
+            type='RecognizerGCN',
+            backbone=backbone,
+            cls_head=dict(
+                type='I3DHead',
+                num_classes=5,
+                in_channels=64,
+                spatial_type=None)))
     recognizer.init_weights()
     model.eval()
     recognizer.eval()

@@ -10,12 +10,14 @@ def _per_slice(mask, grid):
     return mask.reshape(mask.shape[0], t, h * w)
 
 
-@pytest.mark.parametrize('grid,ratio,expected', [
-    ((8, 14, 14), 0.9, 176),   # the recipe: 20 of 196 patches visible
-    ((3, 4, 5), 0.6, 12),
-    ((2, 4, 4), 0.75, 12),
-    ((1, 3, 3), 0.5, 4),       # 4.5 rounds half to even
-])
+@pytest.mark.parametrize(
+    'grid,ratio,expected',
+    [
+        ((8, 14, 14), 0.9, 176),  # the recipe: 20 of 196 patches visible
+        ((3, 4, 5), 0.6, 12),
+        ((2, 4, 4), 0.75, 12),
+        ((1, 3, 3), 0.5, 4),  # 4.5 rounds half to even
+    ])
 def test_exact_ratio_and_same_mask_over_time(grid, ratio, expected):
     mask = tube_mask(6, grid, ratio, torch.Generator().manual_seed(0))
     t, h, w = grid
@@ -32,8 +34,7 @@ def test_masks_differ_between_clips_and_cover_positions_evenly():
     spatial = _per_slice(mask, grid)[:, 0].float()
     assert len({tuple(row.tolist()) for row in spatial}) > 100
     # Every patch is masked about 75% of the time.
-    assert torch.allclose(spatial.mean(0), torch.full((16, ), 0.75),
-                          atol=0.1)
+    assert torch.allclose(spatial.mean(0), torch.full((16, ), 0.75), atol=0.1)
 
 
 def test_seeded_generator_reproduces_and_advances():
@@ -41,7 +42,7 @@ def test_seeded_generator_reproduces_and_advances():
     a, b = TubeMaskGenerator(0.75, seed=3), TubeMaskGenerator(0.75, seed=3)
     first = a(4, grid, 'cpu')
     assert torch.equal(first, b(4, grid, 'cpu'))
-    assert not torch.equal(a(4, grid, 'cpu'), first)   # the stream moves on
+    assert not torch.equal(a(4, grid, 'cpu'), first)  # the stream moves on
     assert a.generator('cpu').device == torch.device('cpu')
     assert not torch.equal(TubeMaskGenerator(0.75, seed=4)(4, grid), first)
     # Without a seed, torch's global generator decides.

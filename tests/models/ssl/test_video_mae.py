@@ -13,9 +13,16 @@ from mmmg.models.ssl import (embed_tokens, teacher_feature_targets,
                              tubelet_pixel_targets)
 
 MEAN, STD = [123.675, 116.28, 103.53], [58.395, 57.12, 57.375]
-VIT = dict(type='VisionTransformer', img_size=64, patch_size=16,
-           embed_dims=32, depth=2, num_heads=2, num_frames=4,
-           tubelet_size=2, norm_cfg=dict(type='LN', eps=1e-6))
+VIT = dict(
+    type='VisionTransformer',
+    img_size=64,
+    patch_size=16,
+    embed_dims=32,
+    depth=2,
+    num_heads=2,
+    num_frames=4,
+    tubelet_size=2,
+    norm_cfg=dict(type='LN', eps=1e-6))
 # 2 x 4 x 4 = 32 tokens; ratio 0.75 -> 12 masked per slice, 8 visible.
 NUM_TOKENS, NUM_VISIBLE = 32, 8
 
@@ -23,11 +30,15 @@ NUM_TOKENS, NUM_VISIBLE = 32, 8
 def build(**kwargs):
     register_all_modules()
     cfg = dict(
-        type='VideoMAEPretrainer', backbone=copy.deepcopy(VIT),
+        type='VideoMAEPretrainer',
+        backbone=copy.deepcopy(VIT),
         decoder=dict(embed_dims=16, depth=1, num_heads=2),
         masking=dict(type='TubeMaskGenerator', ratio=0.75, seed=0),
-        data_preprocessor=dict(type='ActionDataPreprocessor', mean=MEAN,
-                               std=STD, format_shape='NCTHW'))
+        data_preprocessor=dict(
+            type='ActionDataPreprocessor',
+            mean=MEAN,
+            std=STD,
+            format_shape='NCTHW'))
     cfg.update(kwargs)
     torch.manual_seed(0)
     model = MODELS.build(cfg)
@@ -45,8 +56,9 @@ def _tubelet_region(mask_row, token):
     """Slices of the clip covered by ``token`` on the 2x4x4 grid."""
     t, rest = divmod(token, 16)
     h, w = divmod(rest, 4)
-    return (slice(2 * t, 2 * t + 2), slice(16 * h, 16 * h + 16),
-            slice(16 * w, 16 * w + 16))
+    return (slice(2 * t,
+                  2 * t + 2), slice(16 * h,
+                                    16 * h + 16), slice(16 * w, 16 * w + 16))
 
 
 def test_encoder_runs_on_visible_tokens_only(clips):
@@ -69,8 +81,8 @@ def test_encoder_runs_on_visible_tokens_only(clips):
     for b in range(2):
         for token in mask[b].nonzero().flatten().tolist():
             ts, hs, ws = _tubelet_region(mask[b], token)
-            changed[b, :, ts, hs, ws] = torch.randn_like(
-                changed[b, :, ts, hs, ws])
+            changed[b, :, ts, hs, ws] = torch.randn_like(changed[b, :, ts, hs,
+                                                                 ws])
     with torch.no_grad():
         assert torch.allclose(model.encode(changed, mask), visible)
         assert torch.allclose(model(changed, mask=mask)[0], pred)
@@ -86,15 +98,15 @@ def test_loss_is_mse_on_masked_tokens_only(clips):
         loss = model(clips, mode='loss', mask=mask)['loss_mae']
         pred, _ = model(clips, mask=mask)
     target = tubelet_pixel_targets(clips, MEAN, STD, 16, 2)
-    assert torch.allclose(loss, F.mse_loss(pred, target[mask].reshape(
-        pred.shape)))
+    assert torch.allclose(loss,
+                          F.mse_loss(pred, target[mask].reshape(pred.shape)))
     # Garbage targets on visible tokens leave the loss unchanged.
     garbage = target.clone()
     garbage[~mask] = 1e3
     model.targets = lambda inputs: garbage
     with torch.no_grad():
-        assert torch.equal(model(clips, mode='loss', mask=mask)['loss_mae'],
-                           loss)
+        assert torch.equal(
+            model(clips, mode='loss', mask=mask)['loss_mae'], loss)
 
 
 def test_gradient_checkpointing_gives_same_loss_and_grads(clips):
@@ -108,6 +120,7 @@ def test_gradient_checkpointing_gives_same_loss_and_grads(clips):
         def counted(x, name=name, forward=block.forward):
             calls[name] += 1
             return forward(x)
+
         block.forward = counted
     losses = []
     for model in (plain, cp):
@@ -128,14 +141,16 @@ def test_vit_with_cp_matches_stock_vit():
     register_all_modules()
     torch.manual_seed(0)
     stock = MODELS.build(dict(VIT, drop_path_rate=0.1)).train()
-    cp = MODELS.build(dict(VIT, type='VisionTransformerCP', with_cp=True,
-                           drop_path_rate=0.1)).train()
+    cp = MODELS.build(
+        dict(
+            VIT, type='VisionTransformerCP', with_cp=True,
+            drop_path_rate=0.1)).train()
     assert cp.state_dict().keys() == stock.state_dict().keys()
     cp.load_state_dict(stock.state_dict())
     x = torch.randn(2, 3, 4, 64, 64)
     outs = []
     for model in (stock, cp):
-        torch.manual_seed(5)   # same drop-path draws
+        torch.manual_seed(5)  # same drop-path draws
         out = model(x)
         out.square().sum().backward()
         outs.append(out)
@@ -151,8 +166,9 @@ def test_loss_is_float32_under_autocast(clips):
     loss = losses['loss_mae']
     assert loss.dtype == torch.float32 and torch.isfinite(loss)
     loss.backward()
-    assert all(torch.isfinite(p.grad).all() for p in model.parameters()
-               if p.grad is not None)
+    assert all(
+        torch.isfinite(p.grad).all() for p in model.parameters()
+        if p.grad is not None)
 
 
 def test_predict_and_several_clips_per_sample(clips):
@@ -164,14 +180,23 @@ def test_predict_and_several_clips_per_sample(clips):
         model(clips, mode='nonsense')
 
 
-TEACHER = dict(type='VisionTransformer', img_size=64, patch_size=16,
-               embed_dims=24, depth=2, num_heads=2, num_frames=2,
-               tubelet_size=1)
+TEACHER = dict(
+    type='VisionTransformer',
+    img_size=64,
+    patch_size=16,
+    embed_dims=24,
+    depth=2,
+    num_heads=2,
+    num_frames=2,
+    tubelet_size=1)
 
 
 def _teacher_target(**kwargs):
-    return dict(type='teacher', teacher=copy.deepcopy(TEACHER),
-                frame_stride=2, **kwargs)
+    return dict(
+        type='teacher',
+        teacher=copy.deepcopy(TEACHER),
+        frame_stride=2,
+        **kwargs)
 
 
 def test_teacher_target_regresses_frozen_features(clips, tmp_path):
@@ -179,16 +204,21 @@ def test_teacher_target_regresses_frozen_features(clips, tmp_path):
     torch.manual_seed(7)
     reference = MODELS.build(copy.deepcopy(TEACHER))
     path = str(tmp_path / 'teacher.pth')
-    torch.save(dict(state_dict={f'backbone.{k}': v for k, v in
-                                reference.state_dict().items()}), path)
+    torch.save(
+        dict(state_dict={
+            f'backbone.{k}': v
+            for k, v in reference.state_dict().items()
+        }), path)
     model = build(target=_teacher_target(checkpoint=path, layer=0))
     teacher = model.teacher
     for k, v in reference.state_dict().items():
         assert torch.equal(teacher.state_dict()[k], v), k
     # Frozen, outside the optimizer and the checkpoint, always in eval mode.
     assert not any(p.requires_grad for p in teacher.parameters())
-    assert all(id(p) not in {id(q) for q in model.parameters()}
-               for p in teacher.parameters())
+    assert all(
+        id(p) not in {id(q)
+                      for q in model.parameters()}
+        for p in teacher.parameters())
     assert not any('teacher' in k for k in model.state_dict())
     model.train()
     assert not teacher.training
@@ -200,8 +230,8 @@ def test_teacher_target_regresses_frozen_features(clips, tmp_path):
         tokens, _ = embed_tokens(reference.eval(), clips[:, :, ::2])
         feats = teacher_feature_targets(reference.blocks[0](tokens))
     assert pred.shape[-1] == 24
-    assert torch.allclose(loss, F.mse_loss(pred, feats[mask].reshape(
-        pred.shape)), atol=1e-6)
+    assert torch.allclose(
+        loss, F.mse_loss(pred, feats[mask].reshape(pred.shape)), atol=1e-6)
     loss.backward()
     assert model.backbone.blocks[0].attn.qkv.weight.grad is not None
     assert all(p.grad is None for p in teacher.parameters())
@@ -219,17 +249,22 @@ def test_encoder_keys_load_into_mmaction_vit_and_recognizer():
     from mmaction.models.backbones.vit_mae import VisionTransformer
     model = build()
     state = model.state_dict()
-    encoder = {k[len('backbone.'):]: v for k, v in state.items()
-               if k.startswith('backbone.')}
+    encoder = {
+        k[len('backbone.'):]: v
+        for k, v in state.items() if k.startswith('backbone.')
+    }
     vit = MODELS.build(copy.deepcopy(VIT))
     assert type(vit) is VisionTransformer
-    vit.load_state_dict(encoder, strict=True)   # nothing missing or extra
-    recognizer = MODELS.build(dict(
-        type='Recognizer3D', backbone=copy.deepcopy(VIT),
-        cls_head=dict(type='TimeSformerHead', num_classes=4,
-                      in_channels=32)))
+    vit.load_state_dict(encoder, strict=True)  # nothing missing or extra
+    recognizer = MODELS.build(
+        dict(
+            type='Recognizer3D',
+            backbone=copy.deepcopy(VIT),
+            cls_head=dict(
+                type='TimeSformerHead', num_classes=4, in_channels=32)))
     result = recognizer.load_state_dict(state, strict=False)
-    assert sorted(result.missing_keys) == ['cls_head.fc_cls.bias',
-                                           'cls_head.fc_cls.weight']
-    assert {k.split('.')[0] for k in result.unexpected_keys} == {
-        'decoder', 'encoder_norm'}
+    assert sorted(result.missing_keys) == [
+        'cls_head.fc_cls.bias', 'cls_head.fc_cls.weight'
+    ]
+    assert {k.split('.')[0]
+            for k in result.unexpected_keys} == {'decoder', 'encoder_norm'}

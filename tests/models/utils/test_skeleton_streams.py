@@ -47,7 +47,7 @@ def test_joint_is_identity():
 
 def test_bone_matches_reference():
     x = _seq()
-    parents = (1, 1, 1, 2, 0)      # point 1 is the root
+    parents = (1, 1, 1, 2, 0)  # point 1 is the root
     out = skeleton_stream(torch.from_numpy(x), 'bone', parents).numpy()
     assert out.shape == x.shape
     np.testing.assert_allclose(out, _bone_ref(x, parents), atol=1e-6)
@@ -56,15 +56,15 @@ def test_bone_matches_reference():
     np.testing.assert_array_equal(out[..., 1, 2], x[..., 1, 2])
     # Zero wherever either end is missing, even with non-zero coordinates.
     x2 = x.copy()
-    x2[0, 0, 2] = [3.0, 4.0, 0.0]   # missing point with garbage coordinates
+    x2[0, 0, 2] = [3.0, 4.0, 0.0]  # missing point with garbage coordinates
     out2 = skeleton_stream(torch.from_numpy(x2), 'bone', parents).numpy()
-    assert (out2[0, 0, 2] == 0).all()     # its own bone
-    assert (out2[0, 0, 3] == 0).all()     # its child's bone
+    assert (out2[0, 0, 2] == 0).all()  # its own bone
+    assert (out2[0, 0, 3] == 0).all()  # its child's bone
 
 
 def test_bone_with_layout_parents_and_extra_dims():
     parents = bone_parents('upper_body59')
-    x = _seq(shape=(2, 3, 4, 59), seed=1)   # [N, views, T, V]
+    x = _seq(shape=(2, 3, 4, 59), seed=1)  # [N, views, T, V]
     out = skeleton_stream(torch.from_numpy(x), 'bone', parents).numpy()
     np.testing.assert_allclose(out, _bone_ref(x, parents), atol=1e-6)
     with pytest.raises(ValueError, match='bone parents'):
@@ -78,7 +78,7 @@ def test_motion_matches_reference():
     out = skeleton_stream(torch.from_numpy(x), 'motion').numpy()
     assert out.shape == x.shape
     np.testing.assert_allclose(out, _motion_ref(x), atol=1e-6)
-    assert (out[:, -1] == 0).all()           # last frame is zero
+    assert (out[:, -1] == 0).all()  # last frame is zero
     # A padded last frame: the previous frame's motion is zero too.
     x[:, -1] = 0
     out = skeleton_stream(torch.from_numpy(x), 'motion').numpy()
