@@ -62,7 +62,7 @@ def test_mg36_semantics():
     assert mg.names[24] == 'left_hand_wrist'
     assert mg.names[30] == 'right_hand_wrist'
     assert mg.flip_index[24] == 30 and mg.flip_index[14] == 14  # chin
-    assert len(mg.edges) == 37  # configs hard-code num_limbs
+    assert len(mg.edges) == 37
 
 
 def test_coco_wholebody133_order():
