@@ -34,6 +34,7 @@ from typing import Optional, Tuple
 import cv2
 import numpy as np
 
+from mmmg.utils.lazy_model import LazyModel
 from .video_jobs import (DEFAULT_CHUNK_SIZE, FrameCallback, FrameWriter,
                          VideoStream, resize_frames, scaled_size)
 
@@ -133,7 +134,7 @@ class DepthEstimator:
 
 
 @dataclass
-class DepthVideoConverter:
+class DepthVideoConverter(LazyModel):
     """Per-video function writing the depth video of a video.
 
     An instance is a :data:`mmmg.data_prep.video_jobs.VideoFunction`; the
@@ -186,27 +187,13 @@ class DepthVideoConverter:
         if not 0 < self.scale <= 1:
             raise ValueError(f'scale must be in (0, 1], got {self.scale}')
         self._colormap = colormap_code(self.colormap)
-        self._estimator = None
 
     # Worker processes are spawned: forked children of a process that ran
     # torch can hang in OpenMP, and cannot use CUDA.
     start_method = 'spawn'
 
-    def __getstate__(self) -> dict:
-        state = dict(self.__dict__)
-        state['_estimator'] = None
-        return state
-
-    def load(self) -> 'DepthVideoConverter':
-        """Load the model now, e.g. to fail early on a bad folder."""
-        if self._estimator is None:
-            self._estimator = DepthEstimator(self.model_path, self.device,
-                                             self.batch_size)
-        return self
-
-    def release(self) -> None:
-        """Drop the model (it is reloaded on next use)."""
-        self._estimator = None
+    def build_model(self) -> 'DepthEstimator':
+        return DepthEstimator(self.model_path, self.device, self.batch_size)
 
     def _video_range(self, video: VideoStream, size) -> Tuple[float, float]:
         count = min(self.range_samples, video.num_frames)
@@ -215,7 +202,7 @@ class DepthVideoConverter:
         depth = []
         for i in range(0, len(indices), self.chunk_size):
             frames = video.read(indices[i:i + self.chunk_size].tolist())
-            depth.append(self._estimator(resize_frames(frames, size)))
+            depth.append(self._model(resize_frames(frames, size)))
         lo, hi = np.percentile(np.concatenate(depth), self.percentiles)
         return float(lo), float(hi)
 
@@ -258,7 +245,7 @@ class DepthVideoConverter:
                 value_range = tuple(self.depth_range)
             with FrameWriter(dst, video.fps, self.fourcc) as writer:
                 for chunk in video.chunks(self.chunk_size):
-                    depth = self._estimator(resize_frames(chunk, size))
+                    depth = self._model(resize_frames(chunk, size))
                     writer.write(self._to_rgb(depth, value_range))
                     on_frames(len(chunk))
         return writer.frames

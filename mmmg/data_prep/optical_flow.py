@@ -42,6 +42,7 @@ from typing import Optional
 import cv2
 import numpy as np
 
+from mmmg.utils.lazy_model import LazyModel
 from .video_jobs import (DEFAULT_CHUNK_SIZE, FrameCallback, FrameWriter,
                          VideoReadError, VideoStream, resize_frames,
                          scaled_size)
@@ -214,7 +215,7 @@ class RaftFlow:
 
 
 @dataclass
-class FlowVideoConverter:
+class FlowVideoConverter(LazyModel):
     """Per-video function writing the flow video of a video.
 
     An instance is a :data:`mmmg.data_prep.video_jobs.VideoFunction`. The
@@ -264,12 +265,6 @@ class FlowVideoConverter:
             raise ValueError('chunk_size and batch_size must be >= 1')
         if self.num_flow_updates < 1:
             raise ValueError('num_flow_updates must be >= 1')
-        self._estimator = None
-
-    def __getstate__(self) -> dict:
-        state = dict(self.__dict__)
-        state['_estimator'] = None
-        return state
 
     @property
     def start_method(self) -> Optional[str]:
@@ -278,20 +273,12 @@ class FlowVideoConverter:
         """
         return 'spawn' if self.method.startswith('raft') else None
 
-    def load(self) -> 'FlowVideoConverter':
-        """Build the estimator now, e.g. to fail early on bad weights."""
-        if self._estimator is None:
-            if self.method.startswith('raft'):
-                self._estimator = RaftFlow(self.raft_weights, self.method,
-                                           self.device, self.num_flow_updates,
-                                           self.batch_size)
-            else:
-                self._estimator = OpenCVFlow(self.method, self.preset)
-        return self
-
-    def release(self) -> None:
-        """Drop the estimator (it is rebuilt on next use)."""
-        self._estimator = None
+    def build_model(self):
+        """RAFT (from the local weights) or an OpenCV flow estimator."""
+        if self.method.startswith('raft'):
+            return RaftFlow(self.raft_weights, self.method, self.device,
+                            self.num_flow_updates, self.batch_size)
+        return OpenCVFlow(self.method, self.preset)
 
     def __call__(self,
                  src: str,
@@ -305,7 +292,7 @@ class FlowVideoConverter:
         Raises:
             VideoReadError: ``src`` cannot be read or has a single frame.
         """
-        estimator = self.load()._estimator
+        estimator = self.load()._model
         with VideoStream(src) as video:
             if video.num_frames < 2:
                 raise VideoReadError(

@@ -497,7 +497,10 @@ def add_job_arguments(parser: argparse.ArgumentParser,
         metavar='EXT',
         help='with --input-dir: video endings '
         f'(default: {" ".join(VIDEO_EXTENSIONS)})')
-    run = parser.add_argument_group('batch run')
+    _add_run_arguments(parser.add_argument_group('batch run'), default_workers)
+
+
+def _add_run_arguments(run, default_workers: int) -> None:
     run.add_argument(
         '--workers',
         type=int,

@@ -47,6 +47,7 @@ import numpy as np
 from mmmg.data_prep.video_jobs import (DEFAULT_CHUNK_SIZE, FrameCallback,
                                        JobReport, VideoJob, VideoStream,
                                        run_video_jobs)
+from mmmg.utils.lazy_model import LazyModel
 from .backends import (DetectorBackend, MMDetDetector, MMPoseBackend,
                        ONNXDetector, ONNXPoseBackend, PoseBackend,
                        WholeFrameDetector)
@@ -180,7 +181,7 @@ class BackendSpec:
         return detector, pose
 
 
-class PoseExtractor:
+class PoseExtractor(LazyModel):
     """Per-video function writing a pose file (see the module docstring).
 
     An instance is a :data:`mmmg.data_prep.video_jobs.VideoFunction`; the
@@ -212,22 +213,10 @@ class PoseExtractor:
         self.iou_thr = iou_thr
         self.max_lost = max_lost
         self.min_pose_score = min_pose_score
-        self._models = None
 
-    def __getstate__(self) -> dict:
-        state = dict(self.__dict__)
-        state['_models'] = None
-        return state
-
-    def load(self) -> 'PoseExtractor':
-        """Build the models now, e.g. to fail early on a bad model file."""
-        if self._models is None:
-            self._models = self.spec.build()
-        return self
-
-    def release(self) -> None:
-        """Drop the models (they are rebuilt on next use)."""
-        self._models = None
+    def build_model(self) -> tuple:
+        """The detector and pose sessions of :attr:`spec`."""
+        return self.spec.build()
 
     def extract(self,
                 src: str,
@@ -237,7 +226,7 @@ class PoseExtractor:
         Raises:
             VideoReadError: ``src`` cannot be read.
         """
-        detector, pose = self.load()._models
+        detector, pose = self.load()._model
         # The next chunk decodes while this one is processed (decord and
         # ONNX Runtime release the GIL).
         with VideoStream(src) as video, closing(
@@ -329,11 +318,8 @@ def shard_failure_log(out_root: str, index: int, count: int) -> str:
 def extract_poses(jobs: Sequence[VideoJob],
                   extractor: PoseExtractor,
                   workers: int = 1,
-                  overwrite: bool = False,
-                  strict: bool = False,
-                  failure_log: Optional[str] = None,
-                  progress: bool = True,
-                  quiet: bool = True) -> JobReport:
+                  quiet: bool = True,
+                  **options) -> JobReport:
     """Run ``extractor`` over ``jobs`` with resume and a failure log.
 
     The models are built here first, so a bad model file fails before any
@@ -344,11 +330,9 @@ def extract_poses(jobs: Sequence[VideoJob],
             with ``plan_video_jobs(..., suffix='.npz')``).
         extractor (PoseExtractor): The per-video function.
         workers (int): Worker processes; 0 runs in this process.
-        overwrite (bool): Redo videos whose pose file is complete.
-        strict (bool): Stop at the first failing video.
-        failure_log (str, optional): JSON lines log of failures.
-        progress (bool): Show progress bars (videos, frames/s).
         quiet (bool): Silence FFmpeg's messages.
+        **options: ``overwrite``, ``strict``, ``failure_log`` and
+            ``progress`` of :func:`run_video_jobs`.
 
     Returns:
         JobReport: What was done, skipped and failed.
@@ -364,13 +348,10 @@ def extract_poses(jobs: Sequence[VideoJob],
         jobs,
         extractor,
         workers=workers,
-        overwrite=overwrite,
-        strict=strict,
-        failure_log=failure_log,
-        progress=progress,
         desc='pose',
         quiet=quiet,
-        verify=pose_file_complete)
+        verify=pose_file_complete,
+        **options)
 
 
 def default_threads(workers: int) -> int:

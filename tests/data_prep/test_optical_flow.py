@@ -158,7 +158,7 @@ def test_raft_runs_in_a_spawned_worker(tmp_path, raft_weights):
         num_flow_updates=1).load()
     assert converter.start_method == 'spawn'
     # The loaded model stays behind: each worker loads its own.
-    assert pickle.loads(pickle.dumps(converter))._estimator is None
+    assert pickle.loads(pickle.dumps(converter))._model is None
     job = VideoJob(src, str(tmp_path / 'out' / 'v.mp4'))
     report = run_video_jobs([job], converter, workers=1, progress=False)
     assert report.done == [job] and report.frames == 2

@@ -167,7 +167,7 @@ def test_a_bad_model_fails_before_any_video(tmp_path, blob_video):
 def test_the_extractor_pickles_without_its_models(pose_onnx):
     extractor = make_extractor(pose_onnx).load()
     clone = pickle.loads(pickle.dumps(extractor))
-    assert clone._models is None and clone.spec == extractor.spec
+    assert clone._model is None and clone.spec == extractor.spec
 
 
 def test_backend_spec_checks_its_options(pose_onnx):
