@@ -136,6 +136,7 @@ class VideoResult:
     annotations: List[dict] = field(default_factory=list)
     rgb_lines: List[str] = field(default_factory=list)
     parsed: bool = False
+    invalid_points: int = 0
 
 
 def infer_split(rel_dir: str) -> Optional[str]:
@@ -442,9 +443,21 @@ def _read_sheet_fast(path: str) -> np.ndarray:
     return np.concatenate(blocks)
 
 
+_NOT_A_NUMBER = float('nan')
+# Bumped when the cached arrays change meaning (2: invalid cells repaired).
+_CACHE_VERSION = 2
+
+
+def _is_blank(value) -> bool:
+    """An empty cell, or text that stands for no value."""
+    return value is None or (isinstance(value, str) and
+                             (value.strip().lower() in ('', 'nan')
+                              or value.startswith('#')))
+
+
 def _read_sheet_openpyxl(path: str, vid: str) -> np.ndarray:
-    """Any sheet: a leading all-text row is taken as a header; empty cells
-    are 0 (a missing point)."""
+    """Any sheet: a leading all-text row is taken as a header; an empty
+    cell, a NaN or an Excel error value (``#N/A``) reads as NaN."""
     number_types = (int, float)
     book = openpyxl.load_workbook(path, read_only=True, data_only=True)
     try:
@@ -454,7 +467,7 @@ def _read_sheet_openpyxl(path: str, vid: str) -> np.ndarray:
             if all(v is None for v in row):
                 rows.append(None)
                 continue
-            values = [0.0 if v is None else v for v in row]
+            values = [_NOT_A_NUMBER if _is_blank(v) else v for v in row]
             if all(type(v) in number_types for v in values):
                 rows.append(values)
                 continue
@@ -476,23 +489,27 @@ def _read_sheet_openpyxl(path: str, vid: str) -> np.ndarray:
     for i, values in enumerate(rows):
         if values:
             table[i, :len(values)] = values
+            table[i, len(values):] = _NOT_A_NUMBER  # cells cut off the row
     return table
 
 
-def read_openpose_xlsx(path: str, vid: str) -> np.ndarray:
+def read_openpose_xlsx(path: str, vid: str) -> Tuple[np.ndarray, int]:
     """Read a per-frame OpenPose workbook.
 
     Plain numeric sheets are parsed straight from the sheet XML; anything
     else (text, empty cells, formulas) goes through openpyxl. A header row
     and a frame-index column (``0..T-1`` or ``1..T``) are detected and
-    dropped.
+    dropped. A point with any empty, NaN, infinite or error-valued cell is
+    missing: ``(0, 0, 0)``, never a coordinate 0 with its confidence kept
+    (which would put it at the frame edge, confidently).
 
     Args:
         path (str): ``<vid>_openpose.xlsx``.
         vid (str): Video id, for error messages.
 
     Returns:
-        np.ndarray: float32 ``[T, 137, 3]`` of ``x, y, confidence``.
+        tuple: float32 ``[T, 137, 3]`` of ``x, y, confidence`` and the number
+        of points made missing for an invalid value.
     """
     try:
         try:
@@ -517,7 +534,10 @@ def read_openpose_xlsx(path: str, vid: str) -> np.ndarray:
             vid, path, f'expected {OPENPOSE_COLUMNS} columns '
             f'({OPENPOSE_POINTS} points x (x, y, confidence)), found '
             f'{table.shape[1]}')
-    return table.reshape(num_rows, OPENPOSE_POINTS, 3).astype(np.float32)
+    keypoints = table.reshape(num_rows, OPENPOSE_POINTS, 3)
+    invalid = ~np.isfinite(keypoints).all(-1)
+    keypoints[invalid] = 0
+    return keypoints.astype(np.float32), int(invalid.sum())
 
 
 def probe_video(path: str, vid: str) -> Tuple[int, int, int]:
@@ -542,7 +562,7 @@ def probe_video(path: str, vid: str) -> Tuple[int, int, int]:
 def load_openpose_skeleton(path: str,
                            vid: str,
                            cache_dir: Optional[str] = None
-                           ) -> Tuple[np.ndarray, bool]:
+                           ) -> Tuple[np.ndarray, bool, int]:
     """Read a workbook through the ``.npz`` cache.
 
     Args:
@@ -551,24 +571,27 @@ def load_openpose_skeleton(path: str,
         cache_dir (str, optional): Cache folder; None disables the cache.
 
     Returns:
-        tuple: float32 ``[T, 137, 3]`` and whether the workbook was parsed
-        (False: loaded from the cache).
+        tuple: float32 ``[T, 137, 3]``, whether the workbook was parsed
+        (False: loaded from the cache) and the number of points made missing
+        for an invalid value (see :func:`read_openpose_xlsx`).
     """
     stat = os.stat(path)
-    stamp = np.array([stat.st_size, stat.st_mtime_ns], dtype=np.int64)
+    stamp = np.array([_CACHE_VERSION, stat.st_size, stat.st_mtime_ns],
+                     dtype=np.int64)
     cache = osp.join(cache_dir, f'{vid}_openpose.npz') if cache_dir else None
     if cache and osp.exists(cache):
         try:
             with np.load(cache) as f:
                 if np.array_equal(f['stamp'], stamp):
-                    return f['keypoints'], False
+                    return f['keypoints'], False, int(f['invalid'])
         except (OSError, ValueError, KeyError, zipfile.BadZipFile):
             pass  # an unreadable cache entry is rebuilt
-    keypoints = read_openpose_xlsx(path, vid)
+    keypoints, invalid = read_openpose_xlsx(path, vid)
     if cache:
         with atomic_open(cache) as f:
-            np.savez_compressed(f, keypoints=keypoints, stamp=stamp)
-    return keypoints, True
+            np.savez_compressed(
+                f, keypoints=keypoints, stamp=stamp, invalid=invalid)
+    return keypoints, True, invalid
 
 
 def _check_files(files: VideoFiles, options: ConvertOptions) -> None:
@@ -642,13 +665,15 @@ def convert_video(files: VideoFiles, options: ConvertOptions) -> VideoResult:
     if files.video is not None:
         height, width, video_frames = probe_video(files.video, files.vid)
         shape = (height, width)
-    skeleton, parsed = load_openpose_skeleton(files.skeleton, files.vid,
-                                              options.cache_dir)
+    skeleton, parsed, invalid = load_openpose_skeleton(files.skeleton,
+                                                       files.vid,
+                                                       options.cache_dir)
     _check_lengths(files, segments, len(skeleton), video_frames,
                    options.frame_tolerance)
 
     skeleton = convert_keypoints(skeleton, 'openpose137', options.layout)
-    result = VideoResult(files.vid, files.split, parsed=parsed)
+    result = VideoResult(
+        files.vid, files.split, parsed=parsed, invalid_points=invalid)
     clips = [(label, start, end)
              for (_, start, end), label in zip(segments, labels)]
     add_clips(
@@ -776,7 +801,11 @@ def _summarize(root: str, ann_file: str, layout: str,
             f.vid for f in videos if f.vid in converted and f.video is None
         ],
         skeletons_parsed=sum(r.parsed for r in results),
-        skeletons_cached=sum(not r.parsed for r in results))
+        skeletons_cached=sum(not r.parsed for r in results),
+        invalid_points={
+            r.vid: r.invalid_points
+            for r in results if r.invalid_points
+        })
 
 
 def format_summary(summary: dict) -> str:
@@ -794,6 +823,12 @@ def format_summary(summary: dict) -> str:
     lines += [
         f'    skipped {s["video"]}: {s["reason"]}' for s in summary['skipped']
     ]
+    invalid = summary.get('invalid_points') or {}
+    if invalid:
+        lines.append(
+            f'  {sum(invalid.values())} points with an empty or non-finite '
+            f'cell made missing, in {len(invalid)} videos: ' +
+            ', '.join(f'{vid} ({n})' for vid, n in sorted(invalid.items())))
     if summary.get('empty_splits'):
         lines.append(f'  every video of {", ".join(summary["empty_splits"])}'
                      ' was skipped: the split is empty')

@@ -74,7 +74,7 @@ def sample_one(files: VideoFiles, durations: DurationDistribution,
     """Sample one long video; keypoint clips too if ``options.layout``."""
     if files.skeleton is None:
         raise ReleaseFormatError(files.vid, files.label, 'no skeleton')
-    skeleton, _ = load_openpose_skeleton(files.skeleton, files.vid,
+    skeleton, _, _ = load_openpose_skeleton(files.skeleton, files.vid,
                                          options.cache_dir)
     prefix = visible_prefix(skeleton[..., 2], anchor_indices(SOURCE_LAYOUT),
                             options.threshold)

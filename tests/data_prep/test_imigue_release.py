@@ -15,8 +15,8 @@ import xlsxwriter
 
 from mmmg.data_prep import imigue_release
 from mmmg.data_prep.imigue_release import (ReleaseFormatError, convert_release,
-                                           discover_release, infer_split,
-                                           read_openpose_xlsx)
+                                           discover_release, format_summary,
+                                           infer_split, read_openpose_xlsx)
 from mmmg.keypoints.layouts import MG22_FROM_OPENPOSE137, MG36_FROM_OPENPOSE137
 from ..conftest import REPO, run_tool
 
@@ -515,21 +515,51 @@ def test_fast_reader_matches_openpyxl(tmp_path, monkeypatch):
     with monkeypatch.context() as m:
         m.setattr(imigue_release, '_read_sheet_openpyxl', None)
         np.testing.assert_array_equal(
-            read_openpose_xlsx(plain, '0009'), expected)
+            read_openpose_xlsx(plain, '0009')[0], expected)
 
-    # Empty cells (openpyxl writer) fall back and read as missing points.
+    # Empty cells (openpyxl writer) fall back and read as missing points:
+    # the whole point, whichever of its cells is empty.
     sparse = str(tmp_path / 'sparse.xlsx')
     book = openpyxl.Workbook()
     for row in table:
         book.active.append([None if v == 0 else float(v) for v in row])
     book.save(sparse)
-    np.testing.assert_array_equal(read_openpose_xlsx(sparse, '0009'), expected)
+    blank = (expected == 0).any(-1)
+    keypoints, invalid = read_openpose_xlsx(sparse, '0009')
+    np.testing.assert_array_equal(keypoints,
+                                  np.where(blank[..., None], 0, expected))
+    assert invalid == blank.sum()
 
     # A header row and a frame-index column are detected and dropped.
     indexed = str(tmp_path / 'indexed.xlsx')
     write_xlsx(indexed, table, header=True, index=True)
     np.testing.assert_array_equal(
-        read_openpose_xlsx(indexed, '0009'), expected)
+        read_openpose_xlsx(indexed, '0009')[0], expected)
+
+
+def test_invalid_cells_make_the_point_missing(tmp_path):
+    table = make_table(4, 5)
+    table[0, 3 * 7] = np.nan  # x of point 7, confidence kept
+    table[1, 3 * 9 + 1] = np.inf  # y of point 9
+    path = str(tmp_path / 'bad.xlsx')
+    # As an export of NaN / inf writes them: error cells (#NUM!, #DIV/0!).
+    book = xlsxwriter.Workbook(path, {'nan_inf_to_errors': True})
+    sheet = book.add_worksheet()
+    for r, row in enumerate(table):
+        cells = [float(v) for v in row]
+        if r == 2:
+            cells[3 * 11] = None  # an empty x cell
+        if r == 3:
+            cells[3 * 12 + 2] = '#N/A'  # an error text as confidence
+        sheet.write_row(r, 0, cells)
+    book.close()
+    keypoints, invalid = read_openpose_xlsx(path, '0009')
+    assert invalid == 4
+    for frame, point in ((0, 7), (1, 9), (2, 11), (3, 12)):
+        np.testing.assert_array_equal(keypoints[frame, point], 0)
+    assert np.isfinite(keypoints).all()
+    untouched = table.reshape(4, 137, 3)[:, 20]
+    np.testing.assert_allclose(keypoints[:, 20], untouched, rtol=1e-6)
 
 
 def _load_cli():
@@ -612,3 +642,21 @@ def test_pose_dataset_loads_the_pickle(release, tmp_path):
     dataset = MGPoseDataset(ann_file=ann_file, pipeline=[], split='test')
     assert [dataset.get_data_info(i)['label'] for i in range(2)] == [-1, -1]
     assert dataset.get_data_info(0)['keypoint'].shape == (1, 15, 36, 2)
+
+
+def test_conversion_counts_points_of_empty_cells(release, tmp_path):
+    root, tables = release
+    path = osp.join(skeleton_dir(root, '0002'), '0002_openpose.xlsx')
+    book = openpyxl.load_workbook(path)
+    book.active.cell(row=3, column=3 * 4 + 1).value = None  # x of point 4
+    book.save(path)
+    data, summary = convert(root, tmp_path / 'out')
+    assert summary['invalid_points'] == {'0002': 1}
+    assert '1 points with an empty or non-finite cell' in format_summary(
+        summary)
+    assert all(np.isfinite(a['keypoint']).all() for a in data['annotations'])
+    keypoints, _, invalid = imigue_release.load_openpose_skeleton(path, '0002')
+    assert invalid == 1
+    np.testing.assert_array_equal(keypoints[2, 4], 0)
+    np.testing.assert_allclose(
+        keypoints[2, 5], tables['0002'][2].reshape(137, 3)[5], rtol=1e-6)
