@@ -75,7 +75,7 @@ def sample_one(files: VideoFiles, durations: DurationDistribution,
     if files.skeleton is None:
         raise ReleaseFormatError(files.vid, files.label, 'no skeleton')
     skeleton, _, _ = load_openpose_skeleton(files.skeleton, files.vid,
-                                         options.cache_dir)
+                                            options.cache_dir)
     prefix = visible_prefix(skeleton[..., 2], anchor_indices(SOURCE_LAYOUT),
                             options.threshold)
     clips = sample_video_clips(prefix, durations,
