@@ -11,7 +11,12 @@ torch.
 """
 import sys
 
+from .utils.cli import quiet_mmcv_lite
 from .version import __version__
+
+# Before any mmmg module can import mmcv.cnn: MMCV-lite's expected warning
+# about the one compiled op no mmmg model uses.
+quiet_mmcv_lite()
 
 
 def register_all_modules() -> None:

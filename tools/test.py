@@ -13,19 +13,13 @@ clip-averaged class probabilities per stream); see README "Score pickles".
 import argparse
 import os.path as osp
 
-from mmmg.utils.cli import (ToolError, check_output_file, cli_main,
-                            quiet_mmcv_lite)
+from mmaction.registry import RUNNERS
 
-quiet_mmcv_lite()  # before mmaction imports mmcv
-
-from mmaction.registry import RUNNERS  # noqa: E402
-
-import mmmg  # noqa: E402
-from mmmg.engine import read_checkpoint, shutdown_dist  # noqa: E402
-from mmmg.utils.config import add_checkpoint_args  # noqa: E402
-from mmmg.utils.config import add_common_args, inner_dataset, load_config
-
-mmmg.register_all_modules()  # mmmg was imported before MMEngine
+import mmmg  # noqa: F401 (imported after MMEngine: registers its modules)
+from mmmg.engine import read_checkpoint, shutdown_dist
+from mmmg.utils.cli import ToolError, check_output_file, cli_main
+from mmmg.utils.config import (add_checkpoint_args, add_common_args,
+                               inner_dataset, load_config)
 
 
 def parse_args(argv=None):

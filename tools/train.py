@@ -9,19 +9,13 @@ Examples:
 """
 import argparse
 
-from mmmg.utils.cli import cli_main, quiet_mmcv_lite
+from mmaction.registry import RUNNERS
 
-quiet_mmcv_lite()  # before mmaction imports mmcv
-
-from mmaction.registry import RUNNERS  # noqa: E402
-
-import mmmg  # noqa: E402
-from mmmg.engine import shutdown_dist  # noqa: E402
-from mmmg.utils.config import add_checkpoint_args  # noqa: E402
-from mmmg.utils.config import (add_common_args, enable_amp, load_config,
-                               use_pseudo_labels)
-
-mmmg.register_all_modules()  # mmmg was imported before MMEngine
+import mmmg  # noqa: F401 (imported after MMEngine: registers its modules)
+from mmmg.engine import shutdown_dist
+from mmmg.utils.cli import cli_main
+from mmmg.utils.config import (add_checkpoint_args, add_common_args,
+                               enable_amp, load_config, use_pseudo_labels)
 
 
 def parse_args(argv=None):

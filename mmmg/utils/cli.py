@@ -7,11 +7,10 @@ exit status 2 and one line on stderr::
     <tool>: error: <what, naming the file/sample/option> ... <the fix>
 
 ``--debug`` shows the full traceback instead. Anything else is a bug and
-keeps its traceback. A tool opts in with three lines::
+keeps its traceback. A tool opts in with two lines::
 
-    from mmmg.utils.cli import add_debug_arg, cli_main, quiet_mmcv_lite
+    from mmmg.utils.cli import add_debug_arg, cli_main
 
-    quiet_mmcv_lite()          # before anything imports mmcv
     ...
     add_debug_arg(parser)
     ...
