@@ -19,8 +19,8 @@ checked against its backbone: missing backbone keys (or shape mismatches)
 fail the conversion.
 """
 import argparse
+import os
 import os.path as osp
-import sys
 
 import torch
 
@@ -28,6 +28,8 @@ import mmmg  # noqa: F401
 from mmmg.models.ssl import extract_encoder, match_keys
 from mmmg.models.ssl.mae_checkpoint import ENCODER_PREFIX
 from mmmg.models.utils import load_state_dict
+from mmmg.utils.cli import (ToolError, add_debug_arg, check_output_file,
+                            cli_main)
 from mmmg.utils.config import read_config
 from mmmg.utils.io import atomic_open
 
@@ -52,6 +54,7 @@ def parse_args(argv=None):
         '--config',
         help='fine-tuning config whose backbone '
         'must find all its keys in the output')
+    add_debug_arg(parser)
     return parser.parse_args(argv)
 
 
@@ -80,15 +83,16 @@ def check_against_config(config: str, state_dict: dict, prefix: str,
 
 def main(argv=None):
     args = parse_args(argv)
-    for path in (args.checkpoint, args.config):
-        if path is not None and not osp.isfile(path):
-            raise SystemExit(f'error: {path!r} not found')
+    if args.config is not None and not osp.isfile(args.config):
+        raise ToolError(f'config {args.config!r} not found; check the path')
+    check_output_file(args.out, 'output checkpoint')
     try:
         state_dict = load_state_dict(args.checkpoint)
         encoder, dropped = extract_encoder(state_dict, args.prefix,
                                            args.strip_prefix)
     except ValueError as e:
-        raise SystemExit(f'error: {e}')
+        raise ToolError(f'{e}; pass a masked video pre-training checkpoint '
+                        '(VideoMAEPretrainer)') from e
     print(f'kept {len(encoder)} encoder keys'
           f'{" (prefix stripped)" if args.strip_prefix else ""}')
     print(f'dropped {sum(dropped.values())} keys: ' +
@@ -98,13 +102,15 @@ def main(argv=None):
         problems = check_against_config(args.config, encoder, args.prefix,
                                         args.strip_prefix)
         if problems:
-            print('\n'.join(problems), file=sys.stderr)
-            raise SystemExit(f'error: the encoder does not fit the backbone '
-                             f'of {args.config}')
+            raise ToolError(
+                f'the encoder of {args.checkpoint} does not fit the backbone '
+                f'of {args.config}: {len(problems)} problems: ' +
+                '; '.join(problems[:3]) +
+                ('; ...' if len(problems) > 3 else '') +
+                '; pass the checkpoint of '
+                'a pre-training with this backbone, or check --prefix')
         print(f'all backbone keys of {args.config} present')
-    out_dir = osp.dirname(osp.abspath(args.out))
-    if not osp.isdir(out_dir):
-        raise SystemExit(f'error: output folder {out_dir} does not exist')
+    os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
     meta = dict(
         mmmg_mae_encoder=dict(
             source=args.checkpoint,
@@ -118,4 +124,4 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    sys.exit(main())
+    cli_main(main)

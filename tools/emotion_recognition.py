@@ -21,7 +21,6 @@ import argparse
 import json
 import os
 import os.path as osp
-import sys
 
 import numpy as np
 import torch
@@ -29,6 +28,7 @@ from mmaction.registry import DATASETS, RUNNERS
 
 import mmmg  # noqa: F401  (registers the aggregator, dataset and metric)
 from mmmg.evaluation.features import FeatureFileError
+from mmmg.utils.cli import ToolError, add_debug_arg, check_output_dir, cli_main
 from mmmg.utils.config import read_config
 from mmmg.utils.io import atomic_open
 
@@ -63,6 +63,7 @@ def parse_args(argv=None):
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument(
         '--strict', action='store_true', help='fail on videos without a label')
+    add_debug_arg(parser)
     return parser.parse_args(argv)
 
 
@@ -111,18 +112,17 @@ def plot_loss(history, path):
 def main(argv=None) -> int:
     args = parse_args(argv)
     if len(args.train) != len(args.test):
-        print(
-            'error: give the same streams for --train and --test',
-            file=sys.stderr)
-        return 2
+        raise ToolError(f'{len(args.train)} --train but {len(args.test)} '
+                        '--test feature files; give the same streams for '
+                        'both')
+    check_output_dir(args.out_dir, '--out-dir')
     cfg = build_config(args)
     try:  # bad inputs stop here, before the Runner starts
         train, test = (
             DATASETS.build(cfg[f'{split}_dataloader'].dataset)
             for split in ('train', 'test'))
-    except (FeatureFileError, ValueError, KeyError, OSError) as e:
-        print(f'error: {e}', file=sys.stderr)
-        return 2
+    except (FeatureFileError, ValueError, KeyError) as e:
+        raise ToolError(e.args[0] if isinstance(e, KeyError) else e) from e
     cfg.model.in_dims = train.feature_dims
     os.makedirs(args.out_dir, exist_ok=True)
     runner = RUNNERS.build(cfg)
@@ -148,4 +148,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == '__main__':
-    sys.exit(main())
+    cli_main(main)

@@ -12,12 +12,13 @@ Examples:
         --split train --out work_dirs/features/joint_train.npz
 """
 import argparse
-import sys
 
 from mmengine.registry import init_default_scope
 
 from mmmg.evaluation.features import (extract_features, load_encoder,
                                       save_features)
+from mmmg.utils.cli import (ToolError, add_debug_arg, check_output_file,
+                            cli_main)
 from mmmg.utils.config import add_common_args, load_config
 
 
@@ -37,11 +38,13 @@ def parse_args(argv=None):
     parser.add_argument('--out', required=True, help='feature file to write')
     parser.add_argument('--no-progress', action='store_true')
     add_common_args(parser)
+    add_debug_arg(parser)
     return parser.parse_args(argv)
 
 
 def main(argv=None) -> int:
     args = parse_args(argv)
+    check_output_file(args.out, '--out')
     cfg = load_config(args)
     init_default_scope(cfg.get('default_scope', 'mmaction'))
     loader = cfg.test_dataloader.copy()
@@ -51,9 +54,9 @@ def main(argv=None) -> int:
     loader.update(num_workers=0, persistent_workers=False)
     try:
         model = load_encoder(cfg, args.checkpoint)
-    except (FileNotFoundError, KeyError) as e:
-        print(f'error: {e}', file=sys.stderr)
-        return 2
+    except KeyError as e:  # the weights do not fit the config's encoder
+        raise ToolError(f'{e.args[0]}; pass a checkpoint of the encoder '
+                        f'of {args.config}') from e
     feats = extract_features(model, loader, progress=not args.no_progress)
     save_features(args.out, feats, args.checkpoint)
     print(f'{len(feats["features"])} clips of '
@@ -63,4 +66,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == '__main__':
-    sys.exit(main())
+    cli_main(main)

@@ -13,8 +13,8 @@ with zero channels, newly initialised keys and unused source keys.
 """
 import argparse
 import json
+import os
 import os.path as osp
-import sys
 
 import torch
 from mmaction.registry import MODELS
@@ -22,6 +22,8 @@ from mmaction.utils import register_all_modules
 
 import mmmg  # noqa: F401
 from mmmg.models.utils import load_state_dict, merge_rgbpose_state_dicts
+from mmmg.utils.cli import (ToolError, add_debug_arg, check_output_file,
+                            cli_main)
 from mmmg.utils.config import read_config
 from mmmg.utils.io import atomic_open
 
@@ -44,37 +46,38 @@ def parse_args(argv=None):
     parser.add_argument(
         '--report', help='JSON report (default: OUT with '
         '.json)')
+    add_debug_arg(parser)
     return parser.parse_args(argv)
 
 
 def main(argv=None):
     args = parse_args(argv)
-    for path in (args.config, args.rgb, args.pose):
-        if not osp.isfile(path):
-            raise SystemExit(f'error: {path!r} not found')
+    report_path = args.report or osp.splitext(args.out)[0] + '.json'
+    if not osp.isfile(args.config):
+        raise ToolError(f'config {args.config!r} not found; check the path')
+    check_output_file(args.out, '--out')
+    check_output_file(report_path, '--report')
     register_all_modules()
     cfg = read_config(args.config)
     if cfg.model.backbone.type != 'RGBPoseConv3D':
-        raise SystemExit(f'error: {args.config} builds a '
-                         f'{cfg.model.backbone.type}, not an RGBPoseConv3D')
-    target = MODELS.build(cfg.model).state_dict()
+        raise ToolError(f'{args.config} builds a {cfg.model.backbone.type}, '
+                        'not an RGBPoseConv3D; pass an RGBPoseConv3D config')
     try:
         rgb, pose = load_state_dict(args.rgb), load_state_dict(args.pose)
     except ValueError as e:
-        raise SystemExit(f'error: {e}')
+        raise ToolError(f'{e}; pass a recognizer checkpoint written by '
+                        'tools/train.py') from e
+    target = MODELS.build(cfg.model).state_dict()
     merged, report = merge_rgbpose_state_dicts(rgb, pose, target)
     if not report.copied:
-        raise SystemExit('error: no key of either checkpoint fits the '
-                         'RGBPose model; are these ResNet3dSlowOnly '
-                         'recognizer checkpoints?')
-    out_dir = osp.dirname(osp.abspath(args.out))
-    if not osp.isdir(out_dir):
-        raise SystemExit(f'error: output folder {out_dir} does not exist')
+        raise ToolError(f'no key of {args.rgb} or {args.pose} fits the '
+                        'RGBPose model; pass ResNet3dSlowOnly recognizer '
+                        'checkpoints')
+    os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
     meta = dict(
         mmmg_merge=dict(config=args.config, rgb=args.rgb, pose=args.pose))
     with atomic_open(args.out) as f:
         torch.save(dict(state_dict=merged, meta=meta), f)
-    report_path = args.report or osp.splitext(args.out)[0] + '.json'
     with atomic_open(report_path, 'w') as f:
         json.dump(dict(meta['mmmg_merge'], **report.to_dict()), f, indent=1)
     print(report.summary())
@@ -83,4 +86,4 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    sys.exit(main())
+    cli_main(main)

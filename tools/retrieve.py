@@ -10,10 +10,11 @@ import argparse
 import json
 import os
 import os.path as osp
-import sys
 
 from mmmg.evaluation.features import FeatureFileError, load_features
 from mmmg.evaluation.retrieval import cosine_neighbours, retrieval_accuracy
+from mmmg.utils.cli import (ToolError, add_debug_arg, check_output_file,
+                            cli_main)
 from mmmg.utils.io import atomic_open
 
 
@@ -25,20 +26,22 @@ def parse_args(argv=None):
     parser.add_argument('--query', required=True, help='feature file')
     parser.add_argument('--topk', type=int, nargs='+', default=[1, 5])
     parser.add_argument('--out', help='write metrics and neighbours (JSON)')
+    add_debug_arg(parser)
     return parser.parse_args(argv)
 
 
 def main(argv=None) -> int:
     args = parse_args(argv)
+    if args.out:
+        check_output_file(args.out, '--out')
     try:
         gallery, query = load_features(args.gallery), load_features(args.query)
     except FeatureFileError as e:
-        print(f'error: {e}', file=sys.stderr)
-        return 2
+        raise ToolError(e) from e
     labelled = query['labels'] >= 0
     if not labelled.any():
-        print(f'error: {args.query} has no labelled query', file=sys.stderr)
-        return 2
+        raise ToolError(f'{args.query} has no labelled query; pass the '
+                        'features of a labelled split as --query')
     neighbours = cosine_neighbours(query['features'][labelled],
                                    gallery['features'], max(args.topk))
     metrics = retrieval_accuracy(query['labels'][labelled], gallery['labels'],
@@ -65,4 +68,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == '__main__':
-    sys.exit(main())
+    cli_main(main)

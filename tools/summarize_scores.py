@@ -8,8 +8,9 @@ import os.path as osp
 
 import numpy as np
 
-from mmmg.evaluation import (label_vector, load_scores, mean_class_accuracy,
-                             score_matrix, top_k_accuracy)
+from mmmg.evaluation import (ScoreFileError, label_vector, load_scores,
+                             mean_class_accuracy, score_matrix, top_k_accuracy)
+from mmmg.utils.cli import ToolError, add_debug_arg, cli_main
 
 
 def accuracies(scores: np.ndarray, labels: np.ndarray) -> dict:
@@ -27,12 +28,17 @@ def main(argv=None):
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('scores', nargs='+', help='mmmg score pickles')
+    add_debug_arg(parser)
     args = parser.parse_args(argv)
     rows = []
     for path in args.scores:
         if not osp.isfile(path):
-            parser.error(f'score file {path!r} not found')
-        sf = load_scores(path)
+            raise ToolError(f'score file {path!r} not found; check the path')
+        try:
+            sf = load_scores(path)
+        except ScoreFileError as e:
+            raise ToolError(f'{e}; pass a score pickle written by '
+                            'tools/test.py --dump') from e
         labels = label_vector(sf)
         if not (labels >= 0).any():
             print(f'{path}: no ground-truth labels, nothing to score')
@@ -50,4 +56,4 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    main()
+    cli_main(main)

@@ -38,15 +38,14 @@ def load_encoder(cfg: Config, checkpoint: str) -> torch.nn.Module:
     ``backbone.``) and for trained recognizers alike; the head, if any,
     keeps its initial weights and is not used.
     """
-    from mmmg.engine import checkpoint_safe_globals
+    from mmmg.engine.checkpoint import read_checkpoint
     if not osp.isfile(checkpoint):
         raise FileNotFoundError(f'checkpoint {checkpoint!r} not found')
+    state = read_checkpoint(checkpoint)
     model_cfg = cfg.model.copy()
     # The weights come from ``checkpoint``, not from the config's init.
     model_cfg.backbone = dict(model_cfg.backbone, init_cfg=None)
     model = MODELS.build(model_cfg)
-    with checkpoint_safe_globals():
-        state = torch.load(checkpoint, map_location='cpu')
     state = state.get('state_dict', state)
     prefix = 'backbone.'
     backbone = {
@@ -113,12 +112,17 @@ def save_features(path: str,
 def load_features(path: str) -> Dict[str, np.ndarray]:
     """Read and check a feature file."""
     if not osp.isfile(path):
-        raise FeatureFileError(f'feature file {path!r} not found')
+        raise FeatureFileError(
+            f'feature file {path!r} not found; check the path')
     try:
         with np.load(path, allow_pickle=False) as data:
             out = {k: data[k] for k in data.files}
     except (ValueError, OSError) as e:
-        raise FeatureFileError(f'{path}: not a feature file ({e})') from e
+        # Not numpy's advice to allow pickles: that could run code.
+        reason = str(e).split('. ')[0]
+        raise FeatureFileError(
+            f'{path}: not a feature file ({reason}); write it with '
+            'tools/extract_features.py') from e
     missing = [k for k in FEATURE_KEYS if k not in out]
     if missing:
         raise FeatureFileError(f'{path}: missing {missing}; write it with '

@@ -9,6 +9,7 @@ from mmaction.utils import register_all_modules
 
 import mmmg  # noqa: F401
 from mmmg.utils.config import read_config
+from ..cli_helpers import assert_known_error, run_cli
 from ..conftest import REPO, TOY_CONFIG, run_tool
 
 RGBPOSE_DIR = osp.join(REPO, 'configs', 'multimodal', 'rgbposec3d')
@@ -108,3 +109,27 @@ def test_bad_inputs(sources, tmp_path):
     ])
     assert proc.returncode != 0 and 'not an RGBPoseConv3D' in proc.stderr
     assert not osp.exists(tmp_path / 'x.pth')
+
+
+def test_checkpoint_tools_refuse_garbage_in_one_line(tmp_path, capsys,
+                                                     monkeypatch):
+    """Both checkpoint tools name a garbage checkpoint (not torch's advice
+    to unpickle it) and an output below a file, and write nothing."""
+    junk = tmp_path / 'junk.pth'
+    junk.write_bytes(b'garbage')
+    (tmp_path / 'file').write_text('')
+    out = tmp_path / 'out.pth'
+    for tool, argv in (('tools/convert_mae_checkpoint.py', [junk, out]),
+                       ('tools/merge_rgbpose_checkpoint.py',
+                        [RGBPOSE_TOY, junk, junk, '--out', out])):
+        line = assert_known_error(
+            run_cli(tool, argv, capsys, monkeypatch), tool, junk,
+            'not a PyTorch checkpoint')
+        assert 'weights_only' not in line
+        below_file = [
+            a if a != out else tmp_path / 'file' / 'x.pth' for a in argv
+        ]
+        assert_known_error(
+            run_cli(tool, below_file, capsys, monkeypatch), tool, 'x.pth',
+            'is a file, so nothing can be made')
+    assert sorted(p.name for p in tmp_path.iterdir()) == ['file', 'junk.pth']

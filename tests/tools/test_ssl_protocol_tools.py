@@ -7,6 +7,7 @@ import os.path as osp
 import pytest
 
 from mmmg.evaluation.features import load_features
+from tests.cli_helpers import assert_known_error, run_cli
 from tests.conftest import REPO
 from tests.skeleton_helpers import (TOY_CONFIG, save_pretrainer_checkpoint,
                                     write_upper_body_ann)
@@ -84,18 +85,51 @@ def test_emotion(features, tmp_path):
     assert 0 <= metrics['accuracy'] <= 1
 
 
-def test_emotion_errors(features, tmp_path):
+def test_emotion_errors(features, tmp_path, capsys, monkeypatch):
     _, paths, _ = features
     labels = tmp_path / 'labels.csv'
     labels.write_text('video,outcome\ntr00,win\n')
-    tool = load_tool('emotion_recognition')
+    tool = 'tools/emotion_recognition.py'
     common = ['--labels', str(labels), '--out-dir', str(tmp_path / 'o')]
-    assert tool.main(
-        ['--train', paths['train'], paths['train'], '--test', paths['test']] +
-        common) == 2
-    assert tool.main(
-        ['--train',
-         str(tmp_path / 'missing.npz'), '--test', paths['test']] + common) == 2
-    assert load_tool('retrieve').main(
-        ['--gallery',
-         str(tmp_path / 'missing.npz'), '--query', paths['test']]) == 2
+    assert_known_error(
+        run_cli(tool, [
+            '--train', paths['train'], paths['train'], '--test', paths['test']
+        ] + common, capsys, monkeypatch), tool, 'same streams')
+    assert_known_error(
+        run_cli(
+            tool,
+            ['--train', tmp_path / 'missing.npz', '--test', paths['test']] +
+            common, capsys, monkeypatch), tool, 'missing.npz')
+    assert not (tmp_path / 'o').exists()
+
+
+def test_feature_tools_refuse_bad_inputs(features, tmp_path, capsys,
+                                         monkeypatch):
+    """A missing or garbage input file or an output below a file: one line
+    naming it, exit status 2, nothing written."""
+    _, paths, _ = features
+    junk = tmp_path / 'junk.bin'
+    junk.write_bytes(b'garbage')
+    below_file = junk / 'out.json'
+    ckpt = tmp_path / 'ckpt.pth'
+    ckpt.write_bytes(b'garbage')
+    config = osp.join(REPO, TOY_CONFIG)
+    for tool, argv, names in [
+        ('tools/retrieve.py',
+         ['--gallery', tmp_path / 'missing.npz', '--query',
+          paths['test']], ['missing.npz']),
+        ('tools/retrieve.py', ['--gallery', junk, '--query',
+                               paths['test']], [junk, 'not a feature file']),
+        ('tools/retrieve.py', [
+            '--gallery', paths['train'], '--query', paths['test'], '--out',
+            below_file
+        ], ['out.json', 'is a file']),
+        ('tools/extract_features.py',
+         [config, ckpt, '--out',
+          tmp_path / 'f.npz'], [ckpt, 'not a PyTorch checkpoint']),
+        ('tools/summarize_scores.py', [junk], [junk, 'score pickle']),
+    ]:
+        assert_known_error(
+            run_cli(tool, argv, capsys, monkeypatch), tool, *names)
+    assert sorted(p.name
+                  for p in tmp_path.iterdir()) == ['ckpt.pth', 'junk.bin']

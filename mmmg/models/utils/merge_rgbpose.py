@@ -130,10 +130,10 @@ def merge_rgbpose_state_dicts(
 
 
 def load_state_dict(path: str) -> Dict[str, torch.Tensor]:
-    """The ``state_dict`` of an mmengine checkpoint (or a bare state dict)."""
-    from mmmg.engine import checkpoint_safe_globals
-    with checkpoint_safe_globals():
-        ckpt = torch.load(path, map_location='cpu', weights_only=True)
+    """The ``state_dict`` of an mmengine checkpoint (or a bare state dict);
+    a missing or unreadable file is a ``ToolError`` naming it."""
+    from mmmg.engine.checkpoint import read_checkpoint
+    ckpt = read_checkpoint(path)
     state = ckpt.get('state_dict', ckpt) if isinstance(ckpt, dict) else None
     if not isinstance(state, dict) or not all(
             isinstance(v, torch.Tensor) for v in state.values()):
