@@ -38,7 +38,7 @@ import sys
 import time
 
 from mmmg.data_prep.video_jobs import (add_job_arguments, check_job_arguments,
-                                       jobs_from_args)
+                                       check_video_job_outputs, jobs_from_args)
 from mmmg.keypoints.layouts import LAYOUTS
 from mmmg.pose_extraction.backends import DETECTOR_PRESETS
 from mmmg.pose_extraction.convert import (build_annotations, split_lists,
@@ -46,9 +46,11 @@ from mmmg.pose_extraction.convert import (build_annotations, split_lists,
 from mmmg.pose_extraction.extractor import (BackendSpec, PoseExtractor,
                                             default_threads, extract_poses,
                                             shard_failure_log)
-from mmmg.pose_extraction.sharding import (local_device, resolve_shard,
-                                           select_shard)
-from mmmg.utils.job_runner import EXIT_STOPPED, JobError
+from mmmg.pose_extraction.sharding import (local_device, parse_shard,
+                                           resolve_shard, select_shard)
+from mmmg.utils.cli import (ToolError, add_debug_arg, check_output_file,
+                            cli_main)
+from mmmg.utils.job_runner import JobError
 
 
 def _size(values):
@@ -204,14 +206,19 @@ def parse_args(argv=None):
         formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest='command', required=True)
     extract = add_extract_parser(sub)
-    add_pack_parser(sub)
+    pack = add_pack_parser(sub)
+    for command in (extract, pack):
+        add_debug_arg(command)
     args = parser.parse_args(argv)
     if args.command == 'extract':
         check_job_arguments(extract, args)
         if args.batch_size < 1:
             extract.error(f'--batch-size must be >= 1, got {args.batch_size}')
-        return extract, args
-    return parser, args
+        try:  # an option error, not one of the inputs
+            parse_shard(args.shard or '0/1')
+        except ValueError as e:
+            extract.error(f'--shard: {e}')
+    return args
 
 
 def plan_jobs(args):
@@ -221,11 +228,12 @@ def plan_jobs(args):
     return jobs, select_shard(jobs, index, count), (index, count, source)
 
 
-def run_extract(parser, args):
+def run_extract(args):
+    check_video_job_outputs(args)
     try:
         all_jobs, jobs, (index, count, source) = plan_jobs(args)
-    except (ValueError, FileNotFoundError, NotADirectoryError) as e:
-        parser.error(str(e))
+    except (ValueError, NotADirectoryError) as e:
+        raise ToolError(e) from e
     spec = BackendSpec(
         backend=args.backend,
         pose_model=args.pose_model,
@@ -261,11 +269,8 @@ def run_extract(parser, args):
             failure_log=failure_log,
             progress=not args.no_progress,
             quiet=not args.decoder_log)
-    except JobError as e:  # --strict
-        print(f'error: {e}', file=sys.stderr)
-        sys.exit(EXIT_STOPPED)
-    except (ValueError, FileNotFoundError, ImportError, RuntimeError) as e:
-        parser.error(str(e))
+    except (JobError, ValueError, ImportError, RuntimeError) as e:
+        raise ToolError(e) from e  # --strict, or a model that cannot load
     seconds = time.perf_counter() - start
     print(
         report.summary(
@@ -276,7 +281,8 @@ def run_extract(parser, args):
     return report
 
 
-def run_pack(parser, args):
+def run_pack(args):
+    check_output_file(args.out, '--out')
     try:
         lists = split_lists(args.lists) if args.lists else None
         data, report = build_annotations(
@@ -286,10 +292,11 @@ def run_pack(parser, args):
             args.split,
             args.missing,
             strict=args.strict)
-    except (ValueError, KeyError, FileNotFoundError, NotADirectoryError) as e:
-        parser.error(str(e).strip('"\''))
+    except (ValueError, KeyError, NotADirectoryError) as e:
+        raise ToolError(str(e).strip('"\'')) from e
     if not data['annotations']:
-        parser.error(f'no sample could be packed from {args.pose_dir}')
+        raise ToolError(f'no sample could be packed from {args.pose_dir}; '
+                        'check --pose-dir and --lists')
     write_annotations(args.out, data)
     for line in report.skipped:
         print(f'left out {line}', file=sys.stderr)
@@ -300,11 +307,11 @@ def run_pack(parser, args):
 
 
 def main(argv=None):
-    parser, args = parse_args(argv)
+    args = parse_args(argv)
     if args.command == 'extract':
-        return run_extract(parser, args)
-    return run_pack(parser, args)
+        return run_extract(args)
+    return run_pack(args)
 
 
 if __name__ == '__main__':
-    main()
+    cli_main(main)

@@ -138,4 +138,6 @@ def check_output_file(path: str, option: str) -> None:
     if osp.exists(path) and not os.access(path, os.W_OK):
         raise ToolError(f'{option} {path!r} exists and is not writable; '
                         'pass another path')
-    _check_can_create(path, option)
+    # An existing file is replaced through a temporary file beside it.
+    _check_can_create(
+        osp.dirname(osp.abspath(path)) if osp.exists(path) else path, option)

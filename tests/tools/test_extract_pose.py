@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from mmmg.pose_extraction.convert import load_pose_file
+from tests.cli_helpers import assert_known_error, run_cli
 from tests.conftest import REPO, run_tool
 from tests.data_prep.synthetic_video import write_corrupt_video
 from tests.pose_extraction.tiny_onnx import (blob_path, export_detector,
@@ -140,7 +141,7 @@ def test_shards_cover_the_videos_disjointly(tool, setup, tmp_path,
 
 
 def test_a_corrupt_video_is_logged_and_skipped_or_stops_strict(
-        tool, setup, tmp_path, capsys):
+        tool, setup, tmp_path, capsys, monkeypatch):
     _, videos, models, _ = setup
     folder = tmp_path / 'videos'
     os.makedirs(folder)
@@ -154,25 +155,36 @@ def test_a_corrupt_video_is_logged_and_skipped_or_stops_strict(
         failure, = map(json.loads, f)
     assert failure['video'] == bad and bad in failure['error']
     assert not osp.exists(osp.join(out, 'bad.npz'))
-    with pytest.raises(SystemExit) as e:
-        tool.main(
-            extract_args(
-                str(folder), str(tmp_path / 'strict'), models, '--strict'))
-    assert e.value.code == 2
-    assert re.search('error: .*bad.mp4', capsys.readouterr().err)
+    strict = run_cli(
+        TOOL,
+        extract_args(
+            str(folder), str(tmp_path / 'strict'), models, '--strict'), capsys,
+        monkeypatch)
+    assert strict.returncode == 2
+    assert re.search('error: .*bad.mp4', strict.stderr)
 
 
-def test_bad_models_and_options_are_reported(tool, setup, tmp_path, capsys):
+def test_bad_models_and_options_are_reported(tool, setup, tmp_path, capsys,
+                                             monkeypatch):
     _, videos, (pose, det), _ = setup
     out = str(tmp_path / 'pose')
     for models, message in [((str(tmp_path / 'none.onnx'), det),
                              'none.onnx does not exist'),
                             ((det, det), 'det.onnx: expected two outputs')]:
-        with pytest.raises(SystemExit) as e:
-            tool.main(extract_args(videos, out, models))
-        assert e.value.code == 2
-        assert message in capsys.readouterr().err
+        assert_known_error(
+            run_cli(TOOL, extract_args(videos, out, models), capsys,
+                    monkeypatch), TOOL, message)
     assert not osp.exists(out)
+    # Pose files that are not there, an output below a file.
+    (tmp_path / 'file').write_text('')
+    ann = tmp_path / 'ann.pkl'
+    for pose_dir, out_file, message in [(tmp_path / 'nope', ann, 'nope'),
+                                        (videos, tmp_path / 'file' / 'x.pkl',
+                                         'is a file')]:
+        argv = ['pack', '--pose-dir', pose_dir, '--out', out_file]
+        assert_known_error(
+            run_cli(TOOL, argv, capsys, monkeypatch), TOOL, message)
+    assert not ann.exists()
     for extra, message in [(['--shard', '2/2'], 'is not "i/n"'),
                            (['--batch-size', '0'], '--batch-size')]:
         with pytest.raises(SystemExit):
