@@ -44,6 +44,7 @@ from typing import Callable, Iterator, List, Optional, Sequence, Tuple
 import cv2
 import numpy as np
 
+from mmmg.utils.cli import check_output_dir, check_output_file
 from mmmg.utils.io import atomic_path
 from mmmg.utils.job_runner import EXIT_STOPPED, JobError
 from mmmg.utils.job_runner import JobReport as _RunReport
@@ -587,6 +588,14 @@ def run_jobs_from_args(args: argparse.Namespace,
     if report.exit_status:
         sys.exit(report.exit_status)
     return report
+
+
+def check_video_job_outputs(args: argparse.Namespace) -> None:
+    """Refuse an ``--out`` or ``--failure-log`` that cannot be written
+    (:class:`~mmmg.utils.cli.ToolError`), before any model loads."""
+    check_output_dir(args.out, '--out')
+    if args.failure_log:
+        check_output_file(args.failure_log, '--failure-log')
 
 
 def check_job_arguments(parser: argparse.ArgumentParser,
