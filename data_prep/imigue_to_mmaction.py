@@ -19,7 +19,8 @@ import sys
 from mmmg.data_prep.imigue_release import (SPLITS, ReleaseFormatError,
                                            convert_release)
 from mmmg.keypoints import conversion_targets
-from mmmg.utils.job_runner import EXIT_INCOMPLETE, exit_stopped
+from mmmg.utils.cli import ToolError, add_debug_arg, check_output_dir, cli_main
+from mmmg.utils.job_runner import EXIT_INCOMPLETE
 
 
 def _int(text: str) -> int:
@@ -118,6 +119,7 @@ def parse_args(argv=None):
         '(default: OUT/cache)')
     parser.add_argument(
         '--no-progress', action='store_true', help='no progress bar')
+    add_debug_arg(parser)
     args = parser.parse_args(argv)
     for name in ('root', 'video_root'):
         path = getattr(args, name)
@@ -131,6 +133,9 @@ def parse_args(argv=None):
 
 def main(argv=None):
     args = parse_args(argv)
+    check_output_dir(args.out, '--out')
+    if args.cache_dir:
+        check_output_dir(args.cache_dir, '--cache-dir')
     try:
         summary = convert_release(
             args.root,
@@ -146,14 +151,12 @@ def main(argv=None):
             workers=args.workers,
             cache_dir=args.cache_dir,
             progress=not args.no_progress)
-    except ReleaseFormatError as e:  # --strict
-        exit_stopped(e)
-    except (ValueError, FileNotFoundError) as e:
-        sys.exit(f'error: {e}')
+    except (ReleaseFormatError, ValueError) as e:  # --strict, or bad files
+        raise ToolError(e) from e
     if summary['empty_splits']:
         sys.exit(EXIT_INCOMPLETE)
     return summary
 
 
 if __name__ == '__main__':
-    main()
+    cli_main(main)

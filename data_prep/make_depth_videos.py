@@ -21,7 +21,9 @@ import time
 
 from mmmg.data_prep.depth_videos import NORMALIZATIONS, DepthVideoConverter
 from mmmg.data_prep.video_jobs import (add_job_arguments, check_job_arguments,
+                                       check_video_job_paths,
                                        run_jobs_from_args)
+from mmmg.utils.cli import ToolError, add_debug_arg, cli_main
 
 
 def parse_args(argv=None):
@@ -81,12 +83,14 @@ def parse_args(argv=None):
         default=1.0,
         help='downscale frames by this factor in (0, 1] '
         'first (default 1)')
+    add_debug_arg(parser)
     return parser, parser.parse_args(argv)
 
 
 def main(argv=None):
     parser, args = parse_args(argv)
     check_job_arguments(parser, args)
+    check_video_job_paths(args)
     if args.depth_range is not None and args.normalize != 'fixed':
         parser.error('--depth-range needs --normalize fixed')
     try:
@@ -110,11 +114,11 @@ def main(argv=None):
     start = time.perf_counter()
     try:
         report = run_jobs_from_args(args, converter, desc='depth videos')
-    except (ValueError, FileNotFoundError, NotADirectoryError) as e:
-        parser.error(str(e))
+    except (ValueError, NotADirectoryError) as e:  # bad --list/--input-dir
+        raise ToolError(e) from e
     print(f'done in {time.perf_counter() - start:.1f} s')
     return report
 
 
 if __name__ == '__main__':
-    main()
+    cli_main(main)

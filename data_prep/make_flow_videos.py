@@ -22,7 +22,9 @@ import time
 from mmmg.data_prep.optical_flow import (DEFAULT_BOUND, DIS_PRESETS,
                                          FLOW_METHODS, FlowVideoConverter)
 from mmmg.data_prep.video_jobs import (add_job_arguments, check_job_arguments,
+                                       check_video_job_paths,
                                        run_jobs_from_args)
+from mmmg.utils.cli import ToolError, add_debug_arg, cli_main
 
 
 def parse_args(argv=None):
@@ -78,12 +80,14 @@ def parse_args(argv=None):
         type=int,
         default=8,
         help='RAFT frame pairs per forward pass (default 8)')
+    add_debug_arg(parser)
     return parser, parser.parse_args(argv)
 
 
 def main(argv=None):
     parser, args = parse_args(argv)
     check_job_arguments(parser, args)
+    check_video_job_paths(args)
     try:
         converter = FlowVideoConverter(
             method=args.method,
@@ -106,11 +110,11 @@ def main(argv=None):
     start = time.perf_counter()
     try:
         report = run_jobs_from_args(args, converter, desc='flow videos')
-    except (ValueError, FileNotFoundError, NotADirectoryError) as e:
-        parser.error(str(e))
+    except (ValueError, NotADirectoryError) as e:  # bad --list/--input-dir
+        raise ToolError(e) from e
     print(f'done in {time.perf_counter() - start:.1f} s')
     return report
 
 
 if __name__ == '__main__':
-    main()
+    cli_main(main)

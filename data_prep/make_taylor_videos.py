@@ -28,10 +28,12 @@ import time
 from mmmg.data_prep.taylor_videos import (TaylorVideoConverter,
                                           write_taylor_meta)
 from mmmg.data_prep.video_jobs import (add_job_arguments, check_job_arguments,
+                                       check_video_job_paths,
                                        run_jobs_from_args)
 from mmmg.datasets.transforms.taylor import (DEFAULT_NUM_TERMS, DEFAULT_OFFSET,
                                              DEFAULT_TAYLOR_SCALE,
                                              SHORT_CLIP_MODES)
+from mmmg.utils.cli import ToolError, add_debug_arg, cli_main
 
 
 def parse_args(argv=None):
@@ -91,12 +93,14 @@ def parse_args(argv=None):
         dest='verify',
         action='store_false',
         help='skip reopening each output with decord')
+    add_debug_arg(parser)
     return parser, parser.parse_args(argv)
 
 
 def main(argv=None):
     parser, args = parse_args(argv)
     check_job_arguments(parser, args)
+    check_video_job_paths(args)
     if len(args.scale) not in (1, 3):
         parser.error(f'--scale takes 1 or 3 values, got {len(args.scale)}')
     try:
@@ -116,11 +120,11 @@ def main(argv=None):
     start = time.perf_counter()
     try:
         report = run_jobs_from_args(args, converter, desc='Taylor videos')
-    except (ValueError, FileNotFoundError, NotADirectoryError) as e:
-        parser.error(str(e))
+    except (ValueError, NotADirectoryError) as e:  # bad --list/--input-dir
+        raise ToolError(e) from e
     print(f'done in {time.perf_counter() - start:.1f} s')
     return report
 
 
 if __name__ == '__main__':
-    main()
+    cli_main(main)

@@ -20,7 +20,8 @@ from mmmg.data_prep.smg_release import (DEFAULT_SHAPE, DEFAULT_XY_COLUMNS,
                                         SOURCE_LAYOUT, TEST_SUBJECTS,
                                         SampleFormatError, convert_smg_release)
 from mmmg.keypoints.layouts import MissingKeypointsError, conversion_targets
-from mmmg.utils.job_runner import EXIT_INCOMPLETE, exit_stopped
+from mmmg.utils.cli import ToolError, add_debug_arg, check_output_dir, cli_main
+from mmmg.utils.job_runner import EXIT_INCOMPLETE
 
 
 def _int(text: str) -> int:
@@ -150,6 +151,7 @@ def parse_args(argv=None):
         'skipping it')
     parser.add_argument(
         '--no-progress', action='store_true', help='no progress bar')
+    add_debug_arg(parser)
     args = parser.parse_args(argv)
     for name in ('root', 'video_root'):
         path = getattr(args, name)
@@ -166,6 +168,7 @@ def parse_args(argv=None):
 
 def main(argv=None):
     args = parse_args(argv)
+    check_output_dir(args.out, '--out')
     try:
         summary = convert_smg_release(
             args.root,
@@ -183,17 +186,15 @@ def main(argv=None):
             strict=args.strict,
             progress=not args.no_progress)
     except MissingKeypointsError as e:
-        sys.exit(f'error: --layout {e.target}: Kinect cannot provide '
-                 f'{len(e.names)} of its points ({", ".join(e.names)}); pass '
-                 '--fill-missing to fill them with zeros')
-    except SampleFormatError as e:  # --strict
-        exit_stopped(e)
-    except (ValueError, FileNotFoundError) as e:
-        sys.exit(f'error: {e}')
+        raise ToolError(f'--layout {e.target}: Kinect cannot provide '
+                        f'{len(e.names)} of its points ({", ".join(e.names)})'
+                        '; pass --fill-missing to fill them with zeros') from e
+    except (SampleFormatError, ValueError) as e:  # --strict, or bad files
+        raise ToolError(e) from e
     if summary['empty_splits']:
         sys.exit(EXIT_INCOMPLETE)
     return summary
 
 
 if __name__ == '__main__':
-    main()
+    cli_main(main)

@@ -38,7 +38,7 @@ import sys
 import time
 
 from mmmg.data_prep.video_jobs import (add_job_arguments, check_job_arguments,
-                                       check_video_job_outputs, jobs_from_args)
+                                       check_video_job_paths, jobs_from_args)
 from mmmg.keypoints.layouts import LAYOUTS
 from mmmg.pose_extraction.backends import DETECTOR_PRESETS
 from mmmg.pose_extraction.convert import (build_annotations, split_lists,
@@ -229,7 +229,7 @@ def plan_jobs(args):
 
 
 def run_extract(args):
-    check_video_job_outputs(args)
+    check_video_job_paths(args)
     try:
         all_jobs, jobs, (index, count, source) = plan_jobs(args)
     except (ValueError, NotADirectoryError) as e:

@@ -44,7 +44,7 @@ from typing import Callable, Iterator, List, Optional, Sequence, Tuple
 import cv2
 import numpy as np
 
-from mmmg.utils.cli import check_output_dir, check_output_file
+from mmmg.utils.cli import ToolError, check_output_dir, check_output_file
 from mmmg.utils.io import atomic_path
 from mmmg.utils.job_runner import EXIT_STOPPED, JobError
 from mmmg.utils.job_runner import JobReport as _RunReport
@@ -590,9 +590,15 @@ def run_jobs_from_args(args: argparse.Namespace,
     return report
 
 
-def check_video_job_outputs(args: argparse.Namespace) -> None:
-    """Refuse an ``--out`` or ``--failure-log`` that cannot be written
+def check_video_job_paths(args: argparse.Namespace) -> None:
+    """Refuse a missing ``--input-dir`` / ``--list`` or an ``--out`` /
+    ``--failure-log`` that cannot be written
     (:class:`~mmmg.utils.cli.ToolError`), before any model loads."""
+    if args.input_dir and not osp.isdir(args.input_dir):
+        raise ToolError(f'--input-dir {args.input_dir!r} is not a folder; '
+                        'pass the folder of the videos')
+    if args.list and not osp.isfile(args.list):
+        raise ToolError(f'--list {args.list!r} not found; check the path')
     check_output_dir(args.out, '--out')
     if args.failure_log:
         check_output_file(args.failure_log, '--failure-log')

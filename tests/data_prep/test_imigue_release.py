@@ -18,6 +18,7 @@ from mmmg.data_prep.imigue_release import (ReleaseFormatError, convert_release,
                                            discover_release, format_summary,
                                            infer_split, read_openpose_xlsx)
 from mmmg.keypoints.layouts import MG22_FROM_OPENPOSE137, MG36_FROM_OPENPOSE137
+from ..cli_helpers import assert_known_error, run_cli
 from ..conftest import REPO, run_tool
 
 CLI = osp.join(REPO, 'data_prep', 'imigue_to_mmaction.py')
@@ -602,7 +603,7 @@ def test_cli_rejects_missing_root(tmp_path, capsys):
     assert 'is not a folder' in capsys.readouterr().err
 
 
-def test_cli_end_to_end(release, tmp_path, capsys):
+def test_cli_end_to_end(release, tmp_path, capsys, monkeypatch):
     root, _ = release
     out = tmp_path / 'out'
     proc = run_tool([
@@ -618,14 +619,18 @@ def test_cli_end_to_end(release, tmp_path, capsys):
                 'rgb_test.txt', 'summary.json', 'cache'
             }
     _remove_video(root)
-    with pytest.raises(SystemExit) as info:
-        _load_cli().main([
-            root, '--out',
-            str(tmp_path / 'out2'), '--require-video', '--strict',
-            '--hidden-test-labels', '--no-progress'
-        ])
-    assert info.value.code == 2
-    assert re.match('error: video 0002: .*not found', capsys.readouterr().err)
+    strict = run_cli(CLI, [
+        root, '--out',
+        str(tmp_path / 'out2'), '--require-video', '--strict',
+        '--hidden-test-labels', '--no-progress'
+    ], capsys, monkeypatch)
+    assert strict.returncode == 2
+    assert re.match('imigue_to_mmaction.py: error: video 0002: .*not found',
+                    strict.stderr)
+    # An output folder below a file is refused before the conversion.
+    assert_known_error(
+        run_cli(CLI, [root, '--out', out / 'summary.json' / 'x'], capsys,
+                monkeypatch), CLI, 'summary.json', 'is a file')
 
 
 def test_pose_dataset_loads_the_pickle(release, tmp_path):

@@ -15,6 +15,7 @@ from mmmg.data_prep.smg_release import (DEFAULT_SHAPE, SKELETON_FIELDS,
 from mmmg.datasets import SMG_CLASSES
 from mmmg.keypoints import get_layout
 from mmmg.keypoints.layouts import MissingKeypointsError
+from ..cli_helpers import assert_known_error, run_cli
 from ..conftest import REPO
 
 CLI = osp.join(REPO, 'data_prep', 'smg_to_mmaction.py')
@@ -341,7 +342,7 @@ def _load_cli():
     return module
 
 
-def test_cli(release, tmp_path, capsys):
+def test_cli(release, tmp_path, capsys, monkeypatch):
     root, _ = release
     cli = _load_cli()
     out = tmp_path / 'out'
@@ -354,10 +355,9 @@ def test_cli(release, tmp_path, capsys):
         data = pickle.load(f)
     assert data['split']['val'] == ['Sample0031_0', 'Sample0031_1']
     assert data['annotations'][0]['keypoint'].shape[2] == 22
-    with pytest.raises(SystemExit) as info:
-        cli.main([root, '--out', str(tmp_path / 'o2'), '--layout', 'mg36'])
-    assert '--fill-missing' in str(info.value.code)
-    assert 'nose' in str(info.value.code)
+    assert_known_error(
+        run_cli(CLI, [root, '--out', tmp_path / 'o2', '--layout', 'mg36'],
+                capsys, monkeypatch), CLI, '--fill-missing', 'nose')
     args = cli.parse_args([root, '--out', 'o', '--test-subjects', '1,36-38'])
     assert args.test_subjects == (1, 36, 37, 38)
     assert args.xy_columns == [9, 10] and args.frame_base == 0

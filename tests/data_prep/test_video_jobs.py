@@ -15,6 +15,7 @@ from mmmg.data_prep.video_jobs import (FrameWriter, VideoJob, VideoReadError,
 from mmmg.utils.io import partial_path
 from mmmg.utils.job_runner import JobError
 from mmmg.utils.video_list import list_videos
+from ..cli_helpers import assert_known_error, run_cli
 from .synthetic_video import (plain_frames, translating_frames,
                               write_corrupt_video, write_garbage_video,
                               write_truncated_video, write_video)
@@ -295,3 +296,26 @@ def test_a_crashed_worker_fails_only_its_video(tmp_path, video_tree, workers):
     with pytest.raises(JobError, match='b.mp4: the worker process'):
         run_video_jobs(
             crashing, crash_on_b, workers=1, strict=True, progress=False)
+
+
+@pytest.mark.parametrize('tool', [
+    'data_prep/make_taylor_videos.py', 'data_prep/make_flow_videos.py',
+    'data_prep/make_depth_videos.py'
+])
+def test_video_tools_refuse_bad_paths_before_any_work(tool, tmp_path, capsys,
+                                                      monkeypatch):
+    """A missing list or an output below a file: one line naming it, exit
+    status 2, before a model loads, and nothing written."""
+    (tmp_path / 'file').write_text('')
+    (tmp_path / 'videos').mkdir()
+    model = ['--model', tmp_path / 'no_model'] if 'depth' in tool else []
+    for source, out, name in [
+        (['--list',
+          tmp_path / 'missing.txt'], tmp_path / 'out', 'missing.txt'),
+        (['--input-dir',
+          tmp_path / 'videos'], tmp_path / 'file' / 'out', 'is a file'),
+    ]:
+        result = run_cli(tool, source + ['--out', out] + model, capsys,
+                         monkeypatch)
+        assert_known_error(result, tool, name)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ['file', 'videos']
