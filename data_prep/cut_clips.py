@@ -17,7 +17,9 @@ import sys
 
 from mmmg.data_prep.cut_clips import CutError, cut_clips
 from mmmg.datasets.transforms.segment_decode import DEFAULT_END_TOLERANCE
-from mmmg.utils.job_runner import EXIT_STOPPED
+from mmmg.utils.cli import (ToolError, add_debug_arg, check_output_dir,
+                            check_output_file, cli_main)
+from mmmg.utils.job_runner import EXIT_INCOMPLETE
 
 
 def _count(text: str, minimum: int) -> int:
@@ -71,11 +73,8 @@ def parse_args(argv=None):
         f'{DEFAULT_END_TOLERANCE})')
     parser.add_argument(
         '--no-progress', action='store_true', help='no progress bar')
+    add_debug_arg(parser)
     args = parser.parse_args(argv)
-    if not osp.isfile(args.list):
-        parser.error(f'list {args.list} does not exist')
-    if not osp.isdir(args.video_root):
-        parser.error(f'video-root {args.video_root} is not a folder')
     if len(args.fourcc) != 4:
         parser.error(f'--fourcc {args.fourcc!r} is not four characters')
     return args
@@ -83,8 +82,17 @@ def parse_args(argv=None):
 
 def main(argv=None):
     args = parse_args(argv)
+    if not osp.isfile(args.list):
+        raise ToolError(f'segment list {args.list!r} not found; check the '
+                        'path')
+    if not osp.isdir(args.video_root):
+        raise ToolError(f'--video-root {args.video_root!r} is not a folder; '
+                        'pass the folder of the long videos')
+    check_output_dir(args.out, '--out')
+    if args.clip_list:
+        check_output_file(args.clip_list, '--clip-list')
     try:
-        cut_clips(
+        summary = cut_clips(
             args.list,
             args.video_root,
             args.out,
@@ -94,12 +102,12 @@ def main(argv=None):
             fourcc=args.fourcc,
             end_tolerance=args.end_tolerance,
             progress=not args.no_progress)
-    except CutError as e:  # --strict
-        print(f'error: {e}', file=sys.stderr)
-        sys.exit(EXIT_STOPPED)
-    except ValueError as e:
-        sys.exit(f'error: {e}')
+    except (CutError, ValueError) as e:  # --strict, or a bad list
+        raise ToolError(e) from e
+    if summary['failed'] and not summary['listed']:
+        sys.exit(EXIT_INCOMPLETE)  # every clip failed
+    return summary
 
 
 if __name__ == '__main__':
-    main()
+    cli_main(main)

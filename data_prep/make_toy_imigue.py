@@ -18,6 +18,7 @@ import time
 from toy.imigue_release import TOY_PRESETS, ToyImigueConfig, make_toy_imigue
 
 from mmmg.classes import IMIGUE_CLASSES
+from mmmg.utils.cli import ToolError, add_debug_arg, check_output_dir, cli_main
 from mmmg.utils.job_runner import JobError
 
 
@@ -120,6 +121,7 @@ def parse_args(argv=None):
         type=_frame_size,
         metavar='WxH',
         help='video frame size (the real data is 1280x720)')
+    add_debug_arg(parser)
     return parser, parser.parse_args(argv)
 
 
@@ -127,6 +129,7 @@ def main(argv=None):
     parser, args = parse_args(argv)
     if args.workers < 0:
         parser.error(f'--workers must be >= 0, got {args.workers}')
+    check_output_dir(args.out, '--out')
     options = dict(TOY_PRESETS[args.size])
     for name in ToyImigueConfig.__dataclass_fields__:
         value = getattr(args, name, None)
@@ -141,8 +144,10 @@ def main(argv=None):
             overwrite=args.overwrite,
             progress=True,
             **options)
-    except (ValueError, FileExistsError, NotADirectoryError, JobError) as e:
+    except ValueError as e:  # option values that do not fit together
         parser.error(str(e))
+    except (FileExistsError, JobError) as e:  # not empty, or a failed video
+        raise ToolError(e) from e
     elapsed = time.perf_counter() - start
 
     counts = summary['class_counts']
@@ -157,4 +162,4 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    main()
+    cli_main(main)

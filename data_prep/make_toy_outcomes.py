@@ -10,6 +10,9 @@ import argparse
 
 from toy.outcomes import toy_outcomes, write_outcomes
 
+from mmmg.utils.cli import (DataFileError, ToolError, add_debug_arg,
+                            check_output_file, cli_main)
+
 
 def main(argv=None):
     parser = argparse.ArgumentParser(
@@ -17,12 +20,20 @@ def main(argv=None):
         formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('ann_file', help='toy annotation pickle')
     parser.add_argument('--out', required=True, help='CSV to write')
+    add_debug_arg(parser)
     args = parser.parse_args(argv)
-    outcomes = toy_outcomes(args.ann_file)
+    check_output_file(args.out, '--out')
+    try:
+        outcomes = toy_outcomes(args.ann_file)
+    except DataFileError:
+        raise
+    except ValueError as e:  # fewer than two classes
+        raise ToolError(f'{e}; pass the annotation of a labelled '
+                        'toy release') from e
     write_outcomes(outcomes, args.out)
     print(f'{len(outcomes)} videos, {sum(outcomes.values())} wins -> '
           f'{args.out}')
 
 
 if __name__ == '__main__':
-    main()
+    cli_main(main)

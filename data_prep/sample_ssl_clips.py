@@ -15,13 +15,13 @@ Examples:
 import argparse
 import os
 import os.path as osp
-import sys
 
 from mmmg.data_prep.cut_clips import CutError, cut_clips
 from mmmg.data_prep.imigue_release import ReleaseFormatError
 from mmmg.data_prep.ssl_clips import (SamplerOptions, format_summary,
                                       sample_release_clips)
-from mmmg.utils.job_runner import exit_stopped
+from mmmg.utils.cli import (ToolError, add_debug_arg, check_output_dir,
+                            check_output_file, cli_main)
 
 
 def parse_args(argv=None):
@@ -85,6 +85,7 @@ def parse_args(argv=None):
     parser.add_argument(
         '--strict', action='store_true', help='stop at the first bad video')
     parser.add_argument('--no-progress', action='store_true')
+    add_debug_arg(parser)
     args = parser.parse_args(argv)
     if args.quota < 1 or args.workers < 1:
         parser.error('--quota and --workers must be >= 1')
@@ -93,8 +94,29 @@ def parse_args(argv=None):
     return args
 
 
+def check_inputs_and_outputs(args) -> None:
+    """Refuse a missing release or an unwritable output before sampling."""
+    if not osp.isdir(args.root):
+        raise ToolError(f'release root {args.root!r} is not a folder; pass '
+                        'the folder of the label tables and workbooks')
+    check_output_file(args.out, '--out')
+    if args.cut_skeleton:
+        check_output_file(args.cut_skeleton, '--cut-skeleton')
+    if args.cut_rgb:
+        check_output_dir(args.cut_rgb, '--cut-rgb')
+
+
 def main(argv=None):
     args = parse_args(argv)
+    check_inputs_and_outputs(args)
+    try:
+        return sample_and_cut(args)
+    except (ReleaseFormatError, CutError, ValueError) as e:  # or --strict
+        raise ToolError(e) from e
+
+
+def sample_and_cut(args) -> dict:
+    """Sample the clip list, then cut the RGB clips where asked."""
     cache_dir = args.cache_dir or osp.join(
         osp.dirname(osp.abspath(args.out)), '.skeleton_cache')
     options = SamplerOptions(
@@ -130,9 +152,4 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    try:
-        main()
-    except (ReleaseFormatError, CutError) as err:  # --strict
-        exit_stopped(err, 'sample_ssl_clips')
-    except ValueError as err:
-        sys.exit(f'sample_ssl_clips: error: {err}')
+    cli_main(main)

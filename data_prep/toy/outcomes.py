@@ -8,11 +8,11 @@ videos are losses, and the label depends on the gestures, as the paper
 argues real outcomes do.
 """
 import csv
-import pickle
 from typing import Dict
 
 import numpy as np
 
+from mmmg.datasets.pose_dataset import load_pose_annotations
 from mmmg.utils.io import atomic_open
 from mmmg.utils.sorting import natural_key
 
@@ -20,8 +20,7 @@ from mmmg.utils.sorting import natural_key
 def toy_outcomes(ann_file: str) -> Dict[str, int]:
     """``{video: 1 (win) or 0 (lose)}`` for every video of an annotation
     pickle written by ``data_prep/imigue_to_mmaction.py``."""
-    with open(ann_file, 'rb') as f:
-        annotations = pickle.load(f)['annotations']
+    annotations = load_pose_annotations(ann_file)
     labels = sorted({a['label'] for a in annotations if a['label'] >= 0})
     if len(labels) < 2:
         raise ValueError(f'{ann_file}: needs at least two classes')

@@ -10,6 +10,7 @@ import pytest
 from mmmg.data_prep.cut_clips import SUMMARY_FILE, CutError, cut_clips
 from mmmg.datasets import MGVideoClipDataset, read_video_list
 from mmmg.utils.io import partial_path
+from ..cli_helpers import assert_known_error, run_cli
 from ..conftest import REPO, run_tool
 from ..video_helpers import decode_indices, truncate, write_index_video
 
@@ -187,3 +188,29 @@ def test_cli(tmp_path, release):
     assert proc.returncode == 2
     assert 'missing.mp4' in proc.stderr and 'no such video file' in \
         proc.stderr
+
+
+def test_cli_refuses_bad_lists_and_outputs(tmp_path, release, capsys,
+                                           monkeypatch):
+    """A garbage or missing list, an output below a file: one line naming
+    it, exit status 2, nothing written."""
+    root, segments = release
+    garbage = tmp_path / 'garbage.txt'
+    garbage.write_text('garbage\n')
+    out = tmp_path / 'clips'
+    for argv, names in [
+        ([garbage, '--out', out], [garbage, 'line 1']),
+        ([tmp_path / 'nope.txt', '--out', out], ['nope.txt']),
+        ([segments, '--out', garbage / 'clips'], ['is a file']),
+    ]:
+        assert_known_error(
+            run_cli(CLI, argv + ['--video-root', root], capsys, monkeypatch),
+            CLI, *names)
+    assert not out.exists()
+    # Every clip failed: exit status 1 after the summary.
+    bad = _write_list(tmp_path / 'bad.txt', [('x', 'missing.mp4', 0, 3, 1)])
+    result = run_cli(CLI, [
+        bad, '--video-root', root, '--out', out, '--workers', '1',
+        '--no-progress'
+    ], capsys, monkeypatch)
+    assert result.returncode == 1, result.stderr

@@ -15,6 +15,7 @@ from mmmg.data_prep.imigue_release import (discover_release,
 from mmmg.data_prep.ssl_clip_sampler import anchor_indices
 from mmmg.datasets import read_video_list
 from mmmg.keypoints import convert_pose
+from ..cli_helpers import assert_known_error, run_cli
 from ..conftest import run_tool
 
 TOOL = 'data_prep/sample_ssl_clips.py'
@@ -148,7 +149,8 @@ def test_needs_labelled_durations(toy_imigue, tmp_path):
         TOOL, toy_imigue['release'], '--out',
         str(tmp_path / 'x.txt'), '--duration-splits', 'nope', '--no-progress'
     ])
-    assert proc.returncode == 1
+    # A bad --duration-splits is a known error (exit 2, one line).
+    assert proc.returncode == 2
     assert "no labelled MG segment in the splits ['nope']" in proc.stderr
 
 
@@ -158,3 +160,19 @@ def test_bad_arguments(toy_imigue, tmp_path, flag):
         [TOOL, toy_imigue['release'], '--out',
          str(tmp_path / 'x.txt'), *flag])
     assert proc.returncode == 2
+
+
+def test_missing_release_or_unwritable_outputs(tmp_path, capsys, monkeypatch):
+    """Refused in one line before any workbook is read; nothing written."""
+    (tmp_path / 'file').write_text('')
+    (tmp_path / 'release').mkdir()
+    release, below_file = str(tmp_path / 'release'), tmp_path / 'file' / 'x'
+    for argv, names in [
+        ([tmp_path / 'nope', '--out', tmp_path / 'x.txt'], ['nope']),
+        ([release, '--out', below_file], ['--out', 'is a file']),
+        ([release, '--out', tmp_path / 'x.txt', '--cut-rgb',
+          below_file], ['--cut-rgb', 'is a file']),
+    ]:
+        assert_known_error(
+            run_cli(TOOL, argv, capsys, monkeypatch), TOOL, *names)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ['file', 'release']

@@ -5,6 +5,7 @@ import pytest
 
 from data_prep.toy.outcomes import toy_outcomes, write_outcomes
 from mmmg.emotion.bags import read_video_labels
+from tests.cli_helpers import assert_known_error, run_cli
 from tests.conftest import run_tool
 
 
@@ -58,3 +59,28 @@ def test_csv_and_cli(tmp_path):
          str(cli_path)])
     assert proc.returncode == 0, proc.stderr
     assert cli_path.read_text() == open(csv_path).read()
+
+
+def test_cli_refuses_bad_files_in_one_line(tmp_path, capsys, monkeypatch):
+    """A garbage or missing annotation, an output below a file (here and
+    in make_toy_imigue): exit status 2, one line naming the file, nothing
+    written."""
+    garbage = tmp_path / 'garbage.pkl'
+    garbage.write_bytes(b'garbage')
+    ann = str(tmp_path / 'ann.pkl')
+    write_ann(ann, dict(a=[0, 0], b=[1, 1]))
+    csv_path = tmp_path / 'out.csv'
+    tool = 'data_prep/make_toy_outcomes.py'
+    for argv, names in [
+        ([garbage, '--out', csv_path], [garbage, 'not a readable']),
+        ([tmp_path / 'nope.pkl', '--out', csv_path], ['nope.pkl']),
+        ([ann, '--out', garbage / 'out.csv'], ['out.csv', 'is a file']),
+    ]:
+        assert_known_error(
+            run_cli(tool, argv, capsys, monkeypatch), tool, *names)
+    tool = 'data_prep/make_toy_imigue.py'
+    assert_known_error(
+        run_cli(tool, ['--out', garbage / 'toy', '--size', 'tiny'], capsys,
+                monkeypatch), tool, 'is a file')
+    assert sorted(p.name
+                  for p in tmp_path.iterdir()) == ['ann.pkl', 'garbage.pkl']
