@@ -46,7 +46,7 @@ import numpy as np
 
 from mmmg.utils.cli import ToolError, check_output_dir, check_output_file
 from mmmg.utils.io import atomic_path
-from mmmg.utils.job_runner import EXIT_STOPPED, JobError
+from mmmg.utils.job_runner import JobError
 from mmmg.utils.job_runner import JobReport as _RunReport
 from mmmg.utils.job_runner import run_jobs
 from mmmg.utils.video_list import list_videos
@@ -562,9 +562,10 @@ def run_jobs_from_args(args: argparse.Namespace,
                        ) -> JobReport:
     """Plan and run the jobs of a tool's parsed options; print a summary.
 
-    A strict stop prints one ``error:`` line and exits with status 2; a run
-    in which every video failed exits with status 1 after the summary (the
-    rule of :mod:`mmmg.utils.job_runner`).
+    A strict stop is a :class:`~mmmg.utils.cli.ToolError` naming the video
+    (one line and exit status 2 under ``cli_main``); a run in which every
+    video failed exits with status 1 after the summary (the rule of
+    :mod:`mmmg.utils.job_runner`).
     """
     jobs = jobs_from_args(args)
     failure_log = args.failure_log or osp.join(args.out, 'failures.jsonl')
@@ -582,8 +583,7 @@ def run_jobs_from_args(args: argparse.Namespace,
             quiet=not args.decoder_log,
             verify=verify)
     except JobError as e:
-        print(f'error: {e}', file=sys.stderr)
-        sys.exit(EXIT_STOPPED)
+        raise ToolError(str(e)) from e
     print(report.summary('videos', args.out, f'{report.frames} frames'))
     if report.exit_status:
         sys.exit(report.exit_status)

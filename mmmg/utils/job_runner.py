@@ -35,7 +35,8 @@ way, through :func:`run_jobs`:
     already done); tools also return it when a split or output would be
     left empty;
   * ``2`` (:data:`EXIT_STOPPED`): a strict run stopped at a failure
-    (:class:`JobError`, printed as one line naming the item).
+    (:class:`JobError`; tools re-raise it as a ``ToolError``, which
+    ``mmmg.utils.cli.cli_main`` prints as one line naming the item).
 
 The per-item function is called ``fn(item)``, or ``fn(item, on_units)``
 with ``units``; its return value, which must pickle for processes, is kept
@@ -135,14 +136,6 @@ class JobReport:
         if self.failed and self.failure_log:
             line += f'\nfailures are listed in {self.failure_log}'
         return line
-
-
-def exit_stopped(error: BaseException, tool: Optional[str] = None) -> None:
-    """End a tool after a strict stop: one ``error:`` line on stderr and
-    status :data:`EXIT_STOPPED`."""
-    prefix = f'{tool}: ' if tool else ''
-    print(f'{prefix}error: {error}', file=sys.stderr)
-    sys.exit(EXIT_STOPPED)
 
 
 def failure_message(name: str, error: BaseException) -> str:

@@ -19,6 +19,7 @@ from mmmg.datasets.transforms.taylor import (DEFAULT_TAYLOR_SCALE,
                                              compute_taylor, pad_frames,
                                              to_gray)
 from mmmg.utils.job_runner import JobError
+from ..cli_helpers import run_cli
 from ..conftest import run_tool
 from .synthetic_video import (translating_frames, write_garbage_video,
                               write_truncated_video, write_video)
@@ -270,7 +271,8 @@ def cli_main():
     return runpy.run_path(TOOL, run_name='make_taylor_videos')['main']
 
 
-def test_cli_converts_resumes_and_logs(tmp_path, video_tree, capsys):
+def test_cli_converts_resumes_and_logs(tmp_path, video_tree, capsys,
+                                       monkeypatch):
     root, lengths = video_tree
     write_garbage_video(osp.join(root, 'garbage.mp4'))
     out = str(tmp_path / 'taylor')
@@ -295,10 +297,11 @@ def test_cli_converts_resumes_and_logs(tmp_path, video_tree, capsys):
     assert error.value.code == 2
     assert 'other settings' in capsys.readouterr().err
 
-    with pytest.raises(SystemExit) as error:
-        main(args + ['--workers', '1', '--strict', '--overwrite'])
-    assert error.value.code == 2
-    assert re.search(r'error: .*garbage\.mp4', capsys.readouterr().err)
+    strict = run_cli(TOOL,
+                     args + ['--workers', '1', '--strict', '--overwrite'],
+                     capsys, monkeypatch)
+    assert strict.returncode == 2
+    assert re.search(r'error: .*garbage\.mp4', strict.stderr)
 
 
 def test_cli_rejects_bad_scale(tmp_path, video_tree, capsys):
