@@ -55,6 +55,7 @@ def test_output_checks_create_nothing(tmp_path):
     (tmp_path / 'file').write_text('')
     check_output_dir(str(tmp_path / 'new' / 'dir'), '--work-dir')
     check_output_file(str(tmp_path / 'new' / 'out.pkl'), '--dump')
+    check_output_file(str(tmp_path / 'file'), '--dump')  # replaced later
     assert os.listdir(tmp_path) == ['file']
     with pytest.raises(ToolError, match="--work-dir '.*file' is a file"):
         check_output_dir(str(tmp_path / 'file'), '--work-dir')
