@@ -121,10 +121,6 @@ def parse_args(argv=None):
         '--no-progress', action='store_true', help='no progress bar')
     add_debug_arg(parser)
     args = parser.parse_args(argv)
-    for name in ('root', 'video_root'):
-        path = getattr(args, name)
-        if path is not None and not osp.isdir(path):
-            parser.error(f'{name.replace("_", "-")} {path} is not a folder')
     splits = [split for split, _ in args.split_file]
     if len(set(splits)) != len(splits):
         parser.error('--split-file given twice for one split')
@@ -133,6 +129,11 @@ def parse_args(argv=None):
 
 def main(argv=None):
     args = parse_args(argv)
+    for name in ('root', 'video_root'):
+        path = getattr(args, name)
+        if path is not None and not osp.isdir(path):
+            raise ToolError(f'{name.replace("_", "-")} {path} is not a '
+                            'folder; pass the folder of the release')
     check_output_dir(args.out, '--out')
     if args.cache_dir:
         check_output_dir(args.cache_dir, '--cache-dir')

@@ -106,8 +106,10 @@ def main(argv=None):
             scale=args.scale,
             chunk_size=args.chunk_size)
         converter.load()  # a bad model folder fails before the run
-    except (ValueError, FileNotFoundError, ImportError) as e:
+    except ValueError as e:  # option values that do not fit together
         parser.error(str(e))
+    except ImportError as e:  # transformers is not installed
+        raise ToolError(e) from e
     if args.workers > 0:
         # Workers are spawned (converter.start_method) and load their own.
         converter.release()

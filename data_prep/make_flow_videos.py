@@ -104,7 +104,7 @@ def main(argv=None):
             converter.load()  # bad weights fail before the run
             if args.workers > 0:
                 converter.release()  # spawned workers load their own
-    except (ValueError, FileNotFoundError) as e:
+    except ValueError as e:  # option values that do not fit together
         parser.error(str(e))
     # RAFT workers are spawned (converter.start_method), DIS ones forked.
     start = time.perf_counter()

@@ -153,10 +153,6 @@ def parse_args(argv=None):
         '--no-progress', action='store_true', help='no progress bar')
     add_debug_arg(parser)
     args = parser.parse_args(argv)
-    for name in ('root', 'video_root'):
-        path = getattr(args, name)
-        if path is not None and not osp.isdir(path):
-            parser.error(f'{name.replace("_", "-")} {path} is not a folder')
     if args.xy_columns[0] == args.xy_columns[1]:
         parser.error('--xy-columns needs two different fields')
     both = set(args.test_subjects) & set(args.val_subjects)
@@ -168,6 +164,11 @@ def parse_args(argv=None):
 
 def main(argv=None):
     args = parse_args(argv)
+    for name in ('root', 'video_root'):
+        path = getattr(args, name)
+        if path is not None and not osp.isdir(path):
+            raise ToolError(f'{name.replace("_", "-")} {path} is not a '
+                            'folder; pass the folder of the release')
     check_output_dir(args.out, '--out')
     try:
         summary = convert_smg_release(

@@ -51,11 +51,17 @@ def quiet_mmcv_lite() -> None:
     MMCV-lite has no compiled ops, so ``mmcv.cnn.bricks.transformer`` warns
     at import that this one op is unavailable; no mmmg model uses it, so
     the warning is expected. Only that message is filtered; call this
-    before mmcv is imported.
+    before mmcv is imported. So is setuptools' deprecation of
+    ``pkg_resources``, which mmengine imports: nothing the user can change,
+    and it would break a tool's one-line error.
     """
     warnings.filterwarnings(
         'ignore',
         message='Fail to import ``MultiScaleDeformableAttention``',
+        category=UserWarning)
+    warnings.filterwarnings(
+        'ignore',
+        message='pkg_resources is deprecated as an API',
         category=UserWarning)
 
 

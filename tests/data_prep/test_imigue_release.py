@@ -597,10 +597,11 @@ def test_cli_rejects_bad_arguments(tmp_path, capsys, argv, message):
     assert message in capsys.readouterr().err
 
 
-def test_cli_rejects_missing_root(tmp_path, capsys):
-    with pytest.raises(SystemExit):
-        _load_cli().parse_args([str(tmp_path / 'nope'), '--out', 'o'])
-    assert 'is not a folder' in capsys.readouterr().err
+def test_cli_rejects_missing_root(tmp_path, capsys, monkeypatch):
+    assert_known_error(
+        run_cli(CLI, [tmp_path / 'nope', '--out', tmp_path / 'o'], capsys,
+                monkeypatch), CLI, 'nope', 'is not a folder')
+    assert not (tmp_path / 'o').exists()
 
 
 def test_cli_end_to_end(release, tmp_path, capsys, monkeypatch):

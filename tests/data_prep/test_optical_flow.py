@@ -13,6 +13,7 @@ from mmmg.data_prep.optical_flow import (FlowVideoConverter, OpenCVFlow,
 from mmmg.data_prep.video_jobs import (VideoJob, VideoReadError, VideoStream,
                                        run_video_jobs)
 from mmmg.utils.job_runner import JobError
+from ..cli_helpers import assert_known_error, run_cli
 from ..conftest import REPO, run_tool
 from .synthetic_video import (plain_frames, translating_frames,
                               write_corrupt_video, write_video)
@@ -227,7 +228,8 @@ def test_cli_resumes_and_logs_failures(tmp_path):
     assert 'bad.mp4' in proc.stderr
 
 
-def test_cli_rejects_raft_without_usable_weights(tmp_path, capsys):
+def test_cli_rejects_raft_without_usable_weights(tmp_path, capsys,
+                                                 monkeypatch):
     main = runpy.run_path(CLI)['main']
     with pytest.raises(SystemExit):
         main([
@@ -236,11 +238,8 @@ def test_cli_rejects_raft_without_usable_weights(tmp_path, capsys):
             str(tmp_path / 'o'), '--method', 'raft_small'
         ])
     assert 'needs a local weights file' in capsys.readouterr().err
-    with pytest.raises(SystemExit):
-        main([
-            '--input-dir',
-            str(tmp_path), '--out',
-            str(tmp_path / 'o'), '--method', 'raft_small', '--raft-weights',
-            str(tmp_path / 'none.pth')
-        ])
-    assert 'none.pth do not exist' in capsys.readouterr().err
+    assert_known_error(
+        run_cli(CLI, [
+            '--input-dir', tmp_path, '--out', tmp_path / 'o', '--method',
+            'raft_small', '--raft-weights', tmp_path / 'none.pth'
+        ], capsys, monkeypatch), CLI, 'none.pth do not exist')
