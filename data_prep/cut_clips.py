@@ -16,10 +16,10 @@ import os.path as osp
 import sys
 
 from mmmg.data_prep.cut_clips import CutError, cut_clips
-from mmmg.datasets.transforms.segment_decode import DEFAULT_END_TOLERANCE
 from mmmg.utils.cli import (ToolError, add_debug_arg, check_output_dir,
                             check_output_file, cli_main)
 from mmmg.utils.job_runner import EXIT_INCOMPLETE
+from mmmg.utils.video_list import DEFAULT_END_TOLERANCE
 
 
 def _count(text: str, minimum: int) -> int:

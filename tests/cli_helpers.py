@@ -10,6 +10,18 @@ import pytest
 from mmmg.utils.cli import EXIT_KNOWN_ERROR, cli_main
 from tests.conftest import REPO
 
+# Runs a tool with torch, MMEngine, MMAction2 and MMCV unimportable.
+WITHOUT_TORCH = '''
+import runpy, sys
+class Block:
+    def find_spec(self, name, path=None, target=None):
+        if name.split('.')[0] in ('torch', 'mmengine', 'mmaction', 'mmcv'):
+            raise ImportError(f'{name} is blocked in this test')
+sys.meta_path.insert(0, Block())
+sys.argv = sys.argv[1:]
+runpy.run_path(sys.argv[0], run_name='__main__')
+'''
+
 
 def run_cli(tool: str, argv, capsys, monkeypatch) -> SimpleNamespace:
     """``tool`` (a path below the repository) with ``argv``, as its

@@ -36,13 +36,12 @@ import cv2
 import numpy as np
 from mmengine.logging import print_log
 
-from mmmg.datasets.transforms.segment_decode import (DEFAULT_END_TOLERANCE,
-                                                     VideoSegmentError,
-                                                     open_video_reader,
-                                                     resolve_segment)
+from mmmg.datasets.transforms.segment_decode import (VideoSegmentError,
+                                                     open_video_reader)
 from mmmg.utils.io import atomic_open, atomic_path
 from mmmg.utils.job_runner import JobError, JobReport, run_jobs
-from mmmg.utils.video_list import VideoListEntry, read_video_list
+from mmmg.utils.video_list import (DEFAULT_END_TOLERANCE, VideoListEntry,
+                                   read_video_list, resolve_segment)
 from .video_jobs import video_is_complete
 
 SUMMARY_FILE = 'cut_summary.json'

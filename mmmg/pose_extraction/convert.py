@@ -30,11 +30,10 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from mmmg.datasets.transforms.segment_decode import (DEFAULT_END_TOLERANCE,
-                                                     resolve_segment)
 from mmmg.keypoints.layouts import convert_pose
 from mmmg.utils.io import atomic_open
-from mmmg.utils.video_list import read_video_list
+from mmmg.utils.video_list import (DEFAULT_END_TOLERANCE, read_video_list,
+                                   resolve_segment)
 from .extractor import OUTPUT_FORMATS
 
 REQUIRED_KEYS = ('keypoint', 'keypoint_score', 'person_found', 'img_shape',

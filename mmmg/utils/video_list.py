@@ -18,6 +18,44 @@ LIST_FIELDS = {'segment': (4, 5), 'clip': (1, 2)}
 # 0-based field of the video path in each format.
 VIDEO_FIELD = {'segment': 1, 'clip': 0}
 
+# The iMiGUE converter accepts mp4s that hold up to this many frames fewer
+# than the skeleton rows the segments were checked against (its
+# ``frame_tolerance``), so a segment may end that far past the last frame.
+DEFAULT_END_TOLERANCE = 5
+
+
+def resolve_segment(start: int,
+                    end: int,
+                    num_frames: int,
+                    end_tolerance: int = DEFAULT_END_TOLERANCE
+                    ) -> Tuple[int, int]:
+    """Fit a segment to a video of ``num_frames`` frames.
+
+    Args:
+        start (int): First frame (0-based).
+        end (int): Last frame (inclusive).
+        num_frames (int): Frames in the video.
+        end_tolerance (int): How far ``end`` may lie past the last frame; such
+            an end is clamped to the last frame.
+
+    Returns:
+        tuple[int, int]: ``(start, end)`` with ``end < num_frames``.
+
+    Raises:
+        ValueError: The segment is malformed, starts past the last frame or
+            ends more than ``end_tolerance`` frames past it.
+    """
+    if not 0 <= start <= end:
+        raise ValueError(f'bad segment {start}-{end} (need 0 <= start <= '
+                         'end)')
+    last = num_frames - 1
+    if start > last or end > last + end_tolerance:
+        raise ValueError(
+            f'segment {start}-{end} does not fit the video: it has '
+            f'{num_frames} frames (0-{last}; end tolerance {end_tolerance}); '
+            'a truncated or wrong video?')
+    return start, min(end, last)
+
 
 class VideoListEntry(NamedTuple):
     """One line of a clip list.

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from mmmg.pose_extraction.convert import load_pose_file
-from tests.cli_helpers import assert_known_error, run_cli
+from tests.cli_helpers import WITHOUT_TORCH, assert_known_error, run_cli
 from tests.conftest import REPO, run_tool
 from tests.data_prep.synthetic_video import write_corrupt_video
 from tests.pose_extraction.tiny_onnx import (blob_path, export_detector,
@@ -193,13 +193,14 @@ def test_bad_models_and_options_are_reported(tool, setup, tmp_path, capsys,
 
 
 def test_command_line_with_a_worker_process(setup, tmp_path):
-    """The real command: a video list, one spawned worker, progress bars."""
+    """The real command: a video list, one spawned worker, progress bars;
+    torch and MMEngine unimportable, so no worker pays their start-up."""
     _, videos, (pose, _), _ = setup
     listing = tmp_path / 'videos.txt'
     listing.write_text('a/0002.mp4\n')
     out = str(tmp_path / 'pose')
     proc = run_tool([
-        TOOL, 'extract', '--list',
+        '-c', WITHOUT_TORCH, TOOL, 'extract', '--list',
         str(listing), '--root', videos, '--out', out, '--pose-model', pose,
         '--format', 'pkl'
     ])

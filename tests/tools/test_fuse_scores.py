@@ -12,20 +12,10 @@ from mmengine.structures import LabelData
 
 from mmmg.evaluation import build_score_file, load_scores, save_scores
 from mmmg.fusion.ensemble import Ensemble
+from tests.cli_helpers import WITHOUT_TORCH
 from tests.conftest import REPO, run_tool
 
 NUM_CLASSES = 32
-# Runs a tool with torch, MMEngine, MMAction2 and MMCV unimportable.
-WITHOUT_TORCH = '''
-import runpy, sys
-class Block:
-    def find_spec(self, name, path=None, target=None):
-        if name.split('.')[0] in ('torch', 'mmengine', 'mmaction', 'mmcv'):
-            raise ImportError(f'{name} is blocked in this test')
-sys.meta_path.insert(0, Block())
-sys.argv = sys.argv[1:]
-runpy.run_path(sys.argv[0], run_name='__main__')
-'''
 
 
 def load_tool():

@@ -11,22 +11,20 @@ import io
 import os
 import os.path as osp
 from collections import OrderedDict
-from typing import Dict, Optional, Tuple
+from typing import Dict, Optional
 
 import decord
 from mmaction.registry import TRANSFORMS
 from mmcv.transforms import BaseTransform
 from mmengine import fileio
 
+from mmmg.utils.video_list import DEFAULT_END_TOLERANCE, resolve_segment
+
 # What decord raises for unreadable data (out-of-range indices included).
 DECODE_ERRORS = (IndexError, RuntimeError, decord.DECORDError)
 # Reader caches inherited through fork; never used, never destroyed (see
 # ``DecordInitSegment._get_reader``). Workers end with ``os._exit``.
 _INHERITED_READERS = []
-# The iMiGUE converter accepts mp4s that hold up to this many frames fewer
-# than the skeleton rows the segments were checked against (its
-# ``frame_tolerance``), so a segment may end that far past the last frame.
-DEFAULT_END_TOLERANCE = 5
 
 
 class VideoSegmentError(RuntimeError):
@@ -48,39 +46,6 @@ class VideoSegmentError(RuntimeError):
     def __str__(self) -> str:
         who = '' if self.sample_id is None else f'sample {self.sample_id!r}: '
         return f'{who}{self.filename}: {self.problem}'
-
-
-def resolve_segment(start: int,
-                    end: int,
-                    num_frames: int,
-                    end_tolerance: int = DEFAULT_END_TOLERANCE
-                    ) -> Tuple[int, int]:
-    """Fit a segment to a video of ``num_frames`` frames.
-
-    Args:
-        start (int): First frame (0-based).
-        end (int): Last frame (inclusive).
-        num_frames (int): Frames in the video.
-        end_tolerance (int): How far ``end`` may lie past the last frame; such
-            an end is clamped to the last frame.
-
-    Returns:
-        tuple[int, int]: ``(start, end)`` with ``end < num_frames``.
-
-    Raises:
-        ValueError: The segment is malformed, starts past the last frame or
-            ends more than ``end_tolerance`` frames past it.
-    """
-    if not 0 <= start <= end:
-        raise ValueError(f'bad segment {start}-{end} (need 0 <= start <= '
-                         'end)')
-    last = num_frames - 1
-    if start > last or end > last + end_tolerance:
-        raise ValueError(
-            f'segment {start}-{end} does not fit the video: it has '
-            f'{num_frames} frames (0-{last}; end tolerance {end_tolerance}); '
-            'a truncated or wrong video?')
-    return start, min(end, last)
 
 
 def open_video_reader(filename: str,
