@@ -17,6 +17,7 @@ from ..conftest import REPO, run_tool
 
 # config -> (data, head type, class-weighted CE)
 CONFIGS = {
+    'posec3d_mg36_joint_toy_class_balanced.py': ('pose', 'I3DHead', False),
     'posec3d_mg36_joint_toy_sqrt_weights.py': ('pose', 'I3DHead', True),
     'posec3d_mg36_joint_toy_semantic_embedding.py':
     ('pose', 'SemanticEmbeddingHead', True),
@@ -114,6 +115,9 @@ def test_config_builds_with_weights_of_its_annotations(name,
     assert cfg.custom_imports['imports'] == ['mmmg']
     assert cfg.model.cls_head.type == head
     assert cfg.model.cls_head.in_channels == 128
+    if 'class_balanced' in name:
+        assert cfg.train_dataloader.sampler == dict(
+            type='ClassBalancedSampler', power=0.5)
     if weighted:
         spec = cfg.model.cls_head.loss_cls.class_weight
         train_set = cfg.train_dataloader.dataset
