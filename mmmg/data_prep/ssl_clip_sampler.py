@@ -11,9 +11,11 @@ sum of the per-frame "all anchors visible" flags.
 """
 import bisect
 import functools
+import itertools
 import zlib
 from dataclasses import dataclass
-from typing import Callable, Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import (Callable, Dict, Iterable, Iterator, List, Optional,
+                    Sequence, Tuple)
 
 import numpy as np
 
@@ -84,11 +86,71 @@ class DurationDistribution:
         return int(self.durations[rng.integers(len(self.durations))])
 
 
-def video_rng(seed: int, vid: str) -> np.random.Generator:
-    """The generator of one video: the same for a seed whatever the order,
-    sharding or worker count (crc32, unlike hash(), is not salted)."""
-    return np.random.default_rng(
-        np.random.SeedSequence([seed, zlib.crc32(vid.encode())]))
+def video_rng(seed: int, vid: str, epoch: int = 0) -> np.random.Generator:
+    """The generator of one video (and epoch of online sampling): the same
+    for a seed whatever the order, sharding or worker count (crc32, unlike
+    hash(), is not salted). Epoch 0 is the offline tool's generator, so
+    online sampling starts with the offline list's clips."""
+    entropy = [seed, zlib.crc32(vid.encode())] + ([epoch] if epoch else [])
+    return np.random.default_rng(np.random.SeedSequence(entropy))
+
+
+def iter_accepted(num_frames: int,
+                  is_visible: Callable[[int, int], bool],
+                  durations: DurationDistribution,
+                  rng: np.random.Generator,
+                  max_tries: int,
+                  min_gap: int = 0,
+                  avoid_overlap: bool = True) -> Iterator[Interval]:
+    """The sampling rule: yield accepted clips of one video in draw order.
+
+    Each candidate takes a duration from ``durations`` and a uniform start;
+    it is accepted if all its frames are visible and (with
+    ``avoid_overlap``) it keeps ``min_gap`` frames from every clip accepted
+    before. Both the offline tool and the online transform consume this
+    generator, so equal seeds give equal clips.
+
+    Args:
+        num_frames (int): Frames of the video.
+        is_visible (Callable[[int, int], bool]): Whether frames
+            ``start..end`` are all visible.
+        durations (DurationDistribution): Clip durations.
+        rng (np.random.Generator): The video's generator.
+        max_tries (int): Candidates to draw at most; the generator ends
+            when they are spent, so a video without a visible stretch
+            costs ``max_tries`` draws, never an endless loop.
+        min_gap (int): Frames required between two accepted clips.
+        avoid_overlap (bool): Reject candidates near accepted clips.
+
+    Yields:
+        tuple[int, int]: Accepted ``(start, end)`` frames (inclusive).
+    """
+    starts: List[int] = []
+    ends: List[int] = []
+    for _ in range(max_tries):
+        length = durations.sample(rng)
+        if length > num_frames:
+            continue
+        start = int(rng.integers(num_frames - length + 1))
+        end = start + length - 1
+        if not is_visible(start, end):
+            continue
+        if avoid_overlap:
+            # Neighbours in time: the clip before must end, the one after
+            # start, at least min_gap frames away.
+            i = bisect.bisect_left(starts, start)
+            if i > 0 and ends[i - 1] + min_gap >= start:
+                continue
+            if i < len(starts) and starts[i] - min_gap <= end:
+                continue
+            starts.insert(i, start)
+            ends.insert(i, end)
+        yield start, end
+
+
+def default_max_tries(quota: int) -> int:
+    """The retry budget of a video: 20 candidates per clip wanted."""
+    return 20 * quota
 
 
 def rejection_sample(num_frames: int,
@@ -98,7 +160,8 @@ def rejection_sample(num_frames: int,
                      quota: int = 50,
                      max_tries: Optional[int] = None,
                      min_gap: int = 0) -> List[Interval]:
-    """Rejection-sample non-overlapping visible clips of one video.
+    """Rejection-sample non-overlapping visible clips of one video: the
+    first ``quota`` clips of :func:`iter_accepted`.
 
     Args:
         num_frames (int): Frames of the video.
@@ -108,36 +171,18 @@ def rejection_sample(num_frames: int,
         rng (np.random.Generator): The video's generator.
         quota (int): Clips to accept at most.
         max_tries (int, optional): Candidates to draw at most; defaults to
-            20 per clip of the quota.
+            :func:`default_max_tries`.
         min_gap (int): Frames required between two accepted clips.
 
     Returns:
         list[tuple[int, int]]: Accepted ``(start, end)`` frames
         (inclusive), in time order.
     """
-    max_tries = 20 * quota if max_tries is None else max_tries
-    starts: List[int] = []
-    ends: List[int] = []
-    for _ in range(max_tries):
-        if len(starts) >= quota:
-            break
-        length = durations.sample(rng)
-        if length > num_frames:
-            continue
-        start = int(rng.integers(num_frames - length + 1))
-        end = start + length - 1
-        if not is_visible(start, end):
-            continue
-        # Neighbours in time: the clip before must end, the one after
-        # start, at least min_gap frames away.
-        i = bisect.bisect_left(starts, start)
-        if i > 0 and ends[i - 1] + min_gap >= start:
-            continue
-        if i < len(starts) and starts[i] - min_gap <= end:
-            continue
-        starts.insert(i, start)
-        ends.insert(i, end)
-    return list(zip(starts, ends))
+    max_tries = default_max_tries(quota) if max_tries is None else max_tries
+    return sorted(
+        itertools.islice(
+            iter_accepted(num_frames, is_visible, durations, rng, max_tries,
+                          min_gap), quota))
 
 
 def sample_video_clips(prefix: np.ndarray,

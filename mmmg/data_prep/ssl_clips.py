@@ -122,9 +122,9 @@ class _SampleTask:
         return sample_one(files, self.durations, self.options)
 
 
-def _label_durations(videos: Sequence[VideoFiles],
-                     duration_splits: Sequence[str],
-                     strict: bool) -> Tuple[List[int], dict, List[dict]]:
+def label_durations(videos: Sequence[VideoFiles],
+                    duration_splits: Sequence[str],
+                    strict: bool) -> Tuple[List[int], dict, List[dict]]:
     """MG durations of ``duration_splits``, every labelled video's MG
     segments, and the summary entries of unreadable label tables."""
     durations, ground_truth, skipped = [], {}, []
@@ -232,8 +232,8 @@ def sample_release_clips(root: str,
     videos, errors = discover_release(root)
     if errors and strict:
         raise errors[0]
-    durations, ground_truth, skipped = _label_durations(
-        videos, duration_splits, strict)
+    durations, ground_truth, skipped = label_durations(videos, duration_splits,
+                                                       strict)
     if not durations:
         raise ValueError(f'{root}: no labelled MG segment in the splits '
                          f'{list(duration_splits)} to draw durations from')

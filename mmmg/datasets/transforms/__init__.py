@@ -1,3 +1,4 @@
+from .facial_visibility import FacialVisibilitySample
 from .formatting import PackMGInputs
 from .heatmap_spec import HeatmapSpec
 from .heatmaps import GeneratePoseHeatmaps
@@ -10,9 +11,9 @@ from .skeleton_views import SkeletonViews, resample_clip
 from .taylor import ExpandTaylorWindows, TaylorVideo
 
 __all__ = [
-    'DecordInitSegment', 'ExpandTaylorWindows', 'FixSkeletonLength',
-    'FormatSkeletonSequence', 'GeneratePoseHeatmaps', 'HeatmapSpec',
-    'MGMMCompact', 'MGPoseCompact', 'MMDecodeSegment', 'NormalizeSkeleton',
-    'PackMGInputs', 'SkeletonViews', 'TaylorVideo', 'VideoSegmentError',
-    'resample_clip'
+    'DecordInitSegment', 'ExpandTaylorWindows', 'FacialVisibilitySample',
+    'FixSkeletonLength', 'FormatSkeletonSequence', 'GeneratePoseHeatmaps',
+    'HeatmapSpec', 'MGMMCompact', 'MGPoseCompact', 'MMDecodeSegment',
+    'NormalizeSkeleton', 'PackMGInputs', 'SkeletonViews', 'TaylorVideo',
+    'VideoSegmentError', 'resample_clip'
 ]
