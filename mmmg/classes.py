@@ -48,6 +48,38 @@ MA52_ACTION_CLASSES = tuple(f'action_{i:02d}'
                             for i in range(MA52_BODY_RANGES[-1][1] + 1))
 MA52_BODY_CLASSES = tuple(f'body_{i}' for i in range(len(MA52_BODY_RANGES)))
 
+
+def _action_to_body_table() -> tuple:
+    """Body-level label of every action label; the ranges must tile
+    ``0..51`` in order."""
+    table, expected_first = [], 0
+    for body, (first, last) in enumerate(MA52_BODY_RANGES):
+        if first != expected_first or last < first:
+            raise ValueError(f'MA52_BODY_RANGES do not tile the action '
+                             f'labels at range {body}: {(first, last)}')
+        table += [body] * (last - first + 1)
+        expected_first = last + 1
+    return tuple(table)
+
+
+# Indexed by action label: the body label (MAC's "coarse" class).
+MA52_ACTION_TO_BODY = _action_to_body_table()
+
+
+def ma52_body_label(action_label: int) -> int:
+    """Body-level label (0-6) of an MA-52 action label (0-51); -1 stays -1.
+
+    Raises:
+        ValueError: The action label is out of range.
+    """
+    if action_label == -1:
+        return -1
+    if not 0 <= action_label < len(MA52_ACTION_TO_BODY):
+        raise ValueError(f'MA-52 action label {action_label} is outside '
+                         f'[0, {len(MA52_ACTION_TO_BODY)})')
+    return MA52_ACTION_TO_BODY[action_label]
+
+
 # SMG: 16 micro-gestures + 1 non-MG class (illustrative gestures), in
 # label-index order; the release's finelabels use 1-based labels 1-17.
 # The SMG paper is not among the seed papers: the names follow the class

@@ -1,46 +1,13 @@
 """MA-52 (Micro-Action-52) clip lists with action- and body-level labels."""
 from typing import Callable, List, Union
 
-import numpy as np
 from mmaction.registry import DATASETS
 from mmaction.utils import ConfigType
 
-from ..classes import MA52_ACTION_CLASSES, MA52_BODY_CLASSES, MA52_BODY_RANGES
+from ..classes import MA52_ACTION_CLASSES, MA52_BODY_CLASSES, ma52_body_label
 from .video_clip_dataset import MGVideoClipDataset, VideoListEntry
 
 LABEL_LEVELS = ('action', 'body')
-
-
-def _action_to_body_table() -> np.ndarray:
-    """Body-level label of every action label; the ranges must tile
-    ``0..51`` in order."""
-    table, expected_first = [], 0
-    for body, (first, last) in enumerate(MA52_BODY_RANGES):
-        if first != expected_first or last < first:
-            raise ValueError(f'MA52_BODY_RANGES do not tile the action '
-                             f'labels at range {body}: {(first, last)}')
-        table += [body] * (last - first + 1)
-        expected_first = last + 1
-    if len(table) != len(MA52_ACTION_CLASSES):
-        raise ValueError('MA52_BODY_RANGES do not cover all action labels')
-    return np.array(table, dtype=np.int64)
-
-
-MA52_ACTION_TO_BODY = _action_to_body_table()
-
-
-def ma52_body_label(action_label: int) -> int:
-    """Body-level label (0-6) of an MA-52 action label (0-51); -1 stays -1.
-
-    Raises:
-        ValueError: The action label is out of range.
-    """
-    if action_label == -1:
-        return -1
-    if not 0 <= action_label < len(MA52_ACTION_TO_BODY):
-        raise ValueError(f'MA-52 action label {action_label} is outside '
-                         f'[0, {len(MA52_ACTION_TO_BODY)})')
-    return int(MA52_ACTION_TO_BODY[action_label])
 
 
 @DATASETS.register_module()

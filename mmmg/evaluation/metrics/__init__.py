@@ -1,6 +1,5 @@
+from .classification import MGClassificationMetric
+from .ma52_metric import MA52Metric
 from .score_dump import DumpMGScores
 
-__all__ = ['DumpMGScores']
-from .classification import MGClassificationMetric  # noqa: E402
-
-__all__ += ['MGClassificationMetric']
+__all__ = ['DumpMGScores', 'MA52Metric', 'MGClassificationMetric']
