@@ -1,11 +1,12 @@
-# Video Swin-T on iMiGUE optical-flow videos (data_prep/make_flow_videos.py),
-# the MiGA-2025 flow stream: the RGB recipe trained from scratch on the
-# converted long videos, which mirror the release's folder tree, so the same
-# segment lists apply.
+# Video Swin-T on iMiGUE flow videos (data_prep/make_flow_videos.py), the light
+# variant of the MiGA-2025 flow stream (momiji-bit/MM-Gesture
+# swin-tiny-p244-w877_in1k-pre_8xb8-amp-32x2x1-30e_iMiGUE_36_of.py):
+# the RGB recipe, ImageNet-1k init included, on the converted long
+# videos, which mirror the release's folder tree, so the same segment
+# lists apply.
 _base_ = ['./swin_tiny_rgb_imigue.py']
 
 video_root = 'data/imigue/flow'
-load_from = None
 
 train_dataloader = dict(dataset=dict(data_prefix=dict(video=video_root)))
 val_dataloader = dict(dataset=dict(data_prefix=dict(video=video_root)))

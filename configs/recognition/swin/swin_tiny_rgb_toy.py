@@ -15,6 +15,9 @@ randomness = dict(seed=0)
 
 model = dict(
     backbone=dict(
+        # Random init: no model-zoo download.
+        pretrained=None,
+        pretrained2d=False,
         arch=dict(
             _delete_=True,
             embed_dims=16,

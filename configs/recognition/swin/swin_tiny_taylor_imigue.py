@@ -1,11 +1,11 @@
-# Video Swin-T on iMiGUE Taylor videos (data_prep/make_taylor_videos.py), the
-# MiGA-2025 taylor stream: the RGB recipe trained from scratch on the converted
-# long videos, which mirror the release's folder tree, so the same segment
-# lists apply.
+# Video Swin-T on iMiGUE taylor videos (data_prep/make_taylor_videos.py), the
+# light variant of the MiGA-2025 taylor stream (momiji-bit/MM-Gesture
+# swin-tiny-p244-w877_in1k-pre_8xb8-amp-32x2x1-30e_iMiGUE_36_taylor.py): the
+# RGB recipe, ImageNet-1k init included, on the converted long videos, which
+# mirror the release's folder tree, so the same segment lists apply.
 _base_ = ['./swin_tiny_rgb_imigue.py']
 
 video_root = 'data/imigue/taylor'
-load_from = None
 
 train_dataloader = dict(dataset=dict(data_prefix=dict(video=video_root)))
 val_dataloader = dict(dataset=dict(data_prefix=dict(video=video_root)))
