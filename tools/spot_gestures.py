@@ -20,11 +20,13 @@ A rerun skips finished videos; a bad video is logged to
 
 Examples:
     python tools/spot_gestures.py interviews/ --out-dir work/spot \\
-        --streams joint=configs/skeleton/posec3d/posec3d_slowonly_mg36_joint_imigue.py:joint.pth \\
-        --pose-model rtmw-x_384x288.onnx --det-model rtmdet_m_640.onnx --overlay
+        --streams joint=configs/skeleton/posec3d/JOINT.py:joint.pth \\
+        --pose-model rtmw-x_384x288.onnx --det-model rtmdet_m_640.onnx \\
+        --overlay
     python tools/spot_gestures.py data/imigue/videos --out-dir work/spot \\
-        --streams joint=J.py:j.pth limb=L.py:l.pth --fusion work/fusion/fusion.json \\
-        --pose-dir data/imigue/pose --gt-dir data/imigue --window 2s --stride 0.5s
+        --streams joint=J.py:j.pth limb=L.py:l.pth \\
+        --fusion work/fusion/fusion.json --pose-dir data/imigue/pose \\
+        --gt-dir data/imigue --window 2s --stride 0.5s
 """
 import argparse
 import json

@@ -350,10 +350,10 @@ def check_fusion(fusion, outputs: Sequence[str], classes: Sequence[str],
     for stream, prov in (fusion.meta.get('provenance') or {}).items():
         names = prov.get('classes')
         if names and tuple(names) != tuple(classes):
+            diff = _first_difference(names, classes)
             raise StreamError(
-                f'{source}: stream {stream!r} was fitted on other classes '
-                f'than the loaded streams ({_first_difference(names, classes)})'
-            )
+                f'{source}: stream {stream!r} was fitted on '
+                f'other classes than the loaded streams ({diff})')
         num = prov.get('num_classes')
         if num is not None and int(num) != len(classes):
             raise StreamError(
