@@ -85,6 +85,7 @@ class FacialVisibilitySample(BaseTransform):
         self.with_pose = with_pose
         self.cache_size = cache_size
         self._streams: 'OrderedDict[tuple, tuple]' = OrderedDict()
+        self._reported = set()
 
     def __getstate__(self) -> dict:
         # Generators do not pickle; a worker replays what it needs.
@@ -124,11 +125,15 @@ class FacialVisibilitySample(BaseTransform):
     def transform(self, results: Dict) -> Optional[Dict]:
         clip = self.draw(results)
         if clip is None:
-            print_log(
-                f'video {results["vid"]}, epoch {results["ssl_epoch"]}: no '
-                f'clip {results["draw_index"]} (the face is visible too '
-                'rarely for the retry budget); drawing from another video',
-                logger='current')
+            key = (results['vid'], results['ssl_epoch'])
+            if key not in self._reported:  # once per video and epoch
+                self._reported.add(key)
+                print_log(
+                    f'video {key[0]}, epoch {key[1]}: no clip '
+                    f'{results["draw_index"]} (the face is visible too '
+                    'rarely for the retry budget); drawing from another '
+                    'video',
+                    logger='current')
             return None
         start, end = clip
         results.update(
