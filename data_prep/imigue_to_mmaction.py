@@ -104,6 +104,14 @@ def parse_args(argv=None):
         help='largest accepted difference between '
         'skeleton rows and mp4 frames')
     parser.add_argument(
+        '--fill-gaps',
+        type=_non_negative_int,
+        default=0,
+        metavar='N',
+        help='interpolate keypoints missing for at most N frames '
+        '(filled points get half the smaller bounding confidence; '
+        'default 0: none)')
+    parser.add_argument(
         '--strict',
         action='store_true',
         help='stop at the first bad video instead of '
@@ -151,6 +159,7 @@ def main(argv=None):
             strict=args.strict,
             workers=args.workers,
             cache_dir=args.cache_dir,
+            fill_gaps=args.fill_gaps,
             progress=not args.no_progress)
     except (ReleaseFormatError, ValueError) as e:  # --strict, or bad files
         raise ToolError(e) from e

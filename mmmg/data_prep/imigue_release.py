@@ -68,6 +68,7 @@ import openpyxl
 from openpyxl.utils.exceptions import InvalidFileException
 
 from mmmg.classes import miga_label_to_index
+from mmmg.keypoints.gap_filling import fill_keypoint_gaps
 from mmmg.keypoints.layouts import convert_keypoints, get_layout
 from mmmg.utils.io import atomic_open
 from .release_jobs import (SPLITS, BoundTask, ReleaseFormatError, add_clips,
@@ -126,6 +127,7 @@ class ConvertOptions:
     require_video: bool = False
     frame_tolerance: int = 5
     cache_dir: Optional[str] = None
+    fill_gaps: int = 0
 
 
 @dataclass
@@ -137,6 +139,7 @@ class VideoResult:
     rgb_lines: List[str] = field(default_factory=list)
     parsed: bool = False
     invalid_points: int = 0
+    filled_points: int = 0
 
 
 def infer_split(rel_dir: str) -> Optional[str]:
@@ -670,10 +673,20 @@ def convert_video(files: VideoFiles, options: ConvertOptions) -> VideoResult:
                                                        options.cache_dir)
     _check_lengths(files, segments, len(skeleton), video_frames,
                    options.frame_tolerance)
+    # Whole videos, before cutting: a gap at a clip's edge is filled from
+    # the frames around the clip.
+    kp, score, filled = fill_keypoint_gaps(skeleton[None, ..., :2],
+                                           skeleton[None, ...,
+                                                    2], options.fill_gaps)
+    skeleton = np.concatenate([kp[0], score[0, ..., None]], axis=-1)
 
     skeleton = convert_keypoints(skeleton, 'openpose137', options.layout)
     result = VideoResult(
-        files.vid, files.split, parsed=parsed, invalid_points=invalid)
+        files.vid,
+        files.split,
+        parsed=parsed,
+        invalid_points=invalid,
+        filled_points=filled)
     clips = [(label, start, end)
              for (_, start, end), label in zip(segments, labels)]
     add_clips(
@@ -715,6 +728,7 @@ def convert_release(root: str,
                     strict: bool = False,
                     workers: Optional[int] = None,
                     cache_dir: Optional[str] = None,
+                    fill_gaps: int = 0,
                     progress: bool = True) -> dict:
     """Convert a MiGA / iMiGUE release (see the module docstring).
 
@@ -741,6 +755,9 @@ def convert_release(root: str,
             ``min(4, cpu count)``; 1 converts in this process.
         cache_dir (str, optional): Skeleton cache; defaults to
             ``<out_dir>/cache``.
+        fill_gaps (int): Interpolate points missing for at most this many
+            frames (:mod:`mmmg.keypoints.gap_filling`; filled points get
+            half the smaller bounding confidence). 0 (default) fills none.
         progress (bool): Show a progress bar.
 
     Returns:
@@ -760,7 +777,8 @@ def convert_release(root: str,
         hidden_test_labels=hidden_test_labels,
         require_video=require_video,
         frame_tolerance=frame_tolerance,
-        cache_dir=cache_dir)
+        cache_dir=cache_dir,
+        fill_gaps=fill_gaps)
 
     videos, errors = discover_release(root, video_root,
                                       _read_split_overrides(split_files or {}))
@@ -805,7 +823,8 @@ def _summarize(root: str, ann_file: str, layout: str,
         invalid_points={
             r.vid: r.invalid_points
             for r in results if r.invalid_points
-        })
+        },
+        filled_points=sum(r.filled_points for r in results))
 
 
 def format_summary(summary: dict) -> str:

@@ -666,3 +666,31 @@ def test_conversion_counts_points_of_empty_cells(release, tmp_path):
     np.testing.assert_array_equal(keypoints[2, 4], 0)
     np.testing.assert_allclose(
         keypoints[2, 5], tables['0002'][2].reshape(137, 3)[5], rtol=1e-6)
+
+
+def test_fill_gaps_interpolates_across_the_whole_video(release, tmp_path):
+    root, tables = release
+    path = osp.join(skeleton_dir(root, '0001'), '0001_openpose.xlsx')
+    book = openpyxl.load_workbook(path)
+    # Point 12 lost in frames 27-28 (sheet rows 28-29, columns 37-39).
+    for row in (28, 29):
+        for c in range(3):
+            book.active.cell(row=row, column=37 + c).value = 0
+    book.save(path)
+    plain, summary = convert(root, tmp_path / 'plain')
+    assert summary['filled_points'] == 0
+    assert not by_id(plain)['0001_2']['keypoint_score'][0, 2:4, 12].any()
+    data, summary = convert(root, tmp_path / 'filled', fill_gaps=2)
+    assert summary['filled_points'] >= 2
+    ann = by_id(data)['0001_2']  # frames 25-39
+    table = tables['0001'].reshape(-1, 137, 3)
+    before, after = table[26, 12], table[29, 12]
+    for t, w in ((2, 1 / 3), (3, 2 / 3)):
+        np.testing.assert_allclose(
+            ann['keypoint'][0, t, 12], (1 - w) * before[:2] + w * after[:2],
+            rtol=1e-5)
+        assert ann['keypoint_score'][0, t, 12] == pytest.approx(
+            0.5 * min(before[2], after[2]))
+    # A 3-frame gap is longer than --fill-gaps 2 allows.
+    data, _ = convert(root, tmp_path / 'short', fill_gaps=1)
+    assert not by_id(data)['0001_2']['keypoint_score'][0, 2:4, 12].any()

@@ -1,5 +1,6 @@
 from .facial_visibility import FacialVisibilitySample
 from .formatting import PackMGInputs
+from .gap_filling import FillKeypointGaps
 from .heatmap_spec import HeatmapSpec
 from .heatmaps import GeneratePoseHeatmaps
 from .pose_compact import MGMMCompact, MGPoseCompact
@@ -12,8 +13,8 @@ from .taylor import ExpandTaylorWindows, TaylorVideo
 
 __all__ = [
     'DecordInitSegment', 'ExpandTaylorWindows', 'FacialVisibilitySample',
-    'FixSkeletonLength', 'FormatSkeletonSequence', 'GeneratePoseHeatmaps',
-    'HeatmapSpec', 'MGMMCompact', 'MGPoseCompact', 'MMDecodeSegment',
-    'NormalizeSkeleton', 'PackMGInputs', 'SkeletonViews', 'TaylorVideo',
-    'VideoSegmentError', 'resample_clip'
+    'FillKeypointGaps', 'FixSkeletonLength', 'FormatSkeletonSequence',
+    'GeneratePoseHeatmaps', 'HeatmapSpec', 'MGMMCompact', 'MGPoseCompact',
+    'MMDecodeSegment', 'NormalizeSkeleton', 'PackMGInputs', 'SkeletonViews',
+    'TaylorVideo', 'VideoSegmentError', 'resample_clip'
 ]
