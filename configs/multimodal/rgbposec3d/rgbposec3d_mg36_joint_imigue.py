@@ -1,7 +1,9 @@
 # RGBPoseConv3D on iMiGUE, RGB + joint heatmaps (MiGA-2025 RGB+J stream):
 # 8 RGB frames at 224 and 32 pose frames whose 36-point MG heatmaps are drawn
 # at a quarter of the RGB size (56). Clips are decoded straight from the
-# long videos. The schedule is MMAction2's RGBPoseConv3D one.
+# long videos. The recipe is the anchor's step for step (docs/recipes.md):
+# sigma 0.7 at scaling 0.25, iMiGUE frame statistics, 8 GPUs x 6 clips, SGD
+# lr 0.0075 stepped at epochs 12 and 16 of 20, 10 test clips at 256.
 # Initialise from an RGB-only SlowOnly and the PoseConv3D joint stream:
 #   python tools/merge_rgbpose_checkpoint.py THIS_CONFIG RGB.pth JOINT.pth \
 #       --out checkpoints/rgbpose_mg36_joint_init.pth
@@ -15,6 +17,13 @@ num_classes = 32
 clip_len = dict(RGB=8, Pose=32)
 num_test_clips = 10
 rgb_size = 224
+# 8 GPUs x 6 clips per SGD step, no dataset repeat.
+num_gpus = 8
+batch_per_gpu = 6
+# Per-channel mean/std of iMiGUE's RGB frames (RGB order), measured by the
+# anchor over its training clips; tools/video_mean_std.py measures them anew.
+rgb_mean = [66.157, 59.394, 67.089]
+rgb_std = [62.470, 57.967, 58.183]
 data_root = 'data/imigue'
 ann_file = f'{data_root}/annotations/imigue_{layout}.pkl'
 video_root = f'{data_root}/release'
@@ -70,15 +79,15 @@ model = dict(
         preprocessors=dict(
             imgs=dict(
                 type='ActionDataPreprocessor',
-                mean=[123.675, 116.28, 103.53],
-                std=[58.395, 57.12, 57.375],
+                mean=rgb_mean,
+                std=rgb_std,
                 format_shape='NCTHW'),
             heatmap_imgs=dict(type='ActionDataPreprocessor'))))
 
 dataset_type = 'MGPoseDataset'
 heatmaps = dict(
     type='GeneratePoseHeatmaps',
-    sigma=0.6,
+    sigma=0.7,
     layout=layout,
     with_kp=True,
     with_limb=False,
@@ -105,7 +114,9 @@ val_pipeline = [
         test_mode=True),
     dict(type='MMDecodeSegment'),
     dict(type='MGMMCompact', hw_ratio=1., allow_imgpad=True),
-    dict(type='Resize', scale=(rgb_size, rgb_size), keep_ratio=False),
+    # As the anchor, evaluated at the pre-crop size (pose maps at 64).
+    dict(
+        type='Resize', scale=(rgb_size + 32, rgb_size + 32), keep_ratio=False),
     heatmaps,
     dict(type='FormatShape', input_format='NCTHW'),
     pack,
@@ -118,7 +129,7 @@ test_pipeline = [
 dataset = dict(
     type=dataset_type, ann_file=ann_file, data_prefix=dict(video=video_root))
 train_dataloader = dict(
-    batch_size=6,
+    batch_size=batch_per_gpu,
     num_workers=8,
     persistent_workers=True,
     sampler=dict(type='DefaultSampler', shuffle=True),
@@ -159,5 +170,5 @@ param_scheduler = [
 ]
 default_hooks = dict(
     checkpoint=dict(interval=1, max_keep_ckpts=3, save_best='auto'))
-# 8 GPUs x 6 samples, as in MMAction2's RGBPoseConv3D config.
-auto_scale_lr = dict(enable=False, base_batch_size=48)
+# The published lr is for 8 GPUs x 6 clips.
+auto_scale_lr = dict(enable=False, base_batch_size=num_gpus * batch_per_gpu)

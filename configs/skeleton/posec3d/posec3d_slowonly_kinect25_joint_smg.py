@@ -20,9 +20,11 @@ model = dict(
 dataset = dict(ann_file=ann_file, classes='smg')
 train_dataloader = dict(
     dataset=dict(
-        dataset,
-        pipeline=update_transforms(_base_.train_dataloader.dataset.pipeline, **
-                                   kinect_maps)))
+        dataset=dict(
+            dataset,
+            pipeline=update_transforms(
+                _base_.train_dataloader.dataset.dataset.pipeline, **
+                kinect_maps))))
 val_dataloader = dict(
     dataset=dict(
         dataset,

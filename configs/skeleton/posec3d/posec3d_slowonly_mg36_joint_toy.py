@@ -58,8 +58,16 @@ test_pipeline = [
 ]
 
 loader = dict(num_workers=1, persistent_workers=True)
+# One pass over the toy set per epoch: no RepeatDataset.
 train_dataloader = dict(
-    **loader, dataset=dict(ann_file=ann_file, pipeline=train_pipeline))
+    **loader,
+    batch_size=16,
+    dataset=dict(
+        _delete_=True,
+        type=_base_.dataset_type,
+        ann_file=ann_file,
+        split='train',
+        pipeline=train_pipeline))
 val_dataloader = dict(
     **loader, dataset=dict(ann_file=ann_file, pipeline=val_pipeline))
 test_dataloader = dict(

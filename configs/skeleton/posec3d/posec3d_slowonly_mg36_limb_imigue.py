@@ -9,8 +9,10 @@ limb_maps = dict(GeneratePoseHeatmaps=dict(with_kp=False, with_limb=True))
 model = dict(backbone=dict(in_channels=num_limbs))
 train_dataloader = dict(
     dataset=dict(
-        pipeline=update_transforms(_base_.train_dataloader.dataset.pipeline, **
-                                   limb_maps)))
+        dataset=dict(
+            pipeline=update_transforms(
+                _base_.train_dataloader.dataset.dataset.pipeline, **
+                limb_maps))))
 val_dataloader = dict(
     dataset=dict(
         pipeline=update_transforms(_base_.val_dataloader.dataset.pipeline, **
