@@ -4,8 +4,17 @@ The real iMiGUE data needs a licence, so tests, docs and CI run on this
 stand-in: seated interviewees drawn as simple shapes, long videos cut into
 labelled micro-gesture segments, and per-frame OpenPose-137 keypoints of the
 same geometry with detector-like noise (jitter, missed points, hand dropouts,
-face points hidden by a touching hand). Class motions are subtle but clearly
-separable from the keypoints alone, so a small skeleton model learns them.
+face points hidden by a touching hand).
+
+It is meant to be hard in the ways iMiGUE is, so that figures measured on it
+mean something: every clip of a class differs (size, tempo, duration, onset,
+hand used), subjects differ in build, posture and habits (so the
+subject-disjoint splits test generalisation), classes come in confusable
+families (a hand to the ears, face, chin, neck or hair differs only in where
+the hand goes; turtle neck, deep breath, head up and shaking shoulders share
+their movements), the detector sometimes loses the cue for most of a clip,
+classes follow a long tail with a handful of clips for the rare ones, and
+clip lengths are log-normal like the real release's.
 
 Files are written exactly where the MiGA track-1 release puts them::
 
@@ -58,7 +67,10 @@ META_FILE = 'toy_meta.json'
 NUM_POINTS = 137
 # Classes with a toy motion, most to least frequent by default: the order of
 # ``classes`` sets the long tail.
-DEFAULT_CLASSES = (31, 16, 3, 22, 10, 23, 12, 1, 30, 27, 0)
+# Two confusable families as in iMiGUE: a hand to the head (ears, face, chin,
+# neck, hair: only where the hand goes differs) and head/shoulder movements
+# (turtle neck, deep breath, head up, shake shoulder).
+DEFAULT_CLASSES = (31, 16, 3, 10, 22, 23, 12, 1, 11, 30, 27, 8, 0)
 
 # Fixed so that the same seed gives byte-identical xlsx files.
 _XLSX_CREATED = datetime.datetime(2020, 8, 31)
@@ -81,10 +93,14 @@ class ToyImigueConfig:
         classes (tuple[int]): iMiGUE class indices to use, most frequent
             first; every one must have a toy motion (see
             :data:`MOTION_CLASSES`).
-        imbalance (float): Frequency ratio of the first to the last class
-            (geometric in between). Every class still occurs in every split.
+        imbalance (float): Frequency ratio of the first to the last class,
+            with Zipf-like (power-law) frequencies in between: a steep head
+            and a long flat tail, the shape of iMiGUE's histogram.
+        min_clips (int): Clips every class gets in every split before the
+            long tail is shared out, so rare classes have a handful.
         clip_len (tuple[int, int]): Inclusive range of segment lengths in
-            frames.
+            frames. Lengths are log-normal like iMiGUE's (mean 2.55 s, most
+            short, a long right tail), truncated to this range.
         gap_len (tuple[int, int]): Inclusive range of idle frames before
             each segment (and after the last one).
         fps (int): Frame rate of the videos.
@@ -97,8 +113,9 @@ class ToyImigueConfig:
     clips_per_subject: int = 40
     videos_per_subject: Tuple[int, int] = (1, 2)
     classes: Tuple[int, ...] = DEFAULT_CLASSES
-    imbalance: float = 10.0
-    clip_len: Tuple[int, int] = (24, 64)
+    imbalance: float = 20.0
+    min_clips: int = 2
+    clip_len: Tuple[int, int] = (16, 112)
     gap_len: Tuple[int, int] = (4, 24)
     fps: int = 25
     frame_size: Tuple[int, int] = (320, 180)
@@ -153,10 +170,12 @@ class ToyImigueConfig:
             'clips_per_subject must be >= the most videos per subject, so '
             'that no video is empty')
         fewest = self.clips_per_subject * min(self.split_subjects.values())
+        check(self.min_clips >= 1, 'min_clips must be >= 1')
         check(
-            fewest >= len(self.classes),
-            f'{len(self.classes)} classes cannot all occur in a split of '
-            f'{fewest} clips: raise clips_per_subject or use fewer classes')
+            fewest >= len(self.classes) * self.min_clips,
+            f'{len(self.classes)} classes cannot all occur {self.min_clips} '
+            f'times in a split of {fewest} clips: raise clips_per_subject or '
+            'use fewer classes or a lower min_clips')
         check(self.imbalance >= 1, 'imbalance must be >= 1')
         check_range('clip_len', 8)
         check_range('gap_len', 0)
@@ -181,6 +200,7 @@ TOY_PRESETS = {
         videos_per_subject=(1, 1),
         classes=(31, 16, 10, 22),
         imbalance=3.0,
+        min_clips=1,
         clip_len=(24, 32),
         gap_len=(4, 8)),
 }
@@ -214,6 +234,17 @@ class SubjectStyle:
     wall: Tuple[int, int, int]
     accent: Tuple[int, int, int]
     table: Tuple[int, int, int]
+    # Posture: leaning in (head forward and down), one shoulder higher,
+    # where the hands rest.
+    lean: float = 0.0
+    shoulder_tilt: float = 0.0
+    rest_wrist: Tuple[float, float] = (0.55, 2.0)
+    # Style: restless hands, where this person's hand lands on the head
+    # (x, y offset of every hand-to-head target), how often they use the
+    # other hand.
+    fidget: float = 1.0
+    reach_bias: Tuple[float, float] = (0.0, 0.0)
+    other_hand: float = 0.15
 
 
 @dataclass(frozen=True)
@@ -262,25 +293,47 @@ class ToyPlan:
         return counts
 
 
-def long_tail_counts(total: int, num_classes: int,
-                     imbalance: float) -> List[int]:
-    """Split ``total`` clips over classes with geometric frequencies.
+def long_tail_counts(total: int,
+                     num_classes: int,
+                     imbalance: float,
+                     min_count: int = 1) -> List[int]:
+    """Split ``total`` clips over classes with Zipf-like frequencies.
 
-    One clip per class is reserved first so that every class occurs; the
-    rest goes by largest remainder to weights falling from 1 to
-    ``1 / imbalance``.
+    ``min_count`` clips per class are reserved first so that every class
+    occurs; the rest goes by largest remainder to weights ``(k + 1) ** -a``
+    for class rank ``k``, with ``a`` set so that the first weight is
+    ``imbalance`` times the last.
     """
-    if total < num_classes:
-        raise ValueError(f'{total} clips cannot cover {num_classes} classes')
-    ranks = np.arange(num_classes) / max(num_classes - 1, 1)
-    weights = imbalance**-ranks
-    share = (total - num_classes) * weights / weights.sum()
+    if total < num_classes * min_count:
+        raise ValueError(f'{total} clips cannot cover {num_classes} classes '
+                         f'{min_count} times each')
+    ranks = np.arange(num_classes) + 1.0
+    weights = ranks**-(np.log(imbalance) / np.log(max(num_classes, 2)))
+    rest = total - num_classes * min_count
+    share = rest * weights / weights.sum()
     counts = np.floor(share).astype(int)
     remainder = share - counts
     # Stable sort keeps ties in class order, so the plan is deterministic.
     order = np.argsort(-remainder, kind='stable')
-    counts[order[:total - num_classes - counts.sum()]] += 1
-    return (counts + 1).tolist()
+    counts[order[:rest - counts.sum()]] += 1
+    return (counts + min_count).tolist()
+
+
+# iMiGUE-3K's labelled instances: 0.18-80.92 s, mean 2.55 s, most short;
+# a log-normal with this spread and that mean.
+_CLIP_SECONDS_SIGMA = 0.7
+_CLIP_SECONDS_MEDIAN = 2.55 / math.exp(_CLIP_SECONDS_SIGMA**2 / 2)
+
+
+def _clip_length(rng: np.random.Generator, fps: int, lo: int, hi: int) -> int:
+    """A log-normal segment length in frames, redrawn until in [lo, hi]."""
+    for _ in range(100):
+        length = int(
+            round(fps * _CLIP_SECONDS_MEDIAN *
+                  math.exp(_CLIP_SECONDS_SIGMA * rng.normal())))
+        if lo <= length <= hi:
+            return length
+    return int(rng.integers(lo, hi + 1))  # a range far from iMiGUE's
 
 
 def _sample_style(rng: np.random.Generator) -> SubjectStyle:
@@ -314,6 +367,13 @@ def _sample_style(rng: np.random.Generator) -> SubjectStyle:
         wall=colour(170, 240),
         accent=colour(20, 200),
         table=colour(30, 90),
+        lean=float(rng.uniform(0, 0.3)),
+        shoulder_tilt=float(rng.normal(0, 0.04)),
+        rest_wrist=(float(rng.uniform(0.35,
+                                      0.75)), float(rng.uniform(1.75, 2.05))),
+        fidget=float(rng.lognormal(0, 0.4)),
+        reach_bias=(float(rng.normal(0, 0.07)), float(rng.normal(0, 0.07))),
+        other_hand=float(rng.uniform(0.05, 0.3)),
     )
 
 
@@ -342,7 +402,7 @@ def plan_toy_imigue(seed: int = 0, **options) -> ToyPlan:
     for split in SPLITS:
         counts = long_tail_counts(
             len(by_split[split]) * cfg.clips_per_subject, len(cfg.classes),
-            cfg.imbalance)
+            cfg.imbalance, cfg.min_clips)
         labels = rng.permutation(np.repeat(cfg.classes, counts)).tolist()
         for k, subject in enumerate(by_split[split]):
             own = labels[k * cfg.clips_per_subject:(k + 1) *
@@ -364,7 +424,7 @@ def plan_toy_imigue(seed: int = 0, **options) -> ToyPlan:
         for label in labels:
             start = cursor + int(
                 timing.integers(cfg.gap_len[0], cfg.gap_len[1] + 1))
-            length = int(timing.integers(cfg.clip_len[0], cfg.clip_len[1] + 1))
+            length = _clip_length(timing, cfg.fps, *cfg.clip_len)
             segments.append((int(label), start, start + length - 1))
             cursor = start + length
         num_frames = cursor + int(
@@ -393,10 +453,19 @@ def plan_toy_imigue(seed: int = 0, **options) -> ToyPlan:
 # dominant/other hands swap and x and hand angles are mirrored.
 # ----------------------------------------------------------------------------
 
-_REST_WRIST = (0.55, 2.0)  # |x|, y of a hand resting on the table
 _REST_HAND_ANGLE = math.radians(70)  # right hand: down and inwards
 _TABLE = 2.1  # table edge below the neck
 _TORSO = 2.5  # neck to mid hip
+# Per-clip variation around the subject's own size and tempo (log-normal
+# sigmas), scatter of where a hand lands on the head (body units), and how
+# often the detector loses the cue (the hand doing it, maybe the face) for
+# most of a clip.
+_CLIP_AMP_SIGMA = 0.35
+_CLIP_SPEED_SIGMA = 0.25
+_TARGET_SPREAD = 0.07
+_CUE_LOST_RATE = 0.15
+# OpenPose points of the face: nose, eyes, ears and the 70 face points.
+_FACE_POINTS = [0, 15, 16, 17, 18] + list(range(25, 95))
 
 
 def _smoothstep(x):
@@ -418,19 +487,24 @@ def _smooth_noise(rng, t, amplitude, freq):
 
 
 class _Tracks:
-    """Per-frame pose parameters of one video, edited in place by motions."""
+    """Per-frame pose parameters of one video, edited in place by motions.
+
+    ``lost_*`` are not pose: frames in which the detector loses that hand
+    or the face, whatever it looks like.
+    """
 
     NAMES = ('nx', 'ny', 'lift_R', 'lift_L', 'widen', 'head_drop', 'pitch',
              'yaw', 'roll', 'mouth', 'wx_R', 'wy_R', 'wx_L', 'wy_L',
              'swivel_R', 'swivel_L', 'angle_R', 'angle_L', 'curl_R', 'curl_L',
-             'spread_R', 'spread_L', 'hide_R', 'hide_L', 'cover_R', 'cover_L')
+             'spread_R', 'spread_L', 'hide_R', 'hide_L', 'cover_R', 'cover_L',
+             'lost_R', 'lost_L', 'lost_face')
 
-    def __init__(self, num_frames: int):
+    def __init__(self, num_frames: int, style: SubjectStyle):
         zeros = np.zeros(num_frames)
         self.p = {name: zeros.copy() for name in self.NAMES}
         for side, sign in (('R', -1), ('L', 1)):
-            self.p[f'wx_{side}'] += sign * _REST_WRIST[0]
-            self.p[f'wy_{side}'] += _REST_WRIST[1]
+            self.p[f'wx_{side}'] += sign * style.rest_wrist[0]
+            self.p[f'wy_{side}'] += style.rest_wrist[1]
             self.p[f'swivel_{side}'] += 1
             self.p[f'angle_{side}'] += _mirror_angle(_REST_HAND_ANGLE, side)
             self.p[f'curl_{side}'] += 0.35
@@ -445,27 +519,44 @@ def _mirror_angle(angle, side):
 
 
 class _Segment:
-    """Helper handed to class motions: one segment's frames and context."""
+    """Helper handed to class motions: one segment's frames and context.
+
+    Every clip differs: the gesture fills a random part of the segment with
+    its own onset, size (``amp``) and tempo (``speed``); sometimes the
+    subject uses the other hand; sometimes the detector loses the cue.
+    """
 
     def __init__(self, tracks, sl, fps, style, rng):
         self.tracks, self.sl, self.style, self.rng = tracks, sl, style, rng
         n = sl.stop - sl.start
         self.tau = (np.arange(n) + 0.5) / n
         self.t = np.arange(n) / fps
-        self.env = _envelope(self.tau)
-        # Per-clip variation on top of the subject's own tempo and size.
-        self.amp = style.amplitude * rng.uniform(0.85, 1.15)
-        self.speed = style.speed * rng.uniform(0.85, 1.15)
-        self.dom, self.other = ('L', 'R') if style.left_handed else ('R', 'L')
+        begin, end = rng.uniform(0, 0.2), rng.uniform(0.8, 1.0)
+        self.env = _envelope((self.tau - begin) / (end - begin),
+                             rng.uniform(0.15, 0.35))
+        self.amp = style.amplitude * rng.lognormal(0, _CLIP_AMP_SIGMA)
+        self.speed = style.speed * rng.lognormal(0, _CLIP_SPEED_SIGMA)
+        other = rng.random() < style.other_hand
+        self.dom, self.other = (('L', 'R') if style.left_handed != other else
+                                ('R', 'L'))
+        self.mirror = -1 if self.dom == 'L' else 1
+        if rng.random() < _CUE_LOST_RATE:
+            start, length = rng.uniform(0, 0.4), rng.uniform(0.5, 0.9)
+            lost = (self.tau >= start) & (self.tau < start + length)
+            tracks.p['lost_' + self.dom][sl] = np.maximum(
+                tracks.p['lost_' + self.dom][sl], lost)
+            if rng.random() < 0.5:
+                tracks.p['lost_face'][sl] = np.maximum(
+                    tracks.p['lost_face'][sl], lost)
 
     def phase(self, freq):
         return 2 * np.pi * freq * self.speed * self.t + self.rng.uniform(
             0, 2 * np.pi)
 
-    def blend(self, name, target):
+    def blend(self, name, target, strength=1.0):
         """Move a track towards ``target`` by the envelope."""
         track = self.tracks[name]
-        track[self.sl] += self.env * (target - track[self.sl])
+        track[self.sl] += strength * self.env * (target - track[self.sl])
 
     def add(self, name, delta):
         self.tracks[name][self.sl] += delta
@@ -485,25 +576,26 @@ class _Segment:
              curl=None,
              spread=None,
              swivel=None,
-             follow_head=False):
+             follow_head=False,
+             reach=1.0):
         """Blend one hand towards a pose given for a right-handed subject.
 
         Args:
             role: 'dom' or 'other'.
             x, y: Wrist target; relative to the head centre if
                 ``follow_head`` (so hands stay on a moving face).
+            reach: How far of the way the wrist goes (1: all of it).
         """
         side = self.dom if role == 'dom' else self.other
-        mirror = -1 if self.style.left_handed else 1
         if follow_head:
             hx, hy = self.head_center()
-            x, y = hx + mirror * x, hy + y
+            x, y = hx + self.mirror * x, hy + y
         else:
-            x = mirror * x
-        self.blend(f'wx_{side}', x)
-        self.blend(f'wy_{side}', y)
+            x = self.mirror * x
+        self.blend(f'wx_{side}', x, reach)
+        self.blend(f'wy_{side}', y, reach)
         if angle is not None:
-            if self.style.left_handed:
+            if self.mirror < 0:
                 angle = np.pi - angle
             self.blend(f'angle_{side}', angle)
         for name, value in (('curl', curl), ('spread', spread), ('swivel',
@@ -511,16 +603,35 @@ class _Segment:
             if value is not None:
                 self.blend(f'{name}_{side}', value)
 
+    def to_head(self, x, y, angle, cover, **hand):
+        """The dominant hand to a spot of the head. Where it lands scatters
+        from clip to clip around this person's habit, and a small gesture
+        may stop short of it: that spot is all that tells the hand-to-head
+        classes apart."""
+        bx, by = self.style.reach_bias
+        dx, dy = self.rng.normal(0, _TARGET_SPREAD, 2)
+        self.hand(
+            'dom',
+            x + bx + dx,
+            y + by + dy,
+            angle=angle + self.rng.normal(0, 0.15),
+            follow_head=True,
+            reach=min(1.0, 0.75 + 0.25 * self.amp),
+            **hand)
+        self.tracks.p['cover_' + self.dom][self.sl] = cover * self.env
+
 
 def _turtle_neck(s: _Segment):
-    s.add('head_drop', 0.32 * s.amp * s.env)
+    # The head sinks between raised shoulders and stays there.
+    s.add('head_drop', 0.3 * s.amp * s.env)
     s.add('lift_R', 0.12 * s.amp * s.env)
     s.add('lift_L', 0.12 * s.amp * s.env)
-    s.add('pitch', -0.12 * s.env)
+    s.add('pitch', -0.12 * s.amp * s.env)
 
 
 def _deep_breath(s: _Segment):
-    # One slow inhale and exhale: the whole upper body rises and widens.
+    # One slow inhale and exhale: the whole upper body rises and widens,
+    # the chin lifts a little (as in head up).
     breath = np.sin(np.pi * s.tau)**2 * s.amp
     s.add('ny', -0.14 * breath)
     s.add('lift_R', 0.14 * breath)
@@ -530,63 +641,59 @@ def _deep_breath(s: _Segment):
     s.add('mouth', np.clip(np.sin(2 * np.pi * s.tau), 0, 1)[::-1])
 
 
+def _touch_ears(s: _Segment):
+    pull = 0.05 * s.amp * np.sin(s.phase(1.5))
+    s.to_head(-0.7, 0.42 + pull, math.radians(-75), 0.4, curl=0.35, spread=0.3)
+
+
 def _touch_face(s: _Segment):
     rub = 0.07 * s.amp * np.sin(s.phase(2.0))
-    s.hand(
-        'dom',
-        -0.46 + rub,
-        0.62,
-        angle=math.radians(-80),
-        curl=0.15,
-        spread=0.2,
-        follow_head=True)
-    s.tracks.p['cover_' + s.dom][s.sl] = s.env
+    s.to_head(-0.44 + rub, 0.62, math.radians(-80), 1.0, curl=0.15, spread=0.2)
     s.add('roll', (-0.1 if s.dom == 'R' else 0.1) * s.env)
 
 
 def _touch_chin(s: _Segment):
     stroke = 0.05 * s.amp * np.sin(s.phase(1.2))
-    s.hand(
-        'dom',
-        -0.04,
-        0.98 + stroke,
-        angle=math.radians(-90),
-        curl=0.6,
-        spread=0.1,
-        follow_head=True)
-    s.tracks.p['cover_' + s.dom][s.sl] = s.env
+    s.to_head(
+        -0.06, 0.98 + stroke, math.radians(-90), 1.0, curl=0.6, spread=0.1)
     s.add('pitch', -0.1 * s.env)
+
+
+def _touch_neck(s: _Segment):
+    scratch = 0.05 * s.amp * np.sin(s.phase(3.0))
+    s.to_head(
+        -0.16 + scratch, 1.35, math.radians(-60), 0.3, curl=0.3, spread=0.2)
+    s.add('pitch', 0.08 * s.env)  # chin up, neck free
 
 
 def _play_hair(s: _Segment):
     phase = s.phase(1.5)
     r = 0.09 * s.amp
-    s.hand(
-        'dom',
+    s.to_head(
         -0.5 + r * np.cos(phase),
         0.1 + r * np.sin(phase),
-        angle=math.radians(-105),
+        math.radians(-105),
+        0.5,
         curl=0.35 + 0.25 * np.sin(phase),
         spread=0.5,
-        swivel=-1.0,
-        follow_head=True)
-    s.tracks.p['cover_' + s.dom][s.sl] = 0.5 * s.env
+        swivel=-1.0)
     s.add('roll', (0.08 if s.dom == 'R' else -0.08) * s.env)
 
 
 def _fold_arm(s: _Segment):
-    breath = 0.02 * np.sin(s.phase(0.3))
+    breath = 0.03 * s.amp * np.sin(s.phase(0.3))
+    x, y = 0.62 + 0.1 * (s.amp - 1), 1.26 + s.rng.normal(0, 0.06)
     s.hand(
         'dom',
-        0.62,
-        1.3 + breath,
+        x,
+        y + 0.04 + breath,
         angle=math.radians(10),
         curl=0.5,
         spread=0.0)
     s.hand(
         'other',
-        -0.62,
-        1.22 + breath,
+        -x,
+        y - 0.04 + breath,
         angle=math.radians(170),
         curl=0.5,
         spread=0.0)
@@ -596,63 +703,56 @@ def _fold_arm(s: _Segment):
 
 
 def _rub_hand(s: _Segment):
+    # A small rub is hard to tell from crossed fingers.
     rub = 0.13 * s.amp * np.sin(s.phase(2.5))
+    y = 1.6 + s.rng.normal(0, 0.08)
     s.hand(
-        'dom',
-        -0.14,
-        1.55 + rub,
-        angle=math.radians(-25),
-        curl=0.1,
-        spread=0.0)
+        'dom', -0.14, y + rub, angle=math.radians(-25), curl=0.1, spread=0.0)
     s.hand(
-        'other',
-        0.14,
-        1.55 - rub,
-        angle=math.radians(205),
-        curl=0.1,
-        spread=0.0)
+        'other', 0.14, y - rub, angle=math.radians(205), curl=0.1, spread=0.0)
 
 
 def _cross_finger(s: _Segment):
     drift = 0.02 * np.sin(s.phase(0.4))
+    y = 1.75 + s.rng.normal(0, 0.08)
     s.hand(
-        'dom',
-        -0.3,
-        1.78 + drift,
-        angle=math.radians(-5),
-        curl=0.8,
-        spread=0.6)
+        'dom', -0.3, y + drift, angle=math.radians(-5), curl=0.8, spread=0.6)
     s.hand(
-        'other',
-        0.3,
-        1.78 + drift,
-        angle=math.radians(185),
-        curl=0.8,
-        spread=0.6)
+        'other', 0.3, y + drift, angle=math.radians(185), curl=0.8, spread=0.6)
 
 
 def _head_up(s: _Segment):
-    s.add('pitch', 0.45 * s.amp * s.env)
-    s.add('head_drop', -0.06 * s.env)
+    s.add('pitch', 0.4 * s.amp * s.env)
+    s.add('head_drop', -0.06 * s.amp * s.env)
+    if s.rng.random() < 0.4:  # with a breath in, as in deep breath
+        s.add('lift_R', 0.06 * s.amp * s.env)
+        s.add('lift_L', 0.06 * s.amp * s.env)
 
 
 def _shake_shoulder(s: _Segment):
-    shrug = 0.16 * s.amp * s.env * (0.5 + 0.5 * np.sin(s.phase(2.5)))
-    s.add('lift_R', shrug)
-    s.add('lift_L', shrug)
+    # One to three shrugs; a single slow one looks like a deep breath, and
+    # some people shrug one shoulder only.
+    reps = int(s.rng.integers(1, 4))
+    shrug = 0.16 * s.amp * s.env * (0.5 -
+                                    0.5 * np.cos(2 * np.pi * reps * s.tau))
+    both = s.rng.random() < 0.75
+    s.add('lift_' + s.dom, shrug)
+    s.add('lift_' + s.other, shrug if both else 0.2 * shrug)
     s.add('ny', -0.4 * shrug)
 
 
 def _illustrative(s: _Segment):
-    # Talking with the hands: a wandering path in front of the chest.
+    # Talking with the hands: a wandering path in front of the chest, at
+    # times up near the chin.
     t = s.t * s.speed
     path_x = _smooth_noise(s.rng, t, 0.35 * s.amp, 1.0)
     path_y = _smooth_noise(s.rng, t, 0.25 * s.amp, 1.0)
     twist = _smooth_noise(s.rng, t, 0.5, 0.8)
+    high = 0.5 if s.rng.random() < 0.25 else 0.0
     s.hand(
         'dom',
         -0.4 + path_x,
-        1.1 + path_y,
+        1.1 - high + path_y,
         angle=math.radians(-45) + twist,
         curl=0.1,
         spread=1.0)
@@ -671,7 +771,9 @@ MOTION_CLASSES = {
     0: _turtle_neck,
     1: _deep_breath,
     3: _touch_face,
+    8: _touch_ears,
     10: _touch_chin,
+    11: _touch_neck,
     12: _play_hair,
     16: _fold_arm,
     22: _rub_hand,
@@ -686,8 +788,14 @@ def _make_tracks(video: VideoPlan, style: SubjectStyle, fps: int,
                  rng: np.random.Generator) -> _Tracks:
     T = video.num_frames
     t = np.arange(T) / fps
-    tracks = _Tracks(T)
+    tracks = _Tracks(T, style)
     p = tracks.p
+    # Posture: leaning in brings the head forward and down.
+    p['head_drop'] += 0.5 * style.lean
+    p['pitch'] -= 0.3 * style.lean
+    p['ny'] += 0.15 * style.lean
+    p['lift_R'] += style.shoulder_tilt
+    p['lift_L'] -= style.shoulder_tilt
     # Idle life: sway, a wandering gaze, restless hands.
     p['nx'] += _smooth_noise(rng, t, style.sway, style.sway_freq)
     p['ny'] += _smooth_noise(rng, t, 0.4 * style.sway, style.sway_freq)
@@ -695,8 +803,8 @@ def _make_tracks(video: VideoPlan, style: SubjectStyle, fps: int,
     p['pitch'] += _smooth_noise(rng, t, 0.04, 0.1)
     p['roll'] += _smooth_noise(rng, t, 0.03, 0.1)
     for side in 'RL':
-        p[f'wx_{side}'] += _smooth_noise(rng, t, 0.04, 0.15)
-        p[f'wy_{side}'] += _smooth_noise(rng, t, 0.03, 0.15)
+        p[f'wx_{side}'] += _smooth_noise(rng, t, 0.04 * style.fidget, 0.15)
+        p[f'wy_{side}'] += _smooth_noise(rng, t, 0.03 * style.fidget, 0.15)
         p[f'curl_{side}'] += _smooth_noise(rng, t, 0.1, 0.1)
     for label, start, end in video.segments:
         MOTION_CLASSES[label](
@@ -954,6 +1062,8 @@ def _detect(clean, hidden, tracks, style, scene, rng):
         missed[:, hand] |= drop[:T, None]
         fingers = slice(hand0 + 1, hand0 + 21)
         missed[:, fingers] |= rng.random((T, 20)) < hide[:, None]
+        # The detector lost the hand doing the gesture (its wrist stays).
+        missed[:, hand] |= tracks[f'lost_{side}'][:, None] > 0
         conf[:, hand] -= 0.25 * hide[:, None]
         # A hand on the face hides the face points under it.
         cover = tracks[f'cover_{side}']
@@ -965,6 +1075,7 @@ def _detect(clean, hidden, tracks, style, scene, rng):
                 rng.random((T, 70)) < 0.7 * cover[:, None])
             conf[:, 25:95] -= 0.3 * under * cover[:, None]
 
+    missed[:, _FACE_POINTS] |= tracks['lost_face'][:, None] > 0
     out = np.concatenate([xy, np.clip(conf, 0.31, 1.0)[..., None]], -1)
     out[missed] = 0
     # OpenPose writes a few decimals; rounding also makes files exact.
