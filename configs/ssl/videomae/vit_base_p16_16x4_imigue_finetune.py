@@ -8,8 +8,9 @@
 # encoder_norm.* keys are the only unexpected ones; or load the output of
 # tools/convert_mae_checkpoint.py). VideoMAE's fine-tuning recipe for
 # ViT-B: AdamW (0.9, 0.999), weight decay 0.05, lr 5e-4 x total batch /
-# 256 with layer-wise decay 0.75, drop path 0.1, 5 warm-up epochs then
-# cosine to 1e-6, 5 clips x 3 crops at test. Here 50 epochs (iMiGUE is far
+# 256 with layer-wise decay 0.75, drop path 0.1, 5 warm-up epochs from
+# 1e-6 then cosine to 1e-6 (both x total batch / 256), 5 clips x 3 crops
+# at test. Here 50 epochs (iMiGUE is far
 # smaller than Kinetics), head dropout 0.5, and no mixup/cutmix/label
 # smoothing (as in the repo's Swin recipes). Clips are decoded straight
 # from the long videos (rgb_{split}.txt of data_prep/imigue_to_mmaction.py).
@@ -142,6 +143,8 @@ test_evaluator = val_evaluator
 
 max_epochs = 50
 warmup_epochs = 5
+# VideoMAE scales lr, warm-up start and minimum lr by total batch / 256
+# (so the last two are given as ratios of the lr).
 base_lr = 5e-4 * 64 / 256
 train_cfg = dict(
     type='EpochBasedTrainLoop',
@@ -161,7 +164,7 @@ optim_wrapper = dict(
 param_scheduler = [
     dict(
         type='LinearLR',
-        start_factor=1e-3,
+        start_factor=1e-6 / 5e-4,
         by_epoch=True,
         begin=0,
         end=warmup_epochs,
