@@ -22,14 +22,15 @@ Examples:
 import argparse
 import json
 import os.path as osp
-from typing import List, NamedTuple, Optional, Sequence, Tuple
+import sys
+from typing import List, Optional, Sequence, Tuple
 
 import numpy as np
 
 from mmmg.utils.cli import (ToolError, add_debug_arg, check_output_file,
                             cli_main)
 from mmmg.utils.io import atomic_open
-from mmmg.utils.job_runner import JobError, run_jobs
+from mmmg.utils.job_runner import EXIT_INCOMPLETE, JobError, run_jobs
 from mmmg.utils.video_list import read_video_list, resolve_segment
 
 VIDEO_EXTENSIONS = ('.mp4', '.avi', '.mkv', '.mov', '.webm', '.m4v')
@@ -37,11 +38,9 @@ CHANNELS = ('R', 'G', 'B')
 # Frames decoded at once: bounds memory for long HD videos.
 CHUNK = 16
 
-
-class VideoJob(NamedTuple):
-    """One video and the frame spans to read (None: the whole video)."""
-    video: str
-    segments: Optional[Tuple[Tuple[int, int], ...]]
+# One video and the frame spans to read (None: the whole video); a plain
+# tuple, so that it pickles to worker processes from a script.
+VideoJob = Tuple[str, Optional[Tuple[Tuple[int, int], ...]]]
 
 
 def parse_args(argv=None):
@@ -105,21 +104,20 @@ def plan_jobs(inputs: Sequence[str],
             else:
                 spans.setdefault(video, []).append((e.start, e.end))
     videos = list(dict.fromkeys([*spans, *sorted(whole)]))
-    return [
-        VideoJob(v, None if v in whole else tuple(spans[v])) for v in videos
-    ]
+    return [(v, None if v in whole else tuple(spans[v])) for v in videos]
 
 
 def frame_indices(job: VideoJob, num_frames: int, step: int) -> np.ndarray:
     """Indices of the frames to read, in reading order."""
-    if job.segments is None:
+    video, segments = job
+    if segments is None:
         return np.arange(0, num_frames, step)
     parts = []
-    for start, end in job.segments:
+    for start, end in segments:
         try:
             start, end = resolve_segment(start, end, num_frames)
         except ValueError as e:
-            raise ValueError(f'{job.video}: {e}') from None
+            raise ValueError(f'{video}: {e}') from None
         parts.append(np.arange(start, end + 1, step))
     return np.concatenate(parts)
 
@@ -147,15 +145,16 @@ def channel_histograms(video: str,
 def video_histograms(job: VideoJob, step: int, on_frames=None):
     """The histograms of one job's frames and its frame count."""
     import decord
+    video = job[0]
     try:
-        num_frames = len(decord.VideoReader(job.video, num_threads=1))
+        num_frames = len(decord.VideoReader(video, num_threads=1))
     except Exception as e:  # decord raises its own DECORDError
-        raise ValueError(f'{job.video}: cannot be read as a video '
+        raise ValueError(f'{video}: cannot be read as a video '
                          f'({type(e).__name__}: {e})') from None
     if num_frames == 0:
-        raise ValueError(f'{job.video}: the video has no frames')
+        raise ValueError(f'{video}: the video has no frames')
     indices = frame_indices(job, num_frames, step)
-    return channel_histograms(job.video, indices, on_frames), len(indices)
+    return channel_histograms(video, indices, on_frames), len(indices)
 
 
 def stats_from_histograms(hist: np.ndarray) -> Tuple[List[float], List[float]]:
@@ -195,7 +194,7 @@ def measure(jobs: Sequence[VideoJob],
         _Measure(frame_step),
         workers=workers,
         strict=strict,
-        name=lambda job: job.video,
+        name=lambda job: job[0],
         progress=progress,
         desc='videos',
         unit='video',
@@ -235,14 +234,13 @@ def main(argv=None):
           f'{len(report.failed)} failed of {report.total}')
     if not result['frames']:
         print('no frame could be read; nothing written')
-        return 1
+        sys.exit(EXIT_INCOMPLETE)
     result['inputs'] = list(args.inputs)
     with atomic_open(args.out, 'w') as f:
         json.dump(result, f, indent=1)
     print('mean ' + ', '.join(f'{m:.3f}' for m in result['mean']) + ' std ' +
           ', '.join(f'{s:.3f}'
                     for s in result['std']) + f' (RGB) -> {args.out}')
-    return report.exit_status
 
 
 if __name__ == '__main__':
