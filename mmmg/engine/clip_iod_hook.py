@@ -30,7 +30,8 @@ class ClipIoDHook(Hook):
     intervals of the dataset (``mg_segments`` of
     :class:`LongVideoDataset`): ``mg_iod/precision`` (clip frames inside MG
     intervals over all clip frames, videos with labels only),
-    ``mg_iod/mean`` and ``mg_iod/hit_rate``, as epoch scalars.
+    ``mg_iod/mean`` and ``mg_iod/hit_rate``, as scalars of the visualizer
+    (``vis_data/scalars.json``, step = epoch) and a log line.
 
     Args:
         threshold (float): IoD of a hit. Defaults to 0.5.
@@ -79,10 +80,6 @@ class ClipIoDHook(Hook):
                 f'{report.mean_iod:.4f}, hit rate {report.hit_rate:.4f} '
                 f'({report.clips} clips of labelled videos, '
                 f'{sum(map(len, merged.values()))} in all)')
-        for name, value in (('precision', report.precision),
-                            ('mean', report.mean_iod), ('hit_rate',
-                                                        report.hit_rate)):
-            runner.message_hub.update_scalar(f'train/mg_iod_{name}', value)
         runner.visualizer.add_scalars(
             {
                 'mg_iod/precision': report.precision,

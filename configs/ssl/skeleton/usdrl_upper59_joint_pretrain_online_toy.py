@@ -5,7 +5,7 @@ _base_ = ['./usdrl_upper59_joint_pretrain_toy.py']
 
 release_root = 'data/toy_imigue/release'
 ssl_index = 'data/toy_imigue/ssl_index/toy_upper59'
-draws_per_video = 16
+draws_per_video = 5
 # The toy drops face points frame by frame (no visible run reaches the
 # shortest labelled MG at any threshold > 0): every frame counts as visible.
 face_threshold = 0.0
@@ -16,6 +16,7 @@ train_pipeline = [
     dict(type='PackMGInputs', meta_keys=('img_shape', 'vid', 'ssl_interval'))
 ]
 train_dataloader = dict(
+    batch_size=5,
     sampler=dict(type='OnlineClipSampler', shuffle=True),
     dataset=dict(
         _delete_=True,

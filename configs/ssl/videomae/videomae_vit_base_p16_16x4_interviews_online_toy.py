@@ -4,7 +4,7 @@
 _base_ = ['./videomae_vit_base_p16_16x4_interviews_toy.py']
 
 ssl_index = f'{_base_.data_root}/ssl_index/toy_rgb'
-draws_per_video = 8
+draws_per_video = 5
 # The toy drops face points frame by frame (no visible run reaches the
 # shortest labelled MG at any threshold > 0): every frame counts as visible.
 face_threshold = 0.0
