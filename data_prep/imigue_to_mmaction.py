@@ -112,6 +112,12 @@ def parse_args(argv=None):
         '(filled points get half the smaller bounding confidence; '
         'default 0: none)')
     parser.add_argument(
+        '--ignore-light-hand',
+        action='store_true',
+        help='do not read <vid>_light_hand.csv files (by default their '
+        'points fill those the workbook misses, or replace a missing '
+        'workbook)')
+    parser.add_argument(
         '--strict',
         action='store_true',
         help='stop at the first bad video instead of '
@@ -160,6 +166,7 @@ def main(argv=None):
             workers=args.workers,
             cache_dir=args.cache_dir,
             fill_gaps=args.fill_gaps,
+            light_hand=not args.ignore_light_hand,
             progress=not args.no_progress)
     except (ReleaseFormatError, ValueError) as e:  # --strict, or bad files
         raise ToolError(e) from e

@@ -71,6 +71,7 @@ from mmmg.classes import miga_label_to_index
 from mmmg.keypoints.gap_filling import fill_keypoint_gaps
 from mmmg.keypoints.layouts import convert_keypoints, get_layout
 from mmmg.utils.io import atomic_open
+from .light_hand import read_light_hand_csv
 from .release_jobs import (SPLITS, BoundTask, ReleaseFormatError, add_clips,
                            check_video_path, convert_each, publish_release,
                            skip_errors, split_counts)
@@ -92,6 +93,7 @@ _SPLIT_TOKENS = {
 _RELEASE_FILES = {
     'label': re.compile(r'^(\d+)_label\.csv$', re.IGNORECASE),
     'skeleton': re.compile(r'^(\d+)_openpose\.xlsx$', re.IGNORECASE),
+    'hands': re.compile(r'^(\d+)_light_hand\.csv$', re.IGNORECASE),
 }
 _VIDEO_FILE = re.compile(r'^(\d+)\.mp4$', re.IGNORECASE)
 # Split-list entries: ``0187_0.mp4 8`` (a clip) or ``0187`` (a video).
@@ -107,6 +109,7 @@ class VideoFiles:
         split: ``'train'``, ``'val'``, ``'test'`` or None if unknown.
         label: Path of ``<vid>_label.csv``, None if absent.
         skeleton: Path of ``<vid>_openpose.xlsx``, None if absent.
+        hands: Path of ``<vid>_light_hand.csv``, None if absent.
         video: Path of ``<vid>.mp4``, None if absent.
         video_rel: ``video`` relative to the video root.
     """
@@ -114,6 +117,7 @@ class VideoFiles:
     split: Optional[str] = None
     label: Optional[str] = None
     skeleton: Optional[str] = None
+    hands: Optional[str] = None
     video: Optional[str] = None
     video_rel: Optional[str] = None
 
@@ -128,6 +132,7 @@ class ConvertOptions:
     frame_tolerance: int = 5
     cache_dir: Optional[str] = None
     fill_gaps: int = 0
+    light_hand: bool = True
 
 
 @dataclass
@@ -140,6 +145,7 @@ class VideoResult:
     parsed: bool = False
     invalid_points: int = 0
     filled_points: int = 0
+    light_hand_points: int = 0
 
 
 def infer_split(rel_dir: str) -> Optional[str]:
@@ -231,7 +237,7 @@ def discover_release(
         files = VideoFiles(vid)
         try:
             folder_splits = set()
-            for kind in ('label', 'skeleton'):
+            for kind in ('label', 'skeleton', 'hands'):
                 hits = found[kind].get(vid, [])
                 if len(hits) > 1:
                     raise ReleaseFormatError(
@@ -604,11 +610,13 @@ def _check_files(files: VideoFiles, options: ConvertOptions) -> None:
         raise ReleaseFormatError(vid, files.video, 'a video without label '
                                  'table and skeleton')
     if files.label is None:
-        raise ReleaseFormatError(vid, files.skeleton,
+        raise ReleaseFormatError(vid, files.skeleton or files.hands,
                                  f'no label table {vid}_label.csv found')
-    if files.skeleton is None:
-        raise ReleaseFormatError(vid, files.label,
-                                 f'no skeleton {vid}_openpose.xlsx found')
+    if files.skeleton is None and (files.hands is None
+                                   or not options.light_hand):
+        raise ReleaseFormatError(
+            vid, files.label, f'no skeleton {vid}_openpose.xlsx (or '
+            f'{vid}_light_hand.csv) found')
     if files.split is None:
         raise ReleaseFormatError(
             vid, files.label, 'cannot tell the split: no folder named '
@@ -641,9 +649,10 @@ def _segment_labels(files: VideoFiles,
 def _check_lengths(files: VideoFiles, segments: list, num_frames: int,
                    video_frames: int, tolerance: int) -> None:
     """Skeleton, video and segments must describe the same frames."""
+    source = files.skeleton or files.hands
     if video_frames and abs(num_frames - video_frames) > tolerance:
         raise ReleaseFormatError(
-            files.vid, files.skeleton, f'{num_frames} skeleton rows but the '
+            files.vid, source, f'{num_frames} skeleton rows but the '
             f'video {files.video} has {video_frames} frames (tolerance '
             f'{tolerance})')
     for row, (_, start, end) in enumerate(segments):
@@ -651,7 +660,37 @@ def _check_lengths(files: VideoFiles, segments: list, num_frames: int,
             raise ReleaseFormatError(
                 files.vid, files.label, f'row {row}: segment {start}-{end} '
                 f'ends beyond the skeleton ({num_frames} rows in '
-                f'{osp.basename(files.skeleton)})')
+                f'{osp.basename(source)})')
+
+
+def _read_skeleton(files: VideoFiles, options: ConvertOptions
+                   ) -> Tuple[np.ndarray, bool, int, int]:
+    """The workbook's skeleton, with the light-hand CSV's points wherever
+    the workbook misses them (or the CSV alone without a workbook).
+
+    Returns:
+        tuple: ``[T, 137, 3]``, whether a workbook was parsed, the points
+        made missing for invalid values, and the points taken from the CSV.
+    """
+    skeleton, parsed, invalid = None, False, 0
+    if files.skeleton is not None:
+        skeleton, parsed, invalid = load_openpose_skeleton(
+            files.skeleton, files.vid, options.cache_dir)
+    if files.hands is None or not options.light_hand:
+        return skeleton, parsed, invalid, 0
+    hands, bad = read_light_hand_csv(files.hands, files.vid)
+    if skeleton is None:
+        return hands, parsed, bad, int((hands[..., 2] > 0).sum())
+    if abs(len(hands) - len(skeleton)) > options.frame_tolerance:
+        raise ReleaseFormatError(
+            files.vid, files.hands, f'{len(hands)} rows but the workbook '
+            f'{osp.basename(files.skeleton)} has {len(skeleton)} (tolerance '
+            f'{options.frame_tolerance})')
+    num = min(len(hands), len(skeleton))
+    take = (skeleton[:num, :, 2] <= 0) & (hands[:num, :, 2] > 0)
+    skeleton = skeleton.copy()
+    skeleton[:num][take] = hands[:num][take]
+    return skeleton, parsed, invalid + bad, int(take.sum())
 
 
 def convert_video(files: VideoFiles, options: ConvertOptions) -> VideoResult:
@@ -668,9 +707,7 @@ def convert_video(files: VideoFiles, options: ConvertOptions) -> VideoResult:
     if files.video is not None:
         height, width, video_frames = probe_video(files.video, files.vid)
         shape = (height, width)
-    skeleton, parsed, invalid = load_openpose_skeleton(files.skeleton,
-                                                       files.vid,
-                                                       options.cache_dir)
+    skeleton, parsed, invalid, from_hands = _read_skeleton(files, options)
     _check_lengths(files, segments, len(skeleton), video_frames,
                    options.frame_tolerance)
     # Whole videos, before cutting: a gap at a clip's edge is filled from
@@ -686,7 +723,8 @@ def convert_video(files: VideoFiles, options: ConvertOptions) -> VideoResult:
         files.split,
         parsed=parsed,
         invalid_points=invalid,
-        filled_points=filled)
+        filled_points=filled,
+        light_hand_points=from_hands)
     clips = [(label, start, end)
              for (_, start, end), label in zip(segments, labels)]
     add_clips(
@@ -729,6 +767,7 @@ def convert_release(root: str,
                     workers: Optional[int] = None,
                     cache_dir: Optional[str] = None,
                     fill_gaps: int = 0,
+                    light_hand: bool = True,
                     progress: bool = True) -> dict:
     """Convert a MiGA / iMiGUE release (see the module docstring).
 
@@ -758,6 +797,10 @@ def convert_release(root: str,
         fill_gaps (int): Interpolate points missing for at most this many
             frames (:mod:`mmmg.keypoints.gap_filling`; filled points get
             half the smaller bounding confidence). 0 (default) fills none.
+        light_hand (bool): Read ``<vid>_light_hand.csv`` where present
+            (:mod:`mmmg.data_prep.light_hand`): its points fill those the
+            workbook misses, or stand in for a missing workbook. Defaults
+            to True.
         progress (bool): Show a progress bar.
 
     Returns:
@@ -778,7 +821,8 @@ def convert_release(root: str,
         require_video=require_video,
         frame_tolerance=frame_tolerance,
         cache_dir=cache_dir,
-        fill_gaps=fill_gaps)
+        fill_gaps=fill_gaps,
+        light_hand=light_hand)
 
     videos, errors = discover_release(root, video_root,
                                       _read_split_overrides(split_files or {}))
@@ -824,7 +868,8 @@ def _summarize(root: str, ann_file: str, layout: str,
             r.vid: r.invalid_points
             for r in results if r.invalid_points
         },
-        filled_points=sum(r.filled_points for r in results))
+        filled_points=sum(r.filled_points for r in results),
+        light_hand_points=sum(r.light_hand_points for r in results))
 
 
 def format_summary(summary: dict) -> str:

@@ -694,3 +694,57 @@ def test_fill_gaps_interpolates_across_the_whole_video(release, tmp_path):
     # A 3-frame gap is longer than --fill-gaps 2 allows.
     data, _ = convert(root, tmp_path / 'short', fill_gaps=1)
     assert not by_id(data)['0001_2']['keypoint_score'][0, 2:4, 12].any()
+
+
+def _light_hand_rows(table):
+    """The light-hand CSV of a workbook table: an index, body-25 and the
+    fingertips (OpenPose-137 points 99, 103, ... 136) as x, y, conf."""
+    points = table.reshape(len(table), 137, 3)
+    picked = list(range(25)) + [
+        hand + tip for hand in (95, 116) for tip in (4, 8, 12, 16, 20)
+    ]
+    return [[t] + points[t, picked].ravel().tolist()
+            for t in range(len(table))]
+
+
+def test_light_hand_csv_fills_and_replaces_the_workbook(release, tmp_path):
+    root, tables = release
+    # 0001: the workbook misses the left index fingertip (103) in frame 30;
+    # the CSV sees it.
+    folder = skeleton_dir(root, '0001')
+    book_table = tables['0001'].copy()
+    book_table[30, 3 * 103:3 * 104] = 0
+    write_xlsx(osp.join(folder, '0001_openpose.xlsx'), book_table)
+    with open(osp.join(folder, '0001_light_hand.csv'), 'w') as f:
+        f.write('frame,' + ','.join(f'v{i}' for i in range(105)) + '\n')
+        f.writelines(','.join(map(str, row)) + '\n'
+                     for row in _light_hand_rows(tables['0001']))
+    # 0002: only the CSV, no workbook.
+    folder = skeleton_dir(root, '0002')
+    os.remove(osp.join(folder, '0002_openpose.xlsx'))
+    with open(osp.join(folder, '0002_light_hand.csv'), 'w') as f:
+        f.writelines(','.join(map(str, row)) + '\n'
+                     for row in _light_hand_rows(tables['0002']))
+    data, summary = convert(root, tmp_path / 'out', layout='mg22')
+    assert summary['skipped'] == []
+    full = tables['0001'].reshape(-1, 137, 3)
+    ann = by_id(data)['0001_2']  # frames 25-39
+    mg22 = list(MG22_FROM_OPENPOSE137)
+    np.testing.assert_allclose(
+        ann['keypoint'][0, 5], full[30, mg22, :2], rtol=1e-6)
+    np.testing.assert_allclose(
+        ann['keypoint_score'][0, 5], full[30, mg22, 2], rtol=1e-6)
+    # All 22 points come from the CSV alone for 0002.
+    ann = by_id(data)['0002_0']  # frames 2-11
+    full = tables['0002'].reshape(-1, 137, 3)
+    np.testing.assert_allclose(
+        ann['keypoint'][0], full[2:12, mg22, :2], rtol=1e-6)
+    assert summary['light_hand_points'] == 1 + int(
+        (full[:,
+              list(range(25)) +
+              [99, 103, 107, 111, 115, 120, 124, 128, 132, 136], 2] > 0).sum())
+    # --ignore-light-hand: 0002 has no skeleton then.
+    data, summary = convert(
+        root, tmp_path / 'ignored', layout='mg22', light_hand=False)
+    assert [s['video'] for s in summary['skipped']] == ['0002']
+    assert 'no skeleton 0002_openpose.xlsx' in summary['skipped'][0]['reason']
