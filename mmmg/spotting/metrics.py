@@ -7,6 +7,8 @@ one-to-one: predictions in descending score order (file order on ties) each
 take the still unmatched same-class ground-truth segment of highest IoU.
 Unmatched predictions are false positives, unmatched ground truth false
 negatives. ``F1 = 2 TP / (2 TP + FP + FN)`` (0 when all three are 0).
+Among predictions of equal score (a label table carries no scores) the one
+with the higher best IoU against same-class ground truth goes first.
 """
 from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 
@@ -19,7 +21,8 @@ IOU_THRESHOLDS = (0.3, 0.5, 0.7)
 
 def match_segments(pred: Sequence[Segment], gt: Sequence[Segment],
                    iou_threshold: float) -> List[Tuple[int, int]]:
-    """``(prediction index, ground-truth index)`` of each match."""
+    """``(prediction index, ground-truth index)`` of each match (see the
+    module docstring)."""
     if not pred or not gt:
         return []
     iou = temporal_iou([(p.start, p.end) for p in pred],
@@ -27,7 +30,9 @@ def match_segments(pred: Sequence[Segment], gt: Sequence[Segment],
     same = np.array([[p.label == g.label for g in gt] for p in pred])
     free = np.ones(len(gt), dtype=bool)
     matches = []
-    for i in sorted(range(len(pred)), key=lambda i: -pred[i].score):
+    best = np.where(same, iou, 0.).max(axis=1)
+    for i in sorted(
+            range(len(pred)), key=lambda i: (-pred[i].score, -best[i])):
         ok = same[i] & free & (iou[i] >= iou_threshold)
         if ok.any():
             j = int(np.argmax(np.where(ok, iou[i], -1.)))

@@ -98,6 +98,7 @@ def plot_timeline(path: str,
         lanes += ', lower lanes: ground truth'
     ax.set_xlabel(f'time (s); {lanes}')
     ax.grid(axis='x', alpha=0.3)
+    ax.set_axisbelow(True)
     if not shown:
         ax.text(duration / 2, 0.5, 'no segments', ha='center', va='center')
     if title:

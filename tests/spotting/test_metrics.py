@@ -121,3 +121,10 @@ def test_nothing_to_count():
     assert report['overall']['0.5'] == dict(
         tp=0, fp=0, fn=0, precision=0., recall=0., f1=0.)
     assert report['frame_accuracy'] == 1.
+
+
+def test_equal_scores_go_by_overlap():
+    # A label table has no scores: p1 comes first in the file, but p0
+    # overlaps g0 better, so p0 takes it at 0.5 and p1 is the duplicate.
+    tied = [Segment(A, 0, 60), Segment(A, 10, 110)]
+    assert match_segments(tied, GT, 0.5) == [(1, 0)]
