@@ -6,6 +6,7 @@ extractor per item reads that value from the config; the test builds every
 carded config and compares. Every full config must have a card, and every
 row where ours differs from the anchor must say why.
 """
+import functools
 import glob
 import math
 import os.path as osp
@@ -459,3 +460,60 @@ def test_total_sgd_steps_formula():
     assert extract_total_sgd_steps(cfg, card) == str(504 * 24)
     assert extract_total_sgd_steps(cfg, card._replace(
         train_set=None)) == ('ceil(N x 10 / 256) x 24')
+
+
+def test_public_init_urls_have_a_loadable_form():
+    """A URL init is an https address of a .pth file (fetched by MMEngine
+    on the user's machine; nothing is downloaded here)."""
+    for card in CARDS:
+        value = card.rows['init']['ours']
+        url = value.split(' ', 1)[-1]
+        if '://' in url:
+            assert re.fullmatch(
+                r'https://[\w.-]+/\S+\.pth',
+                url), (f'{card.config}: init {url!r} is not an https .pth URL')
+
+
+@functools.lru_cache(maxsize=None)
+def model_state(config: str) -> dict:
+    """State dict of a freshly built model of a config (the keys and
+    shapes of its checkpoints)."""
+    from mmaction.registry import MODELS
+    from mmaction.utils import register_all_modules
+    register_all_modules()
+    cfg = read_config(osp.join(REPO, config))
+    return MODELS.build(cfg.model).state_dict()
+
+
+# RGBPoseConv3D config -> the RGB-only and pose-only configs whose
+# checkpoints tools/merge_rgbpose_checkpoint.py merges into its load_from.
+RGBPOSE_SOURCES = {
+    'configs/multimodal/rgbposec3d/rgbposec3d_mg36_joint_imigue.py':
+    ('configs/multimodal/rgbposec3d/slowonly_r50_rgb_only_imigue.py',
+     'configs/skeleton/posec3d/posec3d_slowonly_mg36_joint_imigue.py'),
+    'configs/multimodal/rgbposec3d/rgbposec3d_mg36_limb_imigue.py':
+    ('configs/multimodal/rgbposec3d/slowonly_r50_rgb_only_imigue.py',
+     'configs/skeleton/posec3d/posec3d_slowonly_mg36_limb_imigue.py'),
+}
+
+
+@pytest.mark.parametrize(
+    'config',
+    sorted(RGBPOSE_SOURCES),
+    ids=[osp.basename(c) for c in sorted(RGBPOSE_SOURCES)])
+def test_rgbpose_init_merges_our_stream_checkpoints(config):
+    """The RGBPose initialisation the cards name is the merge of our own
+    full RGB-only and PoseConv3D models: stand-in state dicts of those
+    models (the keys and shapes their checkpoints have) fill every key of
+    the RGBPose model but the lateral connections, which the anchor's
+    merge notebook also leaves new; no source key is left over."""
+    from mmmg.models.utils import merge_rgbpose_state_dicts
+    rgb_config, pose_config = RGBPOSE_SOURCES[config]
+    target = model_state(config)
+    merged, report = merge_rgbpose_state_dicts(
+        model_state(rgb_config), model_state(pose_config), target)
+    assert set(merged) | set(report.new) == set(target)
+    assert report.new and all('_lateral' in k for k in report.new), sorted(
+        k for k in report.new if '_lateral' not in k)
+    assert report.unused == dict(rgb=[], pose=[])
+    assert all(merged[k].shape == target[k].shape for k in merged)
