@@ -28,7 +28,7 @@ import hashlib
 import json
 import os
 import os.path as osp
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
@@ -59,6 +59,11 @@ def index_files(index: str) -> Tuple[str, str, str]:
     """``(prefix .npy, meta .json, pose folder)`` of an index path."""
     stem = index[:-5] if index.endswith('.json') else index
     return f'{stem}.npy', f'{stem}.json', f'{stem}_pose'
+
+
+def pose_path(pose_dir: str, vid: str) -> str:
+    """Where the index keeps a video's keypoints."""
+    return osp.join(pose_dir, f'{vid}.npy')
 
 
 @dataclass(frozen=True)
@@ -97,12 +102,6 @@ class IndexedVideo:
     width: int
     offset: int = 0
     note: Optional[str] = None
-
-
-@dataclass
-class _Indexed:
-    record: IndexedVideo
-    prefix: np.ndarray = field(repr=False)
 
 
 def _rel(path: Optional[str], root: str) -> Optional[str]:
@@ -148,7 +147,7 @@ class _IndexTask:
     pose_dir: Optional[str]
     cache_dir: Optional[str]
 
-    def __call__(self, files: VideoFiles) -> _Indexed:
+    def __call__(self, files: VideoFiles) -> Tuple[IndexedVideo, np.ndarray]:
         vid = files.vid
         if files.skeleton is None:
             raise ReleaseFormatError(
@@ -169,7 +168,7 @@ class _IndexTask:
             kp, score = convert_pose(skeleton[..., :2], skeleton[..., 2],
                                      SOURCE_LAYOUT, self.options.pose_layout)
             pose = np.concatenate([kp, score[..., None]], -1)[:num_frames]
-            with atomic_open(osp.join(self.pose_dir, f'{vid}.npy')) as f:
+            with atomic_open(pose_path(self.pose_dir, vid)) as f:
                 np.save(f, pose.astype(np.float32))
         record = IndexedVideo(
             vid,
@@ -182,7 +181,7 @@ class _IndexTask:
             height,
             width,
             note=note)
-        return _Indexed(record, prefix)
+        return record, prefix
 
 
 def build_ssl_index(root: str,
@@ -213,7 +212,7 @@ def build_ssl_index(root: str,
     Raises:
         ValueError: No labelled MG segment to draw durations from.
     """
-    npy, meta_path, pose_dir = index_files(index)
+    npy, _, pose_dir = index_files(index)
     found, errors = videos or discover_release(root)
     if errors and strict:
         raise errors[0]
@@ -236,32 +235,54 @@ def build_ssl_index(root: str,
     results, failed = convert_each(todo, task, 'video', 'vid', strict, workers,
                                    progress)
     skipped += failed + [skip_entry(error, 'video') for error in errors]
-    results = sorted(results, key=lambda r: r.record.vid)
+    return write_ssl_index(
+        index,
+        sorted(results, key=lambda r: r[0].vid),
+        durations,
+        ground_truth,
+        options,
+        stamp=fingerprint(root, found, options),
+        skipped=skipped)
+
+
+def write_ssl_index(index: str,
+                    videos: Sequence[Tuple[IndexedVideo, np.ndarray]],
+                    durations: Sequence[int],
+                    mg_segments: Dict[str, Sequence[Interval]],
+                    options: IndexOptions,
+                    stamp: str = '',
+                    skipped: Sequence[dict] = ()) -> dict:
+    """Write an index from ``(record, prefix)`` pairs (offsets are set
+    here): the prefix file, then the metadata, each atomically.
+
+    Returns:
+        dict: The metadata.
+    """
+    npy, meta_path, _ = index_files(index)
     offset = 0
-    for result in results:
-        result.record.offset = offset
-        offset += len(result.prefix)
-    dtype = prefix_dtype(max([r.record.num_frames for r in results] + [0]))
+    for record, prefix in videos:
+        record.offset = offset
+        offset += len(prefix)
+    dtype = prefix_dtype(max([r.num_frames for r, _ in videos] + [0]))
     with atomic_path(npy) as tmp:
         out = np.lib.format.open_memmap(
             tmp, mode='w+', dtype=dtype, shape=(offset, ))
-        for result in results:
-            start = result.record.offset
-            out[start:start + len(result.prefix)] = result.prefix
+        for record, prefix in videos:
+            out[record.offset:record.offset + len(prefix)] = prefix
         out.flush()
         del out
     meta = dict(
         version=INDEX_VERSION,
-        fingerprint=fingerprint(root, found, options),
+        fingerprint=stamp,
         options=asdict(options),
         npy_bytes=os.path.getsize(npy),
         durations=[int(d) for d in durations],
-        videos=[asdict(r.record) for r in results],
+        videos=[asdict(record) for record, _ in videos],
         mg_segments={
             k: [list(s) for s in v]
-            for k, v in ground_truth.items()
+            for k, v in mg_segments.items()
         },
-        skipped=skipped)
+        skipped=list(skipped))
     with atomic_open(meta_path, 'w') as f:
         json.dump(meta, f)
     return meta
@@ -307,7 +328,7 @@ class SSLIndex:
             FileNotFoundError: The index was built without a pose layout.
         """
         vid = self.videos[row]['vid']
-        path = osp.join(self.pose_dir, f'{vid}.npy')
+        path = pose_path(self.pose_dir, vid)
         if not osp.isfile(path):
             raise FileNotFoundError(
                 f'{path}: no keypoints of video {vid} in the index; build '
