@@ -57,25 +57,24 @@ def windows_to_frame_scores(window_scores,
             f'exclusive), not a non-empty range inside the '
             f'{num_frames} frames of the video')
 
-    total = np.zeros((num_frames, scores.shape[1]))
-    weight = np.zeros(num_frames)
     if weighting == 'uniform':
-        # Difference arrays: +score at the start, -score after the end.
-        diff = np.zeros((num_frames + 1, scores.shape[1]))
-        np.add.at(diff, starts, scores)
-        np.add.at(diff, ends, -scores)
-        total = np.cumsum(diff[:-1], axis=0)
-        count = np.zeros(num_frames + 1)
-        np.add.at(count, starts, 1)
-        np.add.at(count, ends, -1)
-        weight = np.cumsum(count[:-1])
+        # Difference arrays: +score at the start, -score at the end.
+        def diff(values):
+            return (np.bincount(starts, values, num_frames + 1) -
+                    np.bincount(ends, values, num_frames + 1))[:-1]
+
+        total = np.cumsum(
+            np.stack([diff(col) for col in scores.T], axis=1), axis=0)
+        weight = np.cumsum(diff(np.ones(num_windows)))
     else:
+        total = np.zeros((num_frames, scores.shape[1]))
+        weight = np.zeros(num_frames)
         for row, start, end in zip(scores, starts, ends):
             t = np.arange(start, end)
             w = np.minimum(t - start + 1, end - t).astype(np.float64)
             total[start:end] += w[:, None] * row
             weight[start:end] += w
     covered = weight > 0
-    frame_scores = np.full_like(total, np.nan)
+    frame_scores = np.full(total.shape, np.nan)
     frame_scores[covered] = total[covered] / weight[covered, None]
     return frame_scores

@@ -74,6 +74,12 @@ def test_uncovered_frames_split_and_never_merge():
     assert [(s.start, s.end) for s in got] == [(0, 8), (10, 20)]
 
 
+def test_nothing_covered_gives_nothing():
+    # A video with nobody in it: no window was scored.
+    assert spot(np.full((100, 3), np.nan)) == []
+    assert spot(np.zeros((0, 3))) == []
+
+
 def test_min_and_max_duration():
     a = [.8] * 4 + [.1] + [.8] * 2
     assert [(s.start, s.end)
