@@ -6,12 +6,13 @@ MMAction2; the modules import them when called.
 """
 from .scoring import (PoseTrack, VideoScores, load_pose, plan_windows,
                       score_clip, score_clips, score_video, to_frames)
+from .spotting import SpotResult, spot_video, write_outputs
 from .streams import (Stream, StreamError, StreamSet, check_fusion,
                       check_streams, load_stream, load_streams)
 
 __all__ = [
-    'PoseTrack', 'Stream', 'StreamError', 'StreamSet', 'VideoScores',
-    'check_fusion', 'check_streams', 'load_pose', 'load_stream',
+    'PoseTrack', 'SpotResult', 'Stream', 'StreamError', 'StreamSet',
+    'VideoScores', 'check_fusion', 'check_streams', 'load_pose', 'load_stream',
     'load_streams', 'plan_windows', 'score_clip', 'score_clips', 'score_video',
-    'to_frames'
+    'spot_video', 'to_frames', 'write_outputs'
 ]
