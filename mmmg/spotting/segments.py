@@ -217,8 +217,7 @@ def spot_segments(frame_scores,
         class_index(classes, name)
     background = class_index(classes, background_class)
     uncovered = np.isnan(scores)
-    smoothed = smooth_scores(scores, max(1,
-                                         _frames(p['smoothing_s'], fps) or 1))
+    smoothed = smooth_scores(scores, max(1, _frames(p['smoothing_s'], fps)))
     smoothed[uncovered] = np.nan
     blocked = uncovered.all(axis=1)
     if background is not None:
@@ -233,8 +232,9 @@ def spot_segments(frame_scores,
         if c == background:
             continue
         high, low = p['class_thresholds'].get(name, (p['high'], p['low']))
-        score = np.where(blocked | uncovered[:, c], 0., smoothed[:, c])
-        runs = [(s, e) for s, e in _runs(score >= low)
+        active = ~(blocked | uncovered[:, c])
+        score = np.where(active, smoothed[:, c], 0.)
+        runs = [(s, e) for s, e in _runs(active & (score >= low))
                 if score[s:e].max() >= high]
         merged = []
         for s, e in runs:

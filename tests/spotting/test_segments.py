@@ -72,6 +72,9 @@ def test_uncovered_frames_split_and_never_merge():
     scores[8:10] = np.nan
     got = spot(scores, merge_gap_s=0.5)
     assert [(s.start, s.end) for s in got] == [(0, 8), (10, 20)]
+    # Not even with low = 0.
+    got = spot(scores, merge_gap_s=0.5, low=0.)
+    assert [(s.start, s.end) for s in got] == [(0, 8), (10, 20)]
 
 
 def test_nothing_covered_gives_nothing():
