@@ -2,9 +2,9 @@
 naive baseline, and the real-time factor on CPU.
 
 In one process, on the test split of a toy MiGA release (generated with
-``data_prep/make_toy_imigue.py`` unless ``--data`` holds one) and the toy
-joint PoseConv3D (``posec3d_slowonly_mg36_joint_toy.py``, trained here
-with ``tools/train.py`` unless ``--checkpoint`` is given):
+``data_prep/make_toy_imigue.py`` at ``TOY_ARGS`` unless ``--data`` holds
+one) and the toy joint PoseConv3D (``posec3d_slowonly_mg36_joint_toy.py``,
+trained here with ``tools/train.py`` unless ``--checkpoint`` is given):
 
 (a) ours: ``mmmg.apis.spot_video``: overlapping windows (the training clip
     length, half of it as stride), per-frame posteriors, smoothing,
@@ -37,6 +37,13 @@ import time
 import numpy as np
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
+# A toy release sized for CPUs: 4 training subjects, 2 test subjects with
+# ~25 s videos of 20 micro-gestures each, 8-24 idle frames between them.
+TOY_ARGS = [
+    '--size', 'tiny', '--subjects', '7', '--val-subjects', '1',
+    '--test-subjects', '2', '--clips-per-subject', '20', '--gap-len', '8',
+    '24', '--workers', '2'
+]
 CONFIG = osp.join(REPO, 'configs', 'skeleton', 'posec3d',
                   'posec3d_slowonly_mg36_joint_toy.py')
 
@@ -55,7 +62,7 @@ def prepare(args):
         run([
             'data_prep/make_toy_imigue.py', '--out', release, '--seed',
             str(args.seed)
-        ])
+        ] + TOY_ARGS)
     if args.checkpoint:
         return release, args.checkpoint
     if not osp.isfile(ann):
