@@ -3,7 +3,8 @@ checkpoint for one of our configs (see docs/checkpoints.md).
 
 Layouts (``--list-layouts``): PYSKL PoseConv3D / RGBPoseConv3D
 (kennymckormick/pyskl, momiji-bit/MM-Gesture), MMAction2 0.x Video Swin
-(Video-Swin-Transformer, MM-Gesture's mmaction2 fork), the original VideoMAE
+(Video-Swin-Transformer) and 1.x Video Swin (MM-Gesture's mmaction2/
+streams: checked and reported, keys unchanged), the original VideoMAE
 pre-trained and fine-tuned ViTs (MCG-NJU/VideoMAE), and our own
 VideoMAEPretrainer checkpoints (encoder for fine-tuning). The layout is
 recognised from the keys unless ``--layout`` names it.
@@ -111,12 +112,17 @@ def main(argv=None):
     import torch
     from mmaction.registry import MODELS
     from mmaction.utils import register_all_modules
+    from mmengine.logging import MMLogger
 
     from mmmg.models.utils.checkpoint_conversion import (LAYOUTS,
                                                          ConversionError,
                                                          convert_state_dict,
                                                          detect_layout)
     from mmmg.utils.config import read_config
+
+    # MMEngine's INFO lines (checkpoint loading, a line per initialised
+    # parameter) would bury the report.
+    MMLogger.get_instance('convert_checkpoint', log_level='WARNING')
     source = read_weights(args.checkpoint)
     try:
         layout = (

@@ -119,7 +119,8 @@ def test_checkpoint_tools_refuse_garbage_in_one_line(tmp_path, capsys,
     junk.write_bytes(b'garbage')
     (tmp_path / 'file').write_text('')
     out = tmp_path / 'out.pth'
-    for tool, argv in (('tools/convert_mae_checkpoint.py', [junk, out]),
+    for tool, argv in (('tools/convert_checkpoint.py',
+                        [junk, out, '--config', RGBPOSE_TOY]),
                        ('tools/merge_rgbpose_checkpoint.py',
                         [RGBPOSE_TOY, junk, junk, '--out', out])):
         line = assert_known_error(

@@ -1,6 +1,6 @@
 """Self-supervised pre-training: VideoMAE-style masked video modelling and
 USDRL-style skeleton feature decorrelation."""
-from .mae_checkpoint import extract_encoder, match_keys, select_prefix
+from .mae_checkpoint import select_prefix
 from .mae_decoder import VideoMAEDecoder
 from .mae_targets import (patchify, teacher_feature_targets,
                           tubelet_pixel_targets, unnormalize)
@@ -13,7 +13,7 @@ from .vit_encoder import (VisionTransformerCP, embed_tokens, run_blocks,
 __all__ = [
     'SkeletonDecorrelationPretrainer', 'TubeMaskGenerator', 'VideoMAEDecoder',
     'VideoMAEPretrainer', 'VisionTransformerCP', 'count_tokens',
-    'embed_tokens', 'extract_encoder', 'match_keys', 'num_masked_per_slice',
-    'patchify', 'run_blocks', 'select_prefix', 'teacher_feature_targets',
-    'token_grid', 'tube_mask', 'tubelet_pixel_targets', 'unnormalize'
+    'embed_tokens', 'num_masked_per_slice', 'patchify', 'run_blocks',
+    'select_prefix', 'teacher_feature_targets', 'token_grid', 'tube_mask',
+    'tubelet_pixel_targets', 'unnormalize'
 ]
