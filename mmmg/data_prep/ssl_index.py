@@ -28,6 +28,7 @@ import hashlib
 import json
 import os
 import os.path as osp
+from collections import OrderedDict
 from dataclasses import asdict, dataclass
 from typing import Dict, List, Optional, Sequence, Tuple
 
@@ -48,6 +49,8 @@ DEFAULT_SHAPE = (720, 1280)
 # Frames a video may hold fewer than its pose rows (or the other way round)
 # without a note: the converter's and DecordInitSegment's tolerance.
 FRAME_TOLERANCE = 5
+# Keypoint files kept memory-mapped per process.
+POSE_MAPS = 32
 
 
 def prefix_dtype(max_frames: int) -> np.dtype:
@@ -307,10 +310,11 @@ class SSLIndex:
             for k, v in self.meta['mg_segments'].items()
         }
         self._prefix = None
+        self._poses: 'OrderedDict[str, np.ndarray]' = OrderedDict()
 
     def __getstate__(self) -> dict:
         state = self.__dict__.copy()
-        state['_prefix'] = None
+        state.update(_prefix=None, _poses=OrderedDict())
         return state
 
     def prefix(self, row: int) -> np.ndarray:
@@ -328,13 +332,20 @@ class SSLIndex:
             FileNotFoundError: The index was built without a pose layout.
         """
         vid = self.videos[row]['vid']
+        if vid in self._poses:
+            self._poses.move_to_end(vid)
+            return self._poses[vid]
         path = pose_path(self.pose_dir, vid)
         if not osp.isfile(path):
             raise FileNotFoundError(
                 f'{path}: no keypoints of video {vid} in the index; build '
                 'it with a pose_layout (the dataset\'s pose_layout) for '
                 'skeleton pipelines')
-        return np.load(path, mmap_mode='r')
+        # A few maps stay open per process (each holds a file handle).
+        self._poses[vid] = np.load(path, mmap_mode='r')
+        while len(self._poses) > POSE_MAPS:
+            self._poses.popitem(last=False)
+        return self._poses[vid]
 
 
 def ensure_ssl_index(root: str,
