@@ -104,11 +104,16 @@ def parse_args(argv=None):
         type=float,
         help='frequency ratio of the first to the last class')
     size.add_argument(
+        '--min-clips',
+        type=int,
+        metavar='N',
+        help='clips of every class in every split')
+    size.add_argument(
         '--clip-len',
         type=int,
         nargs=2,
         metavar=('MIN', 'MAX'),
-        help='segment length in frames')
+        help='segment length range in frames (log-normal inside it)')
     size.add_argument(
         '--gap-len',
         type=int,

@@ -681,8 +681,8 @@ def _play_hair(s: _Segment):
 
 
 def _fold_arm(s: _Segment):
-    breath = 0.03 * s.amp * np.sin(s.phase(0.3))
-    x, y = 0.62 + 0.1 * (s.amp - 1), 1.26 + s.rng.normal(0, 0.06)
+    breath = 0.02 * np.sin(s.phase(0.3))
+    x, y = 0.62, 1.26 + s.rng.normal(0, 0.06)
     s.hand(
         'dom',
         x,

@@ -480,10 +480,16 @@ def test_cli_main(tmp_path, capsys, monkeypatch):
     assert 'wrote 3 videos' in printed and 'illustrative' in printed
     with open(osp.join(out, META_FILE)) as f:
         assert json.load(f)['config']['num_subjects'] == 3
-    for bad in (['--frame-size', '320by180'], ['--classes', '31,x'],
-                ['--size', 'tiny', '--classes',
-                 '31,5'], ['--size', 'tiny', '--workers', '-1']):
+    bad_args = [
+        ['--frame-size', '320by180'],
+        ['--classes', '31,x'],
+        ['--size', 'tiny', '--classes', '31,5'],
+        ['--size', 'tiny', '--workers', '-1'],
+        ['--size', 'tiny', '--min-clips', '9'],
+    ]
+    for bad in bad_args:
         with pytest.raises(SystemExit) as e:
             main(['--out', str(tmp_path / 'bad')] + bad)
         assert e.value.code == 2, bad
-    assert 'no toy motion' in capsys.readouterr().err
+    error = capsys.readouterr().err
+    assert 'no toy motion' in error and 'cannot all occur 9 times' in error
