@@ -8,6 +8,10 @@ at each temporal IoU threshold (overall, with macro-F1, and per class at
 --per-class-iou) and frame-level accuracy; ``--out`` saves the full report
 (per class, per video) as JSON. See docs/spotting.md, "Evaluation".
 
+Where the spotting tool's ``<vid>_scores.json`` lies beside a prediction,
+its segment scores order the matching and its frame count extends frame
+accuracy to the whole video (a label table has neither).
+
 A ground-truth video without a prediction counts as all missed unless
 ``--only-predicted``; predictions without ground truth are listed and left
 out. Segments of the non-MG class (``--background``) are left out of both
@@ -22,18 +26,19 @@ import os
 import os.path as osp
 import re
 import sys
-from typing import Dict
+from typing import Dict, List, Optional, Tuple
 
-from mmmg.spotting import (MIGA_CLASS_TO_RAW, evaluate_spotting, format_report,
-                           read_label_csv)
+from mmmg.spotting import (MIGA_CLASS_TO_RAW, MIGA_NON_MG_CLASS, Segment,
+                           evaluate_spotting, format_report, read_label_csv)
 from mmmg.spotting.metrics import IOU_THRESHOLDS
-from mmmg.utils.cli import (ToolError, add_debug_arg, check_output_file,
-                            cli_main)
+from mmmg.utils.cli import (DataFileError, ToolError, add_debug_arg,
+                            check_output_file, cli_main)
 from mmmg.utils.io import atomic_open
 
+PRED_SUFFIX = '_pred.csv'
 PRED_FILE = re.compile(r'^(.+)_pred\.csv$')
 GT_FILE = re.compile(r'^(.+)_label\.csv$')
-NON_MG_CLASS = 'illustrative'
+SCORES_SUFFIX = '_scores.json'
 
 
 def parse_args(argv=None):
@@ -55,7 +60,7 @@ def parse_args(argv=None):
         help='threshold of the per-class rows of the printed table')
     parser.add_argument(
         '--background',
-        default=NON_MG_CLASS,
+        default=MIGA_NON_MG_CLASS,
         help='class left out of the evaluation; "none" scores every class '
         '(default: %(default)s)')
     parser.add_argument(
@@ -86,6 +91,33 @@ def find_files(folder: str, pattern: re.Pattern, option: str) -> Dict:
     return found
 
 
+def read_prediction(path: str) -> Tuple[List[Segment], Optional[int]]:
+    """Segments of ``<vid>_pred.csv`` and the video's frame count; with
+    the spotting tool's ``<vid>_scores.json`` beside it, the segments carry
+    its scores and the count is its ``num_frames``, else None."""
+    segments = read_label_csv(path)
+    json_path = path[:-len(PRED_SUFFIX)] + SCORES_SUFFIX
+    if not osp.isfile(json_path):
+        return segments, None
+    try:
+        with open(json_path) as f:
+            saved = json.load(f)
+        num_frames = int(saved['num_frames'])
+        scores = {
+            (s['label'], int(s['start']), int(s['end'])): s['score']
+            for s in saved['segments']
+        }
+    except (ValueError, KeyError, TypeError) as error:
+        raise DataFileError(
+            f'{json_path}: not a scores file of tools/spot_gestures.py '
+            f'({type(error).__name__}: {error}); remove or rewrite it')
+    return [
+        Segment(s.label, s.start, s.end,
+                float(scores.get((s.label, s.start, s.end), s.score)))
+        for s in segments
+    ], num_frames
+
+
 def main(argv=None):
     args = parse_args(argv)
     for iou in args.iou + [args.per_class_iou]:
@@ -98,7 +130,7 @@ def main(argv=None):
         else args.background
     if background is not None and background not in MIGA_CLASS_TO_RAW:
         raise ToolError(f'--background {background!r} is not a class name; '
-                        f'the non-MG class is {NON_MG_CLASS!r}')
+                        f'the non-MG class is {MIGA_NON_MG_CLASS!r}')
     preds = find_files(args.pred_dir, PRED_FILE, 'PRED_DIR')
     gts = find_files(args.gt_dir, GT_FILE, 'GT_DIR')
     if not preds:
@@ -116,12 +148,12 @@ def main(argv=None):
     unpredicted = sorted(set(gts) - set(preds))
     ungraded = sorted(set(preds) - set(gts))
     evaluated = common if args.only_predicted else sorted(gts)
-    videos = {
-        vid: (read_label_csv(preds[vid]) if vid in preds else [],
-              read_label_csv(gts[vid]))
-        for vid in evaluated
-    }
-    report = evaluate_spotting(videos, args.iou, background)
+    videos, num_frames = {}, {}
+    for vid in evaluated:
+        pred, num_frames[vid] = (
+            read_prediction(preds[vid]) if vid in preds else ([], None))
+        videos[vid] = (pred, read_label_csv(gts[vid]))
+    report = evaluate_spotting(videos, args.iou, background, num_frames)
     report['missing_predictions'] = unpredicted
     report['predictions_without_ground_truth'] = ungraded
 

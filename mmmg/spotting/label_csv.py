@@ -10,8 +10,8 @@ exclusive, so ``end`` on disk is ``Segment.end - 1``.
 import csv
 from typing import Dict, List, Mapping, Optional, Sequence
 
-from mmmg.classes import (IMIGUE_CLASSES, index_to_miga_label,
-                          miga_label_to_index)
+from mmmg.classes import (IMIGUE_CLASSES, MIGA_NON_MG_RAW_LABEL,
+                          index_to_miga_label, miga_label_to_index)
 from mmmg.utils.cli import DataFileError
 from mmmg.utils.io import atomic_open
 from .segments import Segment
@@ -24,6 +24,8 @@ MIGA_RAW_TO_CLASS: Dict[int, str] = {
     raw: IMIGUE_CLASSES[miga_label_to_index(raw)]
     for raw in MIGA_CLASS_TO_RAW.values()
 }
+# The non-MG class: never spotted, left out of the evaluation by default.
+MIGA_NON_MG_CLASS = MIGA_RAW_TO_CLASS[MIGA_NON_MG_RAW_LABEL]
 
 
 def _integer(text: str) -> Optional[int]:

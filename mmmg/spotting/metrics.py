@@ -57,11 +57,11 @@ def frame_accuracy(pred: Sequence[Segment],
                    num_frames: Optional[int] = None) -> Tuple[int, int]:
     """``(correct frames, frames)``: a frame is correct when the set of
     labels of the predictions covering it equals that of the ground truth
-    (both empty: no micro-gesture). ``num_frames`` defaults to the last
-    frame any segment covers."""
+    (both empty: no micro-gesture). The frames are ``0`` to
+    ``num_frames`` (default 0) or to the last frame any segment covers,
+    whichever is later."""
     segments = list(pred) + list(gt)
-    if num_frames is None:
-        num_frames = max((s.end for s in segments), default=0)
+    num_frames = max([num_frames or 0] + [s.end for s in segments])
     labels = sorted({s.label for s in segments})
     masks = []
     for group in (pred, gt):
@@ -90,8 +90,9 @@ def evaluate_spotting(videos: Mapping[str, Tuple[Sequence[Segment],
         background_class (str | None): Segments of this class (the non-MG
             class, which the spotter never emits) are left out of both
             sides and counted in ``ignored_background``.
-        num_frames (Mapping[str, int] | None): Frames per video for frame
-            accuracy; default: the last frame any segment covers.
+        num_frames (Mapping[str, int | None] | None): Frames per video for
+            frame accuracy (see :func:`frame_accuracy`); default: up to the
+            last frame any segment covers.
 
     Returns:
         dict: ``iou_thresholds``, ``background_class``, ``videos``,
@@ -140,7 +141,8 @@ def evaluate_spotting(videos: Mapping[str, Tuple[Sequence[Segment],
                 len(pred) - len(matches),
                 len(gt) - len(matches))['f1']
         correct, frames = frame_accuracy(
-            pred, gt, None if num_frames is None else num_frames[vid])
+            pred, gt, None if num_frames is None else num_frames.get(vid))
+        video['frames'] = frames
         video['frame_accuracy'] = correct / frames if frames else 1.
         correct_frames += correct
         total_frames += frames

@@ -7,6 +7,7 @@ import sys
 
 import pytest
 
+from mmmg.utils.cli import cli_main
 from tests.cli_helpers import assert_known_error, run_cli
 from tests.conftest import REPO
 
@@ -113,3 +114,45 @@ def test_bad_input_is_one_line(folders, capsys, monkeypatch, case):
     result = run_cli(TOOL, argv, capsys, monkeypatch)
     assert_known_error(result, TOOL, *names)
     assert result.stdout == ''
+
+
+def test_scores_json_orders_matching_and_gives_frames(tmp_path, capsys):
+    """g0 = 0-99, g1 = 90-199 (touch face); P = 40-139, Q = 0-99.
+    Without scores Q (best IoU 1) goes first and takes g0, P takes g1
+    (IoU 50/160 = 0.31): 2 TP at 0.3. With the spotting tool's scores
+    (P 0.9, Q 0.5) P goes first and takes g0 (IoU 60/140 = 0.43), Q is left
+    with g1 (IoU 10/200 = 0.05): 1 TP. Frame accuracy: P and Q cover
+    0-139, g0 and g1 0-199: 140 of 200 frames right, or 940 of the
+    video's 1000."""
+    main = runpy.run_path(osp.join(REPO, TOOL), run_name='tool')['main']
+    (tmp_path / 'gt').mkdir()
+    (tmp_path / 'gt' / '0005_label.csv').write_text('4,0,99\n4,90,199\n')
+    (tmp_path / 'pred').mkdir()
+    (tmp_path / 'pred' / '0005_pred.csv').write_text('4,40,139\n4,0,99\n')
+    out = str(tmp_path / 'report.json')
+    argv = [str(tmp_path / 'pred'), str(tmp_path / 'gt'), '--out', out]
+    main(argv)
+    report = json.load(open(out))
+    assert report['overall']['0.3']['tp'] == 2
+    assert report['frame_accuracy'] == 0.7
+
+    saved = dict(
+        num_frames=1000,
+        segments=[
+            dict(label='touch face', start=40, end=140, score=0.9),
+            dict(label='touch face', start=0, end=100, score=0.5)
+        ])
+    scores = tmp_path / 'pred' / '0005_scores.json'
+    scores.write_text(json.dumps(saved))
+    main(argv)
+    report = json.load(open(out))
+    assert report['overall']['0.3']['tp'] == 1
+    assert report['frame_accuracy'] == 0.94
+    assert report['per_video']['0005']['frames'] == 1000
+    capsys.readouterr()
+
+    scores.write_text('{"segments": []}')
+    with pytest.raises(SystemExit):
+        cli_main(main, argv)
+    line = capsys.readouterr().err.strip()
+    assert str(scores) in line and "KeyError: 'num_frames'" in line
