@@ -145,7 +145,7 @@ def test_video_windows_without_the_subject_are_not_scored(
         pose_files, pose_stream, clip):
     record = long_pose(clip, repeats=3, absent=range(16, 40))
     streams = load_streams({'joint': (pose_files['config'], pose_files['a'])})
-    scores = score_video(streams, pose=record, window=8, stride=4)
+    scores = score_video(streams, pose=record, window=8, stride=6)
     assert scores.num_frames == 60 and scores.window == 8
     present = [
         record['person_found'][s:e].mean() >= 0.5
@@ -164,7 +164,7 @@ def test_video_windows_without_the_subject_are_not_scored(
         np.testing.assert_allclose(
             scores.scores['joint'][w], window, atol=1e-6)
     # Batching changes nothing.
-    one = score_video(streams, pose=record, window=8, stride=4, batch_size=1)
+    one = score_video(streams, pose=record, window=8, stride=6, batch_size=1)
     np.testing.assert_allclose(one.fused, scores.fused, atol=1e-6)
 
 
@@ -177,8 +177,9 @@ def test_fusion_json_weights_the_streams(pose_files, clip):
         'b': (pose_files['config'], pose_files['b'])
     }
     streams = load_streams(specs, fusion=path)
-    scores = score_video(streams, pose=long_pose(clip, 2), window='0.4s')
-    assert scores.window == 10
+    scores = score_video(
+        streams, pose=long_pose(clip, 2), window='0.4s', stride='0.4s')
+    assert (scores.window, scores.stride) == (10, 10)
     expected = 0.75 * scores.scores['a'] + 0.25 * scores.scores['b']
     np.testing.assert_allclose(scores.fused, expected, atol=1e-6)
     assert not np.allclose(scores.scores['a'], scores.scores['b'])
@@ -244,10 +245,10 @@ def test_video_stream_equals_stock_decoding(index_video, tmp_path):
     streams = load_streams({'rgb': (SWIN, ckpt)})
     seen = []
     scores = score_video(
-        streams, index_video, window=16, stride=8, on_frames=seen.append)
-    assert scores.starts.tolist() == [0, 8, 16, 24]
+        streams, index_video, window=16, stride=16, on_frames=seen.append)
+    assert scores.starts.tolist() == [0, 16, 24]
     assert scores.scored.all() and sum(seen) == 40
-    window = score_clip(stream, dict(imgs=frames[8:24]))['rgb']
+    window = score_clip(stream, dict(imgs=frames[16:32]))['rgb']
     np.testing.assert_allclose(scores.scores['rgb'][1], window, atol=1e-5)
 
 
@@ -257,7 +258,7 @@ def test_rgbpose_stream_scores_both_heads(index_video, clip, tmp_path):
     assert streams.streams[0].kind == 'rgbpose'
     assert streams.outputs == ['rgbpose.rgb', 'rgbpose.pose']
     record = long_pose(clip, repeats=2)  # 40 frames, as the video
-    scores = score_video(streams, index_video, pose=record, stride=8)
+    scores = score_video(streams, index_video, pose=record, stride=12)
     assert scores.window == 16  # the longest modality of the training clip
     for name in streams.outputs:
         np.testing.assert_allclose(scores.scores[name].sum(1), 1, atol=1e-5)
@@ -265,10 +266,5 @@ def test_rgbpose_stream_scores_both_heads(index_video, clip, tmp_path):
         scores.fused,
         (scores.scores['rgbpose.rgb'] + scores.scores['rgbpose.pose']) / 2,
         atol=1e-6)
-
-
-def test_a_pose_file_of_another_video_is_refused(index_video, clip, tmp_path):
-    ckpt = save_checkpoint(RGBPOSE, tmp_path / 'rgbpose.pth', IMIGUE_CLASSES)
-    streams = load_streams({'rgbpose': (RGBPOSE, ckpt)})
     with pytest.raises(StreamError, match='has 80 frames but .*has 40'):
         score_video(streams, index_video, pose=long_pose(clip, repeats=4))

@@ -74,7 +74,7 @@ def test_ground_truth_poses_to_csv_png_mp4(setup, tmp_path):
     argv = [
         setup['release'], '--streams', setup['stream'], '--pose-dir',
         setup['pose_dir'], '--gt-dir', setup['release'], '--out-dir', out,
-        '--stride', 8, '--overlay', '--no-progress'
+        '--window', 16, '--stride', 16, '--overlay', '--no-progress'
     ]
     report = run_tool_main(argv)
     assert len(report.done) == len(setup['videos']) == 3
@@ -97,7 +97,7 @@ def test_ground_truth_poses_to_csv_png_mp4(setup, tmp_path):
             scores = json.load(f)
         assert scores['num_frames'] == num_frames
         assert scores['classes'] == list(IMIGUE_CLASSES)
-        assert scores['window'] == 8 and scores['stride'] == 8
+        assert scores['window'] == 16 and scores['stride'] == 16
         assert all(scores['scored'])
         fused = np.array(scores['fused'])
         np.testing.assert_allclose(fused.sum(1), 1, atol=1e-4)
