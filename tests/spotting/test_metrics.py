@@ -128,3 +128,48 @@ def test_equal_scores_go_by_overlap():
     # overlaps g0 better, so p0 takes it at 0.5 and p1 is the duplicate.
     tied = [Segment(A, 0, 60), Segment(A, 10, 110)]
     assert match_segments(tied, GT, 0.5) == [(1, 0)]
+
+
+def plain_matches(pred, gt, threshold):
+    """The matching rule written out with plain loops and frame sets."""
+
+    def iou(p, g):
+        a, b = set(range(p.start, p.end)), set(range(g.start, g.end))
+        return len(a & b) / len(a | b)
+
+    def best(p):
+        return max([iou(p, g) for g in gt if g.label == p.label] + [0.])
+
+    order = sorted(
+        range(len(pred)), key=lambda i: (-pred[i].score, -best(pred[i]), i))
+    taken, matches = set(), []
+    for i in order:
+        options = [(iou(pred[i], g), -j) for j, g in enumerate(gt)
+                   if j not in taken and g.label == pred[i].label
+                   and iou(pred[i], g) >= threshold]
+        if options:
+            j = -max(options)[1]
+            taken.add(j)
+            matches.append((i, j))
+    return matches
+
+
+def test_matching_agrees_with_plain_loops():
+    rng = np.random.default_rng(3)
+
+    def segments(n, scored):
+        out = []
+        for _ in range(n):
+            start = int(rng.integers(0, 200))
+            out.append(
+                Segment(
+                    str(rng.choice([A, B])), start,
+                    start + int(rng.integers(5, 60)),
+                    float(rng.choice([.2, .5, .9])) if scored else 1.))
+        return out
+
+    for trial in range(30):
+        pred, gt = segments(12, trial % 2 == 0), segments(8, False)
+        for threshold in (0.1, 0.3, 0.5, 0.7):
+            assert match_segments(pred, gt, threshold) == plain_matches(
+                pred, gt, threshold), (trial, threshold)
