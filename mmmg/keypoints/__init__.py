@@ -1,3 +1,4 @@
+from .graph import gcn_layout
 from .layouts import (LAYOUTS, KeypointLayout, MissingKeypointsError,
                       bone_parents, conversion_table, conversion_targets,
                       convert_keypoints, convert_pose, get_layout,
@@ -6,5 +7,5 @@ from .layouts import (LAYOUTS, KeypointLayout, MissingKeypointsError,
 __all__ = [
     'KeypointLayout', 'LAYOUTS', 'MissingKeypointsError', 'bone_parents',
     'conversion_table', 'conversion_targets', 'convert_keypoints',
-    'convert_pose', 'get_layout', 'missing_keypoints'
+    'gcn_layout', 'convert_pose', 'get_layout', 'missing_keypoints'
 ]

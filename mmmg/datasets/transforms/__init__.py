@@ -6,6 +6,7 @@ from .heatmaps import GeneratePoseHeatmaps
 from .pose_compact import MGMMCompact, MGPoseCompact
 from .rgbpose_decode import MMDecodeSegment
 from .segment_decode import DecordInitSegment, VideoSegmentError
+from .skeleton_features import LayoutJointToBone, LayoutSkeletonFeatures
 from .skeleton_sequence import (FixSkeletonLength, FormatSkeletonSequence,
                                 NormalizeSkeleton)
 from .skeleton_views import SkeletonViews, resample_clip
@@ -14,7 +15,8 @@ from .taylor import ExpandTaylorWindows, TaylorVideo
 __all__ = [
     'DecordInitSegment', 'ExpandTaylorWindows', 'FacialVisibilitySample',
     'FillKeypointGaps', 'FixSkeletonLength', 'FormatSkeletonSequence',
-    'GeneratePoseHeatmaps', 'HeatmapSpec', 'MGMMCompact', 'MGPoseCompact',
+    'GeneratePoseHeatmaps', 'HeatmapSpec', 'LayoutJointToBone',
+    'LayoutSkeletonFeatures', 'MGMMCompact', 'MGPoseCompact',
     'MMDecodeSegment', 'NormalizeSkeleton', 'PackMGInputs', 'SkeletonViews',
     'TaylorVideo', 'VideoSegmentError', 'resample_clip'
 ]
