@@ -10,10 +10,12 @@
 # ViT-B: AdamW (0.9, 0.999), weight decay 0.05, lr 5e-4 x total batch /
 # 256 with layer-wise decay 0.75, drop path 0.1, 5 warm-up epochs from
 # 1e-6 then cosine to 1e-6 (both x total batch / 256), 5 clips x 3 crops
-# at test. Here 50 epochs (iMiGUE is far
-# smaller than Kinetics), head dropout 0.5, and no mixup/cutmix/label
-# smoothing (as in the repo's Swin recipes). Clips are decoded straight
-# from the long videos (rgb_{split}.txt of data_prep/imigue_to_mmaction.py).
+# at test (MCG-NJU/VideoMAE scripts/kinetics/.../finetune.sh). Here 50
+# epochs (iMiGUE is far smaller than Kinetics), head dropout 0.5 (VideoMAE's
+# setting for the small UCF101), and no RandAugment, random erasing, mixup,
+# cutmix or label smoothing (not ported; docs/recipes.md). Clips are decoded
+# straight from the long videos (rgb_{split}.txt of
+# data_prep/imigue_to_mmaction.py).
 # Batch: 8 clips x 8 GPUs = 64 (lr 1.25e-4); other totals: --auto-scale-lr.
 # Memory: --amp on GPUs; backbone.type='VisionTransformerCP' with
 # backbone.with_cp=True checkpoints every block (same weights and keys).
