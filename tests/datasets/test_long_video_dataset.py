@@ -10,7 +10,6 @@ import os.path as osp
 import shutil
 import socket
 
-import numpy as np
 import pytest
 import xlsxwriter
 from mmengine.logging import MMLogger
@@ -22,9 +21,8 @@ from mmmg.data_prep.imigue_release import (discover_release,
                                            load_openpose_skeleton)
 from mmmg.data_prep.ssl_clip_sampler import anchor_indices
 from mmmg.data_prep.ssl_clips import SamplerOptions, sample_release_clips
-from mmmg.data_prep.ssl_index import SSLIndex, index_files
+from mmmg.data_prep.ssl_index import SSLIndex
 from mmmg.datasets import LongVideoDataset, OnlineClipSampler
-from mmmg.keypoints import convert_pose
 from mmmg.utils.cli import DataFileError
 
 ANCHORS = anchor_indices('openpose137')
@@ -99,66 +97,6 @@ def test_epoch_zero_equals_offline_tool(toy_imigue, tmp_path):
     assert draws_of(ds, 1) != draws_of(ds, 0)
     assert draws_of(ds, 1) == draws_of(
         dataset(release, str(tmp_path / 'index'), draws=4, seed=3), 1)
-
-
-def test_index_is_compact_shared_and_reused(toy_imigue, tmp_path):
-    release = toy_imigue['release']
-    index = str(tmp_path / 'idx' / 'toy')
-    ds = dataset(release, index, threshold=0.5, pose_layout='upper_body59')
-    npy, meta_path, _ = index_files(index)
-    prefix = np.load(npy, mmap_mode='r')
-    assert isinstance(prefix, np.memmap) and prefix.dtype == np.uint16
-    poses = skeletons(release)
-    for row, video in enumerate(ds.index.videos):
-        pose = poses[video['vid']]
-        # Plain numpy: cumulative count of frames with all anchors >= 0.5.
-        flags = np.array([
-            all(pose[t, a, 2] >= 0.5 for a in ANCHORS)
-            for t in range(len(pose))
-        ])
-        np.testing.assert_array_equal(
-            ds.index.prefix(row), np.concatenate([[0], np.cumsum(flags)]))
-        kp, score = convert_pose(pose[..., :2], pose[..., 2], 'openpose137',
-                                 'upper_body59')
-        stored = ds.index.pose(row)
-        np.testing.assert_array_equal(stored[..., :2], kp)
-        np.testing.assert_array_equal(stored[..., 2], score)
-    assert os.path.getsize(npy) == prefix.nbytes + 128  # .npy header
-    # Same inputs and settings: reused; a changed label table: rebuilt.
-    stamp = os.stat(meta_path).st_mtime_ns
-    dataset(release, index, threshold=0.5, pose_layout='upper_body59')
-    assert os.stat(meta_path).st_mtime_ns == stamp
-    dataset(release, index, threshold=0.4, pose_layout='upper_body59')
-    assert json.load(open(meta_path))['options']['threshold'] == 0.4
-    assert not [n for n in os.listdir(osp.dirname(npy)) if 'partial' in n]
-
-
-def test_clip_follows_the_duration_and_start_distribution(
-        toy_imigue, tmp_path):
-    release = toy_imigue['release']
-    ds = dataset(
-        release,
-        str(tmp_path / 'index'),
-        draws=1,
-        transform=dict(avoid_overlap=False))
-    durations = ds.index.durations
-    video = ds.index.videos[0]
-    frames = video['num_frames']
-    epochs = 1500
-    starts, lengths = [], []
-    for epoch in range(epochs):
-        start, end = ds[(epoch, 0)]['ssl_interval']
-        starts.append(start)
-        lengths.append(end - start + 1)
-    lengths, starts = np.array(lengths), np.array(starts)
-    # Durations: each labelled MG duration equally likely.
-    expected = np.array([np.mean(durations == d) for d in durations])
-    observed = np.array([np.mean(lengths == d) for d in durations])
-    np.testing.assert_allclose(observed, expected, atol=0.05)
-    # Starts uniform over [0, frames - length]: relative position ~ U(0, 1).
-    rel = starts / (frames - lengths)
-    assert abs(rel.mean() - 0.5) < 0.03 and abs(rel.var() - 1 / 12) < 0.01
-    assert starts.min() >= 0 and (starts + lengths).max() <= frames
 
 
 def _collate(batch):
