@@ -26,6 +26,7 @@ Usage::
         [--bursts 150] [--video-size 1280x720]
 """
 import argparse
+import json
 import os
 import os.path as osp
 import tempfile
@@ -172,7 +173,11 @@ def online(args, durations):
         index, build_s = build_index(folder, args, durations)
         npy_bytes = index.meta['npy_bytes']
         per_frame = (npy_bytes - 128) / (args.videos * (FRAMES + 1))
-        meta_bytes = os.path.getsize(index.meta_path)
+        # Metadata: a fixed part (durations, settings) + an entry per video.
+        per_video = len(json.dumps(index.videos)) / args.videos
+        meta_bytes = (
+            os.path.getsize(index.meta_path) + per_video *
+            (FULL_CORPUS - args.videos))
         pose_bytes = os.path.getsize(pose_path(index.pose_dir, '0000'))
         rgb, rgb_s = epoch_draws(index, args, 1, with_pose=False)
         skel, skel_s = epoch_draws(index, args, 1, with_pose=True)
@@ -188,8 +193,8 @@ def online(args, durations):
           f'videos ({per_frame:.0f} bytes/frame, '
           f'{index.meta["options"]["threshold"]} face threshold); for '
           f'{FULL_CORPUS:,} x {FRAMES:,} frames: {full_prefix:.0f} MiB '
-          f'memory-mapped once, + ~{meta_bytes / 2**10:.0f} KiB metadata '
-          f'(durations, offsets); keypoint store (upper_body59, float32): '
+          f'memory-mapped once, + {meta_bytes / 2**20:.1f} MiB JSON metadata '
+          f'(read once per process); keypoint store (upper_body59, float32): '
           f'{pose_bytes * FULL_CORPUS / 2**30:.1f} GiB on disk')
     per_rgb = rgb_s / len(rgb)
     per_skel = skel_s / len(skel)
