@@ -28,6 +28,7 @@ import re
 import sys
 from typing import Dict, List, Optional, Tuple
 
+from mmmg.apis.spotting import OUTPUT_SUFFIXES
 from mmmg.spotting import (MIGA_CLASS_TO_RAW, MIGA_NON_MG_CLASS, Segment,
                            evaluate_spotting, format_report, read_label_csv)
 from mmmg.spotting.metrics import IOU_THRESHOLDS
@@ -35,10 +36,11 @@ from mmmg.utils.cli import (DataFileError, ToolError, add_debug_arg,
                             check_output_file, cli_main)
 from mmmg.utils.io import atomic_open
 
-PRED_SUFFIX = '_pred.csv'
-PRED_FILE = re.compile(r'^(.+)_pred\.csv$')
+# The spotting tool's output names.
+PRED_SUFFIX = OUTPUT_SUFFIXES['csv']
+SCORES_SUFFIX = OUTPUT_SUFFIXES['json']
+PRED_FILE = re.compile(r'^(.+)' + re.escape(PRED_SUFFIX) + '$')
 GT_FILE = re.compile(r'^(.+)_label\.csv$')
-SCORES_SUFFIX = '_scores.json'
 
 
 def parse_args(argv=None):
@@ -120,10 +122,12 @@ def read_prediction(path: str) -> Tuple[List[Segment], Optional[int]]:
 
 def main(argv=None):
     args = parse_args(argv)
-    for iou in args.iou + [args.per_class_iou]:
-        if not 0 < iou <= 1:
-            raise ToolError(f'--iou {iou}: a temporal IoU threshold must be '
-                            'in (0, 1]')
+    for option, values in (('--iou', args.iou), ('--per-class-iou',
+                                                 [args.per_class_iou])):
+        for iou in values:
+            if not 0 < iou <= 1:
+                raise ToolError(f'{option} {iou}: a temporal IoU threshold '
+                                'must be in (0, 1]')
     if args.out:
         check_output_file(args.out, '--out')
     background = None if args.background.lower() == 'none' \

@@ -106,6 +106,7 @@ def _no_common(pred, gt):
     lambda p, g: ([p, g + '/nope'], ['GT_DIR', 'nope', 'is not a folder']),
     lambda p, g: ([g, g], ['PRED_DIR', 'no <vid>_pred.csv']),
     lambda p, g: ([p, g, '--iou', '0.5', '1.5'], ['--iou 1.5', '(0, 1]']),
+    lambda p, g: ([p, g, '--per-class-iou', '0'], ['--per-class-iou 0.0']),
     lambda p, g: ([p, g, '--background', 'waving'], ["'waving'"]),
     lambda p, g: ([p, g, '--out', g], ['--out', 'is a folder']),
 ])
