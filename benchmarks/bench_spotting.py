@@ -1,8 +1,8 @@
 """Micro-gesture spotting on the toy test videos: our spotter against a
 naive baseline, and the real-time factor on CPU.
 
-In one process, on the test split of a toy MiGA release (generated with
-``data_prep/make_toy_imigue.py`` at ``TOY_ARGS`` unless ``--data`` holds
+In one process, on the test split of a toy MiGA release (the default preset
+of ``data_prep/make_toy_imigue.py``, generated unless ``--data`` holds
 one) and the toy joint PoseConv3D (``posec3d_slowonly_mg36_joint_toy.py``,
 trained here with ``tools/train.py`` unless ``--checkpoint`` is given):
 
@@ -37,13 +37,6 @@ import time
 import numpy as np
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
-# A toy release sized for CPUs: 4 training subjects, 2 test subjects with
-# ~25 s videos of 20 micro-gestures each, 8-24 idle frames between them.
-TOY_ARGS = [
-    '--size', 'tiny', '--subjects', '7', '--val-subjects', '1',
-    '--test-subjects', '2', '--clips-per-subject', '20', '--gap-len', '8',
-    '24', '--workers', '2'
-]
 CONFIG = osp.join(REPO, 'configs', 'skeleton', 'posec3d',
                   'posec3d_slowonly_mg36_joint_toy.py')
 
@@ -62,7 +55,7 @@ def prepare(args):
         run([
             'data_prep/make_toy_imigue.py', '--out', release, '--seed',
             str(args.seed)
-        ] + TOY_ARGS)
+        ])
     if args.checkpoint:
         return release, args.checkpoint
     if not osp.isfile(ann):
