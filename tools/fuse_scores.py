@@ -40,6 +40,8 @@ import numpy as np
 
 from mmmg.evaluation.score_file import build_score_file, save_scores
 from mmmg.fusion.ensemble import METHODS, Ensemble, fit_ensemble
+from mmmg.fusion.ma52_submission import (ma52_submission_rows,
+                                         write_ma52_submission)
 from mmmg.fusion.provenance import check_provenance, stream_provenance
 from mmmg.fusion.report import (build_report, format_table, save_report,
                                 score_rows)
@@ -52,7 +54,7 @@ from mmmg.utils.cli import (DataFileError, add_debug_arg, check_output_dir,
 
 # Every file a run may write; a run replaces the whole set.
 OUTPUTS = ('fusion.json', 'fused_val.pkl', 'fused_test.pkl', 'submission.csv',
-           'report.md', 'report.json', 'report.png')
+           'submission.zip', 'report.md', 'report.json', 'report.png')
 
 
 def parse_args(argv=None):
@@ -110,10 +112,11 @@ def parse_args(argv=None):
         'ascending, clip index numeric)')
     parser.add_argument(
         '--target',
-        choices=TARGETS,
+        choices=TARGETS + ('ma52', ),
         default='miga',
-        help='submission labels: raw MiGA labels (default) '
-        'or 0-based class indices')
+        help='submission: submission.csv with raw MiGA labels (default) '
+        'or 0-based class indices; ma52: MAC 2024\'s submission.zip '
+        '(prediction.csv with body and action classes)')
     parser.add_argument(
         '--score-kind',
         choices=('auto', 'prob', 'logit'),
@@ -298,9 +301,14 @@ def run(args) -> dict:
         fused = ensemble.fuse(stack)
         writers['fused_test.pkl'] = fused_writer(
             test, fused, dict(split='test', ensemble=ensemble.to_dict()))
-        order = read_id_list(args.test_list) if args.test_list else None
-        rows = submission_rows(test.ids, fused, order, args.target)
-        writers['submission.csv'] = partial(write_submission, rows=rows)
+        if args.target == 'ma52':
+            rows = ma52_submission_rows(test.ids, fused)
+            writers['submission.zip'] = partial(
+                write_ma52_submission, rows=rows)
+        else:
+            order = read_id_list(args.test_list) if args.test_list else None
+            rows = submission_rows(test.ids, fused, order, args.target)
+            writers['submission.csv'] = partial(write_submission, rows=rows)
         splits['test'] = score_rows(stack, test.labels, fused, ensemble)
     print_summary(ensemble, splits)
     outputs = {

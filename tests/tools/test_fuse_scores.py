@@ -3,6 +3,7 @@ import importlib.util
 import json
 import os.path as osp
 import pickle
+import zipfile
 
 import numpy as np
 import pytest
@@ -10,6 +11,7 @@ import torch
 from mmaction.structures import ActionDataSample
 from mmengine.structures import LabelData
 
+from mmmg.classes import MA52_ACTION_TO_BODY
 from mmmg.evaluation import build_score_file, load_scores, save_scores
 from mmmg.fusion.ensemble import Ensemble
 from tests.cli_helpers import WITHOUT_TORCH
@@ -348,3 +350,46 @@ def test_bad_inputs_change_nothing(score_files, tmp_path):
         'report.png'
     ]
     assert not [p for p in tmp_path.iterdir() if p.name.startswith('.')]
+
+
+def test_ma52_submission_zip(tmp_path):
+    """--target ma52 writes MAC 2024's zip from fused 52-class scores."""
+    rng = np.random.default_rng(3)
+    args = []
+    for split, n in (('val', 60), ('test', 20)):
+        labels = rng.integers(0, 52, n)
+        specs = []
+        for name in ('rgb', 'flow'):
+            logits = rng.normal(size=(n, 52))
+            logits[np.arange(n), labels] += 3
+            probs = np.exp(logits) / np.exp(logits).sum(1, keepdims=True)
+            ids = [f'{split}{i:04d}' for i in range(n)]
+            path = str(tmp_path / f'{split}_{name}.pkl')
+            save_scores(
+                path,
+                build_score_file([
+                    dict(
+                        id=i,
+                        label=int(y),
+                        scores={name: p.astype(np.float32)})
+                    for i, y, p in zip(ids, labels, probs)
+                ]))
+            specs.append(f'{name}={path}')
+        args += [f'--{split}'] + specs
+    out = tmp_path / 'fusion'
+    proc = run_tool(['tools/fuse_scores.py'] + args +
+                    ['--target', 'ma52', '--out-dir',
+                     str(out)])
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert not (out / 'submission.csv').exists()
+    with zipfile.ZipFile(out / 'submission.zip') as archive:
+        rows = archive.read('prediction.csv').decode().splitlines()
+    assert rows[0] == 'id,pred_label_1,pred_label_2'
+    assert rows[1].startswith('test0000.mp4,') and len(rows) == 21
+    fused = load_scores(str(out / 'fused_test.pkl'))
+    by_id = {s['id']: s for s in fused['samples']}
+    for row in rows[1:]:
+        clip, body, action = row.split(',')
+        [probs] = by_id[clip[:-4]]['scores'].values()
+        assert int(action) == int(np.argmax(probs))
+        assert int(body) == MA52_ACTION_TO_BODY[int(action)]
