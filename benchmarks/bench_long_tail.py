@@ -89,6 +89,9 @@ def main(argv=None):
         slug = osp.splitext(osp.basename(config))[0]
         out = osp.join(work, 'scores', f'{slug}.pkl')
         opts = ['--cfg-options'] + data
+        if 'weights' in config or 'semantic' in config:
+            # Class weights count the training split of their own ann_file.
+            opts.append(f'model.cls_head.loss_cls.class_weight.ann_file={ann}')
         if 'label_embedding' in config:
             opts.append(f'model.cls_head.embedding_file={vectors}')
         if not osp.exists(out):
