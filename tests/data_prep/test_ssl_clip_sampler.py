@@ -1,11 +1,15 @@
+import functools
+
 import numpy as np
 import pytest
 
 from mmmg.data_prep.ssl_clip_sampler import (FACE_ANCHORS,
                                              DurationDistribution,
                                              anchor_indices, interval_visible,
-                                             mg_iod, sample_video_clips,
-                                             video_rng, visible_prefix)
+                                             iter_accepted, mg_iod,
+                                             rejection_sample,
+                                             sample_video_clips, video_rng,
+                                             visible_prefix)
 
 
 def random_scores(rng, frames=3000, points=137, dropout=0.002, burst=40):
@@ -139,3 +143,28 @@ def test_mg_iod_against_a_frame_set_reference():
     assert report.hit_rate == pytest.approx(hit_rate)
     assert report.clips == 40
     assert np.isnan(mg_iod({'a': [(0, 3)]}, {}).precision)
+
+
+def test_epoch_generators_and_the_shared_rule():
+    # Epoch 0 is the offline tool's generator; other epochs differ.
+    first = video_rng(0, '0001').integers(1 << 30, size=4)
+    assert (video_rng(0, '0001', epoch=0).integers(1 << 30,
+                                                   size=4) == first).all()
+    assert not (video_rng(0, '0001', epoch=1).integers(1 << 30, size=4)
+                == first).all()
+    prefix = visible_prefix(np.ones((500, 1)), [0], 0.5)
+    durations = DurationDistribution([40, 60])
+    check = functools.partial(interval_visible, prefix)
+    # The offline sampler is the first `quota` clips of the shared rule.
+    stream = list(iter_accepted(500, check, durations, video_rng(0, 'v'), 100))
+    assert sorted(stream[:5]) == rejection_sample(
+        500, check, durations, video_rng(0, 'v'), quota=5, max_tries=100)
+    # Without the overlap rule clips may overlap; the budget bounds both.
+    free = list(
+        iter_accepted(
+            500, check, durations, video_rng(0, 'v'), 100,
+            avoid_overlap=False))
+    assert len(free) == 100 and len(stream) < 100
+    assert not list(
+        iter_accepted(500, lambda s, e: False, durations, video_rng(0, 'v'),
+                      50))
