@@ -248,3 +248,49 @@ def test_videomae_layer_decay_and_weight_decay(videomae_finetune):
     np.testing.assert_allclose(
         sorted(scales), [0.75**k for k in range(13, -1, -1)])
     assert cfg.model.backbone.drop_path_rate == 0.1
+
+
+def test_videomae_mixup_cutmix_and_label_smoothing():
+    """VideoMAE's fine-tuning targets: a batch mixed (mixup or cutmix, one
+    weight per batch), then label smoothing 0.1; the loss is the soft-target
+    cross-entropy (timm's SoftTargetCrossEntropy), here in numpy."""
+    cfg = read_config(
+        osp.join(VIDEOMAE, 'vit_base_p16_16x4_imigue_finetune_toy.py'))
+    full = read_config(
+        osp.join(VIDEOMAE, 'vit_base_p16_16x4_imigue_finetune.py'))
+    assert cfg.model.data_preprocessor == full.model.data_preprocessor
+    assert [(a.type, a.alpha)
+            for a in full.model.data_preprocessor.blending.augments
+            ] == [('MixupBlending', 0.8), ('CutmixBlending', 1.0)]
+    eps, num_classes = full.model.cls_head.label_smooth_eps, 32
+    assert eps == 0.1
+    from mmaction.structures import ActionDataSample
+    torch.manual_seed(0)
+    model = build(cfg).eval()  # no dropout; the blending still runs
+    labels = [3, 7, 7, 12]
+    data = dict(
+        inputs=[
+            torch.randint(0, 255, (1, 3, 4, 64, 64), dtype=torch.uint8)
+            for _ in labels
+        ],
+        data_samples=[
+            ActionDataSample().set_gt_labels(torch.tensor([y])) for y in labels
+        ])
+    batch = model.data_preprocessor(data, training=True)
+    soft = torch.stack([s.gt_labels.item for s in batch['data_samples']
+                        ]).numpy().astype(np.float64)
+    assert soft.shape == (4, num_classes)
+    np.testing.assert_allclose(soft.sum(1), 1, atol=1e-6)
+    # One mixing weight for the whole batch, on each sample's own label.
+    own = soft[np.arange(4), labels]
+    assert ((own > 0) & (own <= 1 + 1e-6)).all()
+    assert (np.count_nonzero(soft > 1e-9, axis=1) <= 2).all()
+    feats, _ = model.extract_feat(batch['inputs'])
+    scores = model.cls_head(feats)
+    loss = model.cls_head.loss_by_feat(scores, batch['data_samples'])
+    z = scores.detach().numpy().astype(np.float64)
+    log_p = z - z.max(1, keepdims=True)
+    log_p -= np.log(np.exp(log_p).sum(1, keepdims=True))
+    target = (1 - eps) * soft + eps / num_classes
+    expected = -(target * log_p).sum(1).mean()
+    assert loss['loss_cls'].item() == pytest.approx(expected, rel=1e-5)

@@ -12,10 +12,10 @@
 # 1e-6 then cosine to 1e-6 (both x total batch / 256), 5 clips x 3 crops
 # at test (MCG-NJU/VideoMAE scripts/kinetics/.../finetune.sh). Here 50
 # epochs (iMiGUE is far smaller than Kinetics), head dropout 0.5 (VideoMAE's
-# setting for the small UCF101), and no RandAugment, random erasing, mixup,
-# cutmix or label smoothing (not ported; docs/recipes.md). Clips are decoded
-# straight from the long videos (rgb_{split}.txt of
-# data_prep/imigue_to_mmaction.py).
+# setting for the small UCF101); mixup 0.8 / cutmix 1.0 and label smoothing
+# 0.1 as VideoMAE, but no RandAugment, random erasing or repeated
+# augmentation (not ported; docs/recipes.md). Clips are decoded straight
+# from the long videos (rgb_{split}.txt of data_prep/imigue_to_mmaction.py).
 # Batch: 8 clips x 8 GPUs = 64 (lr 1.25e-4); other totals: --auto-scale-lr.
 # Memory: --amp on GPUs; backbone.type='VisionTransformerCP' with
 # backbone.with_cp=True checkpoints every block (same weights and keys).
@@ -55,12 +55,22 @@ model = dict(
         num_classes=num_classes,
         in_channels=768,
         dropout_ratio=0.5,
+        label_smooth_eps=0.1,
         average_clips='prob'),
     data_preprocessor=dict(
         type='ActionDataPreprocessor',
         mean=[123.675, 116.28, 103.53],
         std=[58.395, 57.12, 57.375],
-        format_shape='NCTHW'))
+        format_shape='NCTHW',
+        # VideoMAE: mixup 0.8 or cutmix 1.0 on every batch, half and half
+        # (timm Mixup, switch_prob 0.5).
+        blending=dict(
+            type='RandomBatchAugment',
+            augments=[
+                dict(type='MixupBlending', alpha=0.8, num_classes=num_classes),
+                dict(
+                    type='CutmixBlending', alpha=1.0, num_classes=num_classes)
+            ])))
 
 dataset_type = 'MGVideoClipDataset'
 train_pipeline = [
