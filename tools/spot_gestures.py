@@ -70,7 +70,7 @@ def parse_args(argv=None):
         '--pose-dir',
         metavar='DIR',
         help='pose files of tools/extract_pose.py: <DIR>/<video stem>.npz '
-        '(or .pkl, or the video path below DIR)')
+        '(or .pkl)')
     source.add_argument(
         '--pose-model',
         metavar='ONNX',

@@ -13,7 +13,6 @@ Windows in which the pose file finds the subject in fewer than
 not scored: no model sees an empty skeleton, and the spotting step treats
 their frames as without gesture.
 """
-import os.path as osp
 import re
 import time
 from dataclasses import dataclass, field
@@ -113,9 +112,12 @@ def load_pose(path: str) -> PoseTrack:
 
 # ---------------------------------------------------------------- feeding --
 def _window_results(stream: Stream, start: int, end: int,
-                    pose: Optional[PoseTrack],
-                    frame_shape: Optional[Tuple[int, int]]) -> dict:
-    """The pipeline input of one window, up to its sampling step."""
+                    pose: Optional[PoseTrack]) -> dict:
+    """The pipeline input of one window, up to its sampling step.
+
+    Keypoints keep the pose file's ``img_shape``; with RGB frames, stock
+    ``MMDecode`` rescales them to the decoded frames' size.
+    """
     results = dict(
         total_frames=end - start,
         start_index=0,
@@ -135,8 +137,6 @@ def _window_results(stream: Stream, start: int, end: int,
         results.update(modality='Pose')
     else:
         results.update(modality=['RGB', 'Pose'])
-        if frame_shape is not None:
-            results['img_shape'] = results['original_shape'] = frame_shape
     return results
 
 
@@ -225,8 +225,7 @@ def score_clips(stream: Stream,
                 raise StreamError(f'clip {i}: stream {stream.name!r} needs '
                                   'imgs, the RGB frames')
             total = len(frames)
-        shape = tuple(frames[0].shape[:2]) if frames is not None else None
-        results = stream.sample(_window_results(stream, 0, total, pose, shape))
+        results = stream.sample(_window_results(stream, 0, total, pose))
         inds = _frame_indices(results, stream.kind)
         if inds is not None:
             results = _put_frames(results, stream.kind,
@@ -385,13 +384,12 @@ def score_video(streams: StreamSet,
     scores = {o: nan.copy() for o in streams.outputs}
     seconds = dict(decode=0.0, model=0.0)
     todo = np.flatnonzero(scored)
-    frame_shape = None
     done_until = 0
     try:
         for b in range(0, len(todo), batch_size):
             batch = todo[b:b + batch_size]
             _score_batch(streams, batch, starts, ends, pose, reader, scores,
-                         seconds, frame_shape)
+                         seconds)
             if on_frames is not None:
                 reached = int(ends[batch[-1]])
                 on_frames(max(0, reached - done_until))
@@ -422,19 +420,16 @@ def score_video(streams: StreamSet,
 
 def _score_batch(streams: StreamSet, batch: np.ndarray, starts: np.ndarray,
                  ends: np.ndarray, pose: Optional[PoseTrack], reader,
-                 scores: Dict[str, np.ndarray], seconds: Dict[str, float],
-                 frame_shape) -> None:
+                 scores: Dict[str, np.ndarray], seconds: Dict[str,
+                                                              float]) -> None:
     """Score windows ``batch`` with every stream, decoding once."""
     sampled = {}
     needed = set()
-    if reader is not None:
-        frame_shape = (reader.height, reader.width)
     for stream in streams.streams:
         rows = []
         for w in batch:
             results = stream.sample(
-                _window_results(stream, int(starts[w]), int(ends[w]), pose,
-                                frame_shape))
+                _window_results(stream, int(starts[w]), int(ends[w]), pose))
             inds = _frame_indices(results, stream.kind)
             if inds is not None:
                 needed.update((starts[w] + inds).tolist())
@@ -459,10 +454,3 @@ def _score_batch(streams: StreamSet, batch: np.ndarray, starts: np.ndarray,
         for output, probs in _predict(stream, packed).items():
             scores[output][batch] = probs
     seconds['model'] += time.perf_counter() - tic
-
-
-def describe(scores: VideoScores) -> str:
-    """One line about a scored video."""
-    return (f'{osp.basename(scores.video)}: {scores.num_frames} frames, '
-            f'{len(scores.starts)} windows of {scores.window} frames '
-            f'(stride {scores.stride}), {int(scores.scored.sum())} scored')

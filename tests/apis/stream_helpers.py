@@ -20,6 +20,32 @@ test_dataloader = dict(dataset=dict(pipeline=update_transforms(
     Resize=dict(scale=({size}, {size})))))
 '''
 
+# The same stream with heatmaps drawn on the model's device: the pipeline
+# packs keypoints, HeatmapDataPreprocessor renders them.
+RENDERED_CONFIG = '''_base_ = [{base!r}]
+from mmmg.utils.pipelines import update_transforms
+
+model = dict(data_preprocessor=dict(
+    type='HeatmapDataPreprocessor', sigma=0.6, layout='mg36', double=True))
+test_dataloader = dict(dataset=dict(pipeline=update_transforms(
+    _base_.test_dataloader.dataset.pipeline,
+    GeneratePoseHeatmaps=None,
+    FormatShape=None,
+    PackMGInputs=dict(
+        _delete_=True,
+        type='PackActionInputs',
+        collect_keys=('keypoint', 'keypoint_score'),
+        meta_keys=('img_shape', 'num_clips', 'clip_len')))))
+'''
+
+
+def write_rendered_config(pose_config):
+    """``pose_config`` with its heatmaps drawn by the data preprocessor."""
+    path = pose_config[:-3] + '_rendered.py'
+    with open(path, 'w') as f:
+        f.write(RENDERED_CONFIG.format(base=pose_config))
+    return path
+
 
 def write_pose_config(folder, clip_len=8, size=16):
     """The toy joint PoseConv3D at ``clip_len`` frames and ``size`` pixel

@@ -13,7 +13,8 @@ from mmmg.classes import IMIGUE_CLASSES
 from mmmg.fusion import Ensemble
 from ..conftest import make_tiny_pose_ann
 from ..video_helpers import write_index_video
-from .stream_helpers import repo_config, save_checkpoint, write_pose_config
+from .stream_helpers import (repo_config, save_checkpoint, write_pose_config,
+                             write_rendered_config)
 
 SWIN = repo_config('recognition', 'swin', 'swin_tiny_rgb_toy.py')
 RGBPOSE = repo_config('multimodal', 'rgbposec3d',
@@ -139,6 +140,23 @@ def test_clip_scores_equal_the_stock_test_pipeline(pose_stream, pose_files,
             img_shape=clip['img_shape']))['joint']
     np.testing.assert_allclose(ours, stock.pred_scores.item.numpy(), atol=1e-6)
     assert ours.sum() == pytest.approx(1, abs=1e-5)
+
+
+def test_heatmaps_drawn_on_the_device_score_the_same(pose_files, pose_stream,
+                                                     clip):
+    """A config whose HeatmapDataPreprocessor draws the heatmaps (on the
+    GPU where the model runs there) scores as the loader-drawn one."""
+    rendered = load_stream(
+        write_rendered_config(pose_files['config']), pose_files['a'])
+    assert rendered.kind == 'pose' and rendered.layout == 'mg36'
+    sample = dict(
+        keypoint=clip['keypoint'][0],
+        keypoint_score=clip['keypoint_score'][0],
+        img_shape=clip['img_shape'])
+    np.testing.assert_allclose(
+        score_clip(rendered, sample)[rendered.name],
+        score_clip(pose_stream, sample)['joint'],
+        atol=1e-5)
 
 
 def test_video_windows_without_the_subject_are_not_scored(
