@@ -6,11 +6,11 @@ them: the per-video work of ``tools/spot_gestures.py``.
 into per-frame posteriors and segments (:mod:`mmmg.spotting`) and times
 each step. :func:`write_outputs` writes, each file atomically:
 
-- ``<video>_pred.csv``: the official ``_label.csv`` layout (raw MiGA class,
-  start, end inclusive; no header);
-- ``<video>_timeline.png``: classes over time, the ground truth beside;
 - ``<video>_overlay.mp4`` (optional): the video with the skeleton, the
   current label and a score bar;
+- ``<video>_timeline.png``: classes over time, the ground truth beside;
+- ``<video>_pred.csv``: the official ``_label.csv`` layout (raw MiGA class,
+  start, end inclusive; no header);
 - ``<video>_scores.json``, last: window bounds and scores per stream and
   fused, the segments, the spotting parameters and the timings. Its
   presence marks the video done (resume).
@@ -166,7 +166,7 @@ def _draw_frame(frame: np.ndarray, t: int, result: SpotResult,
                 cv2.circle(img, (int(x), int(y)), 2, (255, 80, 0), -1)
     k = label_at[t] if t < len(label_at) else None
     label = '-' if k is None else result.segments[k].label
-    scale = max(0.35, h / 480)
+    scale = max(0.45, h / 360)
     cv2.putText(img, label, (6, int(22 * scale) + 4), cv2.FONT_HERSHEY_SIMPLEX,
                 scale, (255, 255, 255), 2, cv2.LINE_AA)
     cv2.putText(img, label, (6, int(22 * scale) + 4), cv2.FONT_HERSHEY_SIMPLEX,
@@ -223,7 +223,11 @@ def write_outputs(paths: Dict[str, str],
     last, so its presence means all are complete."""
     from mmmg.spotting import plot_timeline, write_label_csv
     os.makedirs(osp.dirname(osp.abspath(paths['json'])), exist_ok=True)
-    write_label_csv(paths['csv'], result.segments)
+    # The overlay decodes the whole video: a file damaged half-way fails
+    # here, before any label table of this video is written.
+    if 'mp4' in paths:
+        with atomic_path(paths['mp4']) as tmp:
+            render_overlay(tmp, video, result, pose)
     plot_timeline(
         paths['png'],
         result.segments,
@@ -234,9 +238,7 @@ def write_outputs(paths: Dict[str, str],
         frame_scores=result.frame_scores,
         background_class=result.background_class,
         title=title)
-    if 'mp4' in paths:
-        with atomic_path(paths['mp4']) as tmp:
-            render_overlay(tmp, video, result, pose)
+    write_label_csv(paths['csv'], result.segments)
     with atomic_open(paths['json'], 'w') as f:
         json.dump(result.to_dict(), f)
         f.write('\n')
