@@ -143,11 +143,12 @@ def main(argv=None):
 
     import mmmg
     from mmmg.apis import load_streams, score_video, spot_video
-    from mmmg.spotting import evaluate_spotting, naive_segments, read_label_csv
+    from mmmg.spotting import (MIGA_NON_MG_CLASS, evaluate_spotting,
+                               naive_segments, read_label_csv)
     mmmg.register_all_modules()
     torch.set_num_threads(args.threads)
     streams = load_streams({'joint': (CONFIG, checkpoint)})
-    background = 'illustrative'
+    background = MIGA_NON_MG_CLASS
     videos = test_videos(release)[:args.videos]
     extractor = pose_extractor(args)
     extractor.load()

@@ -24,6 +24,7 @@ from typing import Dict, List, Optional, Sequence
 
 import numpy as np
 
+from mmmg.spotting import MIGA_NON_MG_CLASS
 from mmmg.utils.io import atomic_open, atomic_path
 from .scoring import PoseTrack, VideoScores, score_video
 from .streams import StreamSet
@@ -33,7 +34,6 @@ OUTPUT_SUFFIXES = dict(
     png='_timeline.png',
     mp4='_overlay.mp4',
     json='_scores.json')
-NON_MG_CLASS = 'illustrative'
 
 
 def output_paths(out_dir: str, stem: str, overlay: bool) -> Dict[str, str]:
@@ -80,7 +80,7 @@ class SpotResult:
 
 def default_background(classes: Sequence[str]) -> Optional[str]:
     """The iMiGUE non-MG class when the streams score it, else None."""
-    return NON_MG_CLASS if NON_MG_CLASS in classes else None
+    return MIGA_NON_MG_CLASS if MIGA_NON_MG_CLASS in classes else None
 
 
 def spot_video(streams: StreamSet,
