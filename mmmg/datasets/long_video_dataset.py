@@ -192,7 +192,8 @@ class OnlineClipSampler(DefaultSampler):
     The runner sets the epoch (``DistSamplerSeedHook``, also after
     ``--resume``) in the main process; workers see it through the indices,
     so :class:`LongVideoDataset` draws each epoch's own clips with any
-    number of persistent workers.
+    number of persistent workers. Iteration-based loops (``InfiniteSampler``)
+    pass plain indices: every pass then draws epoch 0's clips.
     """
 
     def __iter__(self):
