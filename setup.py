@@ -47,9 +47,12 @@ setup(
         'lint': ['flake8>=7', 'isort>=5', 'yapf>=0.40'],
         # Pose extraction with ONNX Runtime (tools/extract_pose.py).
         'pose': ['onnxruntime>=1.16'],
-        # MMPose-based pose extraction needs compiled mmcv (>= 2.1), which
-        # MMAction2 1.1.0 refuses: install this extra in its own environment.
-        'mmpose': ['mmpose>=1.3.2', 'mmdet>=3.3.0'],
+        # MMPose-based pose extraction. MMPose 1.3.2 accepts mmcv >= 2.0.0rc4
+        # and mmdet < 3.3.0, but its models import compiled mmcv ops: build
+        # mmcv 2.1.x for your torch, next to MMAction2 1.2.0 (the
+        # mmaction12 stack; 1.1.0 refuses mmcv >= 2.1) or in its own
+        # environment, and never beside mmcv-lite.
+        'mmpose': ['mmpose>=1.3.2,<1.4', 'mmdet>=3.0.0,<3.3.0'],
     },
     license='Apache-2.0',
     zip_safe=False,

@@ -12,11 +12,14 @@ torch.
 import sys
 
 from .utils.cli import quiet_mmcv_lite
+from .utils.mmaction_compat import stub_broken_models
 from .version import __version__
 
 # Before any mmmg module can import mmcv.cnn: MMCV-lite's expected warning
 # about the one compiled op no mmmg model uses.
 quiet_mmcv_lite()
+# Before any mmmg module can import mmaction.models (MMAction2 1.2.0).
+stub_broken_models()
 
 
 def register_all_modules() -> None:
