@@ -9,9 +9,11 @@ written to a temporary folder with OpenCV (mp4v), then, on the same frames:
     memory, chunk by chunk (``TaylorStream``: grayscale conversion, the
     Taylor formula, the 8-bit mapping), without decoding and encoding.
 
-The requirement is compute <= decode per frame (ratio <= 1). Each figure is
-the best of ``--repeats`` runs, interleaved, as other processes share the
-cores; wall-clock and CPU time (all threads of the process) are shown. The
+The requirement is compute <= decode per frame (ratio <= 1). The runs are
+interleaved (a b a b ...) as other processes share the cores; each figure is
+the median of ``--repeats`` runs and the ratio is the median of the
+per-repeat ratios (each from an adjacent pair of runs), with its range;
+wall-clock and CPU time (all threads of the process) are shown. The
 stream keeps its buffers from run to run as the converter does from video to
 video (first-touch page faults of fresh buffers cost as much as the
 arithmetic). For reference, decord with its automatic thread count and the
@@ -134,16 +136,26 @@ def main(argv=None):
                 timings[name].append(timed(fn))
         written = compute(chunks, stream)
 
-    # Best wall and best CPU time per frame, in ms.
+    # Median wall and CPU time per frame, in ms.
     ms = {
-        name: tuple(min(t[i] for t in times) / num * 1000 for i in (0, 1))
+        name:
+        tuple(
+            float(np.median([t[i] for t in times])) / num * 1000
+            for i in (0, 1))
         for name, times in timings.items()
     }
+
+    def ratios(a: str, b: str, i: int) -> np.ndarray:
+        # One ratio per repeat: a and b ran next to each other.
+        return np.array(
+            [ta[i] / tb[i] for ta, tb in zip(timings[a], timings[b])])
+
     height, width = chunks[0].shape[1:3]
     source = args.video or 'synthetic, mp4v'
     print(f'{num} frames of {width}x{height} ({source}), K={args.num_terms} '
           f'(window {args.num_terms + 3}), chunks of {args.chunk_size}, '
-          f'{written} Taylor frames; best of {args.repeats} runs')
+          f'{written} Taylor frames; median of {args.repeats} interleaved '
+          'runs')
     print(f'{"":34s} {"wall ms/frame":>14s} {"fps":>7s} '
           f'{"CPU ms/frame":>13s}')
     labels = {
@@ -155,11 +167,13 @@ def main(argv=None):
     for name, label in labels.items():
         wall, cpu = ms[name]
         print(f'{label:34s} {wall:14.2f} {1000 / wall:7.1f} {cpu:13.2f}')
-    ratio = ms['compute'][0] / ms['decode'][0]
-    ratio_cpu = ms['compute'][1] / ms['decode'][1]
-    ratio_mt = ms['compute_mt'][0] / ms['decode_auto'][0]
-    print(f'ratio compute / decode, 1 thread each: {ratio:.2f} wall, '
-          f'{ratio_cpu:.2f} CPU time -> '
+    wall = ratios('compute', 'decode', 0)
+    cpu = ratios('compute', 'decode', 1)
+    ratio, ratio_cpu = float(np.median(wall)), float(np.median(cpu))
+    ratio_mt = float(np.median(ratios('compute_mt', 'decode_auto', 0)))
+    print(f'ratio compute / decode, 1 thread each: {ratio:.2f} wall '
+          f'(range {wall.min():.2f}-{wall.max():.2f}), {ratio_cpu:.2f} CPU '
+          f'time (range {cpu.min():.2f}-{cpu.max():.2f}) -> '
           f'{"compute is not slower" if ratio <= 1 else "compute is SLOWER"}')
     print(f'ratio compute ({args.threads} threads) / decode (auto threads): '
           f'{ratio_mt:.2f} wall')
