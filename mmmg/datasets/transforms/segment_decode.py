@@ -11,7 +11,7 @@ import io
 import os
 import os.path as osp
 from collections import OrderedDict
-from typing import Dict, Optional
+from typing import Dict, Optional, Sequence
 
 import decord
 from mmaction.registry import TRANSFORMS
@@ -51,11 +51,14 @@ class VideoSegmentError(RuntimeError):
 def open_video_reader(filename: str,
                       num_threads: int = 1,
                       backend_args: Optional[dict] = None,
-                      sample_id: Optional[str] = None):
+                      sample_id: Optional[str] = None,
+                      decode_size: Optional[Sequence[int]] = None):
     """A ``decord.VideoReader`` of ``filename``.
 
     Local files are opened by path (decord streams them); with
     ``backend_args`` the whole file is fetched into memory first.
+    ``decode_size`` ``(width, height)`` makes the reader return frames
+    scaled to that size.
 
     Raises:
         VideoSegmentError: The file is missing, unreadable or has no frames.
@@ -65,7 +68,9 @@ def open_video_reader(filename: str,
     try:
         source = filename if backend_args is None else io.BytesIO(
             fileio.get(filename, backend_args=backend_args))
-        reader = decord.VideoReader(source, num_threads=num_threads)
+        width, height = decode_size or (-1, -1)
+        reader = decord.VideoReader(
+            source, num_threads=num_threads, width=width, height=height)
     except DECODE_ERRORS + (OSError, ) as e:
         raise VideoSegmentError(
             filename, sample_id,
@@ -161,13 +166,22 @@ class DecordInitSegment(BaseTransform):
         backend_args (dict, optional): mmengine file backend for videos not
             on a local disk; such a video is read into memory. Defaults to
             None (local paths).
+        decode_size (tuple[int], optional): ``(width, height)`` the decoder
+            scales frames to (FFmpeg's scaler, in the decoding thread),
+            e.g. what the pipeline's ``Resize`` would make of them: less
+            memory and colour conversion per frame, and ``Resize`` becomes
+            a no-op. The aspect ratio is not kept. decord 0.6.0 fails to
+            decode at a few sizes (48x32 of a 320x240 video: a size
+            mismatch, raised as :class:`VideoSegmentError`); check the size
+            once. Defaults to None (the video's size).
     """
 
     def __init__(self,
                  num_threads: int = 1,
                  cache_size: int = 4,
                  end_tolerance: int = DEFAULT_END_TOLERANCE,
-                 backend_args: Optional[dict] = None) -> None:
+                 backend_args: Optional[dict] = None,
+                 decode_size: Optional[Sequence[int]] = None) -> None:
         if cache_size < 0 or end_tolerance < 0:
             raise ValueError('cache_size and end_tolerance must be >= 0, got '
                              f'{cache_size} and {end_tolerance}')
@@ -175,6 +189,12 @@ class DecordInitSegment(BaseTransform):
         self.cache_size = cache_size
         self.end_tolerance = end_tolerance
         self.backend_args = backend_args
+        if decode_size is not None:
+            decode_size = tuple(int(v) for v in decode_size)
+            if len(decode_size) != 2 or min(decode_size) < 1:
+                raise ValueError('decode_size must be (width, height) > 0, '
+                                 f'got {decode_size}')
+        self.decode_size = decode_size
         self._reset_cache()
 
     def _reset_cache(self) -> None:
@@ -201,7 +221,8 @@ class DecordInitSegment(BaseTransform):
         reader = self._readers.pop(filename, None)
         if reader is None:
             reader = open_video_reader(filename, self.num_threads,
-                                       self.backend_args, sample_id)
+                                       self.backend_args, sample_id,
+                                       self.decode_size)
         if self.cache_size:
             self._readers[filename] = reader
             while len(self._readers) > self.cache_size:
@@ -237,4 +258,5 @@ class DecordInitSegment(BaseTransform):
         return (f'{self.__class__.__name__}(num_threads={self.num_threads}, '
                 f'cache_size={self.cache_size}, '
                 f'end_tolerance={self.end_tolerance}, '
-                f'backend_args={self.backend_args})')
+                f'backend_args={self.backend_args}, '
+                f'decode_size={self.decode_size})')

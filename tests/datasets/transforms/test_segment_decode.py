@@ -155,3 +155,18 @@ def test_reader_cache(tmp_path, long_video):
         results = clone(dict(filename=long_video, start=2, end=2))
         assert results['total_frames'] == 1
     assert 'cache_size=1' in repr(init)
+
+
+def test_decode_size_scales_the_same_frames(long_video):
+    size = (80, 40)  # (width, height), another aspect ratio than the video
+    init = DecordInitSegment(decode_size=size)
+    results = init(dict(filename=long_video, start=37, end=81))
+    results = DecordDecode()(
+        SampleFrames(clip_len=8, frame_interval=2, test_mode=True)(results))
+    assert results['img_shape'] == (40, 80)
+    assert all(img.shape == (40, 80, 3) for img in results['imgs'])
+    # Scaling keeps the content: the same frames as at full size.
+    assert decode_indices(results['imgs']) == list(results['frame_inds'])
+    assert 'decode_size=(80, 40)' in repr(init)
+    with pytest.raises(ValueError, match='decode_size'):
+        DecordInitSegment(decode_size=(0, 32))
