@@ -22,7 +22,7 @@
 # optim_wrapper.dtype='bfloat16' with it; model.with_cp=True checkpoints
 # every block (see benchmarks/bench_mae_memory.py).
 # The checkpoints' `backbone.*` weights are exactly the encoder of the
-# fine-tuning config (load_from); tools/convert_mae_checkpoint.py strips
+# fine-tuning config (load_from); tools/convert_checkpoint.py strips
 # the decoder.
 _base_ = ['mmaction::_base_/default_runtime.py']
 custom_imports = dict(imports=['mmmg'], allow_failed_imports=False)

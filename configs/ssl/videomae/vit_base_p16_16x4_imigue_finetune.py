@@ -6,7 +6,7 @@
 # fc_norm); load_from points at the pre-training checkpoint, whose
 # `backbone.*` weights fill every backbone key (its decoder.* and
 # encoder_norm.* keys are the only unexpected ones; or load the output of
-# tools/convert_mae_checkpoint.py). VideoMAE's fine-tuning recipe for
+# tools/convert_checkpoint.py). VideoMAE's fine-tuning recipe for
 # ViT-B: AdamW (0.9, 0.999), weight decay 0.05, lr 5e-4 x total batch /
 # 256 with layer-wise decay 0.75, drop path 0.1, 5 warm-up epochs from
 # 1e-6 then cosine to 1e-6 (both x total batch / 256), 5 clips x 3 crops
