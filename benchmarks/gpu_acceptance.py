@@ -72,9 +72,9 @@ SOURCE_FRAMES = 96
 SOURCE_SIZE = (320, 180)  # (W, H), the toy release's frame size
 # The pose test video: a Gaussian blob of this sigma on black.
 BLOB_SIGMA = 8.
-# --dry-run builds and times only the configs whose batch has at most this
-# many input values (skeleton sequences, clip features); heatmap and video
-# models take minutes per step on 2 CPU cores.
+# --dry-run builds and times one config of each model/backbone type whose
+# batch has at most this many input values (skeleton sequences, clip
+# features); heatmap and video models take minutes per step on 2 CPU cores.
 DRY_RUN_MAX_VALUES = 10**6
 STEPS = ('toy_training', 'heatmaps', 'config_timing', 'videomae_pretrain',
          'pose_extraction')
@@ -164,6 +164,8 @@ class Acceptance:
         self.torch = torch
         self._toy = None
         self._synthetic = None
+        # Model and backbone types timed so far (--dry-run times each once).
+        self._timed_kinds = set()
 
     # -- shared data ---------------------------------------------------
     def toy_data(self) -> Dict[str, str]:
@@ -352,12 +354,17 @@ class Acceptance:
                             **collate_cfg)
             row['input_shape'] = describe_inputs(batch)
             values = count_values(row['input_shape'])
+            kind = model_kind(cfg.model)
             if self.dry_run and values > DRY_RUN_MAX_VALUES:
                 # Minutes per step on 2 CPU cores: the pipeline ran, the
                 # model is left to the GPU run.
                 row['skipped'] = (f'dry run: {values} input values > '
                                   f'{DRY_RUN_MAX_VALUES}, not built or timed')
                 return row
+            if self.dry_run and kind in self._timed_kinds:
+                row['skipped'] = f'dry run: another {kind} was timed'
+                return row
+            self._timed_kinds.add(kind)
             stage = 'build'
             model = MODELS.build(cfg.model).to(self.device)
             model.train()
@@ -654,6 +661,11 @@ def describe_inputs(batch: Dict):
         return list(getattr(value, 'shape', []))
 
     return shape(inputs)
+
+
+def model_kind(model: Dict) -> str:
+    backbone = model.get('backbone') or {}
+    return '/'.join(t for t in (model['type'], backbone.get('type')) if t)
 
 
 def count_values(shape) -> int:
