@@ -176,10 +176,10 @@ class Acceptance:
             ann_dir = osp.join(root, 'annotations')
             make = [
                 sys.executable, 'data_prep/make_toy_imigue.py', '--out',
-                release, '--overwrite', '--workers', '1'
+                release, '--overwrite'
             ]
             if self.dry_run:
-                make += ['--size', 'tiny']
+                make += ['--size', 'tiny', '--workers', '1']
             run_logged(make, osp.join(self.work_dir, 'make_toy.log'))
             run_logged([
                 sys.executable, 'data_prep/imigue_to_mmaction.py', release,
