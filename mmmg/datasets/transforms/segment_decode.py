@@ -131,11 +131,14 @@ class DecordInitSegment(BaseTransform):
     whole video from frame 0, as stock ``DecordInit``.
 
     Readers are cached per worker process (LRU): decord reads every packet
-    of a video when it opens it (0.2-0.6 s for a 20,000-frame mp4 here,
-    several times the decoding of an 8-frame clip), so clips of one video
-    should share a reader. The list order of val/test data gives that;
-    shuffled training mostly does not (if loading is the bottleneck, cut
-    the clips with ``data_prep/cut_clips.py``). Local videos are opened by
+    of a video when it opens it (0.3 s for a 20-minute 720p mp4 here, 3.9x
+    loading a cut clip of the segment; a reused reader loads in 1.2x,
+    ``benchmarks/bench_segment_decode.py``), so clips of one video should
+    share a reader. The list order of val/test data gives that; shuffled
+    training mostly does not, and an open reader of such a video holds
+    100-200 MB, too much to cache every video: cut the clips first with
+    ``data_prep/cut_clips.py`` (``docs/data_preparation.md``, "Long videos
+    or cut clips"). Local videos are opened by
     path instead of being read into memory as stock ``DecordInit`` does.
     That packet scan also makes a truncated video fail at once, naming the
     file and sample, as do decoding errors in the stock ``DecordDecode``
