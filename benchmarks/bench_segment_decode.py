@@ -91,8 +91,8 @@ def prepare(cache: str, minutes: float, samples: int):
     rng = np.random.default_rng(1)
     segments = []
     for i in range(samples):
-        length = int(rng.integers(FPS, 4 * FPS + 1))
-        start = int(rng.integers(0, num - length))
+        length = int(rng.integers(FPS, min(4 * FPS, num - 1) + 1))
+        start = int(rng.integers(0, num - length + 1))
         clip = osp.join(folder, f'clip_{start}_{length}.mp4')
         if not osp.exists(clip):
             # Cut as data_prep/cut_clips.py would: the segment's frames,
