@@ -3,9 +3,9 @@ import numpy as np
 import pytest
 from mmaction.datasets.transforms import DecordDecode, SampleFrames
 
+from mmmg.classes import MA52_ACTION_TO_BODY
 from mmmg.datasets import (MA52_ACTION_CLASSES, MA52_BODY_CLASSES,
                            MA52_BODY_RANGES, MA52Dataset, ma52_body_label)
-from mmmg.classes import MA52_ACTION_TO_BODY
 from mmmg.datasets.transforms import DecordInitSegment, PackMGInputs
 from ..video_helpers import decode_indices, write_index_video
 
