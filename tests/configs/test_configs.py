@@ -91,12 +91,15 @@ def test_posec3d_recipe_runs(path, tiny_pose_ann, tiny_smg_ann):
     cfg = read_config(path)
     ann = tiny_smg_ann if cfg.layout == 'kinect25' else tiny_pose_ann
     channels = cfg.model.backbone.in_channels
-    train = DATASETS.build(dict(cfg.train_dataloader.dataset, ann_file=ann))
+    # The recipes repeat the training set (RepeatDataset x10, as the anchor).
+    repeat = cfg.train_dataloader.dataset
+    assert repeat.type == 'RepeatDataset' and repeat.times == 10
+    train = DATASETS.build(dict(repeat.dataset, ann_file=ann))
     test = DATASETS.build(
         dict(
             cfg.test_dataloader.dataset,
             ann_file=ann,
-            split=cfg.train_dataloader.dataset.split))
+            split=repeat.dataset.split))
     assert train[0]['inputs'].shape == (1, channels, 48, 56, 56)
     # 10 clips x (original + mirror), one sample id for all of them.
     assert test[0]['inputs'].shape == (20, channels, 48, 64, 64)
