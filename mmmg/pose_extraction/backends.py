@@ -31,7 +31,7 @@ from typing import List, Optional, Sequence, Tuple
 import cv2
 import numpy as np
 
-from .topdown import crop_inputs, decode_to_frame
+from .topdown import crop_batch, decode_to_frame
 
 MMPOSE_HINT = ('install the mmpose extra (pip install -e ".[mmpose]") in a '
                'separate environment: it needs compiled mmcv >= 2.1, which '
@@ -304,32 +304,33 @@ class ONNXPoseBackend(PoseBackend):
             k = self.num_keypoints
             return np.zeros((0, k, 2), np.float32), np.zeros((0, k),
                                                              np.float32)
-        parts = [
-            crop_inputs(f, b[None], self.input_size)
-            for f, b in zip(frames, boxes)
-        ]
-        crops = np.concatenate([p[0] for p in parts])
-        center = np.concatenate([p[1] for p in parts])
-        size = np.concatenate([p[2] for p in parts])
+        crops, center, size = crop_batch(frames, boxes, self.input_size)
         simcc_x, simcc_y = self.run(crops)
         return decode_to_frame(simcc_x, simcc_y, self.split_ratio, center,
                                size, self.input_size)
 
 
-def letterbox(frame: np.ndarray,
+def letterbox(frames: np.ndarray,
               input_size: Tuple[int, int]) -> Tuple[np.ndarray, float]:
     """Resize keeping the aspect ratio into ``(W, H)``, pad right/bottom.
 
+    Args:
+        frames (np.ndarray): ``uint8 [N, h, w, C]`` frames of one size.
+        input_size (tuple[int, int]): ``(W, H)``.
+
     Returns:
-        tuple[np.ndarray, float]: The padded image and the resize ratio.
+        tuple[np.ndarray, float]: The padded ``uint8 [N, H, W, C]`` images
+        and the resize ratio.
     """
     w_in, h_in = input_size
-    h, w = frame.shape[:2]
+    h, w = frames.shape[1:3]
     ratio = min(h_in / h, w_in / w)
     size = (max(1, int(w * ratio)), max(1, int(h * ratio)))
-    out = np.full((h_in, w_in, 3), PAD_VALUE, np.uint8)
-    out[:size[1], :size[0]] = cv2.resize(
-        frame, size, interpolation=cv2.INTER_LINEAR)
+    out = np.full((len(frames), h_in, w_in, frames.shape[3]), PAD_VALUE,
+                  np.uint8)
+    for frame, image in zip(frames, out):
+        image[:size[1], :size[0]] = cv2.resize(
+            frame, size, interpolation=cv2.INTER_LINEAR)
     return out, ratio
 
 
@@ -392,14 +393,17 @@ class ONNXDetector(DetectorBackend):
         ]
         self._labels = labels[0] if labels else None
 
-    def prepare(self, frame: np.ndarray) -> Tuple[np.ndarray, float]:
-        """The model input ``float32 [3, H, W]`` of an RGB frame and the
-        letterbox ratio."""
-        image, ratio = letterbox(frame[..., ::-1], self.input_size)
-        image = image.astype(np.float32)
-        if self.mean is not None:
-            image = (image - self.mean) / self.std
-        return image.transpose(2, 0, 1), ratio
+    def prepare(self, frames: np.ndarray) -> Tuple[np.ndarray, float]:
+        """The model inputs ``float32 [N, 3, H, W]`` of RGB frames
+        ``[N, h, w, 3]`` of one size, and the letterbox ratio."""
+        images, ratio = letterbox(frames, self.input_size)
+        bgr = images[..., ::-1].transpose(0, 3, 1, 2)
+        if self.mean is None:
+            return np.ascontiguousarray(bgr, np.float32), ratio
+        inputs = np.empty(bgr.shape, np.float32)
+        np.subtract(bgr, self.mean[:, None, None], out=inputs)
+        inputs /= self.std[:, None, None]
+        return inputs, ratio
 
     def run(self, images: np.ndarray) -> List[np.ndarray]:
         """Bare inference: the raw outputs of prepared images (batched)."""
@@ -407,23 +411,19 @@ class ONNXDetector(DetectorBackend):
                             self.batch_size, self.fixed_batch)
 
     def detect(self, frames: np.ndarray) -> List[np.ndarray]:
-        prepared = [self.prepare(f) for f in frames]
-        outs = self.run(np.stack([p[0] for p in prepared]))
+        inputs, ratio = self.prepare(frames)
+        outs = self.run(inputs)
         h, w = frames.shape[1:3]
-        results = []
-        for i, (_, ratio) in enumerate(prepared):
-            dets = outs[self._dets][i].astype(np.float32)
-            keep = dets[:, 4] >= self.score_thr
-            if self._labels is not None:
-                keep &= outs[self._labels][i] == 0
-            dets = dets[keep]
-            dets[:, :4] /= ratio
-            dets[:, [0, 2]] = dets[:, [0, 2]].clip(0, w)
-            dets[:, [1, 3]] = dets[:, [1, 3]].clip(0, h)
-            # A box clipped to nothing is no person.
-            dets = dets[(dets[:, 2] > dets[:, 0]) & (dets[:, 3] > dets[:, 1])]
-            results.append(dets)
-        return results
+        dets = outs[self._dets].astype(np.float32)
+        dets[..., :4] /= ratio
+        dets[..., [0, 2]] = dets[..., [0, 2]].clip(0, w)
+        dets[..., [1, 3]] = dets[..., [1, 3]].clip(0, h)
+        keep = dets[..., 4] >= self.score_thr
+        if self._labels is not None:
+            keep &= outs[self._labels] == 0
+        # A box clipped to nothing is no person.
+        keep &= (dets[..., 2] > dets[..., 0]) & (dets[..., 3] > dets[..., 1])
+        return [boxes[k] for boxes, k in zip(dets, keep)]
 
 
 # ---------------------------------------------------------------- MMPose --

@@ -1,10 +1,14 @@
 """Whole-body keypoints of the primary interviewee, one file per video.
 
 Input: videos below a folder or named in a list (as in
-:mod:`mmmg.data_prep.video_jobs`). Each video is decoded in chunks (never
-whole in memory); per chunk, the detector finds person boxes, the
+:mod:`mmmg.data_prep.video_jobs`). Each video is decoded in order, in
+chunks (never whole in memory), by a background thread that stays one
+chunk ahead (:class:`~mmmg.pose_extraction.decoding.FrameReader`,
+optionally at a reduced size: ``decode_scale``); per chunk, the detector
+finds person boxes, the
 :class:`~mmmg.pose_extraction.tracking.PrimaryPersonTracker` picks the
-interviewee's box per frame, and the pose model runs on those boxes in
+interviewee's box per frame (with the whole frame as the box every frame
+has it, no tracking needed), and the pose model runs on those boxes in
 batches.
 
 Output, per video, ``<out>/<video path relative to the input root, without
@@ -40,17 +44,19 @@ import queue
 import threading
 from contextlib import closing
 from dataclasses import dataclass
-from typing import Iterable, Iterator, Optional, Sequence, Tuple, TypeVar
+from typing import (Iterable, Iterator, Optional, Sequence, Tuple, TypeVar,
+                    Union)
 
 import numpy as np
 
 from mmmg.data_prep.video_jobs import (DEFAULT_CHUNK_SIZE, FrameCallback,
-                                       JobReport, VideoJob, VideoStream,
-                                       run_video_jobs)
+                                       JobReport, VideoJob, run_video_jobs)
 from mmmg.utils.lazy_model import LazyModel
 from .backends import (DetectorBackend, MMDetDetector, MMPoseBackend,
                        ONNXDetector, ONNXPoseBackend, PoseBackend,
                        WholeFrameDetector)
+from .decoding import FrameReader
+from .topdown import box_to_center_scale
 from .tracking import PrimaryPersonTracker
 
 OUTPUT_FORMATS = ('.npz', '.pkl')
@@ -195,6 +201,10 @@ class PoseExtractor(LazyModel):
         max_lost (int): See :class:`PrimaryPersonTracker`.
         min_pose_score (float): Frames whose mean keypoint score is below
             count as without a person.
+        decode_scale (float | str): Decode frames at this share of their
+            size (in ``(0, 1]``; 1: full size, outputs as before), or
+            ``'auto'``: at the size the models need (:meth:`needed_scale`).
+            Boxes and keypoints are always in full-frame pixels.
     """
 
     # Workers are spawned: ONNX Runtime and CUDA do not survive a fork.
@@ -205,18 +215,45 @@ class PoseExtractor(LazyModel):
                  chunk_size: int = DEFAULT_CHUNK_SIZE,
                  iou_thr: float = 0.3,
                  max_lost: int = 25,
-                 min_pose_score: float = 0.0) -> None:
+                 min_pose_score: float = 0.0,
+                 decode_scale: Union[float, str] = 1.0) -> None:
         if chunk_size < 1:
             raise ValueError(f'chunk_size must be >= 1, got {chunk_size}')
+        if decode_scale != 'auto' and not 0 < float(decode_scale) <= 1:
+            raise ValueError("decode_scale must be in (0, 1] or 'auto', got "
+                             f'{decode_scale!r}')
         self.spec = spec
         self.chunk_size = chunk_size
         self.iou_thr = iou_thr
         self.max_lost = max_lost
         self.min_pose_score = min_pose_score
+        self.decode_scale = decode_scale
 
     def build_model(self) -> tuple:
         """The detector and pose sessions of :attr:`spec`."""
         return self.spec.build()
+
+    def needed_scale(self, width: int, height: int) -> float:
+        """The least decode scale of a ``width x height`` video at which the
+        models see what they would see at full size, nearly.
+
+        An ONNX detector needs its letterbox ratio. With the whole frame as
+        the box, the pose model needs the scale of that crop; with a
+        detector, person crops are taken from frames at the detector's
+        scale, so a subject whose padded box is smaller than the pose input
+        times ``1 / scale`` is enlarged from fewer pixels than at full size.
+        An MMDetection detector needs the full size.
+        """
+        detector, pose = self.load()._model
+        if isinstance(detector, ONNXDetector):
+            w_in, h_in = detector.input_size
+            return min(1.0, h_in / height, w_in / width)
+        if isinstance(detector, WholeFrameDetector) and \
+                hasattr(pose, 'input_size'):
+            _, size = box_to_center_scale(
+                np.array([[0, 0, width, height]]), pose.input_size)
+            return min(1.0, pose.input_size[0] / float(size[0, 0]))
+        return 1.0
 
     def extract(self,
                 src: str,
@@ -227,9 +264,12 @@ class PoseExtractor(LazyModel):
             VideoReadError: ``src`` cannot be read.
         """
         detector, pose = self.load()._model
+        whole_frame = isinstance(detector, WholeFrameDetector)
+        scale = self.needed_scale if self.decode_scale == 'auto' else \
+            float(self.decode_scale)
         # The next chunk decodes while this one is processed (decord and
         # ONNX Runtime release the GIL).
-        with VideoStream(src) as video, closing(
+        with FrameReader(src, scale) as video, closing(
                 prefetch(video.chunks(self.chunk_size))) as chunks:
             total, k = video.num_frames, pose.num_keypoints
             keypoint = np.zeros((total, k, 2), np.float32)
@@ -237,22 +277,37 @@ class PoseExtractor(LazyModel):
             bbox = np.zeros((total, 4), np.float32)
             bbox_score = np.zeros(total, np.float32)
             found = np.zeros(total, bool)
-            tracker = PrimaryPersonTracker((video.width, video.height),
-                                           self.iou_thr, self.max_lost)
+            tracker = PrimaryPersonTracker(video.size, self.iou_thr,
+                                           self.max_lost)
             start = 0
             for chunk in chunks:
-                chosen = [tracker.update(d) for d in detector.detect(chunk)]
-                rows = [i for i, box in enumerate(chosen) if box is not None]
-                if rows:
-                    boxes = np.stack([chosen[i] for i in rows])
-                    at = start + np.array(rows)
+                n = len(chunk)
+                if whole_frame:  # the same box in every frame: no tracking
+                    rows = np.arange(n)
+                    boxes = np.repeat(detector.detect(chunk[:1])[0], n, 0)
+                else:
+                    chosen = [
+                        tracker.update(d) for d in detector.detect(chunk)
+                    ]
+                    rows = np.array(
+                        [i for i, box in enumerate(chosen) if box is not None],
+                        int)
+                    boxes = np.stack([chosen[i] for i in rows]) \
+                        if len(rows) else np.zeros((0, 5), np.float32)
+                if len(rows):
+                    frames = chunk if len(rows) == n else chunk[rows]
+                    at = start + rows
                     keypoint[at], score[at] = pose.estimate(
-                        [chunk[i] for i in rows], boxes[:, :4])
+                        frames, boxes[:, :4])
                     bbox[at], bbox_score[at] = boxes[:, :4], boxes[:, 4]
                     found[at] = True
-                start += len(chunk)
-                on_frames(len(chunk))
+                start += n
+                on_frames(n)
             fps, shape = video.fps, (video.height, video.width)
+            factors = np.array(video.factors, np.float32)
+        if (factors != 1).any():  # back to full-frame pixels
+            keypoint /= factors
+            bbox /= np.tile(factors, 2)
         if self.min_pose_score > 0 and k:
             found &= score.mean(axis=1) >= self.min_pose_score
         keypoint[~found], score[~found] = 0, 0

@@ -62,21 +62,29 @@ def crop_matrix(center: np.ndarray, size: np.ndarray,
     """The ``2 x 3`` affine map from frame pixels to model input pixels.
 
     The crop centre lands on the input's centre and ``size`` on the input's
-    extent; no rotation.
+    extent; no rotation. ``center`` and ``size`` may be ``[N, 2]``, giving
+    ``[N, 2, 3]``.
     """
-    sx = input_size[0] / size[0]
-    sy = input_size[1] / size[1]
-    return np.array([[sx, 0, input_size[0] / 2 - sx * center[0]],
-                     [0, sy, input_size[1] / 2 - sy * center[1]]], np.float32)
+    center = np.asarray(center, np.float32)
+    extent = np.asarray(input_size, np.float32)
+    scale = extent / np.asarray(size, np.float32)
+    matrix = np.zeros(center.shape[:-1] + (2, 3), np.float32)
+    matrix[..., 0, 0], matrix[..., 1, 1] = scale[..., 0], scale[..., 1]
+    matrix[..., :, 2] = extent / 2 - scale * center
+    return matrix
 
 
-def crop_inputs(frame: np.ndarray, boxes: np.ndarray, input_size: Tuple[int,
-                                                                        int]
-                ) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Warp and normalise the person crops of one RGB frame.
+def crop_batch(frames: Sequence[np.ndarray], boxes: np.ndarray,
+               input_size: Tuple[int, int]
+               ) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Warp and normalise one person crop per frame, as one batch.
+
+    One ``cv2.warpAffine`` per crop into a ``uint8`` batch, then one
+    normalisation of the whole batch.
 
     Args:
-        frame (np.ndarray): ``uint8 [H, W, 3]`` RGB frame.
+        frames (Sequence[np.ndarray]): ``uint8 [H, W, 3]`` RGB frames (or
+            an ``[N, H, W, 3]`` array), one per box.
         boxes (np.ndarray): ``[N, 4]`` ``xyxy`` boxes.
         input_size (tuple[int, int]): Model input ``(W, H)``.
 
@@ -85,18 +93,25 @@ def crop_inputs(frame: np.ndarray, boxes: np.ndarray, input_size: Tuple[int,
         ``[N, 2]`` and crop sizes ``[N, 2]``.
     """
     center, size = box_to_center_scale(boxes, input_size)
-    crops = np.empty((len(center), 3, input_size[1], input_size[0]),
-                     np.float32)
-    for i, (c, s) in enumerate(zip(center, size)):
-        patch = cv2.warpAffine(
-            frame,
-            crop_matrix(c, s, input_size),
-            tuple(input_size),
-            flags=cv2.INTER_LINEAR)
-        # In place, channel-first: no float copy of the patch.
-        np.subtract(patch.transpose(2, 0, 1), _MEAN_CHW, out=crops[i])
-        crops[i] *= _INV_STD_CHW
+    w, h = input_size
+    patches = np.empty((len(center), h, w, 3), np.uint8)
+    for frame, matrix, patch in zip(frames,
+                                    crop_matrix(center, size, input_size),
+                                    patches):
+        cv2.warpAffine(
+            frame, matrix, (w, h), dst=patch, flags=cv2.INTER_LINEAR)
+    crops = np.empty((len(center), 3, h, w), np.float32)
+    np.subtract(patches.transpose(0, 3, 1, 2), _MEAN_CHW, out=crops)
+    crops *= _INV_STD_CHW
     return crops, center, size
+
+
+def crop_inputs(frame: np.ndarray, boxes: np.ndarray, input_size: Tuple[int,
+                                                                        int]
+                ) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`crop_batch` of several boxes in one RGB frame."""
+    boxes = np.asarray(boxes, np.float32).reshape(-1, 4)
+    return crop_batch([frame] * len(boxes), boxes, input_size)
 
 
 def decode_simcc(simcc_x: np.ndarray, simcc_y: np.ndarray,
