@@ -1,3 +1,4 @@
 from .heatmap_preprocessor import HeatmapDataPreprocessor
+from .multimodal_heatmap_preprocessor import MultiModalHeatmapDataPreprocessor
 
-__all__ = ['HeatmapDataPreprocessor']
+__all__ = ['HeatmapDataPreprocessor', 'MultiModalHeatmapDataPreprocessor']

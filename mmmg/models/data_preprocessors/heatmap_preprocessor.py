@@ -27,8 +27,15 @@ class HeatmapDataPreprocessor(ActionDataPreprocessor):
 
     All samples of a batch must share ``img_shape``, frame and keypoint
     counts; persons are padded with zero scores. ``num_clips`` and
-    ``clip_len`` default to one clip of all frames when absent from the
-    metainfo.
+    ``clip_len`` (``clip_len['Pose']`` of RGBPose samples) default to one
+    clip of all frames when absent from the metainfo.
+
+    Flip doubling is test-time augmentation: training batches are never
+    doubled. In inference, a batch is doubled when its samples' metainfo
+    says ``heatmap_double=True`` (set by the loader's
+    :class:`~mmmg.utils.gpu_render.PackPoseKeypoints`, so one config can
+    double its test clips and not its validation clips), else when
+    ``double`` is set.
 
     Args:
         mean (Sequence[float], optional): Per-channel mean to subtract.
@@ -39,7 +46,7 @@ class HeatmapDataPreprocessor(ActionDataPreprocessor):
             Defaults to None.
         **kwargs: The heatmap options of :class:`GeneratePoseHeatmaps` (see
             :class:`HeatmapSpec`); ``double`` appends the flipped maps as
-            extra clips.
+            extra clips in inference, unless the samples say otherwise.
     """
 
     def __init__(self,
@@ -57,7 +64,7 @@ class HeatmapDataPreprocessor(ActionDataPreprocessor):
                    training: bool = False) -> Tuple:
         if not isinstance(inputs, dict):
             return super().preprocess(inputs, data_samples, training)
-        batch_inputs = self.draw_heatmaps(inputs, data_samples)
+        batch_inputs = self.draw_heatmaps(inputs, data_samples, not training)
         if self._enable_normalize:
             batch_inputs = (batch_inputs - self.mean) / self.std
         if training and self.blending is not None:
@@ -65,10 +72,12 @@ class HeatmapDataPreprocessor(ActionDataPreprocessor):
                                                        data_samples)
         return batch_inputs, data_samples
 
-    def draw_heatmaps(self, inputs: Dict[str, List[Tensor]],
-                      data_samples: SampleList) -> Tensor:
+    def draw_heatmaps(self,
+                      inputs: Dict[str, List[Tensor]],
+                      data_samples: SampleList,
+                      inference: bool = True) -> Tensor:
         """Render a batch of keypoints to ``[B, N_crops x N_clips, C, T, H,
-        W]`` heatmaps."""
+        W]`` heatmaps; ``inference`` allows flip doubling."""
         spec = self.spec
         keypoints = inputs['keypoint']
         scores = inputs.get('keypoint_score') if spec.use_score else None
@@ -94,7 +103,7 @@ class HeatmapDataPreprocessor(ActionDataPreprocessor):
         heatmap = render_heatmaps(keypoint, value,
                                   spec.output_shape(img_shape), spec.sigma,
                                   spec.with_kp, spec.limbs)
-        if spec.double:
+        if inference and self._double(data_samples):
             index = torch.from_numpy(spec.flip_index(num_kp)).to(
                 heatmap.device)
             heatmap = torch.cat([heatmap, heatmap[:, :, index].flip(-1)], 1)
@@ -103,7 +112,19 @@ class HeatmapDataPreprocessor(ActionDataPreprocessor):
         # [N_crops x N_clips x T, C, H, W] -> [N_crops x N_clips, C, T, H, W]
         num_clips = metainfo.get('num_clips', 1)
         clip_len = metainfo.get('clip_len', num_frame // num_clips)
+        if isinstance(clip_len, dict):
+            clip_len = clip_len['Pose']
         heatmap = heatmap.view(batch, -1, num_clips, clip_len,
                                *heatmap.shape[2:])
         heatmap = heatmap.permute(0, 1, 2, 4, 3, 5, 6)
         return heatmap.reshape(batch, -1, *heatmap.shape[3:])
+
+    def _double(self, data_samples: SampleList) -> bool:
+        doubles = {
+            bool(s.metainfo.get('heatmap_double', self.spec.double))
+            for s in data_samples
+        }
+        if len(doubles) > 1:
+            raise ValueError('all samples of a batch must agree on '
+                             '`heatmap_double`')
+        return doubles.pop()
