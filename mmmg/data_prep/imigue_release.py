@@ -51,7 +51,6 @@ rows), so each parsed skeleton is cached as ``<vid>_openpose.npz``, keyed by
 the workbook's size and modification time; reruns and interrupted runs only
 parse what changed.
 """
-import csv
 import os
 import os.path as osp
 import posixpath
@@ -71,6 +70,7 @@ from mmmg.classes import miga_label_to_index
 from mmmg.keypoints.gap_filling import fill_keypoint_gaps
 from mmmg.keypoints.layouts import convert_keypoints, get_layout
 from mmmg.utils.io import atomic_open
+from .label_table import LabelTableError, read_label_rows
 from .light_hand import read_light_hand_csv
 from .release_jobs import (SPLITS, BoundTask, ReleaseFormatError, add_clips,
                            check_video_path, convert_each, publish_release,
@@ -278,20 +278,11 @@ def _pick_video(vid: str, hits: List[Tuple[str, Optional[str]]],
     return hits[0][0] if hits else None
 
 
-def _parse_int(text: str) -> Optional[int]:
-    """Integer value of a cell; spreadsheet exports may write ``12.0``."""
-    try:
-        value = float(text)
-    except ValueError:
-        return None
-    return int(value) if value.is_integer() else None
-
-
 def read_label_csv(path: str,
                    vid: str,
                    hidden_class: bool = False
                    ) -> List[Tuple[Optional[int], int, int]]:
-    """Read a label table.
+    """Read a label table (layout: :mod:`mmmg.data_prep.label_table`).
 
     Args:
         path (str): ``<vid>_label.csv``.
@@ -302,30 +293,10 @@ def read_label_csv(path: str,
     Returns:
         list[tuple]: ``(raw_class, start, end)`` per row, in file order.
     """
-    rows = []
-    with open(path, newline='', encoding='utf-8-sig') as f:
-        for line_no, fields in enumerate(csv.reader(f), 1):
-            fields = [x.strip() for x in fields]
-            # Spreadsheet exports pad rows with empty cells.
-            while fields and not fields[-1]:
-                fields.pop()
-            if not fields:
-                continue
-            if len(fields) != 3:
-                raise ReleaseFormatError(
-                    vid, path, f'line {line_no}: expected 3 fields '
-                    f'class,start,end, got {len(fields)}: {fields}')
-            raw, start, end = (_parse_int(x) for x in fields)
-            if start is None or end is None or (raw is None
-                                                and not hidden_class):
-                raise ReleaseFormatError(
-                    vid, path, f'line {line_no}: non-integer field in '
-                    f'{",".join(fields)!r}')
-            if start < 0 or start > end:
-                raise ReleaseFormatError(
-                    vid, path, f'line {line_no}: bad segment start={start} '
-                    f'end={end} (need 0 <= start <= end)')
-            rows.append((None if hidden_class else raw, start, end))
+    try:
+        rows = read_label_rows(path, hidden_class)
+    except LabelTableError as e:
+        raise ReleaseFormatError(vid, path, e.problem) from e
     if not rows:
         raise ReleaseFormatError(vid, path, 'the label table has no rows')
     return rows

@@ -1,18 +1,18 @@
 """The official iMiGUE / MiGA ``<vid>_label.csv`` layout as segments.
 
 One row per segment, no header: ``raw_class,start,end`` with 0-based frames
-and ``end`` inclusive (the release's layout, described in
-:mod:`mmmg.data_prep.imigue_release`). Raw classes map to class names with
-:func:`mmmg.classes.miga_label_to_index` (raw 99 is the non-MG class
-``'illustrative'``). :class:`~mmmg.spotting.segments.Segment` ends are
-exclusive, so ``end`` on disk is ``Segment.end - 1``.
+and ``end`` inclusive (the release's layout, read by
+:mod:`mmmg.data_prep.label_table` for every reader). Raw classes map to
+class names with :func:`mmmg.classes.miga_label_to_index` (raw 99 is the
+non-MG class ``'illustrative'``). :class:`~mmmg.spotting.segments.Segment`
+ends are exclusive, so ``end`` on disk is ``Segment.end - 1``.
 """
 import csv
 from typing import Dict, List, Mapping, Optional, Sequence
 
 from mmmg.classes import (IMIGUE_CLASSES, MIGA_NON_MG_RAW_LABEL,
                           index_to_miga_label, miga_label_to_index)
-from mmmg.utils.cli import DataFileError
+from mmmg.data_prep.label_table import LabelTableError, read_label_rows
 from mmmg.utils.io import atomic_open
 from .segments import Segment
 
@@ -28,15 +28,6 @@ MIGA_RAW_TO_CLASS: Dict[int, str] = {
 MIGA_NON_MG_CLASS = MIGA_RAW_TO_CLASS[MIGA_NON_MG_RAW_LABEL]
 
 
-def _integer(text: str) -> Optional[int]:
-    # Spreadsheet exports may write 12.0.
-    try:
-        value = float(text)
-    except ValueError:
-        return None
-    return int(value) if value.is_integer() else None
-
-
 def read_label_csv(path: str,
                    raw_to_class: Optional[Mapping[int, str]] = None
                    ) -> List[Segment]:
@@ -48,33 +39,18 @@ def read_label_csv(path: str,
             :data:`MIGA_RAW_TO_CLASS`.
 
     Raises:
-        DataFileError: A row that is not three integers, a raw class the
-            mapping lacks or a bad frame range, naming the file and line.
+        LabelTableError: A row that is not three integers or has a bad
+            frame range (naming the file and line), or a raw class the
+            mapping lacks (naming the 0-based row, as the converter does).
     """
     mapping = MIGA_RAW_TO_CLASS if raw_to_class is None else raw_to_class
     segments = []
-    with open(path, newline='', encoding='utf-8-sig') as f:
-        for line_no, fields in enumerate(csv.reader(f), 1):
-            fields = [x.strip() for x in fields]
-            while fields and not fields[-1]:
-                fields.pop()
-            if not fields:
-                continue
-            values = [_integer(x) for x in fields]
-            if len(fields) != 3 or None in values:
-                raise DataFileError(
-                    f'{path}: line {line_no}: expected three integers '
-                    f'class,start,end, got {",".join(fields)!r}')
-            raw, start, end = values
-            if raw not in mapping:
-                raise DataFileError(
-                    f'{path}: line {line_no}: unknown raw class {raw} '
-                    f'(known: {min(mapping)}-{max(mapping)})')
-            if not 0 <= start <= end:
-                raise DataFileError(
-                    f'{path}: line {line_no}: bad frames start={start} '
-                    f'end={end} (need 0 <= start <= end, end inclusive)')
-            segments.append(Segment(mapping[raw], start, end + 1))
+    for line_no, (raw, start, end) in enumerate(read_label_rows(path)):
+        if raw not in mapping:
+            raise LabelTableError(
+                path, f'row {line_no}: unknown raw class {raw} '
+                f'(known: {min(mapping)}-{max(mapping)})')
+        segments.append(Segment(mapping[raw], start, end + 1))
     return segments
 
 

@@ -63,12 +63,12 @@ def test_unknown_label_is_refused_before_writing(tmp_path):
 
 
 @pytest.mark.parametrize('text,message', [
-    ('4,10,29\n4,10\n', 'line 2: expected three integers'),
-    ('4,1x,29\n', "line 1: expected three integers class,start,end, got "
-     "'4,1x,29'"),
-    ('50,0,9\n', 'line 1: unknown raw class 50 (known: 1-99)'),
-    ('4,30,29\n', 'line 1: bad frames start=30 end=29'),
-    ('4,-1,29\n', 'line 1: bad frames start=-1'),
+    ('4,10,29\n4,10\n', "line 2: expected 3 fields class,start,end, got 2: "
+     "'4,10'"),
+    ('4,1x,29\n', "line 1: non-integer field in '4,1x,29'"),
+    ('4,10,29\n\n50,0,9\n', 'row 1: unknown raw class 50 (known: 1-99)'),
+    ('4,30,29\n', 'line 1: bad segment start=30 end=29'),
+    ('4,-1,29\n', 'line 1: bad segment start=-1'),
 ])
 def test_bad_rows_name_file_and_line(tmp_path, text, message):
     path = tmp_path / '0005_label.csv'
