@@ -57,6 +57,19 @@ def _size(values):
     return None if values is None else tuple(values)
 
 
+def _decode_scale(text):
+    if text == 'auto':
+        return text
+    try:
+        scale = float(text)
+    except ValueError:
+        scale = 0
+    if not 0 < scale <= 1:
+        raise argparse.ArgumentTypeError(
+            f"expected a number in (0, 1] or 'auto', got {text!r}")
+    return scale
+
+
 def add_extract_parser(sub) -> argparse.ArgumentParser:
     parser = sub.add_parser(
         'extract',
@@ -127,6 +140,14 @@ def add_extract_parser(sub) -> argparse.ArgumentParser:
         default=0,
         help='ONNX Runtime threads per process (default: '
         'the cores shared among the workers)')
+    models.add_argument(
+        '--decode-scale',
+        type=_decode_scale,
+        default=1.0,
+        metavar='S|auto',
+        help='decode frames at this share of their size, in (0, 1], or '
+        "'auto': the size the detector (or the whole-frame crop) needs; "
+        'outputs stay in full-frame pixels (default 1: full size)')
     track = parser.add_argument_group('subject')
     track.add_argument(
         '--iou-thr',
@@ -254,7 +275,8 @@ def run_extract(args):
         chunk_size=args.chunk_size,
         iou_thr=args.iou_thr,
         max_lost=args.max_lost,
-        min_pose_score=args.min_pose_score)
+        min_pose_score=args.min_pose_score,
+        decode_scale=args.decode_scale)
     failure_log = args.failure_log or shard_failure_log(args.out, index, count)
     print(f'shard {index}/{count} ({source}): {len(jobs)} of '
           f'{len(all_jobs)} videos')

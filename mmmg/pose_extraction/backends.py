@@ -99,6 +99,16 @@ class PoseBackend:
         """
         raise NotImplementedError
 
+    def prepare(self, frames: Sequence[np.ndarray], boxes: np.ndarray):
+        """The frame-side work of :meth:`estimate` (for ONNX: the crops),
+        which the extractor runs in a thread ahead of the model; by default
+        nothing."""
+        return frames, boxes
+
+    def estimate_prepared(self, prepared) -> Tuple[np.ndarray, np.ndarray]:
+        """:meth:`estimate` of what :meth:`prepare` returned."""
+        return self.estimate(*prepared)
+
 
 class WholeFrameDetector(DetectorBackend):
     """The whole frame as the one person box, score 1."""
@@ -299,12 +309,21 @@ class ONNXPoseBackend(PoseBackend):
 
     def estimate(self, frames: Sequence[np.ndarray],
                  boxes: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
+        return self.estimate_prepared(self.prepare(frames, boxes))
+
+    def prepare(self, frames: Sequence[np.ndarray],
+                boxes: np.ndarray) -> tuple:
+        """The model inputs, crop centres and sizes (:func:`crop_batch`)."""
         boxes = np.asarray(boxes, np.float32).reshape(-1, 4)
-        if len(boxes) == 0:
+        return crop_batch(frames, boxes, self.input_size)
+
+    def estimate_prepared(self,
+                          prepared: tuple) -> Tuple[np.ndarray, np.ndarray]:
+        crops, center, size = prepared
+        if len(crops) == 0:
             k = self.num_keypoints
             return np.zeros((0, k, 2), np.float32), np.zeros((0, k),
                                                              np.float32)
-        crops, center, size = crop_batch(frames, boxes, self.input_size)
         simcc_x, simcc_y = self.run(crops)
         return decode_to_frame(simcc_x, simcc_y, self.split_ratio, center,
                                size, self.input_size)

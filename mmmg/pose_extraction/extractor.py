@@ -69,7 +69,9 @@ def prefetch(items: Iterable[T], depth: int = 1) -> Iterator[T]:
 
     An error of the producer is raised in the consumer. Closing the
     generator (``contextlib.closing``) stops and joins the thread, after
-    the item it is producing, so the source may be closed afterwards.
+    the item it is producing, and closes ``items`` if it can be closed (a
+    generator), so the source may be closed afterwards and chained stages
+    stop together.
     """
     slots: queue.Queue = queue.Queue(maxsize=depth)
     stop = threading.Event()
@@ -91,6 +93,8 @@ def prefetch(items: Iterable[T], depth: int = 1) -> Iterator[T]:
             put((False, None))
         except BaseException as e:  # handed to the consumer
             put((False, e))
+        finally:  # a generator stops its own sources (a chain of stages)
+            getattr(items, 'close', lambda: None)()
 
     thread = threading.Thread(target=produce, daemon=True)
     thread.start()
@@ -264,41 +268,28 @@ class PoseExtractor(LazyModel):
             VideoReadError: ``src`` cannot be read.
         """
         detector, pose = self.load()._model
-        whole_frame = isinstance(detector, WholeFrameDetector)
         scale = self.needed_scale if self.decode_scale == 'auto' else \
             float(self.decode_scale)
-        # The next chunk decodes while this one is processed (decord and
-        # ONNX Runtime release the GIL).
+        # Three stages overlap, a chunk apart: decoding, then detection,
+        # tracking and crops, each in a thread of its own, then the pose
+        # model here (decord, OpenCV, numpy and ONNX Runtime release the
+        # GIL).
         with FrameReader(src, scale) as video, closing(
-                prefetch(video.chunks(self.chunk_size))) as chunks:
+                prefetch(
+                    self._subjects(
+                        prefetch(video.chunks(self.chunk_size)), detector,
+                        pose, video.size))) as subjects:
             total, k = video.num_frames, pose.num_keypoints
             keypoint = np.zeros((total, k, 2), np.float32)
             score = np.zeros((total, k), np.float32)
             bbox = np.zeros((total, 4), np.float32)
             bbox_score = np.zeros(total, np.float32)
             found = np.zeros(total, bool)
-            tracker = PrimaryPersonTracker(video.size, self.iou_thr,
-                                           self.max_lost)
             start = 0
-            for chunk in chunks:
-                n = len(chunk)
-                if whole_frame:  # the same box in every frame: no tracking
-                    rows = np.arange(n)
-                    boxes = np.repeat(detector.detect(chunk[:1])[0], n, 0)
-                else:
-                    chosen = [
-                        tracker.update(d) for d in detector.detect(chunk)
-                    ]
-                    rows = np.array(
-                        [i for i, box in enumerate(chosen) if box is not None],
-                        int)
-                    boxes = np.stack([chosen[i] for i in rows]) \
-                        if len(rows) else np.zeros((0, 5), np.float32)
+            for n, rows, boxes, prepared in subjects:
                 if len(rows):
-                    frames = chunk if len(rows) == n else chunk[rows]
                     at = start + rows
-                    keypoint[at], score[at] = pose.estimate(
-                        frames, boxes[:, :4])
+                    keypoint[at], score[at] = pose.estimate_prepared(prepared)
                     bbox[at], bbox_score[at] = boxes[:, :4], boxes[:, 4]
                     found[at] = True
                 start += n
@@ -325,6 +316,33 @@ class PoseExtractor(LazyModel):
             backend=pose.name,
             model=pose.model,
             detector=detector.name)
+
+    def _subjects(self, chunks: Iterator[np.ndarray],
+                  detector: DetectorBackend, pose: PoseBackend,
+                  frame_size: Tuple[int, int]) -> Iterator[tuple]:
+        """Per chunk: its length, the rows with the subject, their boxes
+        ``[n, 5]`` and the pose model's prepared inputs."""
+        tracker = PrimaryPersonTracker(frame_size, self.iou_thr, self.max_lost)
+        with closing(chunks):
+            for chunk in chunks:
+                n = len(chunk)
+                if isinstance(detector, WholeFrameDetector):
+                    # The same box in every frame: nothing to track.
+                    rows = np.arange(n)
+                    boxes = np.repeat(detector.detect(chunk[:1])[0], n, 0)
+                else:
+                    chosen = [
+                        tracker.update(d) for d in detector.detect(chunk)
+                    ]
+                    rows = np.array(
+                        [i for i, box in enumerate(chosen) if box is not None],
+                        int)
+                    boxes = np.array([chosen[i] for i in rows],
+                                     np.float32).reshape(-1, 5)
+                prepared = pose.prepare(
+                    chunk if len(rows) == n else chunk[rows], boxes[:, :4]) \
+                    if len(rows) else None
+                yield n, rows, boxes, prepared
 
     def __call__(self,
                  src: str,

