@@ -1,10 +1,12 @@
 """The configs/long_tail toy configs: they point the class weights at the
 dataset's own training annotations, build with the weights of those
-annotations, and train through tools/train.py with a falling loss."""
+annotations, and train through tools/train.py with a falling loss; the
+options of benchmarks/bench_long_tail.py resolve to those configs."""
 import glob
 import json
 import os.path as osp
 import pickle
+import sys
 
 import numpy as np
 import pytest
@@ -12,12 +14,18 @@ import torch
 from mmaction.registry import MODELS
 from mmaction.utils import register_all_modules
 
+from mmmg.keypoints.gap_filling import fill_keypoint_gaps
 from mmmg.utils.config import read_config
 from ..conftest import REPO, run_tool
+
+sys.path.insert(0, osp.join(REPO, 'benchmarks'))
+import bench_long_tail  # noqa: E402
 
 # config -> (data, head type, class-weighted CE)
 CONFIGS = {
     'posec3d_mg36_joint_toy_class_balanced.py': ('pose', 'I3DHead', False),
+    'posec3d_mg36_joint_toy_class_balanced_sqrt_weights.py':
+    ('pose', 'I3DHead', True),
     'posec3d_mg36_joint_toy_sqrt_weights.py': ('pose', 'I3DHead', True),
     'posec3d_mg36_joint_toy_semantic_embedding.py':
     ('pose', 'SemanticEmbeddingHead', True),
@@ -26,9 +34,12 @@ CONFIGS = {
     'swin_tiny_rgb_toy_sqrt_weights.py': ('video', 'I3DHead', True),
     'swin_tiny_rgb_toy_semantic_embedding.py':
     ('video', 'SemanticEmbeddingHead', True),
-    'swin_tiny_rgb_toy_label_embedding.py':
-    ('video', 'LabelEmbeddingHead', False),
+    'swin_tiny_rgb_toy_label_embedding.py': ('video', 'LabelEmbeddingHead',
+                                             False),
 }
+# The sampler alone is not trained: the sampler + weights config trains
+# both of its parts in one run.
+TRAINED = sorted(set(CONFIGS) - {'posec3d_mg36_joint_toy_class_balanced.py'})
 EPOCHS = {'pose': 4, 'video': 6}
 LOADERS = {
     'train_dataloader': 'train',
@@ -116,6 +127,7 @@ def test_config_builds_with_weights_of_its_annotations(name,
     assert cfg.model.cls_head.type == head
     assert cfg.model.cls_head.in_channels == 128
     if 'class_balanced' in name:
+        # Both sampler configs draw classes in proportion to sqrt(n_c).
         assert cfg.train_dataloader.sampler == dict(
             type='ClassBalancedSampler', power=0.5)
     if weighted:
@@ -180,7 +192,7 @@ def _logged(work_dir, key):
         return [r[key] for r in map(json.loads, f) if key in r]
 
 
-@pytest.mark.parametrize('name', sorted(CONFIGS))
+@pytest.mark.parametrize('name', TRAINED)
 def test_config_trains_with_falling_loss(name, long_tail_pose_ann, toy_imigue,
                                          label_vectors, tmp_path):
     work_dir = str(tmp_path)
@@ -198,3 +210,47 @@ def test_config_trains_with_falling_loss(name, long_tail_pose_ann, toy_imigue,
         embed = _logged(work_dir, 'loss_embed')
         assert len(embed) == len(losses)
         assert embed[-1] < embed[0], embed
+
+
+def test_benchmark_options_resolve_to_distinct_runs():
+    """Every option of the benchmark reads an existing config with its
+    overrides and has its own run folder (runs are resumed by folder)."""
+    options = bench_long_tail.OPTIONS
+    assert len({o.slug for o in options.values()}) == len(options)
+    samplers = {}
+    for name, option in options.items():
+        cfg = read_config(osp.join(REPO, option.config))
+        cfg.merge_from_dict(dict(o.split('=', 1) for o in option.cfg_options))
+        samplers[name] = cfg.train_dataloader.sampler
+    assert float(samplers['class-balanced p=1'].power) == 1
+    assert samplers['class-balanced p=0.5'].power == 0.5
+    assert samplers['class-bal. p=0.5 + sqrt w.'].power == 0.5
+    assert samplers['plain CE'].type == 'DefaultSampler'
+    assert options['plain CE, gaps filled'].filled
+    assert options['plain CE, gaps filled'].config == (
+        options['plain CE'].config)
+
+
+def test_benchmark_counts_hidden_and_restored_points(tmp_path):
+    """The gap-filling table's counts, against a hand-made dropout
+    pattern: per track, a 2-frame gap (restored by --fill-gaps 5), a
+    7-frame gap (kept) and a gap at the clip's end (kept)."""
+    rng = np.random.default_rng(0)
+    frames, points, tracks = 30, 4, 3
+    kp = rng.uniform(0, 64, (1, frames, points, 2)).astype(np.float32)
+    score = np.ones((1, frames, points), np.float32)
+    score[0, 5:7, :tracks] = 0
+    score[0, 12:19, :tracks] = 0
+    score[0, 27:, :tracks] = 0
+    paths = []
+    for name, max_gap in (('raw', 0), ('filled', 5)):
+        new_kp, new_score, _ = fill_keypoint_gaps(kp, score, max_gap)
+        clip = dict(keypoint=new_kp, keypoint_score=new_score)
+        path = tmp_path / f'{name}.pkl'
+        with open(path, 'wb') as f:
+            pickle.dump(dict(split={}, annotations=[clip, clip]), f)
+        paths.append(str(path))
+    assert bench_long_tail.missing_points(paths[0]) == (2 * tracks * 12,
+                                                        2 * frames * points)
+    assert bench_long_tail.missing_points(paths[1]) == (2 * tracks * 10,
+                                                        2 * frames * points)
