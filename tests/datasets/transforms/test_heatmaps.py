@@ -3,8 +3,10 @@ import math
 
 import numpy as np
 import pytest
-from mmaction.datasets.transforms import FormatShape, GeneratePoseTarget
-from mmaction.registry import TRANSFORMS
+import torch
+from mmaction.datasets.transforms import (FormatShape, GeneratePoseTarget,
+                                          PackActionInputs)
+from mmaction.registry import MODELS, TRANSFORMS
 
 from mmmg.datasets.transforms import GeneratePoseHeatmaps, HeatmapSpec
 from mmmg.keypoints import get_layout
@@ -308,14 +310,78 @@ def test_keys_and_format_shape():
     assert out['imgs'] == [] and out['heatmap_imgs'].ndim == 4
 
 
+@pytest.mark.parametrize('with_limb', [False, True])
+def test_one_clip_formats_contiguous_without_copy(with_limb):
+    results = random_pose(4, num_person=2, num_frame=5)
+    results.update(num_clips=1, clip_len=5)
+    stock = GeneratePoseTarget(
+        with_kp=not with_limb, with_limb=with_limb, skeletons=MG36.edges)
+    ours = GeneratePoseHeatmaps(
+        with_kp=not with_limb, with_limb=with_limb, layout='mg36')
+    out = ours(dict(results))
+    maps = out['imgs']
+    assert maps.shape[:2] == (5, len(MG36.edges) if with_limb else 36)
+    assert maps.transpose(1, 0, 2, 3).flags.c_contiguous
+    formatted = FormatShape('NCTHW_Heatmap')(out)['imgs']
+    assert formatted.flags.c_contiguous
+    assert np.shares_memory(formatted, maps)
+    expected = FormatShape('NCTHW_Heatmap')(stock(dict(results)))['imgs']
+    np.testing.assert_allclose(formatted, expected, rtol=0, atol=ATOL)
+
+
+@pytest.mark.parametrize('with_limb', [False, True])
+def test_uint8_maps_round_the_float_maps(with_limb):
+    """uint8 maps hold round(255 v) of the float32 ones (also where two
+    persons overlap), and the stock data preprocessor with std 255 brings
+    them back within 1/510 of the stock maps."""
+    results = random_pose(5, num_person=2, num_frame=6)
+    # A peak above 1 is clipped to 1 instead of wrapping around.
+    results['keypoint_score'][0, 0, :3] = 3.
+    results.update(num_clips=1, clip_len=6)
+    args = dict(with_kp=not with_limb, with_limb=with_limb, layout='mg36')
+    clipped = np.minimum(results['keypoint_score'], 1)
+    full = run(
+        GeneratePoseHeatmaps(**args), dict(results, keypoint_score=clipped))
+    small = run(GeneratePoseHeatmaps(dtype='uint8', **args), results)
+    assert small.dtype == np.uint8
+    expected = np.floor(full * 255 + .5)
+    # float32 rounding of v * 255 may tip a value onto the other side.
+    assert np.abs(small - expected).max() <= 1
+    assert np.mean(small != expected) < 1e-4
+
+    stock = GeneratePoseTarget(
+        with_kp=not with_limb, with_limb=with_limb, skeletons=MG36.edges)
+    results['keypoint_score'][0, 0, :3] = 1.
+    pack = PackActionInputs()
+    packed = pack(
+        FormatShape('NCTHW_Heatmap')(GeneratePoseHeatmaps(
+            dtype='uint8', **args)(dict(results))))
+    preprocessor = MODELS.build(
+        dict(
+            type='ActionDataPreprocessor',
+            mean=[0.],
+            std=[255.],
+            format_shape='NCTHW'))
+    batch = preprocessor(
+        dict(inputs=[packed['inputs']],
+             data_samples=[packed['data_samples']]))['inputs']
+    reference = pack(FormatShape('NCTHW_Heatmap')(stock(dict(results))))
+    assert batch.dtype == torch.float32
+    diff = (batch[0] - reference['inputs']).abs().max().item()
+    assert 1e-3 < diff <= 1 / 510 + ATOL
+
+
 def test_build_from_registry_and_repr():
     transform = TRANSFORMS.build(
         dict(type='GeneratePoseHeatmaps', with_limb=True, layout='mg36'))
     assert isinstance(transform, GeneratePoseHeatmaps)
     assert 'layout=mg36' in repr(transform)
+    assert repr(transform).endswith('dtype=float32)')
 
 
 def test_bad_arguments():
+    with pytest.raises(ValueError, match='dtype'):
+        GeneratePoseHeatmaps(dtype='float16')
     with pytest.raises(AssertionError):
         GeneratePoseHeatmaps(with_kp=False)
     with pytest.raises(ValueError, match='not both'):
