@@ -7,13 +7,13 @@ import pickle
 import numpy as np
 import pytest
 
-from mmmg.data_prep.video_jobs import plan_video_jobs
+from mmmg.data_prep.video_jobs import VideoReadError, plan_video_jobs
 from mmmg.pose_extraction.extractor import (BackendSpec, PoseExtractor,
                                             extract_poses, prefetch,
                                             save_pose_file, shard_failure_log)
 from mmmg.utils.job_runner import JobError
 from ..data_prep.synthetic_video import write_corrupt_video
-from .tiny_onnx import blob_path, write_blob_video
+from .tiny_onnx import blob_path, write_blob_video, write_half_corrupt_video
 
 FRAMES = 30
 GAPS = (10, 11, 12, 25)  # frames without anyone
@@ -88,6 +88,45 @@ def test_whole_frame_box_and_the_pose_score_threshold(blob_video, pose_onnx):
     assert (marked['keypoint'][~found] == 0).all()
 
 
+def test_reduced_decode_size_keeps_keypoints_in_frame_pixels(
+        blob_video, pose_onnx, det_onnx):
+    """Keypoints against the blob's true centres at full and reduced
+    decode sizes; the largest change from full size is stated in
+    docs/pose_extraction.md."""
+    path, centers = blob_video
+    found = np.array([c is not None for c in centers])
+    truth = np.array([c for c in centers if c is not None])[:, None]
+    full_size = make_extractor(pose_onnx, det_onnx)
+    # The detector's 128x128 input needs 128 / 160 of the frame.
+    assert full_size.needed_scale(160, 120) == 0.8
+    assert make_extractor(pose_onnx).needed_scale(1280, 720) == \
+        pytest.approx(192 / 1600)
+    records = {
+        scale:
+        make_extractor(pose_onnx, det_onnx, decode_scale=scale).extract(path)
+        for scale in (1.0, 0.5, 'auto')
+    }
+    for scale, record in records.items():
+        np.testing.assert_array_equal(record['person_found'], found)
+        assert tuple(record['img_shape']) == (120, 160)
+        error = np.abs(record['keypoint'][found] - truth)
+        # Full size: within 1.5 px (mp4 coding); half size: 2.5 px.
+        assert error.max() < (1.5 if scale == 1.0 else 2.5), scale
+        x1, y1, x2, y2 = record['bbox'][found].T
+        assert (x1 < truth[:, 0, 0]).all() and (truth[:, 0, 0] < x2).all()
+    change = np.abs(records[0.5]['keypoint'] - records[1.0]['keypoint'])
+    assert 0 < change.max() < 2.5
+    with pytest.raises(ValueError, match='decode_scale'):
+        make_extractor(pose_onnx, decode_scale=0)
+
+
+def test_a_decode_error_half_way_reaches_the_caller(tmp_path, pose_onnx,
+                                                    det_onnx):
+    half = write_half_corrupt_video(tmp_path / 'half.mp4')
+    with pytest.raises(VideoReadError, match='half.mp4: cannot decode'):
+        make_extractor(pose_onnx, det_onnx, chunk_size=4).extract(half)
+
+
 @pytest.mark.parametrize('ext', ['.npz', '.pkl'])
 def test_pose_files_round_trip(tmp_path, ext):
     from mmmg.pose_extraction.convert import load_pose_file
@@ -118,7 +157,8 @@ def test_runs_resume_and_log_failures(tmp_path, blob_video, pose_onnx,
     good = str(root / 'good.mp4')
     os.symlink(path, good)
     bad = write_corrupt_video(str(root / 'bad.mp4'))
-    jobs = plan_video_jobs([bad, good],
+    half = write_half_corrupt_video(root / 'half.mp4')
+    jobs = plan_video_jobs([bad, good, half],
                            str(tmp_path / 'out'),
                            str(root),
                            suffix='.npz')
@@ -128,23 +168,26 @@ def test_runs_resume_and_log_failures(tmp_path, blob_video, pose_onnx,
         jobs, extractor, workers=0, failure_log=log, progress=False)
     assert [j.src for j in report.done] == [good]
     assert report.frames == FRAMES
+    # Both corrupt videos, the one failing in the decode thread half-way
+    # included, are logged with their names and skipped.
     with open(log) as f:
-        failure, = [json.loads(line) for line in f]
-    assert failure['video'] == bad and failure['error'].startswith(bad)
+        failures = [json.loads(line) for line in f]
+    assert [f['video'] for f in failures] == [bad, half]
+    assert all(f['error'].startswith(f['video']) for f in failures)
     assert sorted(os.listdir(tmp_path /
                              'out')) == ['failures.jsonl', 'good.npz']
     again = extract_poses(
         jobs, extractor, workers=0, failure_log=log, progress=False)
     assert [j.src for j in again.skipped] == [good]
-    assert [f['video'] for f in again.failed] == [bad]
+    assert [f['video'] for f in again.failed] == [bad, half]
     # A killed run's zero-byte or truncated pose file is redone.
     dst = jobs[1].dst
     data = open(dst, 'rb').read()
     for planted in (b'', data[:len(data) // 2]):
         with open(dst, 'wb') as f:
             f.write(planted)
-        redo = extract_poses(jobs[1:], extractor, workers=0, progress=False)
-        assert redo.done == jobs[1:] and open(dst, 'rb').read() == data
+        redo = extract_poses(jobs[1:2], extractor, workers=0, progress=False)
+        assert redo.done == jobs[1:2] and open(dst, 'rb').read() == data
     with pytest.raises(JobError, match='bad.mp4'):
         extract_poses(jobs, extractor, workers=0, strict=True, progress=False)
     with pytest.raises(ValueError, match='pose files end in'):
@@ -206,3 +249,23 @@ def test_prefetch_keeps_order_raises_errors_and_stops_on_close():
     items.close()  # joins the thread
     count = len(produced)
     assert count <= 3 and len(produced) == count
+    # Chained stages: closing the last one stops the first, and an error of
+    # the first reaches the consumer through the second.
+    closed = []
+
+    def source():
+        try:
+            yield from range(100)
+        finally:
+            closed.append(True)
+
+    def double(items):
+        for item in items:
+            yield 2 * item
+
+    chain = prefetch(double(prefetch(source())))
+    assert next(chain) == 0
+    chain.close()
+    assert closed == [True]
+    with pytest.raises(OSError, match='disk gone'):
+        list(prefetch(double(prefetch(failing()))))

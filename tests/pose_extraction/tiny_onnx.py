@@ -139,3 +139,17 @@ def blob_path(num_frames, start=(60, 55), step=(1.0, 0.5), gaps=()):
 
 def write_blob_video(path, centers, fps=25):
     return write_video(str(path), blob_frames(centers), fps=fps)
+
+
+def write_half_corrupt_video(path, num_frames=30):
+    """A blob video whose frame data is zeroed from its middle on: it opens
+    and its first frames may decode, then decoding fails."""
+    write_blob_video(path, blob_path(num_frames))
+    data = bytearray(open(path, 'rb').read())
+    start, end = data.find(b'mdat') + 8, data.find(b'moov') - 8
+    assert start < end, path
+    middle = (start + end) // 2
+    data[middle:end] = bytes(end - middle)
+    with open(path, 'wb') as f:
+        f.write(data)
+    return str(path)

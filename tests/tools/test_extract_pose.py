@@ -186,23 +186,26 @@ def test_bad_models_and_options_are_reported(tool, setup, tmp_path, capsys,
             run_cli(TOOL, argv, capsys, monkeypatch), TOOL, message)
     assert not ann.exists()
     for extra, message in [(['--shard', '2/2'], 'is not "i/n"'),
-                           (['--batch-size', '0'], '--batch-size')]:
+                           (['--batch-size', '0'], '--batch-size'),
+                           (['--decode-scale', '0'], '--decode-scale'),
+                           (['--decode-scale', 'half'], "or 'auto'")]:
         with pytest.raises(SystemExit):
             tool.main(extract_args(videos, out, (pose, det), *extra))
         assert message in capsys.readouterr().err
 
 
 def test_command_line_with_a_worker_process(setup, tmp_path):
-    """The real command: a video list, one spawned worker, progress bars;
-    torch and MMEngine unimportable, so no worker pays their start-up."""
-    _, videos, (pose, _), _ = setup
+    """The real command: a video list, one spawned worker, progress bars,
+    frames decoded at half size; torch and MMEngine unimportable, so no
+    worker pays their start-up."""
+    _, videos, (pose, _), centers = setup
     listing = tmp_path / 'videos.txt'
     listing.write_text('a/0002.mp4\n')
     out = str(tmp_path / 'pose')
     proc = run_tool([
         '-c', WITHOUT_TORCH, TOOL, 'extract', '--list',
         str(listing), '--root', videos, '--out', out, '--pose-model', pose,
-        '--format', 'pkl'
+        '--format', 'pkl', '--decode-scale', '0.5'
     ])
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert '1 written (16 frames' in proc.stdout
@@ -210,6 +213,12 @@ def test_command_line_with_a_worker_process(setup, tmp_path):
     record = load_pose_file(osp.join(out, 'a', '0002.pkl'))
     assert record['detector'] == 'whole_frame'
     assert record['keypoint'].shape == (16, 133, 2)
+    # In full-frame pixels, on the blob where there is one.
+    found = np.array([c is not None for c in centers['a/0002.mp4']])
+    np.testing.assert_allclose(
+        record['keypoint'][found, 0],
+        [c for c in centers['a/0002.mp4'] if c is not None],
+        atol=2.5)
 
 
 def test_slurm_array_tasks_take_one_shard_each(setup, tmp_path):
