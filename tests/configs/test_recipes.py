@@ -8,6 +8,7 @@ row where ours differs from the anchor must say why.
 """
 import functools
 import glob
+import inspect
 import math
 import os.path as osp
 import re
@@ -24,6 +25,9 @@ ITEMS = ('frames', 'resolution', 'sigma', 'augmentation', 'normalisation',
          'total_sgd_steps', 'optimizer', 'lr', 'weight_decay', 'schedule',
          'warmup', 'grad_clip', 'test_clips', 'test_crops', 'test_flip',
          'init')
+# Rows only some cards add after `init`, in this order: the skeleton SSL
+# cards set the encoder and the loss beside USDRL's.
+OPTIONAL_ITEMS = ('encoder', 'loss')
 # Full configs are all but the toy variants and these folders.
 NO_CARD_DIRS = ('_base_', 'long_tail', 'emotion')
 
@@ -190,6 +194,21 @@ def _repeat(cfg) -> int:
     return times
 
 
+def _defaults(registry: str, kind: str) -> dict:
+    """Keyword defaults of a registered module's constructor (what a
+    config that leaves an argument out gets)."""
+    import mmaction.registry
+
+    import mmmg
+    mmmg.register_all_modules()
+    cls = getattr(mmaction.registry, registry).get(kind)
+    return {
+        k: p.default
+        for k, p in inspect.signature(cls).parameters.items()
+        if p.default is not inspect.Parameter.empty
+    }
+
+
 def _gpus(cfg) -> int:
     total = cfg.auto_scale_lr.base_batch_size
     batch = cfg.train_dataloader.batch_size
@@ -207,6 +226,10 @@ def extract_frames(cfg, card) -> str:
     transforms = pipeline(cfg, 'train_dataloader')
     s = sampler(transforms)
     if s is None:  # skeleton sequences of a fixed length
+        views = [t for t in transforms if t['type'] == 'SkeletonViews']
+        if views:  # self-supervised views, each resampled to a length
+            view = dict(_defaults('TRANSFORMS', 'SkeletonViews'), **views[0])
+            return str(view['length'])
         fixed = [t for t in transforms if t['type'] == 'FixSkeletonLength']
         return str(fixed[0]['length']) if fixed else 'all'
     clip_len = s['clip_len']
@@ -376,7 +399,37 @@ def extract_init(cfg, card) -> str:
     return 'scratch'
 
 
-EXTRACTORS = {item: globals()[f'extract_{item}'] for item in ITEMS}
+def extract_encoder(cfg, card) -> str:
+    backbone = cfg.model.backbone
+    b = dict(_defaults('MODELS', backbone.type), **backbone)
+    return (f"{b['type']} {b['stream']}, depth {b['depth']}, "
+            f"width {b['embed_dims']}, "
+            f"heads {b['num_heads']}, mlp x{num(float(b['mlp_ratio']))}, "
+            f"dropout {num(float(b['dropout']))}")
+
+
+def extract_loss(cfg, card) -> str:
+    if 'loss' not in cfg.model:  # a recognizer: its head's loss
+        head = dict(
+            _defaults('MODELS', cfg.model.cls_head.type), **cfg.model.cls_head)
+        return head['loss_cls']['type']
+    loss = dict(_defaults('MODELS', cfg.model.loss.type), **cfg.model.loss)
+    if loss['type'] != 'MultiGrainedDecorrelationLoss':
+        return loss['type']
+    domains = ', '.join(f'{k} {num(float(v))}'
+                        for k, v in loss['domain_weights'].items())
+    return (f"invariance {num(float(loss['invariance_weight']))}, "
+            f"var/cov {num(float(loss['varcov_weight']))} "
+            f"(std x{num(float(loss['std_weight']))}), "
+            f"xcorr {num(float(loss['xcorr_weight']))} "
+            f"(off-diagonal x{num(float(loss['off_diag_weight']))}); "
+            f'{domains}')
+
+
+EXTRACTORS = {
+    item: globals()[f'extract_{item}']
+    for item in ITEMS + OPTIONAL_ITEMS
+}
 
 # ------------------------------------------------------------------ tests
 
@@ -389,8 +442,10 @@ def test_cards_have_every_item_once():
     configs = [card.config for card in CARDS]
     assert len(configs) == len(set(configs)), 'a config has two cards'
     for card in CARDS:
-        assert tuple(card.rows) == ITEMS, (
-            f'{card.config}: items {list(card.rows)}, expected {ITEMS}')
+        optional = tuple(i for i in OPTIONAL_ITEMS if i in card.rows)
+        assert tuple(card.rows) == ITEMS + optional, (
+            f'{card.config}: items {list(card.rows)}, expected {ITEMS} '
+            f'and optionally {OPTIONAL_ITEMS} in that order')
         assert osp.isfile(osp.join(
             REPO, card.config)), (f'card for a missing config: {card.config}')
 

@@ -1,12 +1,16 @@
 # USDRL-style skeleton pre-training (iMiGUE-3K's MG-FM-Skele) on unlabelled
 # interview clips: the upper-body 59-point layout, 64 frames, four views,
 # dual-stream transformer, multi-grained feature decorrelation; Adam 5e-4,
-# weight decay 1e-5, batch 256, constant lr (USDRL).
+# weight decay 1e-5, batch 256, 300 epochs at a constant lr (USDRL's
+# pretrain.py defaults; docs/recipes.md sets them beside its scripts).
 #   python data_prep/sample_ssl_clips.py data/miga \
 #       --out data/ssl/ssl_clips.txt \
 #       --cut-skeleton data/ssl/ssl_upper_body59.pkl --layout upper_body59
-#   bash tools/dist_train.sh \
-#       configs/ssl/skeleton/usdrl_upper59_joint_pretrain_interviews.py 8
+#   python tools/train.py \
+#       configs/ssl/skeleton/usdrl_upper59_joint_pretrain_interviews.py
+# One process, as USDRL (DataParallel): the loss takes its statistics over
+# the process's batch and does not gather across ranks, so dist_train.sh with
+# G GPUs would decorrelate over 256 clips per rank and step on G x 256.
 # Bone / motion streams: the _bone / _motion variants.
 _base_ = ['mmaction::_base_/default_runtime.py']
 custom_imports = dict(imports=['mmmg'], allow_failed_imports=False)
