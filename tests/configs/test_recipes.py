@@ -194,6 +194,7 @@ def _repeat(cfg) -> int:
     return times
 
 
+@functools.lru_cache(maxsize=None)
 def _defaults(registry: str, kind: str) -> dict:
     """Keyword defaults of a registered module's constructor (what a
     config that leaves an argument out gets)."""
@@ -515,6 +516,34 @@ def test_total_sgd_steps_formula():
     assert extract_total_sgd_steps(cfg, card) == str(504 * 24)
     assert extract_total_sgd_steps(cfg, card._replace(
         train_set=None)) == ('ceil(N x 10 / 256) x 24')
+
+
+def test_encoder_and_loss_rows_read_defaults_and_overrides():
+    """The optional rows fill what a config leaves out from the registered
+    module's defaults and show what it sets."""
+    from mmengine.config import ConfigDict
+    cfg = ConfigDict(
+        model=dict(
+            backbone=dict(
+                type='DualStreamSkeletonTransformer',
+                num_joints=59,
+                seq_len=64,
+                embed_dims=128),
+            loss=dict(
+                type='MultiGrainedDecorrelationLoss',
+                xcorr_weight=0.01,
+                domain_weights=dict(instance=1.0, temporal=0.25))))
+    card = Card('configs/x.py', None, {})
+    assert extract_encoder(cfg, card) == (
+        'DualStreamSkeletonTransformer joint, depth 2, width 128, heads 8, '
+        'mlp x2, dropout 0.1')
+    assert extract_loss(cfg, card) == (
+        'invariance 5, var/cov 1 (std x5), xcorr 0.01 (off-diagonal x0.005); '
+        'instance 1, temporal 0.25')
+    head = ConfigDict(
+        model=dict(
+            cls_head=dict(type='I3DHead', num_classes=2, in_channels=8)))
+    assert extract_loss(head, card) == 'CrossEntropyLoss'
 
 
 def test_public_init_urls_have_a_loadable_form():
