@@ -297,7 +297,11 @@ class PoseExtractor(LazyModel):
             fps, shape = video.fps, (video.height, video.width)
             factors = np.array(video.factors, np.float32)
         if (factors != 1).any():  # back to full-frame pixels
+            # Pixel centres: decoded pixel j covers (j + 0.5) / f - 0.5 of
+            # the full frame; box edges simply scale.
+            keypoint += 0.5
             keypoint /= factors
+            keypoint -= 0.5
             bbox /= np.tile(factors, 2)
         if self.min_pose_score > 0 and k:
             found &= score.mean(axis=1) >= self.min_pose_score
