@@ -1,4 +1,5 @@
-"""Shared fixtures: a tiny learnable pose annotation file and tool runners."""
+"""Shared fixtures: a tiny learnable pose annotation file, tool runners and
+toy models trained once per session."""
 import os
 import os.path as osp
 import pickle
@@ -18,6 +19,14 @@ TOY_CONFIG = osp.join(REPO, 'configs', 'skeleton', 'posec3d',
                       'posec3d_slowonly_mg36_joint_toy.py')
 # Three iMiGUE classes whose motions differ clearly in the keypoints.
 TINY_CLASSES = (10, 16, 22)
+
+
+def pytest_configure(config):
+    # pytest.ini is the suite's ini file (setup.cfg's [tool:pytest] is not
+    # read while it exists): the marker is registered here.
+    config.addinivalue_line(
+        'markers', 'slow: an end-to-end run of 10 s or more on 2 idle cores '
+        '(tools/train.py, a demo script); `-m "not slow"` skips them')
 
 
 def make_tiny_pose_ann(path, per_class=(12, 4, 5), frames=20, seed=0):
@@ -109,6 +118,35 @@ def run_tool(args, cwd=None, timeout=600, env=None):
         text=True,
         timeout=timeout)
     return proc
+
+
+def train_toy_joint(work_dir, ann_file, *extra, config=TOY_CONFIG, epochs=2):
+    """tools/train.py on the toy joint PoseConv3D shrunk by
+    ``tiny_cfg_options`` (6 iterations an epoch on the tiny annotation).
+
+    Every iteration logs its own loss: a windowed mean would hide a
+    difference between two runs. ``PYTHONPATH`` lets a test's config import
+    a hook from ``tests``.
+    """
+    return run_tool(
+        [
+            'tools/train.py', config, '--work-dir',
+            str(work_dir), *extra, '--cfg-options'
+        ] + tiny_cfg_options(ann_file, epochs=epochs) +
+        ['log_processor.window_size=1'],
+        env=dict(PYTHONPATH=REPO))
+
+
+@pytest.fixture(scope='session')
+def toy_joint_run(tiny_pose_ann, tmp_path_factory):
+    """Work dir of one ``train_toy_joint`` run on ``tiny_pose_ann``, trained
+    once per session for every test that needs a trained toy checkpoint:
+    ``epoch_1.pth``, ``epoch_2.pth``, ``last_checkpoint`` and the log of one
+    run. Shared, so never written to: resume from a copy."""
+    work_dir = str(tmp_path_factory.mktemp('toy_joint_run'))
+    proc = train_toy_joint(work_dir, tiny_pose_ann)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-5000:]
+    return work_dir
 
 
 @pytest.fixture(scope='session')

@@ -13,6 +13,9 @@ SCRIPT = osp.join(REPO, 'benchmarks', 'gpu_acceptance.sh')
 sys.path.insert(0, osp.join(REPO, 'benchmarks'))
 import gpu_acceptance  # noqa: E402
 
+# Every test reads the one dry run of the whole script.
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope='module')
 def dry_run(tmp_path_factory):

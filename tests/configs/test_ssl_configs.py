@@ -138,6 +138,7 @@ def _log_keys(log, what):
     return keys
 
 
+@pytest.mark.slow
 def test_toy_pretraining_then_finetuning(toy_imigue, ssl_list, tmp_path):
     release = toy_imigue['release']
     pre_dir = str(tmp_path / 'pre')

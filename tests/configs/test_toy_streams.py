@@ -95,6 +95,7 @@ def _losses(work_dir):
         return [r['loss'] for r in map(json.loads, f) if 'loss' in r]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize('config', sorted(STREAMS))
 def test_toy_stream_trains_and_dumps(config, toy_imigue, tiny_pose_ann,
                                      video_roots, tmp_path):
@@ -127,6 +128,7 @@ def test_toy_stream_trains_and_dumps(config, toy_imigue, tiny_pose_ann,
             assert abs(s['scores'][stream].sum() - 1) < 1e-4
 
 
+@pytest.mark.slow
 def test_ma52_pretraining_then_imigue_finetuning(toy_imigue, video_roots,
                                                  tmp_path):
     """The RGB stream's two steps at toy size: pre-train on MA-52-format

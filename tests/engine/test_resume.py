@@ -5,10 +5,11 @@ import json
 import os.path as osp
 import signal
 
+import pytest
 import torch
 
 from mmmg.engine import checkpoint_safe_globals
-from ..conftest import REPO, TOY_CONFIG, run_tool, tiny_cfg_options
+from ..conftest import TOY_CONFIG, train_toy_joint
 
 
 def _losses(work_dir):
@@ -29,22 +30,10 @@ def _weights(path):
         return torch.load(path, map_location='cpu')['state_dict']
 
 
-def _train(work_dir, ann_file, *extra, config=TOY_CONFIG):
-    # Windowed log values would hide a difference: log every iteration's
-    # own loss.
-    return run_tool(
-        [
-            'tools/train.py', config, '--work-dir',
-            str(work_dir), *extra, '--cfg-options'
-        ] + tiny_cfg_options(ann_file, epochs=2) +
-        ['log_processor.window_size=1'],
-        env=dict(PYTHONPATH=REPO))
-
-
-def test_killed_and_resumed_run_equals_uninterrupted(tiny_pose_ann, tmp_path):
-    whole = _train(tmp_path / 'whole', tiny_pose_ann)
-    assert whole.returncode == 0, whole.stderr[-3000:]
-
+@pytest.mark.slow
+def test_killed_and_resumed_run_equals_uninterrupted(tiny_pose_ann,
+                                                     toy_joint_run, tmp_path):
+    # The uninterrupted run is the session's shared toy run: same command.
     killing = tmp_path / 'killing.py'
     killing.write_text(
         f'_base_ = [{TOY_CONFIG!r}]\n'
@@ -53,23 +42,23 @@ def test_killed_and_resumed_run_equals_uninterrupted(tiny_pose_ann, tmp_path):
         'custom_hooks = [dict(type="KillMidEpochHook", epoch=1, '
         'iter_in_epoch=2)]\n')
     work_dir = tmp_path / 'resumed'
-    killed = _train(work_dir, tiny_pose_ann, config=str(killing))
+    killed = train_toy_joint(work_dir, tiny_pose_ann, config=str(killing))
     assert killed.returncode == -signal.SIGKILL
     assert osp.exists(work_dir / 'epoch_1.pth')
     assert not osp.exists(work_dir / 'epoch_2.pth')
 
-    resumed = _train(work_dir, tiny_pose_ann, '--resume')
+    resumed = train_toy_joint(work_dir, tiny_pose_ann, '--resume')
     assert resumed.returncode == 0, resumed.stderr[-3000:]
     assert 'resumed epoch: 1' in resumed.stdout + resumed.stderr
 
-    [expected] = _losses(tmp_path / 'whole')
+    [expected] = _losses(toy_joint_run)
     before, after = _losses(work_dir)
     # 6 iterations an epoch: the killed run logged epoch 1 and 2 iterations
     # of epoch 2, the resumed one epoch 2.
     assert sorted(before) == list(range(1, 9))
     assert sorted(after) == list(range(7, 13))
     assert {**before, **after} == expected
-    want, have = (_weights(tmp_path / 'whole' / 'epoch_2.pth'),
+    want, have = (_weights(osp.join(toy_joint_run, 'epoch_2.pth')),
                   _weights(work_dir / 'epoch_2.pth'))
     assert want.keys() == have.keys()
     for key in want:

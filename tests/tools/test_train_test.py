@@ -37,51 +37,56 @@ def _check_ok(proc):
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-5000:]
 
 
-@pytest.fixture(scope='module')
-def trained(tiny_pose_ann, tmp_path_factory):
-    work_dir = str(tmp_path_factory.mktemp('train'))
-    proc = run_tool([
-        'tools/train.py', TOY_CONFIG, '--work-dir', work_dir, '--cfg-options'
-    ] + tiny_cfg_options(tiny_pose_ann, epochs=3))
-    _check_ok(proc)
-    return work_dir
-
-
-def test_train_loss_falls(trained):
-    losses = _losses(trained)
-    assert len(losses) >= 12
+def test_train_loss_falls(toy_joint_run):
+    # The session's shared toy run (conftest.py): read, never written to.
+    losses = _losses(toy_joint_run)
+    assert len(losses) == 12
     first, last = np.mean(losses[:3]), np.mean(losses[-3:])
     assert last < first, losses
-    assert _ckpt_epoch(osp.join(trained, 'epoch_3.pth')) == 3
+    assert _ckpt_epoch(osp.join(toy_joint_run, 'epoch_2.pth')) == 2
 
 
-def test_resume_continues_from_checkpoint(trained, tiny_pose_ann, tmp_path):
-    # Resume epoch 2 of the finished run into a fresh work dir for 4 epochs.
+@pytest.mark.slow
+def test_resume_continues_from_checkpoint(toy_joint_run, tiny_pose_ann,
+                                          tmp_path):
+    # Resume epoch 1 of the finished run into a fresh work dir for 3 epochs.
     proc = run_tool([
         'tools/train.py', TOY_CONFIG, '--work-dir',
         str(tmp_path), '--resume',
-        osp.join(trained, 'epoch_2.pth'), '--cfg-options'
-    ] + tiny_cfg_options(tiny_pose_ann, epochs=4))
+        osp.join(toy_joint_run, 'epoch_1.pth'), '--cfg-options'
+    ] + tiny_cfg_options(tiny_pose_ann, epochs=3))
     _check_ok(proc)
     log = proc.stdout + proc.stderr
-    assert 'resumed epoch: 2' in log
-    # Epochs 3 and 4 were trained here; 1 and 2 were not repeated.
+    assert 'resumed epoch: 1' in log
+    # Epochs 2 and 3 were trained here; epoch 1 was not repeated.
     assert not osp.exists(tmp_path / 'epoch_1.pth')
-    assert not osp.exists(tmp_path / 'epoch_2.pth')
-    assert _ckpt_epoch(tmp_path / 'epoch_4.pth') == 4
-    assert 'Epoch(train) [3]' in log and 'Epoch(train) [1]' not in log
+    assert _ckpt_epoch(tmp_path / 'epoch_3.pth') == 3
+    assert 'Epoch(train) [2]' in log and 'Epoch(train) [1]' not in log
 
 
-def test_resume_auto_finds_latest(trained, tiny_pose_ann):
+def _copy_run(run_dir, work_dir, truncate_last=False):
+    """The shared run's checkpoints in ``work_dir`` with ``last_checkpoint``
+    naming the copy of the last one (cut to a third if ``truncate_last``)."""
+    shutil.copy(osp.join(run_dir, 'epoch_1.pth'), work_dir)
+    with open(osp.join(run_dir, 'epoch_2.pth'), 'rb') as f:
+        data = f.read()
+    last = work_dir / 'epoch_2.pth'
+    last.write_bytes(data[:len(data) // 3] if truncate_last else data)
+    (work_dir / 'last_checkpoint').write_text(str(last))
+
+
+@pytest.mark.slow
+def test_resume_auto_finds_latest(toy_joint_run, tiny_pose_ann, tmp_path):
     # --resume with no path picks the latest checkpoint of the work dir; one
-    # more epoch on top of the finished 3.
+    # more epoch on top of the finished 2.
+    _copy_run(toy_joint_run, tmp_path)
     proc = run_tool([
-        'tools/train.py', TOY_CONFIG, '--work-dir', trained, '--resume',
-        '--cfg-options'
-    ] + tiny_cfg_options(tiny_pose_ann, epochs=4))
+        'tools/train.py', TOY_CONFIG, '--work-dir',
+        str(tmp_path), '--resume', '--cfg-options'
+    ] + tiny_cfg_options(tiny_pose_ann, epochs=3))
     _check_ok(proc)
-    assert 'resumed epoch: 3' in proc.stdout + proc.stderr
-    assert _ckpt_epoch(osp.join(trained, 'epoch_4.pth')) == 4
+    assert 'resumed epoch: 2' in proc.stdout + proc.stderr
+    assert _ckpt_epoch(tmp_path / 'epoch_3.pth') == 3
 
 
 def _expected_test_ids(ann_file):
@@ -106,16 +111,16 @@ def _check_dump(path, ann_file, stream):
     return scores
 
 
-def test_test_dump(trained, tiny_pose_ann, tmp_path):
+def test_test_dump(toy_joint_run, tiny_pose_ann, tmp_path):
     out = str(tmp_path / 'scores' / 'joint.pkl')
     proc = run_tool([
         'tools/test.py', TOY_CONFIG,
-        osp.join(trained, 'epoch_3.pth'), '--work-dir',
+        osp.join(toy_joint_run, 'epoch_2.pth'), '--work-dir',
         str(tmp_path), '--dump', out, '--stream', 'joint', '--cfg-options'
     ] + tiny_cfg_options(tiny_pose_ann))
     _check_ok(proc)
     scores = _check_dump(out, tiny_pose_ann, 'joint')
-    assert scores['meta']['checkpoint'].endswith('epoch_3.pth')
+    assert scores['meta']['checkpoint'].endswith('epoch_2.pth')
     assert 'acc/top1' in proc.stdout + proc.stderr
     # Every test run adds the F1 metric and its confusion-matrix files.
     assert 'mg/macro_f1' in proc.stdout + proc.stderr
@@ -129,19 +134,22 @@ def test_test_dump(trained, tiny_pose_ann, tmp_path):
     (['tools/test.py', TOY_CONFIG, 'missing.pth'], 'not found'),
     (['tools/test.py', TOY_CONFIG, TOY_CONFIG, '--dump', 'x.json'], '.pkl'),
 ])
-def test_bad_arguments(argv, message):
-    proc = run_tool(argv)
+def test_bad_arguments(argv, message, capsys, monkeypatch):
+    # Refused before any model is built: in this interpreter (the
+    # subprocess path of the same convention is tested below).
+    proc = _run_in_process(argv, capsys, monkeypatch)
     assert proc.returncode != 0
     assert message in proc.stderr
 
 
-def test_help():
+def test_help(capsys, monkeypatch):
     for tool in ('tools/train.py', 'tools/test.py'):
-        proc = run_tool([tool, '--help'])
-        _check_ok(proc)
+        proc = _run_in_process([tool, '--help'], capsys, monkeypatch)
+        assert proc.returncode == 0, proc.stderr
         assert '--cfg-options' in proc.stdout and '--launcher' in proc.stdout
 
 
+@pytest.mark.slow
 def test_dist_train_and_test_two_cpu_processes(tiny_pose_ann, tmp_path):
     env = dict(PORT='29517')
     work_dir = str(tmp_path / 'dist')
@@ -200,10 +208,9 @@ def _run_in_process(argv, capsys, monkeypatch):
     monkeypatch.setattr('sys.argv', [path])
     with pytest.raises(SystemExit) as exit_info:
         cli_main(tool.main, argv[1:])
+    out = capsys.readouterr()
     return SimpleNamespace(
-        returncode=exit_info.value.code,
-        stdout='',
-        stderr=capsys.readouterr().err)
+        returncode=exit_info.value.code, stdout=out.out, stderr=out.err)
 
 
 def _write_ann(path, tiny_pose_ann, **split_changes):
@@ -248,12 +255,12 @@ def test_train_refuses_bad_annotations(case, split, messages, bad_inputs,
     assert not glob.glob(str(tmp_path / '*.pth'))
 
 
-def test_test_refuses_empty_split(trained, bad_inputs, tiny_pose_ann,
+def test_test_refuses_empty_split(toy_joint_run, bad_inputs, tiny_pose_ann,
                                   tmp_path):
     out = tmp_path / 'scores.pkl'
     proc = run_tool([
         'tools/test.py', TOY_CONFIG,
-        osp.join(trained, 'epoch_3.pth'), '--work-dir',
+        osp.join(toy_joint_run, 'epoch_2.pth'), '--work-dir',
         str(tmp_path), '--dump',
         str(out), '--cfg-options'
     ] + tiny_cfg_options(bad_inputs['empty_test']))
@@ -263,10 +270,10 @@ def test_test_refuses_empty_split(trained, bad_inputs, tiny_pose_ann,
 
 
 @pytest.fixture(scope='module')
-def other_model_ckpt(trained, tmp_path_factory):
+def other_model_ckpt(toy_joint_run, tmp_path_factory):
     """The trained checkpoint with a first layer for 17 keypoints."""
     with checkpoint_safe_globals():
-        ckpt = torch.load(osp.join(trained, 'epoch_3.pth'))
+        ckpt = torch.load(osp.join(toy_joint_run, 'epoch_2.pth'))
     ckpt['state_dict']['backbone.conv1.conv.weight'] = torch.zeros(
         8, 17, 1, 7, 7)
     path = str(tmp_path_factory.mktemp('other') / 'other.pth')
@@ -274,6 +281,7 @@ def other_model_ckpt(trained, tmp_path_factory):
     return path
 
 
+@pytest.mark.slow
 def test_test_refuses_checkpoint_that_does_not_fit(other_model_ckpt,
                                                    tiny_pose_ann, tmp_path):
     out = tmp_path / 'scores.pkl'
@@ -295,6 +303,7 @@ def test_test_refuses_checkpoint_that_does_not_fit(other_model_ckpt,
     assert load_scores(str(out))['meta']['allow_partial'] is True
 
 
+@pytest.mark.slow
 def test_resume_and_load_from_refuse_another_models_checkpoint(
         other_model_ckpt, tiny_pose_ann, tmp_path):
     proc = run_tool([
@@ -314,22 +323,19 @@ def test_resume_and_load_from_refuse_another_models_checkpoint(
     assert not glob.glob(str(tmp_path / '*.pth'))
 
 
-def test_resume_skips_truncated_latest_checkpoint(trained, tiny_pose_ann,
+@pytest.mark.slow
+def test_resume_skips_truncated_latest_checkpoint(toy_joint_run, tiny_pose_ann,
                                                   tmp_path):
-    shutil.copy(osp.join(trained, 'epoch_2.pth'), tmp_path)
-    with open(osp.join(trained, 'epoch_3.pth'), 'rb') as f:
-        data = f.read()
-    (tmp_path / 'epoch_3.pth').write_bytes(data[:len(data) // 3])
-    (tmp_path / 'last_checkpoint').write_text(str(tmp_path / 'epoch_3.pth'))
+    _copy_run(toy_joint_run, tmp_path, truncate_last=True)
     proc = run_tool([
         'tools/train.py', TOY_CONFIG, '--work-dir',
         str(tmp_path), '--resume', '--cfg-options'
-    ] + tiny_cfg_options(tiny_pose_ann, epochs=3))
+    ] + tiny_cfg_options(tiny_pose_ann, epochs=2))
     _check_ok(proc)
     log = proc.stdout + proc.stderr
-    assert 'epoch_3.pth is truncated or unreadable' in log
-    assert 'resumed epoch: 2' in log
-    assert _ckpt_epoch(tmp_path / 'epoch_3.pth') == 3
+    assert 'epoch_2.pth is truncated or unreadable' in log
+    assert 'resumed epoch: 1' in log
+    assert _ckpt_epoch(tmp_path / 'epoch_2.pth') == 2
 
 
 @pytest.mark.parametrize('argv, tool, messages', [
@@ -348,8 +354,8 @@ def test_resume_skips_truncated_latest_checkpoint(trained, tiny_pose_ann,
     (['tools/train.py', TOY_CONFIG, '--pseudo-labels', '{scores}'
       ], 'train.py', ['is a score pickle', 'tools/pseudo_label.py']),
 ])
-def test_refused_before_the_work(argv, tool, messages, bad_inputs, trained,
-                                 tmp_path, capsys, monkeypatch):
+def test_refused_before_the_work(argv, tool, messages, bad_inputs,
+                                 toy_joint_run, tmp_path, capsys, monkeypatch):
     root = bad_inputs['root']
     (root / 'dir.pkl').mkdir(exist_ok=True)
     scores = tmp_path / 'scores.pkl'
@@ -358,7 +364,7 @@ def test_refused_before_the_work(argv, tool, messages, bad_inputs, trained,
         build_score_file(
             [dict(id='a', label=0, scores=dict(joint=np.ones(32) / 32))]))
     fill = dict(
-        root=root, ckpt=osp.join(trained, 'epoch_3.pth'), scores=scores)
+        root=root, ckpt=osp.join(toy_joint_run, 'epoch_2.pth'), scores=scores)
     argv = [a.format(**fill) for a in argv]
     if '--work-dir' not in argv:
         argv += ['--work-dir', str(tmp_path / 'work')]
