@@ -10,15 +10,15 @@ with the same heatmap options; :func:`render_on_device` derives both from
 the inherited config::
 
     _base_ = ['./posec3d_slowonly_mg36_joint_imigue.py']
-    custom_imports = dict(
-        imports=['mmmg', 'mmmg.utils.gpu_render'],
-        allow_failed_imports=False)
     from mmmg.utils.gpu_render import render_on_device
     model, train_dataloader, val_dataloader, test_dataloader = (
         render_on_device(_base_))
 
 A sample then carries a few KB of keypoints instead of megabytes of float32
 maps; the maps equal the loader's (``tests/configs/test_gpu_render_configs``).
+
+:class:`PackPoseKeypoints` is registered with ``mmmg.models`` (whose data
+preprocessors read what it packs), so ``custom_imports=['mmmg']`` suffices.
 """
 from typing import Dict, List, Sequence, Tuple
 

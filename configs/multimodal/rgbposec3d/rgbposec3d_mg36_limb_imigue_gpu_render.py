@@ -3,8 +3,6 @@
 # MultiModalHeatmapDataPreprocessor draws the same maps in batch
 # (docs/recipes.md).
 _base_ = ['./rgbposec3d_mg36_limb_imigue.py']
-custom_imports = dict(
-    imports=['mmmg', 'mmmg.utils.gpu_render'], allow_failed_imports=False)
 from mmmg.utils.gpu_render import render_on_device
 
 model, train_dataloader, val_dataloader, test_dataloader = render_on_device(

@@ -3,8 +3,6 @@
 # instead of MBs of maps) and HeatmapDataPreprocessor draws the
 # same maps in batch (docs/recipes.md).
 _base_ = ['./posec3d_slowonly_mg36_joint_imigue.py']
-custom_imports = dict(
-    imports=['mmmg', 'mmmg.utils.gpu_render'], allow_failed_imports=False)
 from mmmg.utils.gpu_render import render_on_device
 
 model, train_dataloader, val_dataloader, test_dataloader = render_on_device(

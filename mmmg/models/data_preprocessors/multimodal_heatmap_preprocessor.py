@@ -29,8 +29,8 @@ class MultiModalHeatmapDataPreprocessor(MultiModalDataPreprocessor):
     def __init__(self, preprocessors: Dict) -> None:
         super().__init__(preprocessors)
         if not isinstance(
-                self.preprocessors.get('heatmap_imgs'),
-                HeatmapDataPreprocessor):
+                preprocessors.get('heatmap_imgs') and
+                self.preprocessors['heatmap_imgs'], HeatmapDataPreprocessor):
             raise TypeError('the `heatmap_imgs` preprocessor must be a '
                             'HeatmapDataPreprocessor, got '
                             f'{preprocessors.get("heatmap_imgs")}')

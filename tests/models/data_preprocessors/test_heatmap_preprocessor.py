@@ -97,6 +97,35 @@ def test_flip_doubling_and_clips_equal_transform(with_limb):
     torch.testing.assert_close(out['inputs'], expect, rtol=0, atol=ATOL)
 
 
+def test_flip_doubling_is_test_time_only():
+    """``double`` never doubles a training batch; the loader's
+    ``heatmap_double`` decides per batch in inference."""
+    samples = random_samples(num_clips=2, clip_len=3)
+    kwargs = dict(layout='mg36', double=True)
+    preprocessor = HeatmapDataPreprocessor(**kwargs)
+    train = preprocessor(pack_keypoints(samples), training=True)['inputs']
+    torch.testing.assert_close(
+        train, by_transform(samples, layout='mg36'), rtol=0, atol=ATOL)
+
+    def flagged(double):
+        batch = pack_keypoints(samples)
+        for data_sample in batch['data_samples']:
+            data_sample.set_metainfo(dict(heatmap_double=double))
+        return batch
+
+    single = HeatmapDataPreprocessor(layout='mg36')
+    torch.testing.assert_close(
+        single(flagged(True))['inputs'],
+        by_transform(samples, **kwargs),
+        rtol=0,
+        atol=ATOL)
+    assert preprocessor(flagged(False))['inputs'].shape == train.shape
+    mixed = flagged(True)
+    mixed['data_samples'][0].set_metainfo(dict(heatmap_double=False))
+    with pytest.raises(ValueError, match='heatmap_double'):
+        single(mixed)
+
+
 def test_without_scores_equals_transform():
     samples = random_samples()
     for sample in samples:
