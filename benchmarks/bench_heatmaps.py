@@ -97,21 +97,35 @@ def synthetic_pose(rng: np.random.Generator, num_frame: int, box: float,
     return kp[None].astype(np.float32), score[None].astype(np.float32)
 
 
+# The process's CPU time: on a machine shared with other jobs a call's wall
+# time grows with the load (a long call is pre-empted more often than a
+# short one), its CPU time much less. ``--wall`` switches to wall time.
+CLOCKS = dict(cpu=time.process_time, wall=time.perf_counter)
+clock = CLOCKS['cpu']
+
+
+def use_clock(name: str) -> str:
+    """Time with ``CLOCKS[name]`` from now on; returns a label for it."""
+    global clock
+    clock = CLOCKS[name]
+    return 'CPU time' if name == 'cpu' else 'wall time'
+
+
 def timeit(fns: Sequence[Callable], repeats: int) -> List[np.ndarray]:
-    """Wall times in seconds of ``repeats`` calls of each of ``fns``, after
-    one warm-up call each. The calls go round by round, so that all see
-    the same machine load, and each round starts one function later, so
-    that none always runs right after the same other one (a call pays for
-    the cache lines its predecessor left dirty); entry ``i`` of each is
-    round ``i``."""
+    """Times in seconds (by ``clock``) of ``repeats`` calls of each of
+    ``fns``, after one warm-up call each. The calls go round by round, so
+    that all see the same machine load, and each round starts one function
+    later, so that none always runs right after the same other one (a call
+    pays for the cache lines its predecessor left dirty); entry ``i`` of
+    each is round ``i``."""
     times = [[] for _ in fns]
     for i in range(repeats + 1):
         for j in range(len(fns)):
             k = (i + j) % len(fns)
-            start = time.perf_counter()
+            start = clock()
             fns[k]()
             if i:
-                times[k].append(time.perf_counter() - start)
+                times[k].append(clock() - start)
     return [np.array(t) for t in times]
 
 
@@ -131,6 +145,7 @@ def as_float(maps: np.ndarray, dtype: str) -> np.ndarray:
 
 
 def bench_transform(repeats: int) -> List[Dict]:
+    """Stock and mmmg maps (each dtype) of one clip, timed in turn."""
     rng = np.random.default_rng(0)
     kp, score = synthetic_pose(rng, CLIP_LEN, 48., np.float32([4, 4]))
     results = dict(keypoint=kp, keypoint_score=score, img_shape=(56, 56))
@@ -177,13 +192,17 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
         type=int,
         default=30,
         help='timed calls per transform (median reported)')
+    parser.add_argument(
+        '--wall', action='store_true', help='wall time instead of CPU time')
     args = parser.parse_args(argv)
+    what = use_clock('wall' if args.wall else 'cpu')
     register_all_modules()
     np.random.seed(0)
 
     print(f'Heatmap transform alone: {CLIP_LEN} frames x 1 person x '
           f'{LAYOUT.num_keypoints} points ({len(LAYOUT.edges)} limbs), '
-          f'56x56, sigma {SIGMA}; {args.repeats} interleaved rounds')
+          f'56x56, sigma {SIGMA}; {args.repeats} interleaved rounds, '
+          f'{what}')
     print(f'{"maps":<8}{"dtype":<9}{"stock ms":>9}{"mmmg ms":>9}'
           f'{"speed-up":>9}{"p10":>7}{"min":>7}{"max|diff|":>11}'
           f'{"zeros-bound":>13}')

@@ -23,7 +23,8 @@ each input into shared memory (``share_memory_``) and the main process makes
 it contiguous, as ``.to(device)`` does first. Printed are the mean time of
 each transform per sample, samples/s of pipeline + collate, without and
 with the hand-off, and the speed-up over stock (median and minimum over
-the rounds).
+the rounds). Times are the process's CPU time (``--wall``: wall time), as
+in ``bench_heatmaps.py``.
 
 Samples are synthetic ``mg36`` poses (``bench_heatmaps.synthetic_pose``)
 of iMiGUE's clip lengths: log-normal, mean 2.55 s at 25 fps.
@@ -34,9 +35,9 @@ Usage::
 """
 import argparse
 import copy
-import time
 from typing import Dict, List, Optional, Sequence
 
+import bench_heatmaps
 import numpy as np
 import torch
 from bench_heatmaps import LAYOUT, heatmap_args, synthetic_pose
@@ -137,17 +138,17 @@ def run_round(pipelines: Sequence[List], annos: Sequence[Dict],
             for j, transforms in enumerate(pipelines):
                 results = dict(anno)
                 for k, transform in enumerate(transforms):
-                    start = time.perf_counter()
+                    start = bench_heatmaps.clock()
                     results = transform(results)
-                    seconds[j, k] += time.perf_counter() - start
+                    seconds[j, k] += bench_heatmaps.clock() - start
                 batches[j].append(results)
         for j, batch in enumerate(batches):
-            start = time.perf_counter()
+            start = bench_heatmaps.clock()
             batch = pseudo_collate(batch)
-            middle = time.perf_counter()
+            middle = bench_heatmaps.clock()
             hand_off(batch)
             seconds[j, -2] += middle - start
-            seconds[j, -1] += time.perf_counter() - middle
+            seconds[j, -1] += bench_heatmaps.clock() - middle
 
 
 def bench(stream: str, num_samples: int, rounds: int) -> Dict:
@@ -203,12 +204,16 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
         nargs='+',
         default=['joint', 'limb'],
         choices=['joint', 'limb'])
+    parser.add_argument(
+        '--wall', action='store_true', help='wall time instead of CPU time')
     args = parser.parse_args(argv)
+    what = bench_heatmaps.use_clock('wall' if args.wall else 'cpu')
     register_all_modules()
     np.random.seed(0)
     print(f'Skeleton training input, full iMiGUE configs: {args.samples} '
           f'samples x {args.rounds} interleaved rounds, batch {BATCH}, '
-          f'{LAYOUT.name} (torch threads: {torch.get_num_threads()})')
+          f'{LAYOUT.name}, {what} (torch threads: '
+          f'{torch.get_num_threads()})')
     for stream in args.streams:
         report(stream, bench(stream, args.samples, args.rounds))
 
