@@ -109,9 +109,12 @@ def test_reduced_decode_size_keeps_keypoints_in_frame_pixels(
     for scale, record in records.items():
         np.testing.assert_array_equal(record['person_found'], found)
         assert tuple(record['img_shape']) == (120, 160)
-        error = np.abs(record['keypoint'][found] - truth)
-        # Full size: within 1.5 px (mp4 coding); half size: 2.5 px.
-        assert error.max() < (1.5 if scale == 1.0 else 2.5), scale
+        error = record['keypoint'][found] - truth
+        # Within 1.5 px (mp4 coding, SimCC bins) and unbiased: mapping
+        # decoded pixel centres back as j / f instead of (j + 0.5) / f - 0.5
+        # would shift every point by 0.5 px at half size.
+        assert np.abs(error).max() < 1.5, scale
+        assert (np.abs(error.reshape(-1, 2).mean(0)) < 0.3).all(), scale
         x1, y1, x2, y2 = record['bbox'][found].T
         assert (x1 < truth[:, 0, 0]).all() and (truth[:, 0, 0] < x2).all()
     change = np.abs(records[0.5]['keypoint'] - records[1.0]['keypoint'])
