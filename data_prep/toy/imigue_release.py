@@ -3,8 +3,9 @@
 The real iMiGUE data needs a licence, so tests, docs and CI run on this
 stand-in: seated interviewees drawn as simple shapes, long videos cut into
 labelled micro-gesture segments, and per-frame OpenPose-137 keypoints of the
-same geometry with detector-like noise (jitter, missed points, hand dropouts,
-face points hidden by a touching hand).
+same geometry with detector-like noise (jitter, single points missed for
+runs of 1-8 frames as OpenPose's are, hand dropouts, face points hidden by a
+touching hand).
 
 It is meant to be hard in the ways iMiGUE is, so that figures measured on it
 mean something: every clip of a class differs (size, tempo, duration, onset,
@@ -113,8 +114,8 @@ class ToyImigueConfig:
     clips_per_subject: int = 40
     videos_per_subject: Tuple[int, int] = (1, 2)
     classes: Tuple[int, ...] = DEFAULT_CLASSES
-    imbalance: float = 20.0
-    min_clips: int = 2
+    imbalance: float = 10.0
+    min_clips: int = 4
     clip_len: Tuple[int, int] = (16, 112)
     gap_len: Tuple[int, int] = (4, 24)
     fps: int = 25
@@ -462,7 +463,7 @@ _TORSO = 2.5  # neck to mid hip
 # most of a clip.
 _CLIP_AMP_SIGMA = 0.35
 _CLIP_SPEED_SIGMA = 0.25
-_TARGET_SPREAD = 0.07
+_TARGET_SPREAD = 0.1
 _CUE_LOST_RATE = 0.15
 # OpenPose points of the face: nose, eyes, ears and the 70 face points.
 _FACE_POINTS = [0, 15, 16, 17, 18] + list(range(25, 95))
@@ -623,9 +624,9 @@ class _Segment:
 
 def _turtle_neck(s: _Segment):
     # The head sinks between raised shoulders and stays there.
-    s.add('head_drop', 0.3 * s.amp * s.env)
-    s.add('lift_R', 0.12 * s.amp * s.env)
-    s.add('lift_L', 0.12 * s.amp * s.env)
+    s.add('head_drop', 0.4 * s.amp * s.env)
+    s.add('lift_R', 0.16 * s.amp * s.env)
+    s.add('lift_L', 0.16 * s.amp * s.env)
     s.add('pitch', -0.12 * s.amp * s.env)
 
 
@@ -722,8 +723,8 @@ def _cross_finger(s: _Segment):
 
 
 def _head_up(s: _Segment):
-    s.add('pitch', 0.4 * s.amp * s.env)
-    s.add('head_drop', -0.06 * s.amp * s.env)
+    s.add('pitch', 0.55 * s.amp * s.env)
+    s.add('head_drop', -0.08 * s.amp * s.env)
     if s.rng.random() < 0.4:  # with a breath in, as in deep breath
         s.add('lift_R', 0.06 * s.amp * s.env)
         s.add('lift_L', 0.06 * s.amp * s.env)
@@ -733,7 +734,7 @@ def _shake_shoulder(s: _Segment):
     # One to three shrugs; a single slow one looks like a deep breath, and
     # some people shrug one shoulder only.
     reps = int(s.rng.integers(1, 4))
-    shrug = 0.16 * s.amp * s.env * (0.5 -
+    shrug = 0.22 * s.amp * s.env * (0.5 -
                                     0.5 * np.cos(2 * np.pi * reps * s.tau))
     both = s.rng.random() < 0.75
     s.add('lift_' + s.dom, shrug)
@@ -1032,14 +1033,28 @@ _PARTS = {   # slice: (jitter in body units, mean confidence)
     'face': (slice(25, 95), 0.01, 0.75),
     'hands': (slice(95, 137), 0.025, 0.55),
 }
-_MISS_RATE = 0.035
+# Single points drop out for runs of 1-8 frames, as OpenPose's do; this
+# many runs start per point and frame (about 3.5% of points missed).
+_MISS_START = 0.008
+_MISS_LEN = (1, 8)
 _HAND_DROP_START = 0.004  # per frame and hand
 _HAND_DROP_LEN = (3, 20)
 
 
+def _dropout_runs(rng, T, rate, run_len):
+    """(T, 137) bool: per-point misses in runs of ``run_len`` frames."""
+    start = rng.random((T, NUM_POINTS)) < rate
+    length = rng.integers(run_len[0], run_len[1] + 1, (T, NUM_POINTS))
+    missed = start.copy()
+    for k in range(1, run_len[1]):
+        missed[k:] |= start[:T - k] & (length[:T - k] > k)
+    return missed
+
+
 def _detect(clean, hidden, tracks, style, scene, rng):
     """(T, 137, 3) detections of the clean points: jitter, confidences and
-    misses (random, whole-hand runs, tucked fingers, a face under a hand)."""
+    misses (short runs per point, whole-hand runs, tucked fingers, a face
+    under a hand)."""
     T = len(clean)
     sigma = np.zeros(NUM_POINTS)
     mean_conf = np.zeros(NUM_POINTS)
@@ -1048,7 +1063,7 @@ def _detect(clean, hidden, tracks, style, scene, rng):
     xy = clean + rng.normal(size=clean.shape) * sigma[:, None]
     xy = np.clip(xy, 0, (scene.width - 1, scene.height - 1))
     conf = rng.normal(mean_conf, 0.1, size=(T, NUM_POINTS))
-    missed = hidden | (rng.random((T, NUM_POINTS)) < _MISS_RATE)
+    missed = hidden | _dropout_runs(rng, T, _MISS_START, _MISS_LEN)
 
     for side, hand0 in (('R', 116), ('L', 95)):
         hand = slice(hand0, hand0 + 21)

@@ -151,9 +151,8 @@ def test_keypoints_match_synthesis(tiny_root, tiny_meta):
         assert ((seen[:, 2] > 0.3) & (seen[:, 2] <= 1)).all()
         assert ((seen[:, 0] >= 0) & (seen[:, 0] < width)).all()
         assert ((seen[:, 1] >= 0) & (seen[:, 1] < height)).all()
-        # Random misses of points that are normally visible (face, neck).
+        # Random misses of points that are normally visible (the face).
         assert 0 < missed[:, 25:95].mean() < 0.2
-        assert missed[:, 1].any()
 
 
 def test_detector_noise_default(default_plan):
@@ -174,6 +173,18 @@ def test_detector_noise_default(default_plan):
     rate = missed[~hidden].mean()
     assert 0.02 < rate < 0.12, rate
     assert hand_drops > 0
+    # The neck is never hidden: its misses are the detector's own short
+    # dropouts, in runs of 1-8 frames like OpenPose's, not single frames.
+    runs = _run_lengths(missed[:, 1])
+    # (Two runs that overlap merge into a longer one.)
+    assert len(runs) >= 5 and np.percentile(runs, 90) <= 8
+    assert (runs > 1).mean() > 0.5
+
+
+def _run_lengths(flags):
+    """Lengths of the runs of True in a 1-D bool array."""
+    edges = np.diff(np.r_[0, flags.astype(int), 0])
+    return np.flatnonzero(edges == -1) - np.flatnonzero(edges == 1)
 
 
 def test_geometry_is_consistent(default_plan):
@@ -204,9 +215,11 @@ def test_default_plan_split_and_long_tail(default_plan):
     # in each held-out split.
     train = [counts['train'][c] for c in DEFAULT_CLASSES]
     assert train == sorted(train, reverse=True)
-    assert train[0] >= 10 * train[-1] and train[0] > 0.25 * totals['train']
+    assert train[0] >= 5 * train[-1] and train[0] > 0.2 * totals['train']
+    # ... yet enough held-out clips that a rare class's recall can be
+    # something between 0 and 1.
     for split in ('val', 'test'):
-        assert 2 <= counts[split][DEFAULT_CLASSES[-1]] <= 5
+        assert 4 <= counts[split][DEFAULT_CLASSES[-1]] <= 6
     # Cross-subject: a subject's videos all sit in the subject's split.
     splits_of = {}
     for video in plan.videos:
