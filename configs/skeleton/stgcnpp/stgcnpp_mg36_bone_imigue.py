@@ -4,17 +4,11 @@ _base_ = ['./stgcnpp_mg36_joint_imigue.py']
 from mmmg.utils.pipelines import update_transforms
 
 feats = ['b']
-change = dict(LayoutSkeletonFeatures=dict(feats=feats))
-train_dataloader = dict(
-    dataset=dict(
-        dataset=dict(
-            pipeline=update_transforms(
-                _base_.train_dataloader.dataset.dataset.pipeline, **change))))
-val_dataloader = dict(
-    dataset=dict(
-        pipeline=update_transforms(_base_.val_dataloader.dataset.pipeline, **
-                                   change)))
-test_dataloader = dict(
-    dataset=dict(
-        pipeline=update_transforms(_base_.test_dataloader.dataset.pipeline, **
-                                   change)))
+stream = dict(LayoutSkeletonFeatures=dict(feats=feats))
+# The top-level pipelines too: MMAction2's inference API reads test_pipeline.
+train_pipeline = update_transforms(_base_.train_pipeline, **stream)
+val_pipeline = update_transforms(_base_.val_pipeline, **stream)
+test_pipeline = update_transforms(_base_.test_pipeline, **stream)
+train_dataloader = dict(dataset=dict(dataset=dict(pipeline=train_pipeline)))
+val_dataloader = dict(dataset=dict(pipeline=val_pipeline))
+test_dataloader = dict(dataset=dict(pipeline=test_pipeline))

@@ -10,6 +10,7 @@ _base_ = ['mmaction::_base_/default_runtime.py']
 custom_imports = dict(imports=['mmmg'], allow_failed_imports=False)
 # Below _base_, or MMEngine reads this as a lazy-import config.
 from mmmg.keypoints.graph import gcn_layout
+from mmmg.utils.pipelines import update_transforms
 
 layout = 'mg36'
 feats = ['j']
@@ -41,28 +42,10 @@ train_pipeline = [
     dict(type='FormatGCNInput', num_person=1),
     dict(type='PackMGInputs')
 ]
-val_pipeline = [
-    dict(type='PreNormalize2D'), features,
-    dict(
-        type='UniformSampleFrames',
-        clip_len=clip_len,
-        num_clips=1,
-        test_mode=True),
-    dict(type='PoseDecode'),
-    dict(type='FormatGCNInput', num_person=1),
-    dict(type='PackMGInputs')
-]
-test_pipeline = [
-    dict(type='PreNormalize2D'), features,
-    dict(
-        type='UniformSampleFrames',
-        clip_len=clip_len,
-        num_clips=10,
-        test_mode=True),
-    dict(type='PoseDecode'),
-    dict(type='FormatGCNInput', num_person=1),
-    dict(type='PackMGInputs')
-]
+val_pipeline = update_transforms(
+    train_pipeline, UniformSampleFrames=dict(num_clips=1, test_mode=True))
+test_pipeline = update_transforms(
+    train_pipeline, UniformSampleFrames=dict(num_clips=10, test_mode=True))
 
 train_dataloader = dict(
     batch_size=batch_per_gpu,
@@ -77,28 +60,17 @@ train_dataloader = dict(
             ann_file=ann_file,
             split='train',
             pipeline=train_pipeline)))
+eval_set = dict(type=dataset_type, ann_file=ann_file, test_mode=True)
 val_dataloader = dict(
     batch_size=16,
     num_workers=2,
     persistent_workers=True,
     sampler=dict(type='DefaultSampler', shuffle=False),
-    dataset=dict(
-        type=dataset_type,
-        ann_file=ann_file,
-        split='val',
-        pipeline=val_pipeline,
-        test_mode=True))
+    dataset=dict(eval_set, split='val', pipeline=val_pipeline))
 test_dataloader = dict(
+    val_dataloader,
     batch_size=1,
-    num_workers=2,
-    persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=False),
-    dataset=dict(
-        type=dataset_type,
-        ann_file=ann_file,
-        split='test',
-        pipeline=test_pipeline,
-        test_mode=True))
+    dataset=dict(eval_set, split='test', pipeline=test_pipeline))
 
 val_evaluator = [dict(type='AccMetric')]
 test_evaluator = val_evaluator

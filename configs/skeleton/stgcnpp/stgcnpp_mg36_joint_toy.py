@@ -24,20 +24,18 @@ train_dataloader = dict(
         type=_base_.dataset_type,
         ann_file=ann_file,
         split='train',
-        pipeline=update_transforms(
-            _base_.train_dataloader.dataset.dataset.pipeline, **frames)))
+        pipeline=update_transforms(_base_.train_pipeline, **frames)))
 val_dataloader = dict(
     **loader,
     dataset=dict(
         ann_file=ann_file,
-        pipeline=update_transforms(_base_.val_dataloader.dataset.pipeline,
-                                   **frames)))
+        pipeline=update_transforms(_base_.val_pipeline, **frames)))
 test_dataloader = dict(
     **loader,
     dataset=dict(
         ann_file=ann_file,
         pipeline=update_transforms(
-            _base_.test_dataloader.dataset.pipeline,
+            _base_.test_pipeline,
             UniformSampleFrames=dict(clip_len=clip_len, num_clips=2))))
 
 train_cfg = dict(max_epochs=8, val_interval=4)
