@@ -22,6 +22,7 @@ preprocessors read what it packs), so ``custom_imports=['mmmg']`` suffices.
 """
 from typing import Dict, List, Sequence, Tuple
 
+import numpy as np
 from mmaction.registry import TRANSFORMS
 from mmcv.transforms import to_tensor
 
@@ -52,6 +53,10 @@ class PackPoseKeypoints(PackMGInputs):
           ``collect_keys``)
         - data_samples (metainfo with ``heatmap_double``)
 
+    Modified Keys:
+        - keypoint (float32, as the device draws it; the pipeline's
+          arithmetic may have made it float64)
+
     Args:
         double (bool): Whether the device appends the flipped maps of these
             samples (test-time flip averaging, as ``double`` of
@@ -77,6 +82,7 @@ class PackPoseKeypoints(PackMGInputs):
 
     def transform(self, results: Dict) -> Dict:
         results['heatmap_double'] = self.double
+        results['keypoint'] = np.asarray(results['keypoint'], np.float32)
         packed = super().transform(results)
         # Without scores the maps are drawn with peak 1, as
         # GeneratePoseHeatmaps does.
