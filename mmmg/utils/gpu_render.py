@@ -27,6 +27,7 @@ from mmaction.registry import TRANSFORMS
 from mmcv.transforms import to_tensor
 
 from mmmg.datasets.transforms.formatting import PackMGInputs
+from mmmg.datasets.transforms.heatmaps import MAP_SCALE
 
 LOADERS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
 HEATMAPS = 'GeneratePoseHeatmaps'
@@ -170,6 +171,13 @@ def _heatmap_preprocessor(base: dict, heatmaps: dict) -> dict:
         raise ValueError(f'cannot draw heatmaps in {base["type"]}')
     # Normalisation and blending of the base carry over.
     kept = {k: base[k] for k in ('mean', 'std', 'blending') if k in base}
+    heatmaps = dict(heatmaps)
+    scale = MAP_SCALE[heatmaps.pop('dtype', 'float32')]
+    if scale != 1:
+        # The loader stored maps x scale (uint8); the device draws them in
+        # [0, 1], so the same normalisation is that of maps / scale.
+        kept['mean'] = [m / scale for m in kept.get('mean', [0.])]
+        kept['std'] = [v / scale for v in kept.get('std', [1.])]
     preprocessor = dict(type='HeatmapDataPreprocessor', **kept, **heatmaps)
     # Replace the base's (its other keys do not apply); MMEngine keeps a
     # `_delete_` that has nothing to replace, so only when there is one.

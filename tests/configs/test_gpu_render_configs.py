@@ -234,6 +234,19 @@ def test_render_on_device_refuses_what_it_cannot_move():
         dict(type='PackPoseKeypoints', double=False, collect_keys=())
     ]
     assert test['dataset']['pipeline'][-1]['double'] is True
+    # uint8 maps in the loader reach the model as 255 x the maps; the
+    # device draws them in [0, 1], so its normalisation scales them alike.
+    uint8 = [dict(heatmaps, dtype='uint8')] + tail
+    model, *_ = render_on_device(
+        cfg(train_dataloader=uint8,
+            val_dataloader=uint8,
+            test_dataloader=uint8))
+    assert model == dict(
+        data_preprocessor=dict(
+            type='HeatmapDataPreprocessor',
+            layout='mg36',
+            mean=[0.],
+            std=[1 / 255]))
 
 
 def test_toy_variant_trains(tiny_pose_ann):
