@@ -161,7 +161,9 @@ def bench(stream: str, num_samples: int, rounds: int) -> Dict:
     pipelines = [[TRANSFORMS.build(s) for s in v] for v in steps.values()]
     annos = synthetic_annotations(num_samples)
     shape = (len(pipelines), len(STOCK_STEPS) + 2)
-    run_round(pipelines, annos[:BATCH], np.zeros(shape))  # warm-up
+    # A whole round first: until the allocator has settled on where the
+    # big arrays go, fresh memory faults in page by page.
+    run_round(pipelines, annos, np.zeros(shape))
     per_round = np.zeros((rounds, ) + shape)  # [round, pipeline, step]
     for seconds in per_round:
         run_round(pipelines, annos, seconds)

@@ -49,6 +49,11 @@ model = dict(
         average_clips='prob'))
 
 dataset_type = 'MGPoseDataset'
+# The loader ships these maps as 21.7 MB of float32 a training sample. For a
+# quarter of the bytes (maps within 1/510 of these), add dtype='uint8' here
+# and give the model data_preprocessor=dict(type='ActionDataPreprocessor',
+# mean=[0.], std=[255.], format_shape='NCTHW'), which casts them back on the
+# device (benchmarks/bench_skeleton_input.py measures both).
 heatmaps = dict(
     type='GeneratePoseHeatmaps',
     sigma=0.6,
