@@ -13,11 +13,11 @@ def plain_softmax(z):
 
 
 def plain_nll(probs, labels, t):
-    total = 0.
-    for p, y in zip(probs, labels):
-        z = np.log(p) / t
-        total -= z[y] - np.log(np.exp(z - z.max()).sum()) - z.max()
-    return total / len(labels)
+    # Vectorised over samples: the grid below calls it 161 times.
+    z = np.log(probs) / t
+    top = z.max(1)
+    log_norm = np.log(np.exp(z - top[:, None]).sum(1)) + top
+    return -(z[np.arange(len(labels)), labels] - log_norm).mean()
 
 
 def calibrated_at(rng, t_true, n=6000, c=8):
