@@ -32,7 +32,8 @@ import mmmg  # noqa: F401
 from mmmg.utils.config import read_config
 
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
-from bench_heatmaps import synthetic_pose  # noqa: E402
+# The synthetic iMiGUE-length clips of the skeleton input benchmark.
+from bench_skeleton_input import synthetic_annotations  # noqa: E402
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 CONFIGS = {
@@ -43,28 +44,6 @@ BATCH = 16
 # A process's CPU time grows less with the load of a shared machine than
 # its wall time.
 clock = time.process_time
-
-
-def annotations(num_samples: int, seed: int = 1) -> List[Dict]:
-    rng = np.random.default_rng(seed)
-    annos = []
-    for i in range(num_samples):
-        total = int(rng.integers(50, 300))
-        origin = np.float32([rng.uniform(300, 500), rng.uniform(100, 250)])
-        kp, score = synthetic_pose(rng, total, rng.uniform(400, 550), origin)
-        annos.append(
-            dict(
-                frame_dir=f'clip{i}',
-                sample_id=f'clip{i}',
-                label=0,
-                total_frames=total,
-                img_shape=(720, 1280),
-                original_shape=(720, 1280),
-                keypoint=kp,
-                keypoint_score=score,
-                start_index=0,
-                modality='Pose'))
-    return annos
 
 
 def pipeline(cfg, loader: str) -> Compose:
@@ -127,7 +106,7 @@ def main():
     register_all_modules()
     # One thread, as a loader worker: CPU time then counts no spinning.
     torch.set_num_threads(1)
-    annos = annotations(args.samples)
+    annos = synthetic_annotations(args.samples)
     print(f'Full iMiGUE PoseConv3D configs against their *_gpu_render.py '
           f'variants; {args.samples} synthetic 720p samples, batches of '
           f'{BATCH}, median of {args.repeats} interleaved repeats, CPU time')
