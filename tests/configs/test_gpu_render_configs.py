@@ -131,7 +131,8 @@ def configs():
 def test_variant_equals_cpu_path(path, configs, video):
     """Train, val and (flip-doubled) test batches of the GPU-rendering
     variant equal those of the CPU config after the data preprocessor; the
-    loader moves at most 1/20 of the bytes per sample."""
+    loader moves at most 1/20 of the bytes of the maps it no longer draws
+    (RGBPose's RGB frames travel as before)."""
     cpu_cfg, gpu_cfg = configs[path]
     rgbpose = 'rgbpose' in path
     samples = synthetic_samples(cpu_cfg.layout, video if rgbpose else None)
