@@ -99,9 +99,9 @@ def test_output_shape_on_the_mg36_graph():
     torch.manual_seed(0)
     model = CTRGCN(_graph(), base_channels=8, num_person=1).eval()
     with torch.no_grad():
-        out = model(torch.randn(2, 1, 20, 36, 3))
-    # Two temporal strides of 2 (20 -> 10 -> 5), two channel doublings.
-    assert out.shape == (2, 1, 32, 5, 36)
+        out = model(torch.randn(2, 1, 12, 36, 3))
+    # Two temporal strides of 2 (12 -> 6 -> 3), two channel doublings.
+    assert out.shape == (2, 1, 32, 3, 36)
     assert torch.isfinite(out).all()
     with pytest.raises(ValueError, match='num_person=1'):
-        model(torch.randn(1, 2, 20, 36, 3))
+        model(torch.randn(1, 2, 12, 36, 3))
