@@ -353,6 +353,12 @@ class Acceptance:
             batch = collate([copy.deepcopy(sample) for _ in range(size)],
                             **collate_cfg)
             row['input_shape'] = describe_inputs(batch)
+            pre_cfg = cfg.model.get('data_preprocessor') or {}
+            if self.dry_run and 'Heatmap' in pre_cfg.get('type', ''):
+                # *_gpu_render.py: the loader ships keypoints and the data
+                # preprocessor draws the maps; size the model's input.
+                drawn = MODELS.build(pre_cfg)(copy.deepcopy(batch), True)
+                row['input_shape'] = describe_inputs(drawn)
             values = count_values(row['input_shape'])
             kind = model_kind(cfg.model)
             if self.dry_run and values > DRY_RUN_MAX_VALUES:

@@ -121,6 +121,14 @@ def heatmap_transform(transforms: List[dict]) -> Optional[dict]:
     return next((t for t in transforms if t['type'] in HEATMAPS), None)
 
 
+def device_heatmaps(cfg) -> Optional[dict]:
+    """The heatmap options of a data preprocessor that draws the maps on
+    the device (``*_gpu_render.py``); None for others."""
+    pre = cfg.model.get('data_preprocessor') or {}
+    pre = (pre.get('preprocessors') or {}).get('heatmap_imgs', pre)
+    return pre if pre.get('type') == 'HeatmapDataPreprocessor' else None
+
+
 def _size(w: int, h: int) -> str:
     return str(w) if w == h else f'{w}x{h}'
 
@@ -168,7 +176,8 @@ def _augmentation_step(t: dict) -> str:
 
 def _data_preprocessor(cfg) -> dict:
     pre = cfg.model.get('data_preprocessor') or {}
-    if pre.get('type') == 'MultiModalDataPreprocessor':
+    if pre.get('type') in ('MultiModalDataPreprocessor',
+                           'MultiModalHeatmapDataPreprocessor'):
         pre = pre['preprocessors']['imgs']
     return pre
 
@@ -249,8 +258,11 @@ def extract_resolution(cfg, card) -> str:
 
 def extract_sigma(cfg, card) -> str:
     values = set()
-    for loader in ('train_dataloader', 'test_dataloader'):
-        t = heatmap_transform(pipeline(cfg, loader) or [])
+    drawn = [
+        heatmap_transform(pipeline(cfg, loader) or [])
+        for loader in ('train_dataloader', 'test_dataloader')
+    ]
+    for t in drawn + [device_heatmaps(cfg)]:
         if t is not None:
             text = num(t.get('sigma', 0.6))
             if t.get('scaling', 1) != 1:
@@ -381,6 +393,10 @@ def extract_test_flip(cfg, card) -> str:
         return '-'
     heatmaps = heatmap_transform(transforms)
     if heatmaps is not None and heatmaps.get('double'):
+        return 'double'
+    # Maps drawn on the device: the loader asks for the flipped copies.
+    if any(t['type'] == 'PackPoseKeypoints' and t.get('double')
+           for t in transforms):
         return 'double'
     if any(t['type'] == 'Flip' and t.get('flip_ratio', 0.5) == 1
            for t in transforms):
