@@ -12,12 +12,16 @@ and copy to the device. The maps are laid out channels first in memory, so
 that ``FormatShape('NCTHW_Heatmap')`` needs no copy and its result is
 contiguous, and the opt-in ``dtype='uint8'`` stores them in a quarter of
 the bytes; the model's data preprocessor casts them back on the device.
+In a loader worker the maps are drawn straight into shared memory, so that
+handing them to the main process copies nothing (``PackMGInputs`` keeps
+the shared storage).
 """
 import functools
 from dataclasses import fields
-from typing import Dict, Sequence, Tuple, Union
+from typing import Dict, Optional, Sequence, Tuple, Union
 
 import numpy as np
+import torch
 from mmaction.registry import TRANSFORMS
 from mmcv.transforms import BaseTransform
 
@@ -257,6 +261,18 @@ def _offsets(size: int, first: np.ndarray, lo: np.ndarray, hi: np.ndarray,
     return offset
 
 
+def shared_zeros(shape: Sequence[int], dtype: str) -> np.ndarray:
+    """A zeroed array in a fresh shared-memory torch storage (new shared
+    memory reads as zeros), which a DataLoader worker hands to the main
+    process without a copy; the array's ``base`` chain ends in the
+    storage's tensor."""
+    nbytes = int(np.prod(shape)) * np.dtype(dtype).itemsize
+    # The allocation that Tensor.share_memory_() uses, without its copy.
+    storage = torch.UntypedStorage._new_shared(max(nbytes, 1))
+    raw = torch.empty(0, dtype=torch.uint8).set_(storage).numpy()
+    return raw[:nbytes].view(dtype).reshape(shape)
+
+
 @functools.lru_cache(maxsize=16)
 def _map_offsets(num_frame: int, num_c: int, first: int, count: int,
                  map_size: int, channels_first: bool) -> np.ndarray:
@@ -281,7 +297,8 @@ def render_heatmaps(keypoint: np.ndarray,
                     with_kp: bool = True,
                     skeletons: Sequence[Tuple[int, int]] = (),
                     dtype: str = 'float32',
-                    channels_first: bool = False) -> np.ndarray:
+                    channels_first: bool = False,
+                    shared_memory: bool = False) -> np.ndarray:
     """Draw joint and limb heatmaps, max-pooled over persons.
 
     Args:
@@ -299,6 +316,8 @@ def render_heatmaps(keypoint: np.ndarray,
             peaks above 1 clipped to 1). Defaults to ``'float32'``.
         channels_first (bool): Lay the maps out ``[C, T, H, W]`` in memory
             and return them as a ``[T, C, H, W]`` view. Defaults to False.
+        shared_memory (bool): Allocate the maps with :func:`shared_zeros`.
+            Defaults to False.
 
     Returns:
         np.ndarray: Heatmaps of shape ``[T, C, H, W]``.
@@ -312,9 +331,9 @@ def render_heatmaps(keypoint: np.ndarray,
                          f'got {dtype!r}')
     shape = (num_frame, num_c, height, width)
     if channels_first:
-        heatmap = np.zeros(shape[1::-1] + shape[2:], dtype)
-    else:
-        heatmap = np.zeros(shape, dtype)
+        shape = shape[1::-1] + shape[2:]
+    zeros = shared_zeros if shared_memory else np.zeros
+    heatmap = zeros(shape, dtype)
     out = heatmap.transpose(1, 0, 2, 3) if channels_first else heatmap
     if heatmap.size == 0:
         return out
@@ -365,7 +384,9 @@ class GeneratePoseHeatmaps(BaseTransform):
     bytes as ``round(255 v)``, to be cast back on the device by the model's
     ``ActionDataPreprocessor(mean=[0], std=[255])``: max error 1/510 =
     2.0e-3. (float16 is not offered: numpy converts it in software, slower
-    than float32.)
+    than float32.) In a DataLoader worker the maps are drawn into shared
+    memory (``shared_memory``), which ``PackMGInputs`` keeps, so that the
+    worker's hand-off to the main process copies nothing.
 
     Required Keys:
 
@@ -380,6 +401,9 @@ class GeneratePoseHeatmaps(BaseTransform):
     Args:
         dtype (str): The maps' dtype: ``'float32'`` or ``'uint8'``.
             Defaults to ``'float32'``.
+        shared_memory (bool, optional): Draw the maps into shared memory
+            (:func:`shared_zeros`; not with ``double``); None: only in a
+            DataLoader worker. Defaults to None.
         **kwargs: The options of :class:`HeatmapSpec`: ``sigma``,
             ``use_score``, ``with_kp``, ``with_limb``, ``layout``,
             ``skeletons``, ``double``, ``left_kp``, ``right_kp``,
@@ -387,11 +411,15 @@ class GeneratePoseHeatmaps(BaseTransform):
             arguments and defaults of ``GeneratePoseTarget``.
     """
 
-    def __init__(self, dtype: str = 'float32', **kwargs) -> None:
+    def __init__(self,
+                 dtype: str = 'float32',
+                 shared_memory: Optional[bool] = None,
+                 **kwargs) -> None:
         if dtype not in MAP_SCALE:
             raise ValueError(f'`dtype` must be one of {sorted(MAP_SCALE)}, '
                              f'got {dtype!r}')
         self.dtype = dtype
+        self.shared_memory = shared_memory
         self.spec = HeatmapSpec(**kwargs)
 
     def transform(self, results: Dict) -> Dict:
@@ -417,13 +445,22 @@ class GeneratePoseHeatmaps(BaseTransform):
             spec.with_kp,
             spec.limbs,
             dtype=self.dtype,
-            channels_first=not spec.double)
+            channels_first=not spec.double,
+            shared_memory=self._shared_memory())
         if spec.double:
             index = spec.flip_index(keypoint.shape[2])
             heatmap = np.concatenate([heatmap, heatmap[:, index, :, ::-1]])
         key = 'heatmap_imgs' if 'imgs' in results else 'imgs'
         results[key] = heatmap
         return results
+
+    def _shared_memory(self) -> bool:
+        # Doubled maps are concatenated into a new array anyway.
+        if self.spec.double:
+            return False
+        if self.shared_memory is None:
+            return torch.utils.data.get_worker_info() is not None
+        return self.shared_memory
 
     def __repr__(self) -> str:
         spec = transform_repr(

@@ -8,7 +8,8 @@ from mmaction.datasets.transforms import (FormatShape, GeneratePoseTarget,
                                           PackActionInputs)
 from mmaction.registry import MODELS, TRANSFORMS
 
-from mmmg.datasets.transforms import GeneratePoseHeatmaps, HeatmapSpec
+from mmmg.datasets.transforms import (GeneratePoseHeatmaps, HeatmapSpec,
+                                      PackMGInputs)
 from mmmg.keypoints import get_layout
 from mmmg.keypoints.layouts import flip_lists
 
@@ -369,6 +370,55 @@ def test_uint8_maps_round_the_float_maps(with_limb):
     assert batch.dtype == torch.float32
     diff = (batch[0] - reference['inputs']).abs().max().item()
     assert 1e-3 < diff <= 1 / 510 + ATOL
+
+
+class _WorkerSamples(torch.utils.data.Dataset):
+    """Samples packed in a loader worker, with whether their inputs were
+    already in shared memory before the hand-off."""
+
+    def __init__(self, results, **kwargs):
+        self.results = results
+        self.pipeline = [
+            GeneratePoseHeatmaps(layout='mg36', **kwargs),
+            FormatShape('NCTHW_Heatmap'),
+            PackMGInputs()
+        ]
+
+    def __len__(self):
+        return 2
+
+    def __getitem__(self, index):
+        results = dict(self.results)
+        for transform in self.pipeline:
+            results = transform(results)
+        return results['inputs'], results['inputs'].is_shared()
+
+
+@pytest.mark.parametrize('dtype', ['float32', 'uint8'])
+def test_worker_draws_into_shared_memory(dtype):
+    """In a DataLoader worker the maps are drawn into shared memory and
+    packed on it (the hand-off copies nothing); in the main process they
+    are not. The values are those of the plain path."""
+    results = random_pose(6, num_person=2, num_frame=5)
+    results.update(num_clips=1, clip_len=5)
+    samples = _WorkerSamples(results, dtype=dtype)
+    plain, shared = samples[0]
+    assert not shared
+    loader = torch.utils.data.DataLoader(
+        samples, batch_size=None, num_workers=1)
+    for inputs, shared in loader:
+        assert shared
+        torch.testing.assert_close(inputs, plain, rtol=0, atol=0)
+    # Forced on in the main process, too.
+    forced, shared = _WorkerSamples(
+        results, dtype=dtype, shared_memory=True)[0]
+    assert shared and forced.is_contiguous()
+    torch.testing.assert_close(forced, plain, rtol=0, atol=0)
+    # Doubled maps are concatenated, not drawn in place: packed as usual.
+    doubled = GeneratePoseHeatmaps(
+        layout='mg36', double=True, shared_memory=True)(
+            dict(results))
+    assert not PackMGInputs()(doubled)['inputs'].is_shared()
 
 
 def test_build_from_registry_and_repr():
