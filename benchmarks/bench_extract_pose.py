@@ -232,7 +232,9 @@ def stage_profile(extractor: PoseExtractor, video: str, out: str) -> dict:
             picked.append(chosen_boxes(detector, chunk, tracker))
     with timed(times, 'crops (warp + normalise)'):
         crops = [
-            crop_batch(chunk[rows], boxes, pose.input_size)
+            crop_batch(
+                chunk if len(rows) == len(chunk) else chunk[rows], boxes,
+                pose.input_size)
             for chunk, (rows, boxes) in zip(chunks, picked)
         ]
     with timed(times, 'pose inference'):
