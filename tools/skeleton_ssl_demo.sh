@@ -62,13 +62,13 @@ for stream in joint bone motion; do
         test_split $CFG/linear_probe_upper59_joint_toy.py \
             "$(cat "$WORK/probe_$stream/last_checkpoint")" "probe_$stream" $split \
             "${opts[@]}"
+    done
+    # Retrieval and emotion recognition read the train and test features.
+    for split in train test; do
         "$PY" tools/extract_features.py $CFG/linear_probe_upper59_joint_toy.py "$ckpt" \
             --split $split --out "$WORK/features/${stream}_$split.npz" --no-progress \
             --cfg-options "${data[@]}" "${opts[@]}"
     done
-    "$PY" tools/extract_features.py $CFG/linear_probe_upper59_joint_toy.py "$ckpt" \
-        --split train --out "$WORK/features/${stream}_train.npz" --no-progress \
-        --cfg-options "${data[@]}" "${opts[@]}"
 done
 step "1) linear probe on a randomly initialised joint encoder (baseline)"
 "$PY" tools/train.py $CFG/linear_probe_upper59_joint_toy.py --work-dir "$WORK/probe_random" \
