@@ -51,3 +51,34 @@ def update_transforms(pipeline: List[dict],
         base = dict(type=t['type']) if change.pop('_delete_', False) else t
         out.append(dict(base, **change))
     return out
+
+
+_LOADER_PIPELINES = (('train_dataloader', 'train_pipeline'),
+                     ('val_dataloader', 'val_pipeline'), ('test_dataloader',
+                                                          'test_pipeline'))
+
+
+def update_stream(base, **changes) -> tuple:
+    """:func:`update_transforms` on the train, val and test pipelines of a
+    base config, and the loader changes that put them in place.
+
+    Args:
+        base: The ``_base_`` of a config that defines ``train_pipeline``,
+            ``val_pipeline``, ``test_pipeline`` and the three loaders.
+        **changes: As for :func:`update_transforms`.
+
+    Returns:
+        tuple: ``(train_pipeline, val_pipeline, test_pipeline,
+        train_dataloader, val_dataloader, test_dataloader)``; each loader
+        change sets the pipeline of its innermost dataset (inside
+        ``RepeatDataset`` and other ``dataset=`` wrappers).
+    """
+    pipelines, loaders = [], []
+    for loader, name in _LOADER_PIPELINES:
+        pipeline = update_transforms(base[name], **changes)
+        change, dataset = dict(pipeline=pipeline), base[loader]['dataset']
+        while 'pipeline' not in dataset:
+            change, dataset = dict(dataset=change), dataset['dataset']
+        pipelines.append(pipeline)
+        loaders.append(dict(dataset=change))
+    return (*pipelines, *loaders)

@@ -1,7 +1,8 @@
-"""update_transforms: change, replace and drop transforms by type."""
+"""update_transforms: change, replace and drop transforms by type;
+update_stream: the same change on a config's three pipelines and loaders."""
 import pytest
 
-from mmmg.utils.pipelines import update_transforms
+from mmmg.utils.pipelines import update_stream, update_transforms
 
 PIPELINE = [
     dict(type='Resize', scale=(64, 64)),
@@ -35,3 +36,28 @@ def test_types_in_no_transform():
         Resize=dict(scale=(8, 8)))[-1]['scale'] == (8, 8)
     with pytest.raises(ValueError, match="'Flipp'.*'Resize'"):
         update_transforms(PIPELINE, Flipp=None)
+
+
+def test_update_stream_reaches_the_innermost_dataset():
+    base = dict(
+        train_pipeline=PIPELINE,
+        val_pipeline=PIPELINE[:3],
+        test_pipeline=PIPELINE[2:],
+        train_dataloader=dict(
+            dataset=dict(
+                type='RepeatDataset',
+                times=10,
+                dataset=dict(type='PoseDataset', pipeline=PIPELINE))),
+        val_dataloader=dict(dataset=dict(pipeline=PIPELINE[:3])),
+        test_dataloader=dict(dataset=dict(pipeline=PIPELINE[2:])))
+    limb = dict(with_kp=False, with_limb=True)
+    train, val, test, train_loader, val_loader, test_loader = update_stream(
+        base, GeneratePoseHeatmaps=limb)
+    for new, old in ((train, PIPELINE), (val, PIPELINE[:3]), (test,
+                                                              PIPELINE[2:])):
+        assert new == update_transforms(old, GeneratePoseHeatmaps=limb)
+    # Merged by MMEngine into the base: only the pipelines change.
+    assert train_loader == dict(dataset=dict(dataset=dict(pipeline=train)))
+    assert val_loader == dict(dataset=dict(pipeline=val))
+    assert test_loader == dict(dataset=dict(pipeline=test))
+    assert base['train_pipeline'] == PIPELINE
