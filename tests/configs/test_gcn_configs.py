@@ -121,6 +121,7 @@ for tool, argv in zip(('train', 'test'), json.loads(sys.argv[1])):
 '''
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize('model', ('stgcnpp', 'ctrgcn'))
 def test_toy_stream_trains_and_dumps_fusable_scores(model, tiny_pose_ann,
                                                     tmp_path):

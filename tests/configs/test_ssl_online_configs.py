@@ -73,6 +73,7 @@ def test_online_toy_configs_read(config):
     assert full.train_dataloader.dataset.threshold == 0.3
 
 
+@pytest.mark.slow
 def test_videomae_online_toy_loss_falls(toy_imigue, tmp_path):
     work_dir = str(tmp_path / 'mae')
     _train(VIDEOMAE, work_dir, toy_imigue['release'], 3)
@@ -82,6 +83,7 @@ def test_videomae_online_toy_loss_falls(toy_imigue, tmp_path):
             if 'mg_iod/precision' in r] == [1, 2, 3]
 
 
+@pytest.mark.slow
 def test_usdrl_online_toy_resumes_the_clip_sequence(toy_imigue, tmp_path):
     release, work_dir = toy_imigue['release'], str(tmp_path / 'usdrl')
     _train(USDRL, work_dir, release, 2)

@@ -41,6 +41,7 @@ def fused_test_scores(tiny_pose_ann, tmp_path_factory):
     return path, data
 
 
+@pytest.mark.slow
 def test_cli_and_retraining(fused_test_scores, tiny_pose_ann, tmp_path):
     scores, data = fused_test_scores
     out = str(tmp_path / 'tiny_pseudo.pkl')

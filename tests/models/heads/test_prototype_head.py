@@ -387,6 +387,7 @@ def _toy_options(data, toy_imigue, tiny_pose_ann, epochs):
     return opts
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize('config', sorted(TOY_CONFIGS))
 def test_toy_config_trains(config, tiny_pose_ann, toy_imigue, tmp_path):
     """tools/train.py on tiny data: the total loss (CE + calibration) falls,
