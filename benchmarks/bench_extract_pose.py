@@ -56,8 +56,8 @@ import numpy as np
 from mmmg.data_prep.video_jobs import VideoStream
 from mmmg.pose_extraction.backends import ONNXDetector, WholeFrameDetector
 from mmmg.pose_extraction.decoding import FrameReader
-from mmmg.pose_extraction.extractor import (PIPELINE_CHUNKS, BackendSpec,
-                                            PoseExtractor, save_pose_file)
+from mmmg.pose_extraction.extractor import (BackendSpec, PoseExtractor,
+                                            save_pose_file)
 from mmmg.pose_extraction.topdown import crop_batch, decode_to_frame
 from mmmg.pose_extraction.tracking import PrimaryPersonTracker
 
@@ -220,7 +220,7 @@ def stage_profile(extractor: PoseExtractor, video: str, out: str) -> dict:
                                              extractor.needed_scale)):
         with timed(times, f'decode {name} (FrameReader)'):
             with FrameReader(video, scale) as reader:
-                for _ in reader.chunks(size, PIPELINE_CHUNKS):
+                for _ in reader.chunks(size):
                     pass
     with FrameReader(video) as reader:  # kept for the next steps
         chunks = list(reader.chunks(size))

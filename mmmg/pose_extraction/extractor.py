@@ -60,10 +60,6 @@ from .topdown import box_to_center_scale
 from .tracking import PrimaryPersonTracker
 
 OUTPUT_FORMATS = ('.npz', '.pkl')
-# Chunk buffers the decoder reuses in turn: at most 5 chunks are alive (one
-# decoding, one queued, one in detection, one queued as pose inputs that
-# may be the frames themselves, one in the pose model), plus one spare.
-PIPELINE_CHUNKS = 6
 WHOLEBODY_LAYOUT = 'coco_wholebody133'
 T = TypeVar('T')
 
@@ -281,9 +277,8 @@ class PoseExtractor(LazyModel):
         with FrameReader(src, scale) as video, closing(
                 prefetch(
                     self._subjects(
-                        prefetch(
-                            video.chunks(self.chunk_size, PIPELINE_CHUNKS)),
-                        detector, pose, video.size))) as subjects:
+                        prefetch(video.chunks(self.chunk_size)), detector,
+                        pose, video.size))) as subjects:
             total, k = video.num_frames, pose.num_keypoints
             keypoint = np.zeros((total, k, 2), np.float32)
             score = np.zeros((total, k), np.float32)

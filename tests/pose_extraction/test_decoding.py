@@ -24,14 +24,6 @@ def test_frames_are_those_of_random_access_decoding(video):
         chunks = list(reader.chunks(8))
     assert [len(c) for c in chunks] == [8, 8, 4]
     np.testing.assert_array_equal(np.concatenate(chunks), expected)
-    # Two buffers in turn: each chunk is right when it is handed out.
-    with FrameReader(video) as reader:
-        ring = list(reader.chunks(6, buffers=2))
-        copies = [c.copy() for c in FrameReader(video).chunks(6, buffers=2)]
-    assert [len(c) for c in ring] == [6, 6, 6, 2]
-    assert np.shares_memory(ring[0], ring[2])
-    assert not np.shares_memory(ring[0], ring[1])
-    np.testing.assert_array_equal(np.concatenate(copies), expected)
 
 
 def test_reduced_size_decoding(video):
