@@ -5,7 +5,7 @@ decord's ``next()``, optionally resized by FFmpeg while decoding (``scale``
 below 1), and hands out ``uint8 [n, h, w, 3]`` RGB chunks. Reading in order
 matters: decord's ``get_batch`` (what
 :class:`mmmg.data_prep.video_jobs.VideoStream` uses for random access) ran
-3-4x slower on the 720p benchmark video than ``next()`` for the very same
+2-4x slower on the 720p benchmark video than ``next()`` for the very same
 frames. Errors, including a decode failure half-way or a file with fewer
 frames than its index claims, raise
 :class:`~mmmg.data_prep.video_jobs.VideoReadError` naming the file.
