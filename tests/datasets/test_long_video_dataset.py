@@ -186,14 +186,17 @@ def _write_workbook(path, pose):
 @pytest.fixture(scope='module')
 def bad_release(toy_imigue, tmp_path_factory):
     """The toy release with: 0001 without pose file; 0002 with a pose file
-    shorter than its video; 0003 visible at 0.3 but for a gap of frames
-    60-80; 0004 (a copy of 0003) whose face is never visible."""
+    shorter than its video whose face drops out every 8th frame; 0003
+    visible at 0.3 but for a gap of frames 60-80; 0004 (a copy of 0003)
+    whose face is never visible."""
     root = str(tmp_path_factory.mktemp('bad') / 'release')
     shutil.copytree(toy_imigue['release'], root)
     videos = {v.vid: v for v in discover_release(root)[0]}
     poses = skeletons(root)
     os.remove(videos['0001'].skeleton)
-    _write_workbook(videos['0002'].skeleton, poses['0002'][:120])
+    flicker = poses['0002'][:120].copy()
+    flicker[::8, ANCHORS[0], 2] = 0
+    _write_workbook(videos['0002'].skeleton, flicker)
     pose = poses['0003'].copy()
     pose[:, ANCHORS, 2] = 0.9
     pose[60:81, ANCHORS[1], 2] = 0.1
@@ -231,19 +234,20 @@ def test_bad_videos_are_left_out_with_a_reason(bad_release, tmp_path, mm_log):
 
 
 def test_retries_are_bounded(bad_release, toy_imigue, tmp_path, mm_log):
-    # 0003 holds clips; 0002's face drops out frame by frame (no visible
+    # 0003 holds clips; 0002's face drops out every 8th frame (no visible
     # run as long as the shortest MG), so its draws fall back to 0003.
     ds = dataset(bad_release, str(tmp_path / 'index'), draws=2, threshold=0.3)
     sample = ds[(0, 0)]
     assert sample['vid'] == '0003'
     assert 'video 0002, epoch 0: no clip 0' in '\n'.join(mm_log)
-    # No video can give a clip: an error after max_refetch videos, not an
+    # No video can give a clip (at 0.7 the toy's faces are visible for a
+    # few frames at a time): an error after max_refetch videos, not an
     # endless loop.
     ds = dataset(
         toy_imigue['release'],
         str(tmp_path / 'toy'),
         draws=2,
-        threshold=0.3,
+        threshold=0.7,
         max_refetch=3,
         transform=dict(max_tries=50))
     with pytest.raises(RuntimeError, match='no clip after trying 4 videos'):
