@@ -186,10 +186,12 @@ def main(argv=None):
                                  work, vectors)
         reports[name] = _report(scores)
 
-    _print_table([(n, r) for n, r in reports.items() if not OPTIONS[n].filled])
+    rows = [(n, r) for n, r in reports.items() if not OPTIONS[n].filled]
+    if rows:
+        _print_table(rows)
     gap_rows = [(n, r) for n, r in reports.items() if OPTIONS[n].filled]
     if gap_rows:
-        print(f'\ngap filling ({osp.relpath(filled_ann)}):')
+        print(f'\ngap filling ({args.filled_ann}):')
         hidden, total = missing_points(ann)
         left, filled_total = missing_points(filled_ann)
         if filled_total != total:
