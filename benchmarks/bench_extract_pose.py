@@ -185,11 +185,6 @@ def export_simcc(path: str, arch: str) -> tuple:
     return path, count_macs(model)
 
 
-def export_small_simcc(path: str) -> str:
-    """The ``tiny`` network in ONNX (``bench_spotting.py`` times with it)."""
-    return export_simcc(path, 'tiny')[0]
-
-
 @contextmanager
 def timed(times: dict, name: str):
     start = time.perf_counter()

@@ -18,7 +18,8 @@ about spotting, not pose) and are scored against the label tables with
 ``mmmg.spotting.evaluate_spotting`` (P/R/F1 at tIoU 0.3/0.5/0.7, the
 non-MG class left out). The real-time factor (video seconds per wall
 second) is split into pose (a small SimCC ONNX network with RTMPose's
-signature, ``bench_extract_pose.export_small_simcc``, or ``--pose-onnx``),
+signature, ``bench_extract_pose.export_simcc(path, 'tiny')``, or
+``--pose-onnx``),
 scoring and spotting, with ``--threads`` torch and ONNX Runtime threads.
 
 Usage::
@@ -112,8 +113,8 @@ def pose_extractor(args):
             osp.join(REPO, 'benchmarks', 'bench_extract_pose.py'))
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)
-        path = module.export_small_simcc(
-            osp.join(args.work, 'small_simcc.onnx'))
+        path, _ = module.export_simcc(
+            osp.join(args.work, 'small_simcc.onnx'), 'tiny')
     return PoseExtractor(
         BackendSpec(pose_model=path, threads=args.threads, batch_size=16))
 
