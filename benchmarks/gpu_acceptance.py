@@ -13,11 +13,16 @@ figures) in one JSON report and a printed summary:
 3. ``config_timing``: every full config under ``configs/`` (names without
    ``_toy``): the model is built, one synthetic sample goes through the
    config's own training pipeline (from small files written here in the
-   format its dataset reads), is repeated to the config's batch size, and
-   ``model.train_step`` (data preprocessor, forward, backward, the config's
-   optimizer step) runs ``--warmup`` times and then ``--iters`` timed
-   times: samples/s and peak GPU memory. Loading is not timed. A config
-   that fails is reported with its error; the others go on.
+   format its dataset reads: a pose pickle, an mp4 with a clip list, clip
+   features, or for the online SSL configs a one-interview release whose
+   sampling index ``LongVideoDataset`` builds), is repeated to the config's
+   batch size, and ``model.train_step`` (data preprocessor, forward,
+   backward, the config's optimizer step) runs ``--warmup`` times and then
+   ``--iters`` timed times: samples/s and peak GPU memory. Loading is not
+   timed. A teacher-target config whose teacher checkpoint is missing gets
+   a randomly initialised teacher of its architecture (timing only; its
+   row says so). A config that fails is reported with its error; the
+   others go on.
 4. ``videomae_pretrain``: the toy VideoMAE pre-training config trains a few
    iterations with ``--amp`` and ``model.with_cp=True`` (every block
    checkpointed); its losses must be finite.
@@ -49,6 +54,7 @@ import os
 import os.path as osp
 import pickle
 import platform
+import shutil
 import socket
 import subprocess
 import sys
@@ -70,6 +76,10 @@ HEATMAP_ATOL = 1e-5
 # Frames of the synthetic sources: enough for 32 x 2 sampled frames.
 SOURCE_FRAMES = 96
 SOURCE_SIZE = (320, 180)  # (W, H), the toy release's frame size
+# The long interview of the online SSL configs (LongVideoDataset): its id
+# and labelled MGs (class index, first frame, last frame).
+LONG_VIDEO_ID = '0001'
+LONG_VIDEO_MGS = ((0, 8, 39), (1, 48, 87))
 # The pose test video: a Gaussian blob of this sigma on black.
 BLOB_SIGMA = 8.
 # --dry-run builds and times one config of each model/backbone type whose
@@ -372,6 +382,9 @@ class Acceptance:
                 return row
             self._timed_kinds.add(kind)
             stage = 'build'
+            teacher = self.synthetic().teacher_checkpoint(cfg.model)
+            if teacher:
+                row['teacher'] = teacher
             model = MODELS.build(cfg.model).to(self.device)
             model.train()
             row['params_m'] = round(
@@ -388,7 +401,7 @@ class Acceptance:
                 log_vars = model.train_step(batch, optim_wrapper)
             self.synchronize()
             seconds = (time.perf_counter() - start) / self.args.iters
-            loss = float(log_vars['loss'])
+            loss = float(log_vars['loss'].detach())
             if not np.isfinite(loss):
                 raise StepFailed(f'loss is {loss}')
             row.update(
@@ -523,15 +536,19 @@ class Acceptance:
 
 
 class SyntheticSources:
-    """Small files in the formats the training datasets read, so that one
+    """Small files in the formats the training configs read, so that one
     sample goes through a config's own pipeline: a pose pickle in the
     config's keypoint layout, an mp4 with its clip list, clip features
-    with a win/lose table."""
+    with a win/lose table, a release of one long interview (mp4, OpenPose
+    workbook, label table) for online SSL sampling; and a randomly
+    initialised teacher checkpoint where a teacher-target config names a
+    missing one."""
 
     def __init__(self, root: str) -> None:
         self.root = root
         os.makedirs(root, exist_ok=True)
         self._video = None
+        self._release = None
 
     def video(self) -> str:
         if self._video is None:
@@ -552,7 +569,16 @@ class SyntheticSources:
         """Point a dataset config at synthetic sources of its format."""
         ann = str(dataset.get('ann_file', ''))
         prefix = dict(dataset.get('data_prefix') or {})
-        if ann.endswith(('.pkl', '.pickle')):
+        if dataset.get('type') == 'LongVideoDataset':
+            # The index is built here on first use; one per layout, as its
+            # fingerprint holds the settings.
+            index_dir = osp.join(self.root, 'ssl_index')
+            dataset.update(
+                data_root=self.release(),
+                index_file=osp.join(index_dir,
+                                    dataset.get('pose_layout') or 'rgb'),
+                cache_dir=osp.join(index_dir, 'skeleton_cache'))
+        elif ann.endswith(('.pkl', '.pickle')):
             with_video = 'video' in prefix
             dataset.ann_file = self.pose_pickle(
                 pose_layout(cfg),
@@ -573,6 +599,47 @@ class SyntheticSources:
             raise StepSkipped(f'no synthetic source for dataset '
                               f'{dataset.get("type")} (ann_file {ann!r})')
 
+    def release(self) -> str:
+        """A MiGA-style release root (made once): one long interview
+        ``train/<vid>/`` of :data:`SOURCE_FRAMES` frames with its mp4, its
+        ``<vid>_openpose.xlsx`` (137 OpenPose points, every face anchor
+        visible at any threshold up to 0.5) and a ``<vid>_label.csv`` of two
+        MGs, whose lengths the online samplers draw clip lengths from."""
+        if self._release is None:
+            from data_prep.toy.imigue_release import write_skeleton_files
+            vid = LONG_VIDEO_ID
+            root = osp.join(self.root, 'release')
+            folder = osp.join(root, 'train', vid)
+            os.makedirs(folder, exist_ok=True)
+            shutil.copy(self.video(), osp.join(folder, f'{vid}.mp4'))
+            keypoint, score = still_body(np.random.default_rng(3), 137)
+            write_skeleton_files(
+                folder, vid, LONG_VIDEO_MGS,
+                np.concatenate([keypoint, score[..., None]], -1).round(2))
+            self._release = root
+        return self._release
+
+    def teacher_checkpoint(self, model: Dict) -> Optional[str]:
+        """Point a teacher-target model config whose teacher checkpoint is
+        missing at a randomly initialised one of the same architecture
+        (timing only); returns a note saying so, or None."""
+        target = model.get('target') or {}
+        path = target.get('checkpoint')
+        if target.get('type') != 'teacher' or not path or osp.isfile(path):
+            return None
+        import torch
+        from mmaction.registry import MODELS
+        teacher = MODELS.build(copy.deepcopy(target['teacher']))
+        teacher.init_weights()
+        prefix = target.get('prefix', 'backbone.')
+        state = {prefix + k: v for k, v in teacher.state_dict().items()}
+        out = osp.join(self.root, 'random_teacher.pth')
+        torch.save(dict(state_dict=state), out)
+        target['checkpoint'] = out
+        return (
+            f'random teacher (timing only): {path} not found, a randomly '
+            f'initialised {target["teacher"]["type"]} was written to {out}')
+
     def pose_pickle(self, layout: str, split: str, with_video: bool) -> str:
         from mmmg.keypoints import get_layout
         path = osp.join(self.root, f'pose_{layout}_{split}.pkl')
@@ -581,20 +648,15 @@ class SyntheticSources:
         w, h = SOURCE_SIZE
         anns = []
         for i in range(2):
-            # A still body in the middle of the frame, every point moving
-            # a little from frame to frame.
-            base = rng.uniform([w * .3, h * .1], [w * .7, h * .9],
-                               (1, 1, num_kp, 2))
-            jitter = rng.normal(0, 1.5, (1, SOURCE_FRAMES, num_kp, 2))
+            keypoint, score = still_body(rng, num_kp)
             ann = dict(
                 frame_dir=f'syn_{i}',
                 label=0,
                 total_frames=SOURCE_FRAMES,
                 img_shape=(h, w),
                 original_shape=(h, w),
-                keypoint=(base + jitter).astype(np.float32),
-                keypoint_score=rng.uniform(.5, 1, (1, SOURCE_FRAMES,
-                                                   num_kp)).astype(np.float32))
+                keypoint=keypoint[None],
+                keypoint_score=score[None])
             if with_video:
                 ann.update(video_path=osp.basename(self.video()), start=0)
             anns.append(ann)
@@ -624,6 +686,17 @@ class SyntheticSources:
         with open(table, 'w') as f:
             f.write('video,outcome\nv0,win\n')
         return table, files
+
+
+def still_body(rng: np.random.Generator, num_kp: int):
+    """A still body in the middle of a :data:`SOURCE_SIZE` frame, every
+    point moving a little from frame to frame: float32 keypoints ``[T, V,
+    2]`` in pixels and scores ``[T, V]`` in [0.5, 1)."""
+    w, h = SOURCE_SIZE
+    base = rng.uniform([w * .3, h * .1], [w * .7, h * .9], (1, num_kp, 2))
+    jitter = rng.normal(0, 1.5, (SOURCE_FRAMES, num_kp, 2))
+    score = rng.uniform(.5, 1, (SOURCE_FRAMES, num_kp))
+    return (base + jitter).astype(np.float32), score.astype(np.float32)
 
 
 def pose_layout(cfg) -> str:
@@ -816,6 +889,8 @@ def print_summary(report: Dict) -> None:
             print(f'{name:<72}{row["batch_size"]:>6}'
                   f'{row["samples_per_s"]:>11.2f}{row["step_ms"]:>10.1f}'
                   f'{"-" if peak is None else f"{peak:.2f}":>10}')
+            if 'teacher' in row:
+                print(f'    {row["teacher"]}')
     print(f'\nreport: {report["report"]}')
 
 

@@ -108,9 +108,9 @@ class ToyImigueConfig:
         frame_size (tuple[int, int]): ``(width, height)`` of the videos;
             keypoints are in pixels of this frame.
     """
-    num_subjects: int = 12
-    val_subjects: int = 2
-    test_subjects: int = 2
+    num_subjects: int = 14
+    val_subjects: int = 3
+    test_subjects: int = 3
     clips_per_subject: int = 40
     videos_per_subject: Tuple[int, int] = (1, 2)
     classes: Tuple[int, ...] = DEFAULT_CLASSES
@@ -637,33 +637,33 @@ def _deep_breath(s: _Segment):
     s.add('ny', -0.14 * breath)
     s.add('lift_R', 0.14 * breath)
     s.add('lift_L', 0.14 * breath)
-    s.add('widen', 0.07 * breath)
+    s.add('widen', 0.12 * breath)
     s.add('pitch', 0.12 * breath)
     s.add('mouth', np.clip(np.sin(2 * np.pi * s.tau), 0, 1)[::-1])
 
 
 def _touch_ears(s: _Segment):
     pull = 0.05 * s.amp * np.sin(s.phase(1.5))
-    s.to_head(-0.7, 0.42 + pull, math.radians(-75), 0.4, curl=0.35, spread=0.3)
+    s.to_head(
+        -0.95, 0.32 + pull, math.radians(-75), 0.4, curl=0.35, spread=0.3)
 
 
 def _touch_face(s: _Segment):
     rub = 0.07 * s.amp * np.sin(s.phase(2.0))
-    s.to_head(-0.44 + rub, 0.62, math.radians(-80), 1.0, curl=0.15, spread=0.2)
+    s.to_head(-0.38 + rub, 0.72, math.radians(-80), 1.0, curl=0.15, spread=0.2)
     s.add('roll', (-0.1 if s.dom == 'R' else 0.1) * s.env)
 
 
 def _touch_chin(s: _Segment):
     stroke = 0.05 * s.amp * np.sin(s.phase(1.2))
-    s.to_head(
-        -0.06, 0.98 + stroke, math.radians(-90), 1.0, curl=0.6, spread=0.1)
+    s.to_head(0.0, 1.1 + stroke, math.radians(-90), 1.0, curl=0.6, spread=0.1)
     s.add('pitch', -0.1 * s.env)
 
 
 def _touch_neck(s: _Segment):
     scratch = 0.05 * s.amp * np.sin(s.phase(3.0))
     s.to_head(
-        -0.16 + scratch, 1.35, math.radians(-60), 0.3, curl=0.3, spread=0.2)
+        -0.25 + scratch, 1.55, math.radians(-60), 0.3, curl=0.3, spread=0.2)
     s.add('pitch', 0.08 * s.env)  # chin up, neck free
 
 
@@ -671,8 +671,8 @@ def _play_hair(s: _Segment):
     phase = s.phase(1.5)
     r = 0.09 * s.amp
     s.to_head(
-        -0.5 + r * np.cos(phase),
-        0.1 + r * np.sin(phase),
+        -0.45 + r * np.cos(phase),
+        -0.2 + r * np.sin(phase),
         math.radians(-105),
         0.5,
         curl=0.35 + 0.25 * np.sin(phase),
@@ -723,8 +723,8 @@ def _cross_finger(s: _Segment):
 
 
 def _head_up(s: _Segment):
-    s.add('pitch', 0.55 * s.amp * s.env)
-    s.add('head_drop', -0.08 * s.amp * s.env)
+    s.add('pitch', 0.7 * s.amp * s.env)
+    s.add('head_drop', -0.2 * s.amp * s.env)
     if s.rng.random() < 0.4:  # with a breath in, as in deep breath
         s.add('lift_R', 0.06 * s.amp * s.env)
         s.add('lift_L', 0.06 * s.amp * s.env)
@@ -733,13 +733,13 @@ def _head_up(s: _Segment):
 def _shake_shoulder(s: _Segment):
     # One to three shrugs; a single slow one looks like a deep breath, and
     # some people shrug one shoulder only.
-    reps = int(s.rng.integers(1, 4))
-    shrug = 0.22 * s.amp * s.env * (0.5 -
+    reps = int(s.rng.choice([1, 2, 3], p=[0.2, 0.4, 0.4]))
+    shrug = 0.35 * s.amp * s.env * (0.5 -
                                     0.5 * np.cos(2 * np.pi * reps * s.tau))
     both = s.rng.random() < 0.75
     s.add('lift_' + s.dom, shrug)
     s.add('lift_' + s.other, shrug if both else 0.2 * shrug)
-    s.add('ny', -0.4 * shrug)
+    s.add('ny', -0.1 * shrug)
 
 
 def _illustrative(s: _Segment):
@@ -1216,6 +1216,33 @@ def _render(frame, pts, style, scene, line):
     return frame
 
 
+def write_skeleton_files(folder: str, vid: str, segments, keypoints) -> None:
+    """Write a video's ``<vid>_label.csv`` and ``<vid>_openpose.xlsx`` into
+    ``folder`` as the MiGA release lays them out.
+
+    Args:
+        folder (str): The video's skeleton folder (created by the caller).
+        vid (str): Video id.
+        segments: ``(class index, first frame, last frame)`` per labelled
+            micro-gesture.
+        keypoints (np.ndarray): ``[T, 137, 3]`` OpenPose ``x, y,
+            confidence`` per frame; missed points are 0, 0, 0.
+    """
+    with open(osp.join(folder, f'{vid}_label.csv'), 'w', newline='') as f:
+        writer = csv.writer(f, lineterminator='\n')
+        for label, start, end in segments:
+            writer.writerow([index_to_miga_label(label), start, end])
+
+    # xlsxwriter streams rows (constant_memory); openpyxl is ~10x slower.
+    book = xlsxwriter.Workbook(
+        osp.join(folder, f'{vid}_openpose.xlsx'), {'constant_memory': True})
+    book.set_properties({'created': _XLSX_CREATED})
+    sheet = book.add_worksheet()
+    for r, row in enumerate(keypoints.reshape(len(keypoints), -1).tolist()):
+        sheet.write_row(r, 0, row)
+    book.close()
+
+
 def write_video_files(plan: ToyPlan, video: VideoPlan, root: str) -> int:
     """Synthesise one video and write its label table, keypoint workbook
     and mp4 under ``root``. Returns the number of frames."""
@@ -1226,23 +1253,7 @@ def write_video_files(plan: ToyPlan, video: VideoPlan, root: str) -> int:
     os.makedirs(skel_dir, exist_ok=True)
     os.makedirs(rgb_dir, exist_ok=True)
 
-    with open(
-            osp.join(skel_dir, f'{video.vid}_label.csv'), 'w',
-            newline='') as f:
-        writer = csv.writer(f, lineterminator='\n')
-        for label, start, end in video.segments:
-            writer.writerow([index_to_miga_label(label), start, end])
-
-    # xlsxwriter streams rows (constant_memory); openpyxl is ~10x slower.
-    book = xlsxwriter.Workbook(
-        osp.join(skel_dir, f'{video.vid}_openpose.xlsx'),
-        {'constant_memory': True})
-    book.set_properties({'created': _XLSX_CREATED})
-    sheet = book.add_worksheet()
-    for r, row in enumerate(
-            toy.keypoints.reshape(len(toy.keypoints), -1).tolist()):
-        sheet.write_row(r, 0, row)
-    book.close()
+    write_skeleton_files(skel_dir, video.vid, video.segments, toy.keypoints)
 
     style = plan.subjects[video.subject]
     scene = toy.scene
@@ -1383,5 +1394,6 @@ __all__ = [
     'DEFAULT_CLASSES', 'MOTION_CLASSES', 'RELEASE_DIRS', 'SPLITS',
     'TOY_PRESETS', 'SubjectStyle', 'ToyImigueConfig', 'ToyPlan', 'ToyVideo',
     'VideoPlan', 'long_tail_counts', 'make_toy_imigue', 'plan_meta',
-    'plan_toy_imigue', 'synthesize_video', 'write_video_files'
+    'plan_toy_imigue', 'synthesize_video', 'write_skeleton_files',
+    'write_video_files'
 ]

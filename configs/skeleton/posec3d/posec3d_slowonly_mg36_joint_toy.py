@@ -1,6 +1,10 @@
 # Tiny PoseConv3D on joint heatmaps of the toy iMiGUE data: the MiGA-2025
 # joint recipe at a CPU-friendly size (16 frames, 32x32 heatmaps, a
 # one-block-per-stage SlowOnly of base width 8, 12 epochs, 2 test clips).
+# A net this small learns from 320 clips in 12 epochs only with batch 8, no
+# dropout and a milder crop: the recipe's (0.56-1 of the area) often cuts
+# off the head or a hand, the only cue of the hand-to-head classes, and the
+# net then never leaves the majority class of each family (measured).
 _base_ = ['./posec3d_slowonly_mg36_joint_imigue.py']
 
 clip_len = 16
@@ -12,7 +16,7 @@ randomness = dict(seed=0)
 
 model = dict(
     backbone=dict(base_channels=8, stage_blocks=(1, 1, 1)),
-    cls_head=dict(in_channels=128, dropout_ratio=0.3))
+    cls_head=dict(in_channels=128, dropout_ratio=0.))
 
 heatmaps = _base_.heatmaps
 train_pipeline = [
@@ -20,7 +24,7 @@ train_pipeline = [
     dict(type='PoseDecode'),
     dict(type='MGPoseCompact', hw_ratio=1., allow_imgpad=True),
     dict(type='Resize', scale=(-1, heatmap_size + 8)),
-    dict(type='RandomResizedCrop', area_range=(0.56, 1.0)),
+    dict(type='RandomResizedCrop', area_range=(0.8, 1.0)),
     dict(type='Resize', scale=(heatmap_size, heatmap_size), keep_ratio=False),
     dict(
         type='Flip',
@@ -61,7 +65,7 @@ loader = dict(num_workers=1, persistent_workers=True)
 # One pass over the toy set per epoch: no RepeatDataset.
 train_dataloader = dict(
     **loader,
-    batch_size=16,
+    batch_size=8,
     dataset=dict(
         _delete_=True,
         type=_base_.dataset_type,
@@ -95,4 +99,4 @@ optim_wrapper = dict(optimizer=dict(lr=0.1))
 default_hooks = dict(logger=dict(interval=5))
 # Plain CPU training: gloo when distributed, no cuDNN.
 env_cfg = dict(cudnn_benchmark=False)
-auto_scale_lr = dict(base_batch_size=16)
+auto_scale_lr = dict(base_batch_size=8)
