@@ -200,7 +200,8 @@ class VideoStream:
             self.num_frames = len(self._reader)
             fps = float(self._reader.get_avg_fps())
         except Exception as e:  # decord raises RuntimeError or DECORDError
-            raise VideoReadError(path, f'cannot open the video ({_first(e)})')
+            raise VideoReadError(path,
+                                 f'cannot open the video ({error_line(e)})')
         if self.num_frames <= 0:
             raise VideoReadError(path, 'the video has no frames')
         self.fps = fps if np.isfinite(fps) and fps > 0 else FALLBACK_FPS
@@ -220,7 +221,7 @@ class VideoStream:
         except Exception as e:
             raise VideoReadError(
                 self.path, f'cannot decode frames {indices[0]}-{indices[-1]} '
-                f'of {self.num_frames} ({_first(e)})')
+                f'of {self.num_frames} ({error_line(e)})')
         if len(frames) != len(indices):
             raise VideoReadError(
                 self.path, f'decoded {len(frames)} of the {len(indices)} '
@@ -246,7 +247,7 @@ class VideoStream:
         self.close()
 
 
-def _first(error: Exception) -> str:
+def error_line(error: Exception) -> str:
     """The first line of an error without decord's time and source tags."""
     lines = str(error).strip().splitlines()
     text = _DECORD_TAG.sub('', lines[0]) if lines else ''

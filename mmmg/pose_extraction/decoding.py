@@ -15,8 +15,7 @@ from typing import Callable, Iterator, Tuple, Union
 
 import numpy as np
 
-from mmmg.data_prep.video_jobs import FALLBACK_FPS, VideoReadError
-from mmmg.data_prep.video_jobs import _first as _error_line
+from mmmg.data_prep.video_jobs import FALLBACK_FPS, VideoReadError, error_line
 
 # A scale or a function of the full ``(W, H)`` giving one.
 Scale = Union[float, Callable[[int, int], float]]
@@ -69,7 +68,7 @@ class FrameReader:
         except Exception as e:
             raise VideoReadError(
                 path, f'cannot open the video '
-                f'({_error_line(e)})')
+                f'({error_line(e)})')
         if self.num_frames <= 0:
             raise VideoReadError(path, 'the video has no frames')
         self.fps = fps if np.isfinite(fps) and fps > 0 else FALLBACK_FPS
@@ -95,9 +94,8 @@ class FrameReader:
                 width=width,
                 height=height)
         except Exception as e:  # decord raises RuntimeError or DECORDError
-            raise VideoReadError(
-                self.path, 'cannot open the video '
-                f'({_error_line(e)})')
+            raise VideoReadError(self.path, 'cannot open the video '
+                                 f'({error_line(e)})')
 
     def _decode(self) -> np.ndarray:
         index = self._next_index
@@ -110,7 +108,7 @@ class FrameReader:
         except Exception as e:
             raise VideoReadError(
                 self.path, f'cannot decode frame {index} of '
-                f'{self.num_frames} ({_error_line(e)})') from None
+                f'{self.num_frames} ({error_line(e)})') from None
         self._next_index += 1
         return frame
 
