@@ -8,9 +8,9 @@
 #       --cut-skeleton data/ssl/ssl_upper_body59.pkl --layout upper_body59
 #   python tools/train.py \
 #       configs/ssl/skeleton/usdrl_upper59_joint_pretrain_interviews.py
-# One process, as USDRL (DataParallel): the loss takes its statistics over
-# the process's batch and does not gather across ranks, so dist_train.sh with
-# G GPUs would decorrelate over 256 clips per rank and step on G x 256.
+# One process, as USDRL (DataParallel). Under dist_train.sh with G GPUs the
+# loss gathers every rank's embeddings, so its statistics are those of the
+# global batch of G x 256 clips (scale the lr yourself).
 # Bone / motion streams: the _bone / _motion variants.
 _base_ = ['mmaction::_base_/default_runtime.py']
 custom_imports = dict(imports=['mmmg'], allow_failed_imports=False)

@@ -17,11 +17,18 @@ instance). Per domain, with the last view as the anchor and
 
 Domains combine as instance + 0.5 * (temporal + spatial), and terms as
 ``5 * invariance + 1 * var/cov + 1e-3 * cross-correlation`` (USDRL).
+
+USDRL trains with ``DataParallel``, which computes the loss over the whole
+batch. Under DDP each rank holds a slice, so by default the embeddings are
+gathered from all ranks (gradients flow back to each rank's slice) and every
+rank computes the loss of the global batch: with DDP's gradient averaging,
+the step equals the single-process step on the global batch.
 """
 import itertools
 from typing import Dict, Sequence
 
 import torch
+import torch.distributed as dist
 import torch.nn.functional as F
 from mmaction.registry import MODELS
 from torch import Tensor, nn
@@ -64,6 +71,43 @@ def cross_correlation(z1: Tensor,
             off_diag_weight * off_diagonal(c).pow(2).sum())
 
 
+class _GatherRows(torch.autograd.Function):
+    """Concatenate every rank's rows; the backward pass returns to each rank
+    the gradient of its own rows summed over the ranks' losses."""
+
+    @staticmethod
+    def forward(ctx, z: Tensor) -> Tensor:
+        world = dist.get_world_size()
+        # On z's device: NCCL gathers CUDA tensors only.
+        size = torch.tensor([z.shape[0]], device=z.device)
+        sizes = [torch.zeros_like(size) for _ in range(world)]
+        dist.all_gather(sizes, size)
+        sizes = [int(n) for n in sizes]
+        # all_gather needs equal shapes: pad to the largest slice.
+        padded = z.new_zeros((max(sizes), ) + z.shape[1:])
+        padded[:z.shape[0]] = z
+        parts = [torch.empty_like(padded) for _ in range(world)]
+        dist.all_gather(parts, padded)
+        rank = dist.get_rank()
+        ctx.rows = (sum(sizes[:rank]), sum(sizes[:rank + 1]))
+        return torch.cat([p[:n] for p, n in zip(parts, sizes)])
+
+    @staticmethod
+    def backward(ctx, grad: Tensor) -> Tensor:
+        grad = grad.contiguous().clone()
+        dist.all_reduce(grad)
+        return grad[ctx.rows[0]:ctx.rows[1]]
+
+
+def gather_rows(z: Tensor) -> Tensor:
+    """``z`` of every rank concatenated in rank order, differentiable;
+    ``z`` itself outside distributed training."""
+    if not (dist.is_available() and dist.is_initialized()
+            and dist.get_world_size() > 1):
+        return z
+    return _GatherRows.apply(z)
+
+
 @MODELS.register_module()
 class MultiGrainedDecorrelationLoss(nn.Module):
     """The weighted sum of the three terms over the three domains.
@@ -78,6 +122,10 @@ class MultiGrainedDecorrelationLoss(nn.Module):
             var/cov term. Defaults to 5.
         off_diag_weight (float): :math:`\\lambda` of the cross-correlation.
             Defaults to 0.005.
+        gather_across_ranks (bool): Compute the statistics over the global
+            batch under distributed training (see the module docstring);
+            ``False`` gives each rank the statistics of its own slice.
+            Defaults to True.
     """
 
     def __init__(self,
@@ -87,8 +135,10 @@ class MultiGrainedDecorrelationLoss(nn.Module):
                  domain_weights: Dict[str, float] = dict(
                      instance=1.0, temporal=0.5, spatial=0.5),
                  std_weight: float = 5.0,
-                 off_diag_weight: float = 0.005) -> None:
+                 off_diag_weight: float = 0.005,
+                 gather_across_ranks: bool = True) -> None:
         super().__init__()
+        self.gather_across_ranks = gather_across_ranks
         self.invariance_weight = invariance_weight
         self.varcov_weight = varcov_weight
         self.xcorr_weight = xcorr_weight
@@ -103,6 +153,8 @@ class MultiGrainedDecorrelationLoss(nn.Module):
                              'and a batch of at least 2 samples, got '
                              f'{len(views)} views of {views[0].shape[0]}')
         views = [z.float() for z in views]
+        if self.gather_across_ranks:
+            views = [gather_rows(z) for z in views]
         return dict(
             invariance=view_invariance(views),
             varcov=sum(variance_covariance(z, self.std_weight) for z in views),

@@ -34,9 +34,9 @@ class SkeletonDecorrelationPretrainer(BaseModel):
     Args:
         backbone (dict): The encoder.
         projector_dims (int): Hidden and output width of the temporal and
-            spatial projectors; the instance projector is twice as wide
-            (USDRL: twice the encoder's per-stream width). Defaults to
-            ``2 * backbone.embed_dims``.
+            spatial projectors and hidden width of the instance projector,
+            whose output is twice as wide (USDRL: twice the encoder's
+            per-stream width). Defaults to ``2 * backbone.embed_dims``.
         loss (dict): The objective. Defaults to
             ``dict(type='MultiGrainedDecorrelationLoss')``.
         data_preprocessor (dict, optional): Defaults to
@@ -61,7 +61,7 @@ class SkeletonDecorrelationPretrainer(BaseModel):
         proj = projector_dims or 2 * dims
         self.temporal_proj = projector(dims, proj, proj)
         self.spatial_proj = projector(dims, proj, proj)
-        self.instance_proj = projector(2 * dims, 2 * proj, 2 * proj)
+        self.instance_proj = projector(2 * dims, proj, 2 * proj)
         self.loss_module = MODELS.build(loss)
 
     def embed(self, views: Tensor) -> Dict[str, List[Tensor]]:

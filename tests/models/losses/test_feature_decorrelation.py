@@ -1,9 +1,11 @@
 """USDRL multi-grained feature decorrelation terms against numpy."""
 import itertools
+import os.path as osp
 
 import numpy as np
 import pytest
 import torch
+import torch.multiprocessing as mp
 
 from mmmg.models.losses.feature_decorrelation import (
     MultiGrainedDecorrelationLoss, cross_correlation, off_diagonal,
@@ -182,3 +184,62 @@ def test_too_few_views_or_samples_raise():
         loss(dict(instance=[torch.randn(4, 3)]))
     with pytest.raises(ValueError, match='batch of at least 2'):
         loss(dict(instance=[torch.randn(1, 3), torch.randn(1, 3)]))
+
+
+def _projector(seed=0):
+    torch.manual_seed(seed)
+    return torch.nn.Linear(5, 4).double()
+
+
+def _ddp_loss(model, x, gather):
+    """The loss of 3 views of ``x [N, 3, 5]`` embedded by ``model``."""
+    loss = MultiGrainedDecorrelationLoss(gather_across_ranks=gather)
+    views = [model(x[:, v]) for v in range(x.shape[1])]
+    return sum(loss(dict(instance=views)).values())
+
+
+def _ddp_worker(rank, init_file, out_dir, x, rows):
+    import torch.distributed as dist
+    from torch.nn.parallel import DistributedDataParallel
+    dist.init_process_group(
+        'gloo', init_method=f'file://{init_file}', rank=rank, world_size=2)
+    try:
+        result = {}
+        for gather in (True, False):
+            model = DistributedDataParallel(_projector())
+            loss = _ddp_loss(model, x[rows[rank]:rows[rank + 1]], gather)
+            loss.backward()
+            result[gather] = (loss.item(), model.module.weight.grad.clone())
+        torch.save(result, osp.join(out_dir, f'rank{rank}.pt'))
+    finally:
+        dist.destroy_process_group()
+
+
+def test_ddp_step_equals_the_global_batch_step(tmp_path):
+    # Unequal slices (4 + 3 clips) also exercise the padded gather.
+    x = torch.randn(
+        7,
+        3,
+        5,
+        dtype=torch.float64,
+        generator=torch.Generator().manual_seed(0))
+    x[:, 1:] += 0.3 * x[:, :1]  # views of one clip correlate
+    mp.spawn(
+        _ddp_worker,
+        args=(str(tmp_path / 'init'), str(tmp_path), x, [0, 4, 7]),
+        nprocs=2,
+        join=True)
+    ranks = [torch.load(tmp_path / f'rank{r}.pt') for r in range(2)]
+    single = _projector()
+    full = _ddp_loss(single, x, gather=True)
+    full.backward()
+    for r in ranks:
+        loss, grad = r[True]
+        assert loss == pytest.approx(full.item(), rel=1e-5)
+        # DDP averages the ranks' gradients: the global batch's gradient.
+        np.testing.assert_allclose(
+            grad.numpy(), single.weight.grad.numpy(), rtol=1e-4, atol=1e-8)
+    # Per-rank statistics are another loss and another step.
+    assert ranks[0][False][0] != pytest.approx(full.item(), rel=1e-3)
+    assert not np.allclose(
+        ranks[0][False][1].numpy(), single.weight.grad.numpy(), rtol=1e-3)

@@ -126,6 +126,22 @@ def test_embeddings_per_domain(views):
     assert custom['instance'][0].shape == (6, 32)
 
 
+def test_projector_widths_follow_usdrl():
+    # USDRL (per-stream width h): temporal/spatial h -> 2h -> 2h -> 2h,
+    # instance 2h -> 2h -> 2h -> 4h.
+    model = build()
+    h = model.backbone.embed_dims
+
+    def widths(proj):
+        return [(m.in_features, m.out_features) for m in proj
+                if isinstance(m, torch.nn.Linear)]
+
+    for proj in (model.temporal_proj, model.spatial_proj):
+        assert widths(proj) == [(h, 2 * h), (2 * h, 2 * h), (2 * h, 2 * h)]
+    assert widths(model.instance_proj) == [(2 * h, 2 * h), (2 * h, 2 * h),
+                                           (2 * h, 4 * h)]
+
+
 def test_adam_steps_reduce_the_loss(views):
     model = build(backbone=dict(BACKBONE, dropout=0.0)).train()
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
