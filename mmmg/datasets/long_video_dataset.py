@@ -1,4 +1,5 @@
 """Long interviews as a dataset of self-supervised clips drawn online."""
+import logging
 import os.path as osp
 from typing import Callable, List, Optional, Sequence, Tuple, Union
 
@@ -29,9 +30,13 @@ class LongVideoDataset(BaseDataset):
     :class:`OnlineClipSampler` the loader asks for ``(epoch, i)`` (the
     sampler runs in the main process, so persistent workers see every
     epoch, and ``--resume`` continues at the runner's epoch); a plain
-    ``i`` means epoch 0. When a video's draw fails (retry budget spent),
-    the same draw of the next video is taken, so even the fallback does not
-    depend on workers.
+    ``i`` means epoch 0. When draw ``d`` of a video fails (retry budget
+    spent), the next video gives its extra draw ``d + draws_per_video``
+    (then ``d + 2 * draws_per_video`` of the one after, ...): a clip beyond
+    its quota, so no clip repeats within an epoch. Only when none of
+    ``max_refetch`` videos has a clip to spare (short videos) does a sample
+    repeat draw ``d`` of another video, with a log line. The fallback does
+    not depend on workers either.
 
     Each sample carries ``vid``, ``filename`` (the mp4), ``height``,
     ``width`` and ``sample_id`` (``<vid>_e<epoch>_d<draw>``).
@@ -84,6 +89,7 @@ class LongVideoDataset(BaseDataset):
             osp.dirname(self.index_file), 'skeleton_cache')
         self.workers = workers
         self.index: Optional[SSLIndex] = None
+        self._repeats = set()
         super().__init__(
             data_root=data_root,
             pipeline=pipeline,
@@ -163,7 +169,9 @@ class LongVideoDataset(BaseDataset):
 
     def get_data_info(self, idx: Union[int, Tuple[int, int]]) -> dict:
         epoch, idx = idx if isinstance(idx, tuple) else (0, idx)
-        video, draw = divmod(int(idx), self.draws_per_video)
+        return self._draw_info(epoch, *divmod(int(idx), self.draws_per_video))
+
+    def _draw_info(self, epoch: int, video: int, draw: int) -> dict:
         info = dict(self.data_list[video])
         info.update(
             ssl_index=self.index,
@@ -175,11 +183,26 @@ class LongVideoDataset(BaseDataset):
 
     def __getitem__(self, idx: Union[int, Tuple[int, int]]) -> dict:
         epoch, idx = idx if isinstance(idx, tuple) else (0, idx)
-        for attempt in range(self.max_refetch + 1):
-            data = self.pipeline(self.get_data_info((epoch, idx)))
-            if data is not None:
-                return data
-            idx = (idx + self.draws_per_video) % len(self)
+        video, draw = divmod(int(idx), self.draws_per_video)
+        others = [(video + a) % self.num_videos
+                  for a in range(1, self.max_refetch + 1)]
+        # The sample's own draw, then a clip beyond another video's quota,
+        # and last another video's own draw, which repeats a clip.
+        fresh = [(v, draw + a * self.draws_per_video)
+                 for a, v in enumerate([video] + others)]
+        for i, (v, d) in enumerate(fresh + [(v, draw) for v in others]):
+            data = self.pipeline(self._draw_info(epoch, v, d))
+            if data is None:
+                continue
+            if i >= len(fresh) and (epoch, video) not in self._repeats:
+                self._repeats.add((epoch, video))  # once per video, epoch
+                print_log(
+                    f'epoch {epoch}: video {self.data_list[video]["vid"]} '
+                    f'has no clip {draw} and no other video one to spare; '
+                    f'repeating clip {d} of video {self.data_list[v]["vid"]}',
+                    logger='current',
+                    level=logging.WARNING)
+            return data
         raise RuntimeError(
             f'no clip after trying {self.max_refetch + 1} videos in epoch '
             f'{epoch}; lower the threshold or draws_per_video (see the log)')

@@ -237,9 +237,19 @@ def test_retries_are_bounded(bad_release, toy_imigue, tmp_path, mm_log):
     # 0003 holds clips; 0002's face drops out every 8th frame (no visible
     # run as long as the shortest MG), so its draws fall back to 0003.
     ds = dataset(bad_release, str(tmp_path / 'index'), draws=2, threshold=0.3)
-    sample = ds[(0, 0)]
-    assert sample['vid'] == '0003'
+    assert [v['vid'] for v in ds.data_list] == ['0002', '0003']
+    samples = [ds[(0, i)] for i in range(len(ds))]
     assert 'video 0002, epoch 0: no clip 0' in '\n'.join(mm_log)
+    # 0002's draw 0 becomes 0003's extra draw 2, a clip no other sample
+    # has. 0003 has room for 3 clips only, so 0002's draw 1 repeats 0003's
+    # draw 1, and says so.
+    assert [s['sample_id'] for s in samples
+            ] == ['0003_e0_d2', '0003_e0_d1', '0003_e0_d0', '0003_e0_d1']
+    assert ('epoch 0: video 0002 has no clip 1 and no other video one to '
+            'spare; repeating clip 1 of video 0003') in '\n'.join(mm_log)
+    clips = sorted({s['ssl_interval'] for s in samples})
+    assert len(clips) == 3
+    assert all(a[1] < b[0] for a, b in zip(clips, clips[1:])), clips
     # No video can give a clip (at 0.7 the toy's faces are visible for a
     # few frames at a time): an error after max_refetch videos, not an
     # endless loop.
