@@ -153,8 +153,8 @@ class MultiGrainedDecorrelationLoss(nn.Module):
                              'and a batch of at least 2 samples, got '
                              f'{len(views)} views of {views[0].shape[0]}')
         views = [z.float() for z in views]
-        if self.gather_across_ranks:
-            views = [gather_rows(z) for z in views]
+        if self.gather_across_ranks:  # one gather for all views
+            views = list(gather_rows(torch.stack(views, dim=1)).unbind(1))
         return dict(
             invariance=view_invariance(views),
             varcov=sum(variance_covariance(z, self.std_weight) for z in views),
